@@ -1,0 +1,16 @@
+// The subcommands of the `testmap` executable; each file registers one on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace testmap::cli {
+
+// Exit codes shared by every subcommand (DESIGN.md): 0 ok, 1 check failed, 2 usage or input.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+void register_scan(CLI::App& app, int& exit_code);
+void register_classify(CLI::App& app, int& exit_code);
+
+}  // namespace testmap::cli

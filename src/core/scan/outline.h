@@ -1,0 +1,76 @@
+// The outline of one Python file: what classification and selection need to know
+// about it, without a syntax tree. docs/outline.md is the contract.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace testmap::scan {
+
+// An expression reduced to what the classifier reads (docs/outline.md, "reduced").
+struct Reduced {
+  std::string text;    // the reduced text, "…" when not representable
+  std::string callee;  // for calls and plain dotted names: the dotted name; else empty
+  bool is_call = false;
+  std::vector<std::string> args;                            // reduced positional arguments
+  std::vector<std::pair<std::string, std::string>> kwargs;  // key, reduced value ("" key for **x)
+};
+
+struct Import {
+  std::string module;  // dotted, without the leading dots of a relative import
+  std::string name;    // from-import name, "*", or empty for `import a.b`
+  std::string asname;  // empty when not aliased
+  int level = 0;       // number of leading dots
+  int line = 0;
+  bool in_function = false;  // inside a def: not part of the module namespace
+  bool has_name() const { return !name.empty(); }
+};
+
+struct Class {
+  std::string name;
+  std::string qualname;
+  int parent = -1;  // index of the enclosing class in Outline::classes, -1 if none
+  bool in_function = false;
+  std::vector<Reduced> bases;
+  std::vector<std::string> keywords;
+  std::vector<Reduced> decorators;
+  int line = 0, end_line = 0;
+  uint64_t hash = 0;
+};
+
+struct Function {
+  std::string name;
+  std::string qualname;
+  int parent_class = -1;  // index in Outline::classes when directly in a class body
+  bool in_function = false;
+  bool is_async = false;
+  std::vector<std::string> params;  // "*args" and "**kw" keep their stars
+  int defaults = 0;                 // positional parameters with a default
+  std::vector<Reduced> decorators;
+  std::vector<std::string> calls;   // sorted, unique
+  int line = 0, end_line = 0;
+  uint64_t hash = 0;
+};
+
+struct Assignment {
+  std::string target;  // pytestmark or pytest_plugins
+  std::string scope;   // "" for module level, else the class's qualname
+  int class_index = -1;
+  std::vector<Reduced> values;
+  int line = 0;
+};
+
+struct Outline {
+  std::string path;
+  std::vector<Import> imports;
+  std::vector<Class> classes;
+  std::vector<Function> functions;
+  std::vector<Assignment> assignments;
+  int error_line = 0;   // 0: parsed without error
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+}  // namespace testmap::scan

@@ -1,0 +1,490 @@
+// The outline parser: reads logical lines from the lexer and keeps a stack of open
+// class and function scopes by indentation. It looks at statement heads only, so
+// it needs no grammar for expressions and never recurses on input nesting.
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "core/scan/lexer.h"
+#include "core/scan/reduce.h"
+#include "core/scan/scanner.h"
+#include "core/scan/source.h"
+
+namespace testmap::scan {
+namespace {
+
+struct HashState {
+  XXH3_state_t* state = XXH3_createState();
+  HashState() { XXH3_64bits_reset(state); }
+  ~HashState() { XXH3_freeState(state); }
+  HashState(const HashState&) = delete;
+  HashState& operator=(const HashState&) = delete;
+  void feed(const void* p, size_t n) { XXH3_64bits_update(state, p, n); }
+  uint64_t digest() const { return XXH3_64bits_digest(state); }
+};
+
+struct Scope {
+  enum Kind { kModule, kClass, kFunction } kind = kModule;
+  int index = -1;        // into Outline::classes or ::functions
+  int body_depth = 0;    // block depth of the body's statements
+  std::string qualname;
+  std::unique_ptr<HashState> hash;
+  std::set<std::string> calls;
+};
+
+const std::set<std::string_view> kCompound = {"if", "elif", "else", "for", "while", "try",
+                                              "except", "finally", "with"};
+
+class OutlineParser {
+ public:
+  OutlineParser(std::string_view text, Outline& out) : lexer_(text), out_(out) {
+    scopes_.emplace_back();
+  }
+
+  void run() {
+    for (;;) {
+      Token t = lexer_.next();
+      if (t.kind == Tok::kEnd) break;
+      if (t.kind == Tok::kIndent) {
+        if (!expect_indent_) return fail(t.line, "unexpected indent");
+        expect_indent_ = false;
+        ++depth_;
+        continue;
+      }
+      if (t.kind == Tok::kDedent) {
+        --depth_;
+        close_scopes_deeper_than(depth_);
+        continue;
+      }
+      if (expect_indent_) return fail(t.line, "expected an indented block");
+      line_.clear();
+      while (t.kind != Tok::kNewline && t.kind != Tok::kEnd) {
+        line_.push_back(t);
+        t = lexer_.next();
+      }
+      if (line_.empty()) continue;
+      process_line();
+      for (const auto& tok : line_) last_end_line_ = std::max(last_end_line_, tok.end_line);
+      if (failed_) return;
+      if (t.kind == Tok::kEnd) break;
+    }
+    if (lexer_.failed() && !lexer_.error().empty()) fail(lexer_.error_line(), lexer_.error());
+    finish();
+  }
+
+ private:
+  void fail(int line, std::string message) {
+    if (!failed_) {
+      failed_ = true;
+      out_.error_line = line;
+      out_.error = std::move(message);
+    }
+    finish();
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    close_scopes_deeper_than(-1);
+  }
+
+  bool in_function() const {
+    for (const auto& s : scopes_)
+      if (s.kind == Scope::kFunction) return true;
+    return false;
+  }
+
+  void close_top() {
+    Scope& s = scopes_.back();
+    uint64_t h = s.hash ? s.hash->digest() : 0;
+    if (s.kind == Scope::kClass) {
+      out_.classes[s.index].end_line = last_end_line_;
+      out_.classes[s.index].hash = h;
+    } else if (s.kind == Scope::kFunction) {
+      auto& f = out_.functions[s.index];
+      f.end_line = last_end_line_;
+      f.hash = h;
+      f.calls.assign(s.calls.begin(), s.calls.end());
+    }
+    scopes_.pop_back();
+  }
+
+  void close_scopes_deeper_than(int depth) {
+    while (scopes_.size() > 1 && scopes_.back().body_depth > depth) close_top();
+  }
+
+  // Every open scope hashes the line, with its block depth standing for indentation:
+  // comments, blank lines and continuation layout never reach the hash.
+  void hash_line(Tokens tokens) {
+    line_buf_.assign(reinterpret_cast<const char*>(&depth_), sizeof depth_);
+    for (const auto& tok : tokens) {
+      line_buf_.push_back(static_cast<char>(tok.kind));
+      line_buf_.append(tok.text);
+    }
+    for (auto& s : scopes_)
+      if (s.hash) s.hash->feed(line_buf_.data(), line_buf_.size());
+    if (pending_hash_) pending_hash_->feed(line_buf_.data(), line_buf_.size());
+  }
+
+  void process_line() {
+    Tokens t(line_);
+    if (t[0].is_op("@")) {
+      if (!pending_hash_) pending_hash_ = std::make_unique<HashState>();
+      hash_line(t);
+      pending_decorators_.push_back(reduce(t.subspan(1)));
+      return;
+    }
+    size_t k = 0;
+    bool is_async = false;
+    if (t[0].is_name("async") && t.size() > 1 && t[1].is_name("def")) {
+      is_async = true;
+      k = 1;
+    }
+    if (t[k].is_name("def")) return open_def(t, k, is_async);
+    if (t[k].is_name("class")) return open_class(t);
+    pending_decorators_.clear();
+    pending_hash_.reset();
+    hash_line(t);
+
+    bool compound = kCompound.count(t[0].text) && t[0].kind == Tok::kName;
+    if (t[0].is_name("async") && t.size() > 1 && (t[1].is_name("for") || t[1].is_name("with")))
+      compound = true;
+    bool soft = (t[0].is_name("match") || t[0].is_name("case")) && t.size() >= 3 &&
+                t.back().is_op(":") && !t[1].is_op("=") && !t[1].is_op(".") &&
+                !t[1].is_op(":");
+    if (!compound && !soft) return simple_statements(t);
+
+    size_t colon = header_colon(t);
+    size_t calls_from = soft ? 1 : 0;
+    if (t[0].is_name("case")) {
+      calls_from = colon;  // a pattern is not a call; only its guard has calls
+      for (size_t i = 1; i < colon; ++i)
+        if (t[i].is_name("if") && depth_at(t, i) == 0) {
+          calls_from = i + 1;
+          break;
+        }
+    }
+    add_calls(t.subspan(calls_from, std::min(colon, t.size()) - calls_from));
+    if (colon + 1 >= t.size()) {
+      expect_indent_ = true;
+    } else {
+      simple_statements(t.subspan(colon + 1));
+    }
+  }
+
+  static int depth_at(Tokens t, size_t i) {
+    int depth = 0;
+    for (size_t k = 0; k < i; ++k) {
+      if (t[k].kind != Tok::kOp) continue;
+      auto x = t[k].text;
+      if (x == "(" || x == "[" || x == "{") ++depth;
+      else if (x == ")" || x == "]" || x == "}") --depth;
+    }
+    return depth;
+  }
+
+  // The ':' that ends a compound statement's header (skipping lambdas' colons).
+  static size_t header_colon(Tokens t) {
+    int depth = 0, lambdas = 0;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i].kind == Tok::kName && t[i].text == "lambda" && depth == 0) ++lambdas;
+      if (t[i].kind != Tok::kOp) continue;
+      auto x = t[i].text;
+      if (x == "(" || x == "[" || x == "{") ++depth;
+      else if (x == ")" || x == "]" || x == "}") --depth;
+      else if (x == ":" && depth == 0) {
+        if (lambdas > 0) --lambdas;
+        else return i;
+      }
+    }
+    return t.size();
+  }
+
+  std::string qualify(std::string_view name) const {
+    const auto& q = scopes_.back().qualname;
+    return q.empty() ? std::string(name) : q + "." + std::string(name);
+  }
+
+  void open_scope(Scope::Kind kind, int index, std::string qualname) {
+    Scope s;
+    s.kind = kind;
+    s.index = index;
+    s.body_depth = depth_ + 1;
+    s.qualname = std::move(qualname);
+    s.hash = pending_hash_ ? std::move(pending_hash_) : std::make_unique<HashState>();
+    pending_hash_.reset();
+    pending_decorators_.clear();
+    scopes_.push_back(std::move(s));
+  }
+
+  // After `def`/`class` headers: either a block follows, or statements on the same line.
+  void after_header(Tokens t, size_t colon) {
+    if (colon + 1 >= t.size()) {
+      expect_indent_ = true;
+      return;
+    }
+    simple_statements(t.subspan(colon + 1));
+    for (const auto& tok : t) last_end_line_ = std::max(last_end_line_, tok.end_line);
+    close_top();
+  }
+
+  // Skips PEP 695 type parameters `[T]` after a name.
+  static size_t skip_type_params(Tokens t, size_t i) {
+    if (i < t.size() && t[i].is_op("[")) return matching_close(t, i) + 1;
+    return i;
+  }
+
+  void open_def(Tokens t, size_t k, bool is_async) {
+    if (k + 1 >= t.size() || t[k + 1].kind != Tok::kName) return fail(t[k].line, "invalid syntax: def without a name");
+    Function f;
+    f.name = std::string(t[k + 1].text);
+    f.qualname = qualify(f.name);
+    f.is_async = is_async;
+    f.line = t[k].line;
+    f.in_function = in_function();
+    if (scopes_.back().kind == Scope::kClass) f.parent_class = scopes_.back().index;
+    f.decorators = std::move(pending_decorators_);
+    size_t open = skip_type_params(t, k + 2);
+    if (open >= t.size() || !t[open].is_op("(")) return fail(t[k].line, "invalid syntax: expected '(' after def " + f.name);
+    size_t close = matching_close(t, open);
+    if (close >= t.size()) return fail(t[k].line, "invalid syntax in parameters of " + f.name);
+    parse_params(t.subspan(open + 1, close - open - 1), f);
+    size_t colon = close + 1;
+    while (colon < t.size() && !(t[colon].is_op(":") && depth_at(t, colon) == 0)) ++colon;
+    if (colon >= t.size()) return fail(t[k].line, "invalid syntax: expected ':' after def " + f.name);
+    out_.functions.push_back(std::move(f));
+    open_scope(Scope::kFunction, static_cast<int>(out_.functions.size()) - 1,
+               out_.functions.back().qualname);
+    hash_line(t);
+    after_header(t, colon);
+  }
+
+  static void parse_params(Tokens params, Function& f) {
+    bool after_star = false;
+    for (Tokens p : split_top(params, ",")) {
+      if (p[0].is_op("/")) continue;
+      if (p[0].is_op("*")) {
+        after_star = true;
+        if (p.size() > 1 && p[1].kind == Tok::kName) f.params.push_back("*" + std::string(p[1].text));
+        continue;
+      }
+      if (p[0].is_op("**")) {
+        if (p.size() > 1) f.params.push_back("**" + std::string(p[1].text));
+        continue;
+      }
+      if (p[0].kind != Tok::kName) continue;
+      f.params.emplace_back(p[0].text);
+      if (!after_star && !split_top(p, "=").empty() && split_top(p, "=").size() > 1) ++f.defaults;
+    }
+  }
+
+  void open_class(Tokens t) {
+    if (t.size() < 2 || t[1].kind != Tok::kName) return fail(t[0].line, "invalid syntax: class without a name");
+    Class c;
+    c.name = std::string(t[1].text);
+    c.qualname = qualify(c.name);
+    c.line = t[0].line;
+    c.in_function = in_function();
+    if (scopes_.back().kind == Scope::kClass) c.parent = scopes_.back().index;
+    c.decorators = std::move(pending_decorators_);
+    size_t i = skip_type_params(t, 2);
+    if (i < t.size() && t[i].is_op("(")) {
+      size_t close = matching_close(t, i);
+      if (close >= t.size()) return fail(t[0].line, "invalid syntax in bases of " + c.name);
+      for (Tokens arg : split_top(t.subspan(i + 1, close - i - 1), ",")) {
+        if (arg[0].is_op("**")) c.keywords.push_back("**");
+        else if (arg[0].is_op("*")) c.bases.push_back(reduce({}));
+        else if (arg.size() >= 2 && arg[0].kind == Tok::kName && arg[1].is_op("="))
+          c.keywords.emplace_back(arg[0].text);
+        else c.bases.push_back(reduce(arg, true));
+      }
+      i = close + 1;
+    }
+    if (i >= t.size() || !t[i].is_op(":")) return fail(t[0].line, "invalid syntax: expected ':' after class " + c.name);
+    out_.classes.push_back(std::move(c));
+    open_scope(Scope::kClass, static_cast<int>(out_.classes.size()) - 1, out_.classes.back().qualname);
+    hash_line(t);
+    after_header(t, i);
+  }
+
+  void simple_statements(Tokens t) {
+    for (Tokens stmt : split_top(t, ";")) simple_statement(stmt);
+  }
+
+  void simple_statement(Tokens t) {
+    if (t[0].is_name("import")) return parse_import(t);
+    if (t[0].is_name("from")) return parse_from(t);
+    add_calls(t);
+    Scope& scope = scopes_.back();
+    if (scope.kind != Scope::kFunction) parse_assignment(t, scope);
+  }
+
+  void add_calls(Tokens t) {
+    Scope* fn = scopes_.back().kind == Scope::kFunction ? &scopes_.back() : nullptr;
+    if (!fn) return;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i].kind != Tok::kName || (i > 0 && t[i - 1].is_op("."))) continue;
+      size_t end = dotted_end(t, i);
+      if (end == i) continue;
+      if (end < t.size() && t[end].is_op("(")) fn->calls.insert(dotted_text(t, i, end));
+      i = end - 1;
+    }
+  }
+
+  void parse_import(Tokens t) {
+    for (Tokens part : split_top(t.subspan(1), ",")) {
+      Import imp;
+      size_t end = dotted_end(part, 0);
+      imp.module = dotted_text(part, 0, end);
+      if (end + 1 < part.size() && part[end].is_name("as")) imp.asname = std::string(part[end + 1].text);
+      imp.line = t[0].line;
+      imp.in_function = scopes_.size() > 1;
+      out_.imports.push_back(std::move(imp));
+    }
+  }
+
+  void parse_from(Tokens t) {
+    int level = 0;
+    size_t i = 1;
+    for (; i < t.size() && t[i].kind == Tok::kOp; ++i) {
+      if (t[i].text == ".") ++level;
+      else if (t[i].text == "...") level += 3;
+      else break;
+    }
+    size_t end = dotted_end(t, i);
+    std::string module = dotted_text(t, i, end);
+    if (end >= t.size() || !t[end].is_name("import")) return;
+    Tokens names = t.subspan(end + 1);
+    if (!names.empty() && names[0].is_op("(")) names = names.subspan(1, names.size() >= 2 ? names.size() - 2 : 0);
+    for (Tokens part : split_top(names, ",")) {
+      Import imp;
+      imp.module = module;
+      imp.level = level;
+      imp.name = std::string(part[0].text);
+      if (part.size() >= 3 && part[1].is_name("as")) imp.asname = std::string(part[2].text);
+      imp.line = t[0].line;
+      imp.in_function = scopes_.size() > 1;
+      out_.imports.push_back(std::move(imp));
+    }
+  }
+
+  void parse_assignment(Tokens t, const Scope& scope) {
+    // Split at top-level '=' until a lambda, whose defaults also use '='.
+    std::vector<Tokens> parts;
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i].is_name("lambda") && depth == 0) break;
+      if (t[i].kind != Tok::kOp) continue;
+      auto x = t[i].text;
+      if (x == "(" || x == "[" || x == "{") ++depth;
+      else if (x == ")" || x == "]" || x == "}") --depth;
+      else if (x == "=" && depth == 0) {
+        parts.push_back(t.subspan(start, i - start));
+        start = i + 1;
+      }
+    }
+    if (parts.empty()) return;
+    Tokens value = t.subspan(start);
+    for (Tokens target : parts) {
+      if (target.empty() || target[0].kind != Tok::kName) continue;
+      bool annotated = target.size() > 1 && target[1].is_op(":");
+      if (target.size() != 1 && !annotated) continue;
+      if (target[0].text != "pytestmark" && target[0].text != "pytest_plugins") continue;
+      Assignment a;
+      a.target = std::string(target[0].text);
+      a.scope = scope.qualname;
+      a.class_index = scope.kind == Scope::kClass ? scope.index : -1;
+      a.line = t[0].line;
+      a.values = reduce_values(value);
+      out_.assignments.push_back(std::move(a));
+    }
+  }
+
+  static std::vector<Reduced> reduce_values(Tokens v) {
+    std::vector<Reduced> out;
+    if (v.empty()) return out;
+    Tokens items = v;
+    bool sequence = false;
+    if ((v[0].is_op("[") || v[0].is_op("(")) && matching_close(v, 0) == v.size() - 1) {
+      Tokens inner = v.subspan(1, v.size() - 2);
+      bool tuple = v[0].is_op("(") &&
+                   (inner.empty() || split_top(inner, ",").size() > 1 || inner.back().is_op(","));
+      if (v[0].is_op("[") || tuple) {
+        items = inner;
+        sequence = true;
+      }
+    }
+    if (!sequence && split_top(v, ",").size() > 1) sequence = true;
+    if (!sequence && !v.empty() && v.back().is_op(",")) sequence = true;
+    if (!sequence) {
+      out.push_back(reduce(v));
+      return out;
+    }
+    bool comprehension = false;
+    for (size_t i = 0; i < items.size(); ++i)
+      comprehension |= items[i].is_name("for") && depth_at(items, i) == 0;
+    if (comprehension) {
+      out.push_back(reduce({}));
+      return out;
+    }
+    for (Tokens item : split_top(items, ",")) out.push_back(reduce(item));
+    return out;
+  }
+
+  Lexer lexer_;
+  Outline& out_;
+  std::vector<Token> line_;
+  std::string line_buf_;
+  std::vector<Scope> scopes_;
+  std::vector<Reduced> pending_decorators_;
+  std::unique_ptr<HashState> pending_hash_;
+  int depth_ = 0;
+  int last_end_line_ = 0;
+  bool expect_indent_ = false;
+  bool failed_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Outline scan_source(std::string_view bytes, std::string path) {
+  Outline out;
+  out.path = std::move(path);
+  SourceText src = decode_source(bytes);
+  OutlineParser parser(src.text, out);
+  parser.run();
+  if (!src.error.empty()) {
+    out.error = src.error;
+    out.error_line = src.error_line;
+  }
+  return out;
+}
+
+Outline scan_file(const std::string& path, const std::string& display_path) {
+  std::string bytes;
+  if (!read_file(path, &bytes)) {
+    Outline out;
+    out.path = display_path;
+    out.error = "cannot read file";
+    return out;
+  }
+  return scan_source(bytes, display_path);
+}
+
+bool read_file(const std::string& path, std::string* bytes) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  bytes->clear();
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes->append(buf, n);
+  bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok;
+}
+
+}  // namespace testmap::scan
