@@ -50,6 +50,9 @@ struct Function {
   int defaults = 0;                 // positional parameters with a default
   std::vector<Reduced> decorators;
   std::vector<std::string> calls;   // sorted, unique
+  // Not in the JSON outline: methods called on a call's result, `C().index_document(`
+  // gives "index_document". The classifier's call rules read these too.
+  std::vector<std::string> attr_calls;
   int line = 0, end_line = 0;
   uint64_t hash = 0;
 };

@@ -34,6 +34,7 @@ struct Scope {
   std::string qualname;
   std::unique_ptr<HashState> hash;
   std::set<std::string> calls;
+  std::set<std::string> attr_calls;
 };
 
 const std::set<std::string_view> kCompound = {"if", "elif", "else", "for", "while", "try",
@@ -109,6 +110,7 @@ class OutlineParser {
       f.end_line = last_end_line_;
       f.hash = h;
       f.calls.assign(s.calls.begin(), s.calls.end());
+      f.attr_calls.assign(s.attr_calls.begin(), s.attr_calls.end());
     }
     scopes_.pop_back();
   }
@@ -327,7 +329,12 @@ class OutlineParser {
     Scope* fn = scopes_.back().kind == Scope::kFunction ? &scopes_.back() : nullptr;
     if (!fn) return;
     for (size_t i = 0; i < t.size(); ++i) {
-      if (t[i].kind != Tok::kName || (i > 0 && t[i - 1].is_op("."))) continue;
+      if (t[i].kind != Tok::kName) continue;
+      if (i > 0 && t[i - 1].is_op(".")) {
+        if (i >= 2 && (t[i - 2].is_op(")") || t[i - 2].is_op("]")) && i + 1 < t.size() && t[i + 1].is_op("("))
+          fn->attr_calls.insert(std::string(t[i].text));
+        continue;
+      }
       size_t end = dotted_end(t, i);
       if (end == i) continue;
       if (end < t.size() && t[end].is_op("(")) fn->calls.insert(dotted_text(t, i, end));

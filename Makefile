@@ -1,0 +1,73 @@
+# Set-up, build and checks. `make demo` and `make test` work on a fresh Debian machine:
+# they install what is missing (apt-get for system packages, pip into .venv), build, run.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BUILD := build/wheel
+APT_PACKAGES := cmake ninja-build g++ python3-venv python3-dev libsqlite3-dev libtomlplusplus-dev \
+  libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev libxxhash-dev clang libclang-rt-14-dev \
+  clang-format postgresql redis-server memcached libmemcached-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps venv build test test-cpp test-py fuzz-smoke demo bench format lint clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.ready: requirements-dev.txt | deps
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.ready
+
+build: venv
+	$(PY) -m pip install -q --no-build-isolation --no-deps \
+	  --config-settings=build-dir=$(BUILD) \
+	  --config-settings=cmake.define.TESTMAP_TESTS=ON .
+
+test-cpp: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+test-py: build
+	$(PY) -m pytest -q
+
+# A short libFuzzer run of the scanner (clang, ASan, UBSan) from the checked-in corpus.
+fuzz-smoke: deps
+	cmake -S . -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESTMAP_FUZZ=ON >/dev/null
+	cmake --build build/fuzz --target scanner_fuzz
+	mkdir -p build/fuzz/corpus && cp -n fuzz/corpus/* build/fuzz/corpus/ 2>/dev/null || true
+	build/fuzz/scanner_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	  build/fuzz/corpus fuzz/corpus 2>&1 | tail -5
+
+test: test-cpp test-py fuzz-smoke
+
+# The main job on the example shop: classify it, then run its suite with real services.
+demo: build
+	$(VENV)/bin/testmap classify examples/shop
+	$(VENV)/bin/testmap classify examples/shop --explain "tests/orders/test_repo.py::TestOrderRepo::test_create"
+	cd examples/shop && ../../$(PY) -m pytest -q -p no:cacheprovider -n 2
+
+bench: build
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/classify
+
+format: venv
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')
+	$(VENV)/bin/ruff format src/testmap tests benchmarks examples
+
+lint: venv
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.cc' 'src/*.h')
+	$(VENV)/bin/ruff check src/testmap tests benchmarks examples
+	$(VENV)/bin/ruff format --check src/testmap tests benchmarks examples
+
+clean:
+	rm -rf build

@@ -1,0 +1,1 @@
+"""Shop: a small online shop used as testmap's example project."""

@@ -1,0 +1,1 @@
+"""Orders: models and status rules, the PostgreSQL repository, and the checkout service."""

@@ -1,0 +1,1 @@
+"""Search: query parsing and the HTTP client of the search service."""

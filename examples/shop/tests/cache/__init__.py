@@ -1,0 +1,1 @@
+"""Cache backend tests: memory, Redis, memcached."""

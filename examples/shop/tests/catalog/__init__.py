@@ -1,0 +1,1 @@
+"""Catalog tests (PostgreSQL, some with memcached or search)."""

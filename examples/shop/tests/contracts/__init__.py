@@ -1,0 +1,1 @@
+"""Contract tests: one set of test methods inherited by one class per backend."""

@@ -1,0 +1,1 @@
+"""Search API integration tests: every test here needs the search service (path rule only)."""

@@ -1,0 +1,1 @@
+"""Order tests: repository and checkout service."""

@@ -1,0 +1,1 @@
+"""Payment tests: card logic, gateway, ledger and idempotency."""

@@ -1,0 +1,1 @@
+"""Report tests (PostgreSQL and memcached)."""

@@ -1,0 +1,1 @@
+"""Search client tests (the search service)."""

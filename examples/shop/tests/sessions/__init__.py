@@ -1,0 +1,1 @@
+"""Session tests: every test here needs Redis (autouse fixture in the conftest)."""

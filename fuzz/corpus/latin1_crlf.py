@@ -1,0 +1,4 @@
+# -*- coding: latin-1 -*-
+s = "é"
+if x:
+    pytestmark = [a, b]

@@ -1,0 +1,339 @@
+// The classification rules, applied to each collected test with everything it
+// inherits: class ancestry, markers from every level, the fixture closure.
+#include "core/classify/classifier.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "core/classify/collect.h"
+#include "core/classify/fixtures.h"
+#include "core/classify/resolver.h"
+#include "core/classify/tiers.h"
+#include "core/util/glob.h"
+
+namespace testmap::classify {
+namespace {
+
+const std::set<std::string> kSetupMethods = {"setUp", "setUpClass", "asyncSetUp", "setup_method",
+                                             "setup_class", "setup", "setUpTestData"};
+
+bool call_matches(const std::string& pattern, const std::string& call) {
+  return call == pattern || (call.size() > pattern.size() && call.ends_with(pattern) &&
+                             call[call.size() - pattern.size() - 1] == '.');
+}
+
+std::string unquote(const std::string& s) {
+  if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') return s.substr(1, s.size() - 2);
+  return "";
+}
+
+struct Marker {
+  std::string name;
+  const scan::Reduced* deco;
+  std::string file;
+  int line;
+};
+
+// The rules of one service, with base classes resolved to identities once.
+struct ServiceRules {
+  const config::Service* service;
+  std::vector<std::pair<std::string, std::string>> bases;  // identity, as written
+};
+
+class Classifier {
+ public:
+  Classifier(const config::Config& cfg, const Project& p)
+      : cfg_(cfg), p_(p), resolver_(p), fixtures_(p, resolver_) {
+    for (const auto& s : cfg.services) {
+      ServiceRules rules{&s, {}};
+      for (const auto& b : s.base_classes) {
+        Symbol sym = resolver_.resolve_qualified(b);
+        std::string id = Resolver::identity(sym);
+        rules.bases.emplace_back(id.empty() ? b : id, b);
+      }
+      rules_.push_back(std::move(rules));
+    }
+  }
+
+  Classification run() {
+    Classification out;
+    out.root = cfg_.root;
+    out.diagnostics = cfg_.diagnostics;
+    for (const auto& d : p_.diagnostics) out.diagnostics.push_back(d);
+    std::vector<TestItem> items = collect_tests(cfg_, p_, resolver_);
+    std::unordered_set<int> files_with_tests;
+    for (const auto& item : items) {
+      out.tests.push_back(classify_item(item));
+      files_with_tests.insert(item.file);
+    }
+    // A test file that does not parse and yielded no test still counts, as unknown.
+    for (size_t i = 0; i < p_.files.size(); ++i) {
+      const SourceFile& f = p_.files[i];
+      if (f.outline.ok() || files_with_tests.count(static_cast<int>(i)) || !is_test_file(cfg_.pytest, f.rel)) continue;
+      TestResult t;
+      t.id = f.rel;
+      t.file = f.rel;
+      t.unknown = true;
+      t.reasons.push_back({"*", "parse-error", fmt::format("{} does not parse: {}", f.rel, f.outline.error),
+                           f.rel, f.outline.error_line});
+      out.tests.push_back(std::move(t));
+      files_with_tests.insert(static_cast<int>(i));
+    }
+    out.files_scanned = p_.files.size();
+    out.test_files = files_with_tests.size();
+    out.bytes_scanned = p_.total_bytes;
+    assign_tiers(cfg_, out);
+    return out;
+  }
+
+ private:
+  void add(TestResult& t, const std::string& service, const char* rule, std::string detail,
+           const std::string& file, int line) {
+    t.reasons.push_back({service, rule, std::move(detail), file, line});
+  }
+
+  void unknown(TestResult& t, const char* rule, std::string detail, const std::string& file, int line) {
+    t.unknown = true;
+    add(t, "*", rule, std::move(detail), file, line);
+  }
+
+  // Markers on the function, its classes (with everything inherited) and its module.
+  std::vector<Marker> markers(const TestItem& item) {
+    std::vector<Marker> out;
+    auto from = [&](int file, const std::vector<scan::Reduced>& decos, int line) {
+      for (const auto& d : decos) {
+        if (d.callee.empty()) continue;
+        std::string q = resolver_.qualify(file, d.callee);
+        if (!q.starts_with("pytest.mark.")) continue;
+        std::string name = q.substr(12);
+        if (name.find('.') != std::string::npos) continue;
+        out.push_back({name, &d, p_.files[file].rel, line});
+      }
+    };
+    const auto& fo = p_.files[item.func_file].outline;
+    from(item.func_file, fo.functions[item.func].decorators, fo.functions[item.func].line);
+    auto class_marks = [&](int f, int c) {
+      const auto& o = p_.files[f].outline;
+      from(f, o.classes[c].decorators, o.classes[c].line);
+      for (const auto& a : o.assignments)
+        if (a.target == "pytestmark" && a.class_index == c) from(f, a.values, a.line);
+    };
+    for (const auto& [f, c] : item.classes) class_marks(f, c);
+    for (const auto& [f, c] : item.outer) class_marks(f, c);
+    for (const auto& a : p_.files[item.file].outline.assignments)
+      if (a.target == "pytestmark" && a.scope.empty()) from(item.file, a.values, a.line);
+    return out;
+  }
+
+  TestResult classify_item(const TestItem& item) {
+    const SourceFile& tf = p_.files[item.file];
+    const SourceFile& ff = p_.files[item.func_file];
+    const scan::Function& fn = ff.outline.functions[item.func];
+    TestResult t;
+    t.file = tf.rel;
+    t.function = fn.name;
+    t.line = fn.line;
+    std::string cls;
+    for (const auto& c : item.class_path) cls += (cls.empty() ? "" : "::") + c;
+    t.cls = cls;
+    t.id = tf.rel + "::" + (cls.empty() ? "" : cls + "::") + fn.name;
+
+    if (!tf.outline.ok())
+      unknown(t, "parse-error", fmt::format("{} does not parse: {}", tf.rel, tf.outline.error), tf.rel,
+              tf.outline.error_line);
+    if (!ff.outline.ok() && item.func_file != item.file)
+      unknown(t, "parse-error", fmt::format("{} does not parse: {}", ff.rel, ff.outline.error), ff.rel,
+              ff.outline.error_line);
+
+    // Paths.
+    for (const auto& r : rules_)
+      for (const auto& pat : r.service->paths)
+        if (glob_match(pat, tf.rel)) add(t, r.service->name, "path", fmt::format("{} matches '{}'", tf.rel, pat), tf.rel, 0);
+
+    // Base classes.
+    if (!item.classes.empty()) {
+      auto [cf, ci] = item.classes.front();
+      const Ancestry& a = resolver_.ancestry(cf, ci);
+      for (const auto& u : a.unresolved) unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
+      const auto& tc = p_.files[cf].outline.classes[ci];
+      for (const auto& r : rules_) {
+        for (const auto& [id, written] : r.bases) {
+          bool hit = false;
+          for (const auto& [f, c] : a.classes) hit |= fmt::format("{}#{}", f, c) == id;
+          for (const auto& e : a.externals) hit |= e == id;
+          if (hit)
+            add(t, r.service->name, "base-class", fmt::format("{} inherits {}", tc.qualname, written),
+                p_.files[cf].rel, tc.line);
+        }
+      }
+      for (const auto& [of, oc] : item.outer)
+        for (const auto& u : resolver_.ancestry(of, oc).unresolved)
+          unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
+    }
+
+    // Markers, and the fixtures they request.
+    std::vector<Marker> marks = markers(item);
+    std::vector<std::pair<std::string, std::string>> requested;  // fixture, requested by
+    std::set<std::string> parametrized;
+    for (const auto& m : marks) {
+      for (const auto& r : rules_)
+        for (const auto& name : r.service->markers)
+          if (name == m.name) add(t, r.service->name, "marker", fmt::format("@pytest.mark.{}", m.name), m.file, m.line);
+      for (const auto& name : cfg_.dynamic.markers)
+        if (name == m.name)
+          unknown(t, "dynamic", fmt::format("@pytest.mark.{} chooses services at run time", m.name), m.file, m.line);
+      if (m.name == "usefixtures")
+        for (const auto& a : m.deco->args)
+          if (!unquote(a).empty()) requested.emplace_back(unquote(a), "usefixtures");
+      if (m.name == "parametrize" && !m.deco->args.empty()) {
+        bool indirect = false;
+        for (const auto& [k, v] : m.deco->kwargs) indirect |= k == "indirect" && v != "False";
+        std::string names = unquote(m.deco->args[0]);
+        for (size_t start = 0; !indirect && start <= names.size();) {
+          size_t comma = names.find(',', start);
+          std::string n = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          n.erase(0, n.find_first_not_of(' '));
+          n.erase(n.find_last_not_of(' ') + 1);
+          if (!n.empty()) parametrized.insert(n);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      }
+    }
+
+    // Fixtures: parameters, usefixtures, autouse, then everything they request.
+    std::vector<std::pair<int, int>> fixture_classes = item.classes;
+    for (auto it = item.outer.rbegin(); it != item.outer.rend(); ++it)
+      for (const auto& ac : resolver_.ancestry(it->first, it->second).classes) fixture_classes.push_back(ac);
+    std::vector<FixtureScope> scopes = fixtures_.scopes_for(item.file, fixture_classes);
+    if (!item.unittest) {
+      size_t positional = 0;
+      for (const auto& p : fn.params)
+        if (p[0] != '*') ++positional;
+      size_t first_default = positional - std::min<size_t>(positional, fn.defaults);
+      size_t index = 0;
+      for (const auto& p : fn.params) {
+        if (p[0] == '*') continue;
+        bool has_default = index++ >= first_default;
+        if (has_default || (index == 1 && !item.class_path.empty() && (p == "self" || p == "cls"))) continue;
+        if (p == "request" || parametrized.count(p)) continue;
+        requested.emplace_back(p, "the test");
+      }
+    }
+    for (int d : fixtures_.autouse(scopes)) requested.emplace_back(fixtures_.def(d).name, "autouse");
+    for (int broken : fixtures_.broken_files(scopes)) {
+      const auto& bf = p_.files[broken];
+      unknown(t, "parse-error", fmt::format("{} does not parse: {}; its fixtures are unknown", bf.rel, bf.outline.error),
+              bf.rel, bf.outline.error_line);
+    }
+    fixture_closure(t, scopes, requested);
+
+    // Calls in the test and its class's set-up methods.
+    check_calls(t, ff, fn, "the test");
+    for (const auto& [f, c] : item.classes) {
+      const auto& o = p_.files[f].outline;
+      for (const auto& m : o.functions)
+        if (m.parent_class == c && kSetupMethods.count(m.name)) check_calls(t, p_.files[f], m, m.qualname);
+    }
+    finish(t);
+    return t;
+  }
+
+  void fixture_closure(TestResult& t, const std::vector<FixtureScope>& scopes,
+                       std::vector<std::pair<std::string, std::string>> queue) {
+    std::unordered_set<int> seen_defs;
+    std::unordered_set<std::string> seen_names;
+    for (size_t qi = 0; qi < queue.size(); ++qi) {
+      auto [name, by] = queue[qi];
+      int after = -1;
+      // A fixture requesting its own name gets the next definition out.
+      if (by.starts_with("#")) {
+        after = std::stoi(by.substr(1));
+        by = fixtures_.def(after).name;
+        if (by != name) after = -1;
+      }
+      int d = fixtures_.find(scopes, name, after);
+      std::string via = by == "the test" ? "" : fmt::format(", requested by {}", by);
+      std::string file = t.file;
+      int line = t.line;
+      if (d >= 0) {
+        file = p_.files[fixtures_.def(d).file].rel;
+        line = p_.files[fixtures_.def(d).file].outline.functions[fixtures_.def(d).func].line;
+      }
+      if (seen_names.insert(name + "@" + std::to_string(d)).second) {
+        for (const auto& r : rules_)
+          for (const auto& f : r.service->fixtures)
+            if (f == name) add(t, r.service->name, "fixture", fmt::format("fixture {}{}", name, via), file, line);
+        for (const auto& f : cfg_.dynamic.fixtures)
+          if (f == name) unknown(t, "dynamic", fmt::format("fixture {}{} chooses services at run time", name, via), file, line);
+      }
+      if (d < 0 || !seen_defs.insert(d).second) continue;
+      const FixtureDef& def = fixtures_.def(d);
+      const SourceFile& sf = p_.files[def.file];
+      const scan::Function& f = sf.outline.functions[def.func];
+      check_calls(t, sf, f, "fixture " + def.name);
+      size_t index = 0;
+      size_t positional = 0;
+      for (const auto& p : f.params)
+        if (p[0] != '*') ++positional;
+      size_t first_default = positional - std::min<size_t>(positional, f.defaults);
+      for (const auto& p : f.params) {
+        if (p[0] == '*') continue;
+        bool has_default = index++ >= first_default;
+        if (has_default || p == "request" || (index == 1 && def.cls >= 0 && (p == "self" || p == "cls"))) continue;
+        queue.emplace_back(p, "#" + std::to_string(d));
+      }
+    }
+  }
+
+  // Calls in the body, and decorators that are calls (`@override_settings(...)`).
+  void check_calls(TestResult& t, const SourceFile& sf, const scan::Function& f, const std::string& where) {
+    std::vector<std::string> calls = f.calls;
+    for (const auto& a : f.attr_calls) calls.push_back("()." + a);
+    for (const auto& d : f.decorators)
+      if (d.is_call) calls.push_back(d.callee);
+    for (const auto& call : calls) {
+      for (const auto& r : rules_)
+        for (const auto& pat : r.service->calls)
+          if (call_matches(pat, call))
+            add(t, r.service->name, "call", fmt::format("{} calls {}()", where, call), sf.rel, f.line);
+      for (const auto& pat : cfg_.dynamic.calls)
+        if (call_matches(pat, call))
+          unknown(t, "dynamic", fmt::format("{} calls {}(), which chooses services at run time", where, call),
+                  sf.rel, f.line);
+    }
+  }
+
+  // A test's services are the union of its reasons; an unknown test needs them all.
+  void finish(TestResult& t) {
+    std::set<std::string> services;
+    for (const auto& r : t.reasons)
+      if (r.service != "*") services.insert(r.service);
+    if (t.unknown) services.clear();
+    t.services.assign(services.begin(), services.end());
+  }
+
+  const config::Config& cfg_;
+  const Project& p_;
+  Resolver resolver_;
+  FixtureIndex fixtures_;
+  std::vector<ServiceRules> rules_;
+};
+
+}  // namespace
+
+Classification classify(const config::Config& cfg, const Project& project) {
+  return Classifier(cfg, project).run();
+}
+
+Classification classify_root(const std::string& root, unsigned threads) {
+  config::Config cfg = config::load_config(root);
+  Project project = load_project(cfg, threads);
+  return classify(cfg, project);
+}
+
+}  // namespace testmap::classify

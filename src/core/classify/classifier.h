@@ -1,0 +1,17 @@
+// Static classification: for every test, the services it needs and the reasons,
+// from base classes, markers, fixtures, paths and calls (docs/config.md).
+#pragma once
+
+#include "core/classify/project.h"
+#include "core/classify/result.h"
+#include "core/config/config.h"
+
+namespace testmap::classify {
+
+// Classifies every test of an already scanned project.
+Classification classify(const config::Config& cfg, const Project& project);
+
+// Loads the config at `root`, scans the tree and classifies it.
+Classification classify_root(const std::string& root, unsigned threads = 0);
+
+}  // namespace testmap::classify

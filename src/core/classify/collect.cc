@@ -1,0 +1,145 @@
+// Test collection without importing anything, mirroring pytest's python plugin.
+#include "core/classify/collect.h"
+
+#include <set>
+
+#include "core/util/glob.h"
+
+namespace testmap::classify {
+namespace {
+
+bool is_unittest_like(const Ancestry& a) {
+  for (const auto& e : a.externals) {
+    std::string_view last = e;
+    if (size_t dot = last.rfind('.'); dot != std::string_view::npos) last = last.substr(dot + 1);
+    if (last.ends_with("TestCase") || e.starts_with("unittest.")) return true;
+  }
+  return false;
+}
+
+bool is_fixture_or_property(const scan::Function& f) {
+  for (const auto& d : f.decorators) {
+    const auto& c = d.callee;
+    if (c.ends_with("fixture") || c == "property" || c.ends_with(".setter")) return true;
+  }
+  return false;
+}
+
+class Collector {
+ public:
+  Collector(const config::Config& cfg, const Project& p, Resolver& r) : cfg_(cfg), p_(p), r_(r) {}
+
+  void module(int file, std::vector<TestItem>& out) {
+    const auto& o = p_.files[file].outline;
+    // Functions and classes interleave in source order, as pytest walks the module dict.
+    struct Entry {
+      int line;
+      int func;
+      std::string name;
+      Symbol cls;
+    };
+    std::vector<Entry> entries;
+    for (size_t i = 0; i < o.functions.size(); ++i) {
+      const auto& f = o.functions[i];
+      if (f.in_function || f.parent_class >= 0 || is_fixture_or_property(f)) continue;
+      if (matches(cfg_.pytest.python_functions, f.name)) entries.push_back({f.line, static_cast<int>(i), f.name, {}});
+    }
+    for (auto& [name, sym] : r_.class_bindings(file)) {
+      int line = sym.file == file ? o.classes[sym.index].line : 0;
+      entries.push_back({line, -1, name, sym});
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
+    for (const auto& e : entries) {
+      if (e.func >= 0) {
+        TestItem t;
+        t.file = t.func_file = file;
+        t.func = e.func;
+        out.push_back(std::move(t));
+      } else {
+        test_class(file, e.name, e.cls.file, e.cls.index, {}, {}, out, 0);
+      }
+    }
+  }
+
+ private:
+  bool matches(const std::vector<std::string>& patterns, const std::string& name) const {
+    for (const auto& p : patterns)
+      if (pytest_name_match(p, name, true)) return true;
+    return false;
+  }
+
+  void test_class(int file, const std::string& name, int cfile, int cls, std::vector<std::string> path,
+                  std::vector<std::pair<int, int>> outer, std::vector<TestItem>& out, int depth) {
+    if (depth > 20) return;
+    const Ancestry& a = r_.ancestry(cfile, cls);
+    bool unittest = is_unittest_like(a);
+    if (!unittest && !matches(cfg_.pytest.python_classes, name)) return;
+    std::set<std::string> seen;
+    bool has_init = false;
+    std::vector<std::pair<int, int>> methods;
+    for (const auto& [f, c] : a.classes) {
+      const auto& o = p_.files[f].outline;
+      for (size_t i = 0; i < o.functions.size(); ++i) {
+        const auto& fn = o.functions[i];
+        if (fn.parent_class != c) continue;
+        if (fn.name == "__init__") has_init = true;
+        if (!seen.insert(fn.name).second || is_fixture_or_property(fn)) continue;
+        bool is_test = unittest ? fn.name.starts_with("test") : matches(cfg_.pytest.python_functions, fn.name);
+        if (is_test) methods.emplace_back(f, static_cast<int>(i));
+      }
+    }
+    if (has_init && !unittest) return;  // pytest refuses classes with __init__
+    path.push_back(name);
+    for (const auto& [f, i] : methods) {
+      TestItem t;
+      t.file = file;
+      t.class_path = path;
+      t.classes = a.classes;
+      t.outer = outer;
+      t.func_file = f;
+      t.func = i;
+      t.unittest = unittest;
+      out.push_back(std::move(t));
+    }
+    if (unittest) return;
+    // Nested test classes, collected within the outer one.
+    outer.emplace_back(cfile, cls);
+    const auto& o = p_.files[cfile].outline;
+    for (size_t i = 0; i < o.classes.size(); ++i)
+      if (o.classes[i].parent == cls)
+        test_class(file, o.classes[i].name, cfile, static_cast<int>(i), path, outer, out, depth + 1);
+  }
+
+  const config::Config& cfg_;
+  const Project& p_;
+  Resolver& r_;
+};
+
+}  // namespace
+
+bool is_test_file(const config::PytestOptions& opts, const std::string& rel) {
+  std::string base = rel.substr(rel.rfind('/') + 1);
+  if (base == "conftest.py") return false;
+  bool name_ok = false;
+  for (const auto& p : opts.python_files)
+    if (pytest_name_match(p, base, false)) name_ok = true;
+  if (!name_ok) return false;
+  if (opts.testpaths.empty()) return true;
+  for (const auto& tp : opts.testpaths) {
+    std::string t = tp;
+    while (t.starts_with("./")) t = t.substr(2);
+    while (t.ends_with("/")) t.pop_back();
+    if (t.empty() || t == "." || rel == t || rel.starts_with(t + "/") || glob_match(t, rel)) return true;
+  }
+  return false;
+}
+
+std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project, Resolver& resolver) {
+  std::vector<TestItem> items;
+  Collector c(cfg, project, resolver);
+  for (size_t i = 0; i < project.files.size(); ++i)
+    if (is_test_file(cfg.pytest, project.files[i].rel)) c.module(static_cast<int>(i), items);
+  return items;
+}
+
+}  // namespace testmap::classify

@@ -1,0 +1,19 @@
+// Text and JSON renderings of a classification: the tier table CI teams write by
+// hand, the machine-readable form, and the --explain story of one test.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/classify/result.h"
+
+namespace testmap::classify {
+
+std::string render_table(const Classification& c, double seconds);
+nlohmann::json to_json(const Classification& c);
+// Every reason behind one test, with file and line; empty if no test has that id.
+// `id` may carry parametrize ids ("test_x[1-2]"), which are ignored.
+std::string explain(const Classification& c, const std::string& id);
+
+}  // namespace testmap::classify

@@ -1,0 +1,55 @@
+// What classification says about each test, and why: the values every front end
+// (table, JSON, --explain, the store, the plugin) prints or keeps.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/util/diagnostic.h"
+
+namespace testmap::classify {
+
+inline constexpr const char* kUnknownTier = "unknown";
+inline constexpr const char* kNoServicesTier = "no_services";
+
+struct Reason {
+  std::string service;  // "*" for reasons that make a test unknown
+  std::string rule;     // base-class, marker, fixture, path, call, dynamic, parse-error, unresolved
+  std::string detail;   // human sentence: "fixture pg_conn, requested by order_repo"
+  std::string file;
+  int line = 0;
+};
+
+struct TestResult {
+  std::string id;        // as pytest spells it, without parametrize ids
+  std::string file;
+  int line = 0;          // of the test function
+  std::string cls;       // "Outer::Inner" or empty
+  std::string function;
+  std::vector<std::string> services;  // sorted; empty for unknown tests
+  bool unknown = false;  // needs every service: see the "*" reasons
+  std::string tier;
+  std::vector<Reason> reasons;
+};
+
+struct TierSummary {
+  std::string name;
+  std::vector<std::string> services;
+  size_t tests = 0;
+  size_t files = 0;
+};
+
+struct Classification {
+  std::string root;
+  std::vector<TestResult> tests;
+  std::vector<TierSummary> tiers;               // largest first, unknown last
+  std::map<std::string, size_t> service_tests;  // service -> tests needing it
+  size_t unknown_tests = 0;
+  size_t files_scanned = 0;
+  size_t test_files = 0;
+  size_t bytes_scanned = 0;
+  Diagnostics diagnostics;  // config problems and files that do not parse
+};
+
+}  // namespace testmap::classify

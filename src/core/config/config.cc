@@ -1,0 +1,272 @@
+// Reads pyproject.toml with toml++ and pytest's ini files, checks every key and
+// type, and layers the user's services over the built-in ones and presets.
+#include "core/config/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "core/config/ini.h"
+#include "core/config/presets.h"
+
+namespace testmap::config {
+namespace fs = std::filesystem;
+namespace {
+
+struct Reader {
+  std::string file;
+  Diagnostics* diags;
+
+  void error(const toml::node* node, const std::string& key, const std::string& message) {
+    int line = node ? static_cast<int>(node->source().begin.line) : 0;
+    diags->push_back({file, line, key, message});
+  }
+
+  std::vector<std::string> strings(const toml::node& node, const std::string& key) {
+    std::vector<std::string> out;
+    if (auto s = node.value<std::string>()) {
+      out.push_back(*s);
+    } else if (auto* arr = node.as_array()) {
+      for (const auto& item : *arr) {
+        if (auto s = item.value<std::string>()) out.push_back(*s);
+        else error(&item, key, "expected a string in this list");
+      }
+    } else {
+      error(&node, key, "expected a string or a list of strings");
+    }
+    return out;
+  }
+
+  std::vector<int> ints(const toml::node& node, const std::string& key) {
+    std::vector<int> out;
+    auto one = [&](const toml::node& n) {
+      auto v = n.value<int64_t>();
+      if (v && *v > 0 && *v < 65536) out.push_back(static_cast<int>(*v));
+      else error(&n, key, "expected a port number (1 to 65535)");
+    };
+    if (auto* arr = node.as_array()) {
+      for (const auto& item : *arr) one(item);
+    } else {
+      one(node);
+    }
+    return out;
+  }
+
+  void service(const std::string& name, const toml::table& t, Service& s) {
+    for (const auto& [k, v] : t) {
+      std::string key = fmt::format("tool.testmap.services.{}.{}", name, k.str());
+      std::string_view ks = k.str();
+      if (ks == "ports") s.ports = ints(v, key);
+      else if (ks == "unix-sockets") append(s.unix_sockets, strings(v, key));
+      else if (ks == "requires") append(s.requires_, strings(v, key));
+      else if (ks == "base-classes") append(s.base_classes, strings(v, key));
+      else if (ks == "markers") append(s.markers, strings(v, key));
+      else if (ks == "fixtures") append(s.fixtures, strings(v, key));
+      else if (ks == "paths") append(s.paths, strings(v, key));
+      else if (ks == "calls") append(s.calls, strings(v, key));
+      else if (ks == "startup-seconds") {
+        if (auto d = v.value<double>(); d && *d >= 0) s.startup_seconds = *d;
+        else error(&v, key, "expected a number of seconds");
+      } else if (ks == "ci") {
+        if (auto* ci = v.as_table()) s.ci = to_json(*ci);
+        else error(&v, key, "expected a table");
+      } else {
+        error(&v, key, "unknown key (known: ports, unix-sockets, requires, startup-seconds, "
+                       "base-classes, markers, fixtures, paths, calls, ci)");
+      }
+    }
+  }
+
+  static void append(std::vector<std::string>& to, std::vector<std::string> from) {
+    for (auto& s : from) to.push_back(std::move(s));
+  }
+
+  static nlohmann::json to_json(const toml::table& t) {
+    std::ostringstream os;
+    os << toml::json_formatter{t};
+    return nlohmann::json::parse(os.str(), nullptr, false);
+  }
+};
+
+std::vector<std::string> split_ws(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+bool read_text(const fs::path& p, std::string* out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+void apply_ini(const IniSection& sec, PytestOptions& p) {
+  auto get = [&](const char* key, std::vector<std::string>& to) {
+    if (auto it = sec.find(key); it != sec.end()) to = split_ws(it->second.value);
+  };
+  get("testpaths", p.testpaths);
+  get("python_files", p.python_files);
+  get("python_classes", p.python_classes);
+  get("python_functions", p.python_functions);
+  get("pythonpath", p.pythonpath);
+}
+
+void apply_toml_pytest(const toml::table& t, PytestOptions& p, Reader& r, const char* prefix) {
+  auto get = [&](const char* key, std::vector<std::string>& to) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    if (auto s = n->value<std::string>()) to = split_ws(*s);
+    else to = r.strings(*n, fmt::format("{}.{}", prefix, key));
+  };
+  get("testpaths", p.testpaths);
+  get("python_files", p.python_files);
+  get("python_classes", p.python_classes);
+  get("python_functions", p.python_functions);
+  get("pythonpath", p.pythonpath);
+}
+
+// pytest's order: pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg.
+void load_pytest_ini_files(const fs::path& root, Config& cfg, bool pyproject_has_pytest) {
+  std::string text;
+  for (const char* name : {"pytest.ini", ".pytest.ini"}) {
+    if (read_text(root / name, &text)) {
+      IniFile ini = parse_ini(text);
+      if (auto it = ini.find("pytest"); it != ini.end()) apply_ini(it->second, cfg.pytest);
+      cfg.pytest.source = name;
+      return;
+    }
+  }
+  if (pyproject_has_pytest) return;
+  if (read_text(root / "tox.ini", &text)) {
+    IniFile ini = parse_ini(text);
+    if (auto it = ini.find("pytest"); it != ini.end()) {
+      apply_ini(it->second, cfg.pytest);
+      cfg.pytest.source = "tox.ini";
+      return;
+    }
+  }
+  if (read_text(root / "setup.cfg", &text)) {
+    IniFile ini = parse_ini(text);
+    if (auto it = ini.find("tool:pytest"); it != ini.end()) {
+      apply_ini(it->second, cfg.pytest);
+      cfg.pytest.source = "setup.cfg";
+    }
+  }
+}
+
+Service& service_named(Config& cfg, const std::string& name) {
+  for (auto& s : cfg.services)
+    if (s.name == name) return s;
+  cfg.services.push_back(Service{});
+  cfg.services.back().name = name;
+  return cfg.services.back();
+}
+
+void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
+  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets", "exclude"};
+  for (const auto& [k, v] : tm) {
+    std::string key = fmt::format("tool.testmap.{}", k.str());
+    if (!kKnown.count(k.str())) {
+      r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude)");
+    } else if (k.str() == "presets") {
+      cfg.presets = r.strings(v, key);
+      for (const auto& p : cfg.presets)
+        if (!is_known_preset(p)) r.error(&v, key, fmt::format("unknown preset '{}' (known: django)", p));
+    } else if (k.str() == "exclude") {
+      cfg.exclude = r.strings(v, key);
+    }
+  }
+  for (const auto& p : cfg.presets) apply_preset(p, cfg);
+  if (const auto* services = tm.get("services")) {
+    if (const auto* st = services->as_table()) {
+      for (const auto& [name, body] : *st) {
+        std::string sname(name.str());
+        if (const auto* bt = body.as_table()) r.service(sname, *bt, service_named(cfg, sname));
+        else r.error(&body, "tool.testmap.services." + sname, "expected a table");
+      }
+    } else {
+      r.error(services, "tool.testmap.services", "expected a table of services");
+    }
+  }
+  if (const auto* dyn = tm.get("dynamic")) {
+    if (const auto* dt = dyn->as_table()) {
+      for (const auto& [k, v] : *dt) {
+        std::string key = fmt::format("tool.testmap.dynamic.{}", k.str());
+        if (k.str() == "calls") cfg.dynamic.calls = r.strings(v, key);
+        else if (k.str() == "fixtures") cfg.dynamic.fixtures = r.strings(v, key);
+        else if (k.str() == "markers") cfg.dynamic.markers = r.strings(v, key);
+        else r.error(&v, key, "unknown key (known: calls, fixtures, markers)");
+      }
+    } else {
+      r.error(dyn, "tool.testmap.dynamic", "expected a table");
+    }
+  }
+  if (const auto* tiers = tm.get("tiers")) {
+    if (const auto* tt = tiers->as_table()) {
+      for (const auto& [k, v] : *tt) {
+        std::string key = fmt::format("tool.testmap.tiers.{}", k.str());
+        auto names = r.strings(v, key);
+        for (const auto& n : names)
+          if (!cfg.service(n)) r.error(&v, key, fmt::format("unknown service '{}'", n));
+        cfg.tiers.emplace_back(std::string(k.str()), names);
+      }
+    } else {
+      r.error(tiers, "tool.testmap.tiers", "expected a table of tier = [services]");
+    }
+  }
+}
+
+}  // namespace
+
+const Service* Config::service(const std::string& name) const {
+  for (const auto& s : services)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+Config load_config(const std::string& root_arg) {
+  Config cfg;
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(fs::absolute(root_arg), ec);
+  cfg.root = root.string();
+  add_builtin_services(cfg);
+  Reader r{"pyproject.toml", &cfg.diagnostics};
+  bool pyproject_has_pytest = false;
+  std::string text;
+  if (read_text(root / "pyproject.toml", &text)) {
+    try {
+      toml::table doc = toml::parse(text, (root / "pyproject.toml").string());
+      if (const auto* tool = doc.get_as<toml::table>("tool")) {
+        if (const auto* tm = tool->get("testmap")) {
+          if (const auto* tt = tm->as_table()) load_testmap_table(*tt, cfg, r);
+          else r.error(tm, "tool.testmap", "expected a table");
+        }
+        if (const auto* pytest = tool->get_as<toml::table>("pytest")) {
+          if (const auto* ini = pytest->get_as<toml::table>("ini_options")) {
+            apply_toml_pytest(*ini, cfg.pytest, r, "tool.pytest.ini_options");
+            pyproject_has_pytest = true;
+          } else {
+            apply_toml_pytest(*pytest, cfg.pytest, r, "tool.pytest");
+            pyproject_has_pytest = true;
+          }
+          cfg.pytest.source = "pyproject.toml";
+        }
+      }
+    } catch (const toml::parse_error& e) {
+      cfg.diagnostics.push_back({"pyproject.toml", static_cast<int>(e.source().begin.line), "",
+                                 fmt::format("not valid TOML ({}); using the defaults", e.description())});
+    }
+  }
+  load_pytest_ini_files(root, cfg, pyproject_has_pytest);
+  return cfg;
+}
+
+}  // namespace testmap::config

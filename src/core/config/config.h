@@ -1,0 +1,62 @@
+// The configuration testmap works from: `[tool.testmap]` in pyproject.toml, the
+// pytest discovery options, the built-in services and presets (docs/config.md).
+// Loading never fails: a broken file or key becomes a diagnostic and defaults apply.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/util/diagnostic.h"
+
+namespace testmap::config {
+
+struct Service {
+  std::string name;
+  std::vector<int> ports;
+  std::vector<std::string> unix_sockets;
+  std::vector<std::string> requires_;  // started together in CI
+  double startup_seconds = 0;
+  std::vector<std::string> base_classes;
+  std::vector<std::string> markers;
+  std::vector<std::string> fixtures;
+  std::vector<std::string> paths;
+  std::vector<std::string> calls;
+  nlohmann::json ci;  // the `ci` table as given, for the CI generators
+};
+
+struct DynamicRules {
+  std::vector<std::string> calls;
+  std::vector<std::string> fixtures;
+  std::vector<std::string> markers;
+};
+
+// What pytest reads to find tests.
+struct PytestOptions {
+  std::string source;  // the file these came from, empty for pytest's defaults
+  std::vector<std::string> testpaths;
+  std::vector<std::string> python_files{"test_*.py", "*_test.py"};
+  std::vector<std::string> python_classes{"Test"};
+  std::vector<std::string> python_functions{"test"};
+  std::vector<std::string> pythonpath;
+};
+
+struct Config {
+  std::string root;  // absolute
+  std::vector<Service> services;  // built-ins first, then the user's, in file order
+  DynamicRules dynamic;
+  std::vector<std::pair<std::string, std::vector<std::string>>> tiers;
+  std::vector<std::string> presets;
+  std::vector<std::string> exclude;
+  PytestOptions pytest;
+  Diagnostics diagnostics;  // problems in the config files; the rest still applies
+
+  const Service* service(const std::string& name) const;
+};
+
+// Loads the configuration for the repository at `root`.
+Config load_config(const std::string& root);
+
+}  // namespace testmap::config

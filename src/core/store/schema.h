@@ -1,0 +1,60 @@
+// The store's schema: one constant with a version. Opening a store with another
+// version (or a broken one) rebuilds it rather than trusting it.
+//
+// History:
+//   1  run, test, service_use, duration, dep, file_state (static classification).
+#pragma once
+
+namespace testmap::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+inline constexpr const char* kSchema = R"sql(
+CREATE TABLE run (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,            -- classify | record | pytest
+  started REAL NOT NULL,         -- unix seconds
+  commit_sha TEXT
+);
+CREATE TABLE test (
+  id INTEGER PRIMARY KEY,
+  nodeid TEXT NOT NULL UNIQUE,   -- as pytest spells it, without parametrize ids
+  file TEXT NOT NULL,
+  class TEXT,
+  function TEXT,
+  line INTEGER,
+  tier TEXT,                     -- from the latest classification
+  unknown INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE service_use (
+  test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
+  service TEXT NOT NULL,         -- '*' for reasons that make a test unknown
+  phase TEXT,                    -- setup | call | teardown (runtime only)
+  source TEXT NOT NULL,          -- static | runtime
+  rule TEXT,
+  detail TEXT,
+  file TEXT,
+  line INTEGER
+);
+CREATE INDEX service_use_test ON service_use(test_id);
+CREATE TABLE duration (
+  test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  seconds REAL NOT NULL,
+  outcome TEXT
+);
+CREATE TABLE dep (
+  test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
+  file TEXT NOT NULL,
+  function TEXT,
+  hash TEXT
+);
+CREATE TABLE file_state (
+  file TEXT PRIMARY KEY,
+  content_hash TEXT,
+  outline_hash TEXT,
+  commit_sha TEXT
+);
+)sql";
+
+}  // namespace testmap::store

@@ -1,0 +1,43 @@
+// The SQLite test map in `.testmap/testmap.db` under the repository root.
+#pragma once
+
+#include <string>
+
+#include <sqlite3.h>
+
+#include "core/classify/result.h"
+
+namespace testmap::store {
+
+class Store {
+ public:
+  // Opens (creating or rebuilding as needed) the store at `path`; check ok().
+  explicit Store(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  bool ok() const { return db_ != nullptr; }
+  const std::string& error() const { return error_; }
+  // Set when an old or broken store was found and rebuilt.
+  const std::string& notice() const { return notice_; }
+  sqlite3* db() { return db_; }
+
+  // Replaces the static classification with `c`; false with error() on failure.
+  bool replace_static(const classify::Classification& c);
+
+ private:
+  bool exec(const char* sql);
+  bool open_and_check(const std::string& path);
+
+  sqlite3* db_ = nullptr;
+  std::string error_;
+  std::string notice_;
+};
+
+std::string default_path(const std::string& root);
+
+// Convenience for front ends: opens the root's store and saves `c`.
+bool save_classification(const classify::Classification& c, std::string* error);
+
+}  // namespace testmap::store
