@@ -124,11 +124,18 @@ Project load_project(const config::Config& cfg, unsigned threads) {
   work();
   for (auto& t : pool) t.join();
 
+  index_modules(p, cfg);
+  return p;
+}
+
+void index_modules(Project& p, const config::Config& cfg) {
   std::unordered_set<std::string> init_dirs;
   for (const auto& f : p.files)
     if (f.is_init) init_dirs.insert(parent_dir(f.rel));
   for (size_t i = 0; i < p.files.size(); ++i) {
     SourceFile& f = p.files[i];
+    f.is_conftest = f.rel == "conftest.py" || f.rel.ends_with("/conftest.py");
+    f.is_init = f.rel == "__init__.py" || f.rel.ends_with("/__init__.py");
     p.total_bytes += f.bytes;
     p.by_rel.emplace(f.rel, static_cast<int>(i));
     f.module = package_walk_name(f, init_dirs);
@@ -152,7 +159,6 @@ Project load_project(const config::Config& cfg, unsigned threads) {
       index_name(p, name, static_cast<int>(i));
     }
   }
-  return p;
 }
 
 }  // namespace testmap::classify

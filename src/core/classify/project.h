@@ -41,4 +41,7 @@ struct Project {
 // them with `threads` workers (0: one per core) and indexes module names.
 Project load_project(const config::Config& cfg, unsigned threads = 0);
 
+// Fills the module index of files already scanned (unit tests build projects in memory).
+void index_modules(Project& p, const config::Config& cfg);
+
 }  // namespace testmap::classify

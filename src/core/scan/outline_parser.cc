@@ -246,7 +246,7 @@ class OutlineParser {
     f.name = std::string(t[k + 1].text);
     f.qualname = qualify(f.name);
     f.is_async = is_async;
-    f.line = t[k].line;
+    f.line = t[0].line;  // the `async` token, as ast says
     f.in_function = in_function();
     if (scopes_.back().kind == Scope::kClass) f.parent_class = scopes_.back().index;
     f.decorators = std::move(pending_decorators_);
@@ -329,6 +329,21 @@ class OutlineParser {
     Scope* fn = scopes_.back().kind == Scope::kFunction ? &scopes_.back() : nullptr;
     if (!fn) return;
     for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i].is_op("(") && (i == 0 || !((t[i - 1].kind == Tok::kName && !is_keyword(t[i - 1].text)) ||
+                                          t[i - 1].is_op(")") || t[i - 1].is_op("]")))) {
+        // `(f)()` and `(a).b()` call `f` and `a.b`: parentheses around a name change nothing.
+        size_t close = matching_close(t, i);
+        if (close < t.size() && close > i + 1 && dotted_end(t, i + 1) == close) {
+          std::string name = dotted_text(t, i + 1, close);
+          size_t j = close + 1;
+          while (j + 1 < t.size() && t[j].is_op(".") && t[j + 1].kind == Tok::kName && !is_keyword(t[j + 1].text)) {
+            name += "." + std::string(t[j + 1].text);
+            j += 2;
+          }
+          if (j < t.size() && t[j].is_op("(")) fn->calls.insert(name);
+        }
+        continue;
+      }
       if (t[i].kind != Tok::kName) continue;
       if (i > 0 && t[i - 1].is_op(".")) {
         if (i >= 2 && (t[i - 2].is_op(")") || t[i - 2].is_op("]")) && i + 1 < t.size() && t[i + 1].is_op("("))

@@ -62,6 +62,19 @@ size_t matching_close(Tokens t, size_t open) {
   return t.size();
 }
 
+size_t matching_open(Tokens t, size_t close) {
+  int depth = 0;
+  for (size_t i = close + 1; i-- > 0;) {
+    if (t[i].kind != Tok::kOp || t[i].text.size() != 1) continue;
+    char c = t[i].text[0];
+    if (c == ')' || c == ']' || c == '}') ++depth;
+    else if (c == '(' || c == '[' || c == '{') {
+      if (--depth == 0) return i;
+    }
+  }
+  return t.size();
+}
+
 std::vector<Tokens> split_top(Tokens t, std::string_view sep) {
   std::vector<Tokens> parts;
   int depth = 0;
@@ -127,6 +140,21 @@ Reduced reduce(Tokens t, bool as_base, int depth) {
     Reduced r;
     r.text = std::string(t[0].text);
     return r;
+  }
+  if (as_base && t.back().is_op("]")) {
+    // `Generic[T]`, `f()[T]`: a subscripted base reduces to its value.
+    size_t open = matching_open(t, t.size() - 1);
+    if (open > 0 && open < t.size()) return reduce(t.subspan(0, open), false, depth + 1);
+    return unknown();
+  }
+  if (t[0].is_op("(")) {
+    // `(a).b` is `a.b`: parentheses around a dotted name do not change it.
+    size_t close = matching_close(t, 0);
+    if (close + 1 < t.size() && close > 1 && dotted_end(t, 1) == close) {
+      std::vector<Token> flat(t.begin() + 1, t.begin() + static_cast<long>(close));
+      flat.insert(flat.end(), t.begin() + static_cast<long>(close) + 1, t.end());
+      return reduce(flat, false, depth + 1);
+    }
   }
   if (t[0].is_op("(") && matching_close(t, 0) == t.size() - 1) {
     Tokens inner = t.subspan(1, t.size() - 2);

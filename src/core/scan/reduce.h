@@ -20,6 +20,9 @@ bool is_keyword(std::string_view name);
 // Index of the bracket closing the one at `open`, or tokens.size() if unbalanced.
 size_t matching_close(Tokens tokens, size_t open);
 
+// Index of the bracket opening the one at `close`, or tokens.size() if unbalanced.
+size_t matching_open(Tokens tokens, size_t close);
+
 // Splits at `sep` operators outside brackets; empty pieces (a trailing comma) are dropped.
 std::vector<Tokens> split_top(Tokens tokens, std::string_view sep);
 

@@ -1,0 +1,139 @@
+// Scanner unit tests: the outline of small sources, and errors with their lines.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core/scan/scanner.h"
+
+using testmap::scan::Outline;
+using testmap::scan::scan_source;
+
+namespace {
+const std::string kDots = "\xE2\x80\xA6";
+}
+
+TEST_CASE("imports of every form, with levels and aliases") {
+  Outline o = scan_source("import a.b as c, d\nfrom ..x.y import (p as q,\n  r,)\nfrom . import *\n", "m.py");
+  REQUIRE(o.ok());
+  REQUIRE(o.imports.size() == 5);
+  CHECK(o.imports[0].module == "a.b");
+  CHECK(o.imports[0].asname == "c");
+  CHECK(o.imports[1].module == "d");
+  CHECK(o.imports[2].module == "x.y");
+  CHECK(o.imports[2].level == 2);
+  CHECK(o.imports[2].name == "p");
+  CHECK(o.imports[2].asname == "q");
+  CHECK(o.imports[3].name == "r");
+  CHECK(o.imports[3].line == 2);
+  CHECK(o.imports[4].name == "*");
+  CHECK(o.imports[4].module.empty());
+}
+
+TEST_CASE("classes: bases, keywords, nesting, spans") {
+  Outline o = scan_source("class A(pkg.Base, Generic[T], metaclass=M):\n    class B:\n        x = 1\n\n    # c\n\ny = 2\n", "m.py");
+  REQUIRE(o.classes.size() == 2);
+  CHECK(o.classes[0].bases.size() == 2);
+  CHECK(o.classes[0].bases[0].text == "pkg.Base");
+  CHECK(o.classes[0].bases[1].text == "Generic");
+  CHECK(o.classes[0].keywords == std::vector<std::string>{"metaclass"});
+  CHECK(o.classes[0].end_line == 3);
+  CHECK(o.classes[1].qualname == "A.B");
+  CHECK(o.classes[1].parent == 0);
+}
+
+TEST_CASE("functions: params, defaults, decorators and calls") {
+  Outline o = scan_source(
+      "@pytest.mark.parametrize('a,b', [(1, 2)])\n"
+      "@pytest.fixture(autouse=True, name=\"db\")\n"
+      "async def f(x, /, y=1, *args, z, w=2, **kw):\n"
+      "    v = [g(i) for i in h.k(x)]\n"
+      "    return f\"{m()}\" + C().method() + (lambda: n())()\n",
+      "m.py");
+  REQUIRE(o.functions.size() == 1);
+  const auto& f = o.functions[0];
+  CHECK(f.is_async);
+  CHECK(f.line == 3);
+  CHECK(f.end_line == 5);
+  CHECK(f.params == std::vector<std::string>{"x", "y", "*args", "z", "w", "**kw"});
+  CHECK(f.defaults == 1);
+  REQUIRE(f.decorators.size() == 2);
+  CHECK(f.decorators[0].text == "pytest.mark.parametrize('a,b'," + kDots + ")");
+  CHECK(f.decorators[1].text == "pytest.fixture(autouse=True,name='db')");
+  CHECK(f.calls == std::vector<std::string>{"C", "g", "h.k", "m", "n"});
+  CHECK(f.attr_calls == std::vector<std::string>{"method"});
+}
+
+TEST_CASE("nested definitions keep their own calls") {
+  Outline o = scan_source("def outer():\n    a()\n    @deco(x())\n    def inner(p=d()):\n        b()\n    c()\n", "m.py");
+  REQUIRE(o.functions.size() == 2);
+  CHECK(o.functions[0].calls == std::vector<std::string>{"a", "c"});
+  CHECK(o.functions[1].calls == std::vector<std::string>{"b"});
+  CHECK(o.functions[1].qualname == "outer.inner");
+}
+
+TEST_CASE("pytestmark and pytest_plugins at module and class level") {
+  Outline o = scan_source(
+      "pytestmark = [pytest.mark.a, pytest.mark.b('x')]\n"
+      "pytest_plugins = 'p.q'\n"
+      "class T:\n    pytestmark = pytest.mark.c\n",
+      "m.py");
+  REQUIRE(o.assignments.size() == 3);
+  CHECK(o.assignments[0].values.size() == 2);
+  CHECK(o.assignments[0].values[1].text == "pytest.mark.b('x')");
+  CHECK(o.assignments[1].values[0].text == "'p.q'");
+  CHECK(o.assignments[2].scope == "T");
+}
+
+TEST_CASE("CRLF, BOM, tabs and a latin-1 coding declaration") {
+  Outline o = scan_source("\xEF\xBB\xBF" "class A:\r\n\tdef f(self):\r\n\t\treturn g()\r\n", "m.py");
+  REQUIRE(o.ok());
+  REQUIRE(o.functions.size() == 1);
+  CHECK(o.functions[0].end_line == 3);
+  Outline l = scan_source("# -*- coding: latin-1 -*-\ns = '\xE9'\npytestmark = 'caf\xE9'\n", "m.py");
+  CHECK(l.ok());
+  REQUIRE(l.assignments.size() == 1);
+  CHECK(l.assignments[0].values[0].text == "'caf\xC3\xA9'");
+}
+
+TEST_CASE("PEP 701 nested f-strings with format specs") {
+  Outline o = scan_source("def f():\n    return f\"{f\"{a()}\"!r:>{w()}} {{x}} {b():{c()}}\"\n", "m.py");
+  REQUIRE(o.ok());
+  CHECK(o.functions[0].calls == std::vector<std::string>{"a", "b", "c", "w"});
+}
+
+TEST_CASE("errors carry their line and keep what came before") {
+  Outline o = scan_source("def ok():\n    pass\nx = (1,\ny = 'unterminated\n", "m.py");
+  CHECK_FALSE(o.ok());
+  CHECK(o.error_line == 4);
+  CHECK(o.functions.size() == 1);
+  Outline d = scan_source("if x:\n        a = 1\n    b = 2\n", "m.py");
+  CHECK(d.error == "unindent does not match any outer indentation level");
+  CHECK(d.error_line == 3);
+  Outline u = scan_source("x = 1\n\xFF = 2\n", "m.py");
+  CHECK_FALSE(u.ok());
+  CHECK(u.error_line == 2);
+}
+
+TEST_CASE("deep nesting is an error, not a stack overflow") {
+  std::string deep = "x = " + std::string(100000, '(') + std::string(100000, ')') + "\n";
+  Outline o = scan_source(deep, "m.py");
+  CHECK(o.error == "too many nested parentheses");
+  std::string fdeep = "x = ";
+  for (int i = 0; i < 500; ++i) fdeep += "f'{";
+  Outline f = scan_source(fdeep, "m.py");
+  CHECK_FALSE(f.ok());
+}
+
+TEST_CASE("the hash ignores comments, blank lines and continuation layout") {
+  Outline a = scan_source("def f(a, b):\n    return a + b\n", "m.py");
+  Outline b = scan_source("def f(a,\n      b):  # why\n\n    return a + \\\n        b\n", "m.py");
+  Outline c = scan_source("def f(a, b):\n    return a - b\n", "m.py");
+  CHECK(a.functions[0].hash == b.functions[0].hash);
+  CHECK(a.functions[0].hash != c.functions[0].hash);
+}
+
+TEST_CASE("match statements are not calls, their guards are") {
+  Outline o = scan_source("def f(p):\n    match p:\n        case Point(x=0) if ok(p):\n            g()\n", "m.py");
+  REQUIRE(o.ok());
+  CHECK(o.functions[0].calls == std::vector<std::string>{"g", "ok"});
+}
