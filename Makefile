@@ -1,6 +1,7 @@
 # Set-up, build and checks. `make demo` and `make test` work on a fresh Debian machine:
 # they install what is missing (apt-get for system packages, pip into .venv), build, run.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BUILD := build/wheel
@@ -47,6 +48,7 @@ fuzz-smoke: deps
 	cmake --build build/fuzz --target scanner_fuzz
 	mkdir -p build/fuzz/corpus && cp -n fuzz/corpus/* build/fuzz/corpus/ 2>/dev/null || true
 	build/fuzz/scanner_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	  -artifact_prefix=build/fuzz/ \
 	  build/fuzz/corpus fuzz/corpus 2>&1 | tail -5
 
 test: test-cpp test-py fuzz-smoke

@@ -32,12 +32,13 @@ void assign_tiers(const config::Config& cfg, Classification& c) {
     } else {
       t.tier = tier_name(services);
       if (!services.empty()) {
-        for (const auto& [name, tier_services] : declared) {
+        for (const auto& tier : declared) {
+          const auto& tier_services = tier.second;
           bool covers = std::all_of(services.begin(), services.end(), [&](const std::string& s) {
             return std::find(tier_services.begin(), tier_services.end(), s) != tier_services.end();
           });
           if (covers) {
-            t.tier = name;
+            t.tier = tier.first;
             services = tier_services;
             std::sort(services.begin(), services.end());
             break;
