@@ -13,7 +13,8 @@ using namespace testmap;
 
 NB_MODULE(_core, m) {
   m.doc() = "testmap's C++ core: scanner and static classification";
-  m.def("version", [] { return std::string(TESTMAP_VERSION); }, "The testmap version");
+  m.def(
+      "version", [] { return std::string(TESTMAP_VERSION); }, "The testmap version");
   m.def(
       "scan",
       [](nb::bytes source, const std::string& path) {
@@ -23,9 +24,11 @@ NB_MODULE(_core, m) {
           nb::gil_scoped_release release;
           o = scan::scan_source(bytes, path);
         }
-        return scan::outline_to_json(o).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return scan::outline_to_json(o).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace);
       },
-      nb::arg("source"), nb::arg("path") = "<string>", "Outline of Python source, as JSON text (docs/outline.md)");
+      nb::arg("source"), nb::arg("path") = "<string>",
+      "Outline of Python source, as JSON text (docs/outline.md)");
   m.def(
       "classify",
       [](const std::string& root) {

@@ -22,17 +22,22 @@ void register_classify(CLI::App& app, int& exit_code) {
     unsigned threads = 0;
   };
   auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("classify", "Say which services every test needs, from the source alone");
-  cmd->add_option("path", opts->path, "Repository root (where pyproject.toml is)")->capture_default_str();
-  cmd->add_flag("--json", opts->json, "Print every test with its tier, services and reasons as JSON");
+  auto* cmd =
+      app.add_subcommand("classify", "Say which services every test needs, from the source alone");
+  cmd->add_option("path", opts->path, "Repository root (where pyproject.toml is)")
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json,
+                "Print every test with its tier, services and reasons as JSON");
   cmd->add_option("--explain", opts->explain, "Print each reason behind one test's classification");
-  cmd->add_flag("--strict", opts->strict, "Exit 1 when a file does not parse or the config has errors");
+  cmd->add_flag("--strict", opts->strict,
+                "Exit 1 when a file does not parse or the config has errors");
   cmd->add_flag("--no-store", opts->no_store, "Do not write the results into .testmap/testmap.db");
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
   cmd->callback([opts, &exit_code] {
     auto start = std::chrono::steady_clock::now();
     classify::Classification c = classify::classify_root(opts->path, opts->threads);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
     if (!opts->no_store) {
       std::string error;
@@ -47,7 +52,9 @@ void register_classify(CLI::App& app, int& exit_code) {
       }
       fmt::print("{}", text);
     } else if (opts->json) {
-      std::cout << classify::to_json(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      std::cout << classify::to_json(c).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+                << "\n";
     } else {
       fmt::print("{}", classify::render_table(c, seconds));
     }

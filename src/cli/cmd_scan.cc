@@ -18,9 +18,11 @@ void register_scan(CLI::App& app, int& exit_code) {
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("scan", "Print the outline of Python files: imports, classes, functions, calls");
+  auto* cmd = app.add_subcommand(
+      "scan", "Print the outline of Python files: imports, classes, functions, calls");
   cmd->add_option("files", opts->files, "Python files to outline");
-  cmd->add_option("--files-from", opts->files_from, "Read the file names, one per line, from this file");
+  cmd->add_option("--files-from", opts->files_from,
+                  "Read the file names, one per line, from this file");
   cmd->add_flag("--json", opts->json, "Print a JSON array of outlines (one per file, in order)");
   cmd->callback([opts, &exit_code] {
     std::vector<std::string> files = opts->files;
@@ -48,8 +50,10 @@ void register_scan(CLI::App& app, int& exit_code) {
       } else {
         fmt::print("{}: {} imports, {} classes, {} functions{}\n", f, o.imports.size(),
                    o.classes.size(), o.functions.size(), o.ok() ? "" : " (error)");
-        for (const auto& c : o.classes) fmt::print("  class {} lines {}-{}\n", c.qualname, c.line, c.end_line);
-        for (const auto& fn : o.functions) fmt::print("  def {} lines {}-{}\n", fn.qualname, fn.line, fn.end_line);
+        for (const auto& c : o.classes)
+          fmt::print("  class {} lines {}-{}\n", c.qualname, c.line, c.end_line);
+        for (const auto& fn : o.functions)
+          fmt::print("  def {} lines {}-{}\n", fn.qualname, fn.line, fn.end_line);
       }
     }
     if (opts->json)

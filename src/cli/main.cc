@@ -4,7 +4,8 @@
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"testmap: classify, shard and select a large pytest suite by the services each test needs"};
+  CLI::App app{
+      "testmap: classify, shard and select a large pytest suite by the services each test needs"};
   app.name("testmap");
   app.set_version_flag("--version", std::string("testmap ") + TESTMAP_VERSION);
   app.require_subcommand(1);

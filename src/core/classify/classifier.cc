@@ -18,8 +18,8 @@
 namespace testmap::classify {
 namespace {
 
-const std::set<std::string> kSetupMethods = {"setUp", "setUpClass", "asyncSetUp", "setup_method",
-                                             "setup_class", "setup", "setUpTestData"};
+const std::set<std::string> kSetupMethods = {
+    "setUp", "setUpClass", "asyncSetUp", "setup_method", "setup_class", "setup", "setUpTestData"};
 
 bool call_matches(const std::string& pattern, const std::string& call) {
   return call == pattern || (call.size() > pattern.size() && call.ends_with(pattern) &&
@@ -73,13 +73,16 @@ class Classifier {
     // A test file that does not parse and yielded no test still counts, as unknown.
     for (size_t i = 0; i < p_.files.size(); ++i) {
       const SourceFile& f = p_.files[i];
-      if (f.outline.ok() || files_with_tests.count(static_cast<int>(i)) || !is_test_file(cfg_.pytest, f.rel)) continue;
+      if (f.outline.ok() || files_with_tests.count(static_cast<int>(i)) ||
+          !is_test_file(cfg_.pytest, f.rel))
+        continue;
       TestResult t;
       t.id = f.rel;
       t.file = f.rel;
       t.unknown = true;
-      t.reasons.push_back({"*", "parse-error", fmt::format("{} does not parse: {}", f.rel, f.outline.error),
-                           f.rel, f.outline.error_line});
+      t.reasons.push_back({"*", "parse-error",
+                           fmt::format("{} does not parse: {}", f.rel, f.outline.error), f.rel,
+                           f.outline.error_line});
       out.tests.push_back(std::move(t));
       files_with_tests.insert(static_cast<int>(i));
     }
@@ -96,7 +99,8 @@ class Classifier {
     t.reasons.push_back({service, rule, std::move(detail), file, line});
   }
 
-  void unknown(TestResult& t, const char* rule, std::string detail, const std::string& file, int line) {
+  void unknown(TestResult& t, const char* rule, std::string detail, const std::string& file,
+               int line) {
     t.unknown = true;
     add(t, "*", rule, std::move(detail), file, line);
   }
@@ -143,22 +147,24 @@ class Classifier {
     t.id = tf.rel + "::" + (cls.empty() ? "" : cls + "::") + fn.name;
 
     if (!tf.outline.ok())
-      unknown(t, "parse-error", fmt::format("{} does not parse: {}", tf.rel, tf.outline.error), tf.rel,
-              tf.outline.error_line);
+      unknown(t, "parse-error", fmt::format("{} does not parse: {}", tf.rel, tf.outline.error),
+              tf.rel, tf.outline.error_line);
     if (!ff.outline.ok() && item.func_file != item.file)
-      unknown(t, "parse-error", fmt::format("{} does not parse: {}", ff.rel, ff.outline.error), ff.rel,
-              ff.outline.error_line);
+      unknown(t, "parse-error", fmt::format("{} does not parse: {}", ff.rel, ff.outline.error),
+              ff.rel, ff.outline.error_line);
 
     // Paths.
     for (const auto& r : rules_)
       for (const auto& pat : r.service->paths)
-        if (glob_match(pat, tf.rel)) add(t, r.service->name, "path", fmt::format("{} matches '{}'", tf.rel, pat), tf.rel, 0);
+        if (glob_match(pat, tf.rel))
+          add(t, r.service->name, "path", fmt::format("{} matches '{}'", tf.rel, pat), tf.rel, 0);
 
     // Base classes.
     if (!item.classes.empty()) {
       auto [cf, ci] = item.classes.front();
       const Ancestry& a = resolver_.ancestry(cf, ci);
-      for (const auto& u : a.unresolved) unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
+      for (const auto& u : a.unresolved)
+        unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
       const auto& tc = p_.files[cf].outline.classes[ci];
       for (const auto& r : rules_) {
         for (const auto& [id, written] : r.bases) {
@@ -166,8 +172,8 @@ class Classifier {
           for (const auto& [f, c] : a.classes) hit |= fmt::format("{}#{}", f, c) == id;
           for (const auto& e : a.externals) hit |= e == id;
           if (hit)
-            add(t, r.service->name, "base-class", fmt::format("{} inherits {}", tc.qualname, written),
-                p_.files[cf].rel, tc.line);
+            add(t, r.service->name, "base-class",
+                fmt::format("{} inherits {}", tc.qualname, written), p_.files[cf].rel, tc.line);
         }
       }
       for (const auto& [of, oc] : item.outer)
@@ -182,10 +188,13 @@ class Classifier {
     for (const auto& m : marks) {
       for (const auto& r : rules_)
         for (const auto& name : r.service->markers)
-          if (name == m.name) add(t, r.service->name, "marker", fmt::format("@pytest.mark.{}", m.name), m.file, m.line);
+          if (name == m.name)
+            add(t, r.service->name, "marker", fmt::format("@pytest.mark.{}", m.name), m.file,
+                m.line);
       for (const auto& name : cfg_.dynamic.markers)
         if (name == m.name)
-          unknown(t, "dynamic", fmt::format("@pytest.mark.{} chooses services at run time", m.name), m.file, m.line);
+          unknown(t, "dynamic", fmt::format("@pytest.mark.{} chooses services at run time", m.name),
+                  m.file, m.line);
       if (m.name == "usefixtures")
         for (const auto& a : m.deco->args)
           if (!unquote(a).empty()) requested.emplace_back(unquote(a), "usefixtures");
@@ -195,7 +204,8 @@ class Classifier {
         std::string names = unquote(m.deco->args[0]);
         for (size_t start = 0; !indirect && start <= names.size();) {
           size_t comma = names.find(',', start);
-          std::string n = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          std::string n =
+              names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
           n.erase(0, n.find_first_not_of(' '));
           n.erase(n.find_last_not_of(' ') + 1);
           if (!n.empty()) parametrized.insert(n);
@@ -208,7 +218,8 @@ class Classifier {
     // Fixtures: parameters, usefixtures, autouse, then everything they request.
     std::vector<std::pair<int, int>> fixture_classes = item.classes;
     for (auto it = item.outer.rbegin(); it != item.outer.rend(); ++it)
-      for (const auto& ac : resolver_.ancestry(it->first, it->second).classes) fixture_classes.push_back(ac);
+      for (const auto& ac : resolver_.ancestry(it->first, it->second).classes)
+        fixture_classes.push_back(ac);
     std::vector<FixtureScope> scopes = fixtures_.scopes_for(item.file, fixture_classes);
     if (!item.unittest) {
       size_t positional = 0;
@@ -219,16 +230,20 @@ class Classifier {
       for (const auto& p : fn.params) {
         if (p[0] == '*') continue;
         bool has_default = index++ >= first_default;
-        if (has_default || (index == 1 && !item.class_path.empty() && (p == "self" || p == "cls"))) continue;
+        if (has_default || (index == 1 && !item.class_path.empty() && (p == "self" || p == "cls")))
+          continue;
         if (p == "request" || parametrized.count(p)) continue;
         requested.emplace_back(p, "the test");
       }
     }
-    for (int d : fixtures_.autouse(scopes)) requested.emplace_back(fixtures_.def(d).name, "autouse");
+    for (int d : fixtures_.autouse(scopes))
+      requested.emplace_back(fixtures_.def(d).name, "autouse");
     for (int broken : fixtures_.broken_files(scopes)) {
       const auto& bf = p_.files[broken];
-      unknown(t, "parse-error", fmt::format("{} does not parse: {}; its fixtures are unknown", bf.rel, bf.outline.error),
-              bf.rel, bf.outline.error_line);
+      unknown(
+          t, "parse-error",
+          fmt::format("{} does not parse: {}; its fixtures are unknown", bf.rel, bf.outline.error),
+          bf.rel, bf.outline.error_line);
     }
     fixture_closure(t, scopes, requested);
 
@@ -237,7 +252,8 @@ class Classifier {
     for (const auto& [f, c] : item.classes) {
       const auto& o = p_.files[f].outline;
       for (const auto& m : o.functions)
-        if (m.parent_class == c && kSetupMethods.count(m.name)) check_calls(t, p_.files[f], m, m.qualname);
+        if (m.parent_class == c && kSetupMethods.count(m.name))
+          check_calls(t, p_.files[f], m, m.qualname);
     }
     finish(t);
     return t;
@@ -267,9 +283,14 @@ class Classifier {
       if (seen_names.insert(name + "@" + std::to_string(d)).second) {
         for (const auto& r : rules_)
           for (const auto& f : r.service->fixtures)
-            if (f == name) add(t, r.service->name, "fixture", fmt::format("fixture {}{}", name, via), file, line);
+            if (f == name)
+              add(t, r.service->name, "fixture", fmt::format("fixture {}{}", name, via), file,
+                  line);
         for (const auto& f : cfg_.dynamic.fixtures)
-          if (f == name) unknown(t, "dynamic", fmt::format("fixture {}{} chooses services at run time", name, via), file, line);
+          if (f == name)
+            unknown(t, "dynamic",
+                    fmt::format("fixture {}{} chooses services at run time", name, via), file,
+                    line);
       }
       if (d < 0 || !seen_defs.insert(d).second) continue;
       const FixtureDef& def = fixtures_.def(d);
@@ -284,14 +305,17 @@ class Classifier {
       for (const auto& p : f.params) {
         if (p[0] == '*') continue;
         bool has_default = index++ >= first_default;
-        if (has_default || p == "request" || (index == 1 && def.cls >= 0 && (p == "self" || p == "cls"))) continue;
+        if (has_default || p == "request" ||
+            (index == 1 && def.cls >= 0 && (p == "self" || p == "cls")))
+          continue;
         queue.emplace_back(p, "#" + std::to_string(d));
       }
     }
   }
 
   // Calls in the body, and decorators that are calls (`@override_settings(...)`).
-  void check_calls(TestResult& t, const SourceFile& sf, const scan::Function& f, const std::string& where) {
+  void check_calls(TestResult& t, const SourceFile& sf, const scan::Function& f,
+                   const std::string& where) {
     std::vector<std::string> calls = f.calls;
     for (const auto& a : f.attr_calls) calls.push_back("()." + a);
     for (const auto& d : f.decorators)
@@ -300,10 +324,12 @@ class Classifier {
       for (const auto& r : rules_)
         for (const auto& pat : r.service->calls)
           if (call_matches(pat, call))
-            add(t, r.service->name, "call", fmt::format("{} calls {}()", where, call), sf.rel, f.line);
+            add(t, r.service->name, "call", fmt::format("{} calls {}()", where, call), sf.rel,
+                f.line);
       for (const auto& pat : cfg_.dynamic.calls)
         if (call_matches(pat, call))
-          unknown(t, "dynamic", fmt::format("{} calls {}(), which chooses services at run time", where, call),
+          unknown(t, "dynamic",
+                  fmt::format("{} calls {}(), which chooses services at run time", where, call),
                   sf.rel, f.line);
     }
   }

@@ -42,13 +42,15 @@ class Collector {
     for (size_t i = 0; i < o.functions.size(); ++i) {
       const auto& f = o.functions[i];
       if (f.in_function || f.parent_class >= 0 || is_fixture_or_property(f)) continue;
-      if (matches(cfg_.pytest.python_functions, f.name)) entries.push_back({f.line, static_cast<int>(i), f.name, {}});
+      if (matches(cfg_.pytest.python_functions, f.name))
+        entries.push_back({f.line, static_cast<int>(i), f.name, {}});
     }
     for (auto& [name, sym] : r_.class_bindings(file)) {
       int line = sym.file == file ? o.classes[sym.index].line : 0;
       entries.push_back({line, -1, name, sym});
     }
-    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const Entry& a, const Entry& b) { return a.line < b.line; });
     for (const auto& e : entries) {
       if (e.func >= 0) {
         TestItem t;
@@ -68,8 +70,9 @@ class Collector {
     return false;
   }
 
-  void test_class(int file, const std::string& name, int cfile, int cls, std::vector<std::string> path,
-                  std::vector<std::pair<int, int>> outer, std::vector<TestItem>& out, int depth) {
+  void test_class(int file, const std::string& name, int cfile, int cls,
+                  std::vector<std::string> path, std::vector<std::pair<int, int>> outer,
+                  std::vector<TestItem>& out, int depth) {
     if (depth > 20) return;
     const Ancestry& a = r_.ancestry(cfile, cls);
     bool unittest = is_unittest_like(a);
@@ -84,7 +87,8 @@ class Collector {
         if (fn.parent_class != c) continue;
         if (fn.name == "__init__") has_init = true;
         if (!seen.insert(fn.name).second || is_fixture_or_property(fn)) continue;
-        bool is_test = unittest ? fn.name.starts_with("test") : matches(cfg_.pytest.python_functions, fn.name);
+        bool is_test =
+            unittest ? fn.name.starts_with("test") : matches(cfg_.pytest.python_functions, fn.name);
         if (is_test) methods.emplace_back(f, static_cast<int>(i));
       }
     }
@@ -107,7 +111,8 @@ class Collector {
     const auto& o = p_.files[cfile].outline;
     for (size_t i = 0; i < o.classes.size(); ++i)
       if (o.classes[i].parent == cls)
-        test_class(file, o.classes[i].name, cfile, static_cast<int>(i), path, outer, out, depth + 1);
+        test_class(file, o.classes[i].name, cfile, static_cast<int>(i), path, outer, out,
+                   depth + 1);
   }
 
   const config::Config& cfg_;
@@ -129,12 +134,14 @@ bool is_test_file(const config::PytestOptions& opts, const std::string& rel) {
     std::string t = tp;
     while (t.starts_with("./")) t = t.substr(2);
     while (t.ends_with("/")) t.pop_back();
-    if (t.empty() || t == "." || rel == t || rel.starts_with(t + "/") || glob_match(t, rel)) return true;
+    if (t.empty() || t == "." || rel == t || rel.starts_with(t + "/") || glob_match(t, rel))
+      return true;
   }
   return false;
 }
 
-std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project, Resolver& resolver) {
+std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project,
+                                    Resolver& resolver) {
   std::vector<TestItem> items;
   Collector c(cfg, project, resolver);
   for (size_t i = 0; i < project.files.size(); ++i)

@@ -13,17 +13,19 @@
 namespace testmap::classify {
 
 struct TestItem {
-  int file = -1;                       // the test module
-  std::vector<std::string> class_path; // names as pytest prints them, outer first
-  std::vector<std::pair<int, int>> classes;  // MRO of the innermost class (file, class), itself first
-  std::vector<std::pair<int, int>> outer;    // enclosing test classes, innermost last
-  int func_file = -1;                  // where the function is defined (a base in another file)
+  int file = -1;                        // the test module
+  std::vector<std::string> class_path;  // names as pytest prints them, outer first
+  std::vector<std::pair<int, int>>
+      classes;                             // MRO of the innermost class (file, class), itself first
+  std::vector<std::pair<int, int>> outer;  // enclosing test classes, innermost last
+  int func_file = -1;                      // where the function is defined (a base in another file)
   int func = -1;
   bool unittest = false;
 };
 
 bool is_test_file(const config::PytestOptions& opts, const std::string& rel);
 
-std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project, Resolver& resolver);
+std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project,
+                                    Resolver& resolver);
 
 }  // namespace testmap::classify

@@ -6,7 +6,9 @@
 namespace testmap::classify {
 namespace {
 
-long long scope_key(int file, int cls) { return (static_cast<long long>(file) << 32) | static_cast<unsigned>(cls + 1); }
+long long scope_key(int file, int cls) {
+  return (static_cast<long long>(file) << 32) | static_cast<unsigned>(cls + 1);
+}
 
 std::string unquote(const std::string& s) {
   if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') return s.substr(1, s.size() - 2);
@@ -31,7 +33,8 @@ FixtureIndex::FixtureIndex(const Project& project, Resolver& resolver) : project
       for (const auto& d : fn.decorators) {
         if (d.callee.empty()) continue;
         std::string q = resolver.qualify(static_cast<int>(fi), d.callee);
-        if (q != "pytest.fixture" && q != "pytest.yield_fixture" && q != "pytest_asyncio.fixture") continue;
+        if (q != "pytest.fixture" && q != "pytest.yield_fixture" && q != "pytest_asyncio.fixture")
+          continue;
         FixtureDef def;
         def.name = fn.name;
         def.file = static_cast<int>(fi);
@@ -53,14 +56,16 @@ FixtureIndex::FixtureIndex(const Project& project, Resolver& resolver) : project
       if (a.target != "pytest_plugins" || !a.scope.empty()) continue;
       for (const auto& v : a.values) {
         int file = project.module_file(unquote(v.text));
-        if (file >= 0 && std::find(plugin_files_.begin(), plugin_files_.end(), file) == plugin_files_.end())
+        if (file >= 0 &&
+            std::find(plugin_files_.begin(), plugin_files_.end(), file) == plugin_files_.end())
           plugin_files_.push_back(file);
       }
     }
   }
 }
 
-std::vector<FixtureScope> FixtureIndex::scopes_for(int file, const std::vector<std::pair<int, int>>& classes) const {
+std::vector<FixtureScope> FixtureIndex::scopes_for(
+    int file, const std::vector<std::pair<int, int>>& classes) const {
   std::vector<FixtureScope> scopes;
   for (const auto& [f, c] : classes) scopes.push_back({f, c});
   scopes.push_back({file, -1});
@@ -80,7 +85,8 @@ const std::vector<int>* FixtureIndex::defs_in(const FixtureScope& s) const {
   return it == by_scope_.end() ? nullptr : &it->second;
 }
 
-int FixtureIndex::find(const std::vector<FixtureScope>& scopes, const std::string& name, int after) const {
+int FixtureIndex::find(const std::vector<FixtureScope>& scopes, const std::string& name,
+                       int after) const {
   bool passed = after < 0;
   for (const auto& s : scopes) {
     const auto* defs = defs_in(s);

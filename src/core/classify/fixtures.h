@@ -30,7 +30,8 @@ class FixtureIndex {
   FixtureIndex(const Project& project, Resolver& resolver);
 
   // Scopes visible from a test in `file` whose class MRO is `classes`.
-  std::vector<FixtureScope> scopes_for(int file, const std::vector<std::pair<int, int>>& classes) const;
+  std::vector<FixtureScope> scopes_for(int file,
+                                       const std::vector<std::pair<int, int>>& classes) const;
   // The nearest definition of `name` in `scopes`, skipping definitions up to and
   // including `after` (a fixture that overrides one of the same name); -1 if none.
   int find(const std::vector<FixtureScope>& scopes, const std::string& name, int after = -1) const;
@@ -46,7 +47,7 @@ class FixtureIndex {
   const Project& project_;
   std::vector<FixtureDef> defs_;
   std::unordered_map<long long, std::vector<int>> by_scope_;  // (file, cls) -> defs
-  std::unordered_map<std::string, int> conftest_by_dir_;     // "" for the root
+  std::unordered_map<std::string, int> conftest_by_dir_;      // "" for the root
   std::vector<int> plugin_files_;
 };
 

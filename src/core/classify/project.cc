@@ -48,7 +48,8 @@ void walk(const config::Config& cfg, std::vector<SourceFile>& out) {
       const auto& [name, is_dir] = *it;
       std::string child_rel = rel.empty() ? name : rel + "/" + name;
       if (is_dir) {
-        if (!skipped_dir(name) && !excluded(cfg, child_rel)) stack.emplace_back(dir / name, child_rel);
+        if (!skipped_dir(name) && !excluded(cfg, child_rel))
+          stack.emplace_back(dir / name, child_rel);
       } else if (name.ends_with(".py") && !excluded(cfg, child_rel)) {
         SourceFile f;
         f.rel = child_rel;
@@ -59,7 +60,8 @@ void walk(const config::Config& cfg, std::vector<SourceFile>& out) {
       }
     }
   }
-  std::sort(out.begin(), out.end(), [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
+  std::sort(out.begin(), out.end(),
+            [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
 }
 
 std::string parent_dir(const std::string& rel) {
@@ -78,7 +80,8 @@ std::string dotted(std::string path) {
 }
 
 // The name a file is imported as: walk up while the directory is a package.
-std::string package_walk_name(const SourceFile& f, const std::unordered_set<std::string>& init_dirs) {
+std::string package_walk_name(const SourceFile& f,
+                              const std::unordered_set<std::string>& init_dirs) {
   std::string name = f.is_init ? "" : stem_of(f.rel);
   std::string dir = parent_dir(f.rel);
   while (!dir.empty() && init_dirs.count(dir)) {
@@ -148,7 +151,8 @@ void index_modules(Project& p, const config::Config& cfg) {
   std::vector<std::string> roots{""};
   roots.push_back("src");
   for (const auto& extra : cfg.pytest.pythonpath)
-    if (extra != "." && !extra.empty()) roots.push_back(extra.ends_with("/") ? extra.substr(0, extra.size() - 1) : extra);
+    if (extra != "." && !extra.empty())
+      roots.push_back(extra.ends_with("/") ? extra.substr(0, extra.size() - 1) : extra);
   for (size_t i = 0; i < p.files.size(); ++i) {
     const SourceFile& f = p.files[i];
     for (const auto& r : roots) {

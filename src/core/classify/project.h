@@ -13,7 +13,7 @@
 namespace testmap::classify {
 
 struct SourceFile {
-  std::string rel;   // path relative to the root, '/' separated
+  std::string rel;  // path relative to the root, '/' separated
   std::string abs;
   std::string module;  // primary module name (package walk), may be empty
   bool is_conftest = false;

@@ -8,24 +8,31 @@ namespace testmap::classify {
 std::string render_table(const Classification& c, double seconds) {
   std::string out;
   size_t n = c.tests.size();
-  auto pct = [&](size_t k) { return n ? 100.0 * static_cast<double>(k) / static_cast<double>(n) : 0.0; };
-  out += fmt::format("{} tests in {} test files ({} Python files, {:.1f} MB scanned in {:.2f} s)\n\n", n,
-                     c.test_files, c.files_scanned, static_cast<double>(c.bytes_scanned) / 1e6, seconds);
+  auto pct = [&](size_t k) {
+    return n ? 100.0 * static_cast<double>(k) / static_cast<double>(n) : 0.0;
+  };
+  out += fmt::format(
+      "{} tests in {} test files ({} Python files, {:.1f} MB scanned in {:.2f} s)\n\n", n,
+      c.test_files, c.files_scanned, static_cast<double>(c.bytes_scanned) / 1e6, seconds);
   size_t w = 4;
   for (const auto& t : c.tiers) w = std::max(w, t.name.size());
-  out += fmt::format("{:<{}}  {:>7}  {:>6}  {:>6}  {}\n", "tier", w, "tests", "%", "files", "services");
+  out += fmt::format("{:<{}}  {:>7}  {:>6}  {:>6}  {}\n", "tier", w, "tests", "%", "files",
+                     "services");
   for (const auto& t : c.tiers) {
     std::string services;
     for (const auto& s : t.services) services += (services.empty() ? "" : ", ") + s;
-    if (t.name == kUnknownTier) services = "every service (cannot be classified statically: see --explain)";
+    if (t.name == kUnknownTier)
+      services = "every service (cannot be classified statically: see --explain)";
     if (services.empty()) services = "-";
-    out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  {:>6}  {}\n", t.name, w, t.tests, pct(t.tests), t.files, services);
+    out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  {:>6}  {}\n", t.name, w, t.tests, pct(t.tests),
+                       t.files, services);
   }
   out += fmt::format("\n{:<{}}  {:>7}  {:>6}\n", "service", w, "tests", "%");
-  for (const auto& [s, k] : c.service_tests) out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%\n", s, w, k, pct(k));
+  for (const auto& [s, k] : c.service_tests)
+    out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%\n", s, w, k, pct(k));
   if (c.unknown_tests)
-    out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  (treated as needing every service)\n", "unknown", w,
-                       c.unknown_tests, pct(c.unknown_tests));
+    out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  (treated as needing every service)\n", "unknown",
+                       w, c.unknown_tests, pct(c.unknown_tests));
   return out;
 }
 
@@ -39,13 +46,23 @@ nlohmann::json to_json(const Classification& c) {
   for (const auto& t : c.tests) {
     auto reasons = nlohmann::json::array();
     for (const auto& r : t.reasons)
-      reasons.push_back({{"service", r.service}, {"rule", r.rule}, {"detail", r.detail}, {"file", r.file}, {"line", r.line}});
-    tests.push_back({{"id", t.id}, {"file", t.file}, {"line", t.line}, {"tier", t.tier}, {"services", t.services},
-                     {"unknown", t.unknown}, {"reasons", reasons}});
+      reasons.push_back({{"service", r.service},
+                         {"rule", r.rule},
+                         {"detail", r.detail},
+                         {"file", r.file},
+                         {"line", r.line}});
+    tests.push_back({{"id", t.id},
+                     {"file", t.file},
+                     {"line", t.line},
+                     {"tier", t.tier},
+                     {"services", t.services},
+                     {"unknown", t.unknown},
+                     {"reasons", reasons}});
   }
   auto& tiers = j["tiers"] = nlohmann::json::array();
   for (const auto& t : c.tiers)
-    tiers.push_back({{"name", t.name}, {"services", t.services}, {"tests", t.tests}, {"files", t.files}});
+    tiers.push_back(
+        {{"name", t.name}, {"services", t.services}, {"tests", t.tests}, {"files", t.files}});
   j["services"] = c.service_tests;
   j["unknown"] = c.unknown_tests;
   auto& diags = j["diagnostics"] = nlohmann::json::array();
@@ -60,11 +77,15 @@ std::string explain(const Classification& c, const std::string& id_arg) {
   for (const auto& t : c.tests) {
     if (t.id != id) continue;
     std::string out = fmt::format("{}\n  tier: {}\n", t.id, t.tier);
-    if (t.unknown) out += "  treated as needing every service, because:\n";
-    else if (t.services.empty()) out += "  needs no service: no rule matched (base classes, markers, fixtures, paths, calls)\n";
+    if (t.unknown)
+      out += "  treated as needing every service, because:\n";
+    else if (t.services.empty())
+      out +=
+          "  needs no service: no rule matched (base classes, markers, fixtures, paths, calls)\n";
     for (const auto& r : t.reasons) {
       std::string where = r.line > 0 ? fmt::format("{}:{}", r.file, r.line) : r.file;
-      out += fmt::format("  {:<10} {:<11} {}  ({})\n", r.service == "*" ? "unknown" : r.service, r.rule, r.detail, where);
+      out += fmt::format("  {:<10} {:<11} {}  ({})\n", r.service == "*" ? "unknown" : r.service,
+                         r.rule, r.detail, where);
     }
     return out;
   }

@@ -13,11 +13,18 @@ namespace {
 constexpr int kMaxDepth = 40;
 
 bool is_builtin(const std::string& name) {
-  static constexpr std::array<std::string_view, 24> kBuiltins = {
-      "object", "Exception", "BaseException", "dict", "list", "set", "tuple", "int", "str",
-      "float", "bytes", "type", "ValueError", "TypeError", "RuntimeError", "KeyError",
-      "IndexError", "AttributeError", "OSError", "IOError", "LookupError", "ArithmeticError",
-      "frozenset", "property"};
+  static constexpr std::array<std::string_view, 24> kBuiltins = {"object",        "Exception",
+                                                                 "BaseException", "dict",
+                                                                 "list",          "set",
+                                                                 "tuple",         "int",
+                                                                 "str",           "float",
+                                                                 "bytes",         "type",
+                                                                 "ValueError",    "TypeError",
+                                                                 "RuntimeError",  "KeyError",
+                                                                 "IndexError",    "AttributeError",
+                                                                 "OSError",       "IOError",
+                                                                 "LookupError",   "ArithmeticError",
+                                                                 "frozenset",     "property"};
   return std::find(kBuiltins.begin(), kBuiltins.end(), name) != kBuiltins.end();
 }
 
@@ -27,7 +34,9 @@ std::pair<std::string, std::string> split_first(const std::string& dotted) {
   return {dotted.substr(0, dot), dotted.substr(dot + 1)};
 }
 
-long long key(int file, int cls) { return (static_cast<long long>(file) << 32) | static_cast<unsigned>(cls); }
+long long key(int file, int cls) {
+  return (static_cast<long long>(file) << 32) | static_cast<unsigned>(cls);
+}
 
 }  // namespace
 
@@ -61,7 +70,8 @@ const Resolver::Namespace& Resolver::ns(int file) {
   std::vector<Item> items;
   for (size_t i = 0; i < o.classes.size(); ++i) {
     const auto& c = o.classes[i];
-    if (c.parent < 0 && !c.in_function) items.push_back({c.line, c.name, {Binding::kClass, static_cast<int>(i)}});
+    if (c.parent < 0 && !c.in_function)
+      items.push_back({c.line, c.name, {Binding::kClass, static_cast<int>(i)}});
   }
   for (size_t i = 0; i < o.functions.size(); ++i) {
     const auto& f = o.functions[i];
@@ -84,9 +94,12 @@ const Resolver::Namespace& Resolver::ns(int file) {
       n.star_modules.push_back(mod);
       continue;
     }
-    items.push_back({imp.line, imp.asname.empty() ? imp.name : imp.asname, {Binding::kFrom, -1, mod, imp.name}});
+    items.push_back({imp.line,
+                     imp.asname.empty() ? imp.name : imp.asname,
+                     {Binding::kFrom, -1, mod, imp.name}});
   }
-  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.line < b.line; });
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.line < b.line; });
   for (auto& item : items) n.names[item.name] = std::move(item.b);
   return namespaces_.emplace(file, std::move(n)).first->second;
 }
@@ -113,14 +126,17 @@ Symbol Resolver::descend(Symbol s, const std::string& rest, int depth) {
 
 Symbol Resolver::from_binding(int file, const Binding& b, int depth) {
   switch (b.kind) {
-    case Binding::kClass: return Symbol{Symbol::kClass, file, b.index};
-    case Binding::kFunction: return Symbol{Symbol::kFunction, file, b.index};
+    case Binding::kClass:
+      return Symbol{Symbol::kClass, file, b.index};
+    case Binding::kFunction:
+      return Symbol{Symbol::kFunction, file, b.index};
     case Binding::kModule: {
       if (project_.module_file(b.module) >= 0 || project_.packages.count(b.module))
         return Symbol{Symbol::kModule, -1, -1, b.module};
       return Symbol{Symbol::kExternal, -1, -1, b.module};
     }
-    case Binding::kFrom: return in_module(b.module, b.name, depth + 1);
+    case Binding::kFrom:
+      return in_module(b.module, b.name, depth + 1);
   }
   return Symbol{};
 }
@@ -160,7 +176,8 @@ Symbol Resolver::in_module(const std::string& module, const std::string& rest, i
     if (s.kind != Symbol::kNone || s.cycle) return s.cycle ? s : descend(s, tail, depth);
   }
   std::string sub = module + "." + first;
-  if (project_.module_file(sub) >= 0 || project_.packages.count(sub)) return in_module(sub, tail, depth + 1);
+  if (project_.module_file(sub) >= 0 || project_.packages.count(sub))
+    return in_module(sub, tail, depth + 1);
   if (file < 0 && !project_.packages.count(module))
     return Symbol{Symbol::kExternal, -1, -1, module + "." + rest};
   return Symbol{};
@@ -168,7 +185,8 @@ Symbol Resolver::in_module(const std::string& module, const std::string& rest, i
 
 Symbol Resolver::resolve(int file, const std::string& dotted) {
   Symbol s = lookup(file, dotted, 0);
-  if (s.kind == Symbol::kNone && !s.cycle && dotted.find('.') == std::string::npos && is_builtin(dotted))
+  if (s.kind == Symbol::kNone && !s.cycle && dotted.find('.') == std::string::npos &&
+      is_builtin(dotted))
     return Symbol{Symbol::kExternal, -1, -1, "builtins." + dotted};
   return s;
 }
@@ -195,9 +213,12 @@ std::string Resolver::qualify(int file, const std::string& dotted) {
   if (it == n.names.end()) return dotted;
   const Binding& b = it->second;
   std::string base;
-  if (b.kind == Binding::kModule) base = b.module;
-  else if (b.kind == Binding::kFrom) base = b.module.empty() ? b.name : b.module + "." + b.name;
-  else return dotted;
+  if (b.kind == Binding::kModule)
+    base = b.module;
+  else if (b.kind == Binding::kFrom)
+    base = b.module.empty() ? b.name : b.module + "." + b.name;
+  else
+    return dotted;
   return rest.empty() ? base : base + "." + rest;
 }
 
@@ -213,13 +234,15 @@ std::vector<std::pair<std::string, Symbol>> Resolver::class_bindings(int file) {
       if (s.kind == Symbol::kClass) {
         int line = 0;
         for (const auto& imp : o.imports)
-          if (imp.name == b.name && (imp.asname.empty() ? imp.name : imp.asname) == name) line = imp.line;
+          if (imp.name == b.name && (imp.asname.empty() ? imp.name : imp.asname) == name)
+            line = imp.line;
         found.emplace_back(line, name, s);
       }
     }
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) < std::get<0>(b) : std::get<1>(a) < std::get<1>(b);
+    return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) < std::get<0>(b)
+                                            : std::get<1>(a) < std::get<1>(b);
   });
   std::vector<std::pair<std::string, Symbol>> out;
   for (auto& [line, name, sym] : found) out.emplace_back(std::move(name), std::move(sym));
@@ -253,8 +276,9 @@ const Ancestry& Resolver::ancestry(int file, int cls) {
   const auto& c = project_.files[file].outline.classes[cls];
   for (const auto& base : c.bases) {
     if (base.callee.empty() || base.is_call) {
-      a.unresolved.push_back({project_.files[file].rel, c.line, c.qualname,
-                              fmt::format("base class '{}' is not a name testmap can follow", base.text)});
+      a.unresolved.push_back(
+          {project_.files[file].rel, c.line, c.qualname,
+           fmt::format("base class '{}' is not a name testmap can follow", base.text)});
       continue;
     }
     Symbol s;
@@ -262,24 +286,28 @@ const Ancestry& Resolver::ancestry(int file, int cls) {
     if (c.parent >= 0) {
       const auto& o = project_.files[file].outline;
       for (size_t i = 0; i < o.classes.size(); ++i)
-        if (o.classes[i].parent == c.parent && o.classes[i].name == base.callee && static_cast<int>(i) != cls)
+        if (o.classes[i].parent == c.parent && o.classes[i].name == base.callee &&
+            static_cast<int>(i) != cls)
           s = Symbol{Symbol::kClass, file, static_cast<int>(i)};
     }
     if (s.kind == Symbol::kNone) s = resolve(file, base.callee);
     if (s.kind == Symbol::kClass) {
       const Ancestry& parent = ancestry(s.file, s.index);
       for (const auto& pc : parent.classes)
-        if (std::find(a.classes.begin(), a.classes.end(), pc) == a.classes.end()) a.classes.push_back(pc);
+        if (std::find(a.classes.begin(), a.classes.end(), pc) == a.classes.end())
+          a.classes.push_back(pc);
       for (const auto& e : parent.externals)
-        if (std::find(a.externals.begin(), a.externals.end(), e) == a.externals.end()) a.externals.push_back(e);
+        if (std::find(a.externals.begin(), a.externals.end(), e) == a.externals.end())
+          a.externals.push_back(e);
       for (const auto& u : parent.unresolved) a.unresolved.push_back(u);
     } else if (s.kind == Symbol::kExternal) {
       if (std::find(a.externals.begin(), a.externals.end(), s.name) == a.externals.end())
         a.externals.push_back(s.name);
     } else {
-      a.unresolved.push_back({project_.files[file].rel, c.line, c.qualname,
-                              s.cycle ? fmt::format("base class '{}' is in an import cycle", base.callee)
-                                      : fmt::format("base class '{}' cannot be resolved", base.callee)});
+      a.unresolved.push_back(
+          {project_.files[file].rel, c.line, c.qualname,
+           s.cycle ? fmt::format("base class '{}' is in an import cycle", base.callee)
+                   : fmt::format("base class '{}' cannot be resolved", base.callee)});
     }
   }
   in_progress_[k] = false;

@@ -15,9 +15,9 @@ namespace testmap::classify {
 struct Symbol {
   enum Kind { kNone, kClass, kFunction, kModule, kExternal } kind = kNone;
   int file = -1;
-  int index = -1;         // class or function index in the file's outline
-  std::string name;       // module name (kModule) or qualified name (kExternal)
-  bool cycle = false;     // kNone because imports loop
+  int index = -1;      // class or function index in the file's outline
+  std::string name;    // module name (kModule) or qualified name (kExternal)
+  bool cycle = false;  // kNone because imports loop
 };
 
 // A class with everything inherited: repo ancestors in MRO-like order (itself first),

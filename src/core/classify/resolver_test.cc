@@ -30,9 +30,11 @@ TEST_CASE("a base class through a re-export and an alias") {
   Project p = make_project({
       {"shop/__init__.py", ""},
       {"shop/testing/__init__.py", "from .cases import DatabaseTestCase\n"},
-      {"shop/testing/cases.py", "import unittest\nclass DatabaseTestCase(unittest.TestCase):\n    pass\n"},
-      {"tests/test_a.py", "import shop.testing as t\nfrom shop.testing import DatabaseTestCase as DB\n"
-                          "class TestA(t.DatabaseTestCase): pass\nclass TestB(DB): pass\n"},
+      {"shop/testing/cases.py",
+       "import unittest\nclass DatabaseTestCase(unittest.TestCase):\n    pass\n"},
+      {"tests/test_a.py",
+       "import shop.testing as t\nfrom shop.testing import DatabaseTestCase as DB\n"
+       "class TestA(t.DatabaseTestCase): pass\nclass TestB(DB): pass\n"},
   });
   Resolver r(p);
   int test_file = p.by_rel.at("tests/test_a.py");
@@ -64,7 +66,9 @@ TEST_CASE("star imports and an import cycle") {
 }
 
 TEST_CASE("names outside the repository are external, unknown names are unresolved") {
-  Project p = make_project({{"t.py", "from django.test import TestCase\nclass T(TestCase): pass\nclass U(Missing): pass\n"}});
+  Project p = make_project(
+      {{"t.py",
+        "from django.test import TestCase\nclass T(TestCase): pass\nclass U(Missing): pass\n"}});
   Resolver r(p);
   Symbol s = r.resolve(0, "TestCase");
   CHECK(s.kind == Symbol::kExternal);

@@ -22,13 +22,13 @@ struct Reason {
 };
 
 struct TestResult {
-  std::string id;        // as pytest spells it, without parametrize ids
+  std::string id;  // as pytest spells it, without parametrize ids
   std::string file;
-  int line = 0;          // of the test function
-  std::string cls;       // "Outer::Inner" or empty
+  int line = 0;     // of the test function
+  std::string cls;  // "Outer::Inner" or empty
   std::string function;
   std::vector<std::string> services;  // sorted; empty for unknown tests
-  bool unknown = false;  // needs every service: see the "*" reasons
+  bool unknown = false;               // needs every service: see the "*" reasons
   std::string tier;
   std::vector<Reason> reasons;
 };

@@ -32,8 +32,10 @@ struct Reader {
       out.push_back(*s);
     } else if (auto* arr = node.as_array()) {
       for (const auto& item : *arr) {
-        if (auto s = item.value<std::string>()) out.push_back(*s);
-        else error(&item, key, "expected a string in this list");
+        if (auto s = item.value<std::string>())
+          out.push_back(*s);
+        else
+          error(&item, key, "expected a string in this list");
       }
     } else {
       error(&node, key, "expected a string or a list of strings");
@@ -45,8 +47,10 @@ struct Reader {
     std::vector<int> out;
     auto one = [&](const toml::node& n) {
       auto v = n.value<int64_t>();
-      if (v && *v > 0 && *v < 65536) out.push_back(static_cast<int>(*v));
-      else error(&n, key, "expected a port number (1 to 65535)");
+      if (v && *v > 0 && *v < 65536)
+        out.push_back(static_cast<int>(*v));
+      else
+        error(&n, key, "expected a port number (1 to 65535)");
     };
     if (auto* arr = node.as_array()) {
       for (const auto& item : *arr) one(item);
@@ -60,23 +64,36 @@ struct Reader {
     for (const auto& [k, v] : t) {
       std::string key = fmt::format("tool.testmap.services.{}.{}", name, k.str());
       std::string_view ks = k.str();
-      if (ks == "ports") s.ports = ints(v, key);
-      else if (ks == "unix-sockets") append(s.unix_sockets, strings(v, key));
-      else if (ks == "requires") append(s.requires_, strings(v, key));
-      else if (ks == "base-classes") append(s.base_classes, strings(v, key));
-      else if (ks == "markers") append(s.markers, strings(v, key));
-      else if (ks == "fixtures") append(s.fixtures, strings(v, key));
-      else if (ks == "paths") append(s.paths, strings(v, key));
-      else if (ks == "calls") append(s.calls, strings(v, key));
+      if (ks == "ports")
+        s.ports = ints(v, key);
+      else if (ks == "unix-sockets")
+        append(s.unix_sockets, strings(v, key));
+      else if (ks == "requires")
+        append(s.requires_, strings(v, key));
+      else if (ks == "base-classes")
+        append(s.base_classes, strings(v, key));
+      else if (ks == "markers")
+        append(s.markers, strings(v, key));
+      else if (ks == "fixtures")
+        append(s.fixtures, strings(v, key));
+      else if (ks == "paths")
+        append(s.paths, strings(v, key));
+      else if (ks == "calls")
+        append(s.calls, strings(v, key));
       else if (ks == "startup-seconds") {
-        if (auto d = v.value<double>(); d && *d >= 0) s.startup_seconds = *d;
-        else error(&v, key, "expected a number of seconds");
+        if (auto d = v.value<double>(); d && *d >= 0)
+          s.startup_seconds = *d;
+        else
+          error(&v, key, "expected a number of seconds");
       } else if (ks == "ci") {
-        if (auto* ci = v.as_table()) s.ci = to_json(*ci);
-        else error(&v, key, "expected a table");
+        if (auto* ci = v.as_table())
+          s.ci = to_json(*ci);
+        else
+          error(&v, key, "expected a table");
       } else {
-        error(&v, key, "unknown key (known: ports, unix-sockets, requires, startup-seconds, "
-                       "base-classes, markers, fixtures, paths, calls, ci)");
+        error(&v, key,
+              "unknown key (known: ports, unix-sockets, requires, startup-seconds, "
+              "base-classes, markers, fixtures, paths, calls, ci)");
       }
     }
   }
@@ -123,8 +140,10 @@ void apply_toml_pytest(const toml::table& t, PytestOptions& p, Reader& r, const 
   auto get = [&](const char* key, std::vector<std::string>& to) {
     const toml::node* n = t.get(key);
     if (!n) return;
-    if (auto s = n->value<std::string>()) to = split_ws(*s);
-    else to = r.strings(*n, fmt::format("{}.{}", prefix, key));
+    if (auto s = n->value<std::string>())
+      to = split_ws(*s);
+    else
+      to = r.strings(*n, fmt::format("{}.{}", prefix, key));
   };
   get("testpaths", p.testpaths);
   get("python_files", p.python_files);
@@ -171,7 +190,8 @@ Service& service_named(Config& cfg, const std::string& name) {
 }
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
-  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets", "exclude"};
+  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
+                                                    "exclude"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
@@ -179,7 +199,8 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
     } else if (k.str() == "presets") {
       cfg.presets = r.strings(v, key);
       for (const auto& p : cfg.presets)
-        if (!is_known_preset(p)) r.error(&v, key, fmt::format("unknown preset '{}' (known: django)", p));
+        if (!is_known_preset(p))
+          r.error(&v, key, fmt::format("unknown preset '{}' (known: django)", p));
     } else if (k.str() == "exclude") {
       cfg.exclude = r.strings(v, key);
     }
@@ -189,8 +210,10 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
     if (const auto* st = services->as_table()) {
       for (const auto& [name, body] : *st) {
         std::string sname(name.str());
-        if (const auto* bt = body.as_table()) r.service(sname, *bt, service_named(cfg, sname));
-        else r.error(&body, "tool.testmap.services." + sname, "expected a table");
+        if (const auto* bt = body.as_table())
+          r.service(sname, *bt, service_named(cfg, sname));
+        else
+          r.error(&body, "tool.testmap.services." + sname, "expected a table");
       }
     } else {
       r.error(services, "tool.testmap.services", "expected a table of services");
@@ -200,10 +223,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
     if (const auto* dt = dyn->as_table()) {
       for (const auto& [k, v] : *dt) {
         std::string key = fmt::format("tool.testmap.dynamic.{}", k.str());
-        if (k.str() == "calls") cfg.dynamic.calls = r.strings(v, key);
-        else if (k.str() == "fixtures") cfg.dynamic.fixtures = r.strings(v, key);
-        else if (k.str() == "markers") cfg.dynamic.markers = r.strings(v, key);
-        else r.error(&v, key, "unknown key (known: calls, fixtures, markers)");
+        if (k.str() == "calls")
+          cfg.dynamic.calls = r.strings(v, key);
+        else if (k.str() == "fixtures")
+          cfg.dynamic.fixtures = r.strings(v, key);
+        else if (k.str() == "markers")
+          cfg.dynamic.markers = r.strings(v, key);
+        else
+          r.error(&v, key, "unknown key (known: calls, fixtures, markers)");
       }
     } else {
       r.error(dyn, "tool.testmap.dynamic", "expected a table");
@@ -246,8 +273,10 @@ Config load_config(const std::string& root_arg) {
       toml::table doc = toml::parse(text, (root / "pyproject.toml").string());
       if (const auto* tool = doc.get_as<toml::table>("tool")) {
         if (const auto* tm = tool->get("testmap")) {
-          if (const auto* tt = tm->as_table()) load_testmap_table(*tt, cfg, r);
-          else r.error(tm, "tool.testmap", "expected a table");
+          if (const auto* tt = tm->as_table())
+            load_testmap_table(*tt, cfg, r);
+          else
+            r.error(tm, "tool.testmap", "expected a table");
         }
         if (const auto* pytest = tool->get_as<toml::table>("pytest")) {
           if (const auto* ini = pytest->get_as<toml::table>("ini_options")) {
@@ -261,8 +290,9 @@ Config load_config(const std::string& root_arg) {
         }
       }
     } catch (const toml::parse_error& e) {
-      cfg.diagnostics.push_back({"pyproject.toml", static_cast<int>(e.source().begin.line), "",
-                                 fmt::format("not valid TOML ({}); using the defaults", e.description())});
+      cfg.diagnostics.push_back(
+          {"pyproject.toml", static_cast<int>(e.source().begin.line), "",
+           fmt::format("not valid TOML ({}); using the defaults", e.description())});
     }
   }
   load_pytest_ini_files(root, cfg, pyproject_has_pytest);

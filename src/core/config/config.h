@@ -44,7 +44,7 @@ struct PytestOptions {
 };
 
 struct Config {
-  std::string root;  // absolute
+  std::string root;               // absolute
   std::vector<Service> services;  // built-ins first, then the user's, in file order
   DynamicRules dynamic;
   std::vector<std::pair<std::string, std::vector<std::string>>> tiers;

@@ -22,20 +22,23 @@ void add_builtin_services(Config& cfg) {
   add("elasticsearch", {9200}, 30);
 }
 
-bool is_known_preset(const std::string& name) { return name == "django"; }
+bool is_known_preset(const std::string& name) {
+  return name == "django";
+}
 
 void apply_preset(const std::string& name, Config& cfg) {
   if (name != "django") return;
   for (auto& s : cfg.services) {
     if (s.name != "postgres") continue;
     s.markers.push_back("django_db");
-    for (const char* f : {"db", "transactional_db", "django_db_setup", "django_db_blocker",
-                          "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"})
+    for (const char* f :
+         {"db", "transactional_db", "django_db_setup", "django_db_blocker", "live_server",
+          "django_db_reset_sequences", "django_db_serialized_rollback"})
       s.fixtures.push_back(f);
-    for (const char* b : {"django.test.TestCase", "django.test.TransactionTestCase",
-                          "django.test.LiveServerTestCase", "django.test.testcases.TestCase",
-                          "django.test.testcases.TransactionTestCase",
-                          "django.test.testcases.LiveServerTestCase"})
+    for (const char* b :
+         {"django.test.TestCase", "django.test.TransactionTestCase",
+          "django.test.LiveServerTestCase", "django.test.testcases.TestCase",
+          "django.test.testcases.TransactionTestCase", "django.test.testcases.LiveServerTestCase"})
       s.base_classes.push_back(b);
   }
 }

@@ -16,19 +16,36 @@ bool is_name_start(char c) {
   auto u = static_cast<unsigned char>(c);
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || u >= 0x80;
 }
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_char(char c) {
+  return is_name_start(c) || (c >= '0' && c <= '9');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool is_string_prefix(std::string_view p) {
   if (p.size() > 2) return false;
   bool r = false, b = false, u = false, f = false;
   for (char c : p) {
     switch (c | 0x20) {
-      case 'r': if (r) return false; r = true; break;
-      case 'b': if (b) return false; b = true; break;
-      case 'u': if (u) return false; u = true; break;
-      case 'f': if (f) return false; f = true; break;
-      default: return false;
+      case 'r':
+        if (r) return false;
+        r = true;
+        break;
+      case 'b':
+        if (b) return false;
+        b = true;
+        break;
+      case 'u':
+        if (u) return false;
+        u = true;
+        break;
+      case 'f':
+        if (f) return false;
+        f = true;
+        break;
+      default:
+        return false;
     }
   }
   if (u && p.size() > 1) return false;
@@ -40,30 +57,53 @@ bool is_string_prefix(std::string_view p) {
 size_t op_length(std::string_view s) {
   char a = s[0], b = s.size() > 1 ? s[1] : '\0', c = s.size() > 2 ? s[2] : '\0';
   switch (a) {
-    case '(': case ')': case '[': case ']': case '{': case '}': case ',': case ';': case '~':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case ',':
+    case ';':
+    case '~':
       return 1;
     case '.':
       return b == '.' && c == '.' ? 3 : 1;
-    case '*': case '/': case '<': case '>':
+    case '*':
+    case '/':
+    case '<':
+    case '>':
       if (b == a) return c == '=' ? 3 : 2;
       if (b == '=' || (a == '<' && b == '>')) return 2;
       return 1;
     case '-':
       return b == '>' || b == '=' ? 2 : 1;
-    case ':': case '=': case '!': case '+': case '%': case '&': case '|': case '^': case '@':
+    case ':':
+    case '=':
+    case '!':
+    case '+':
+    case '%':
+    case '&':
+    case '|':
+    case '^':
+    case '@':
       return b == '=' ? 2 : 1;
     default:
       return 0;
   }
 }
 
-char closer_of(char open) { return open == '(' ? ')' : open == '[' ? ']' : '}'; }
+char closer_of(char open) {
+  return open == '(' ? ')' : open == '[' ? ']' : '}';
+}
 
 }  // namespace
 
 Lexer::Lexer(std::string_view text) : text_(text) {}
 
-bool Lexer::in_brackets() const { return !brackets_.empty() || modes_.size() > 1; }
+bool Lexer::in_brackets() const {
+  return !brackets_.empty() || modes_.size() > 1;
+}
 
 Token Lexer::make(Tok kind, size_t start, int line, int col) {
   Token t;
@@ -72,7 +112,8 @@ Token Lexer::make(Tok kind, size_t start, int line, int col) {
   t.line = line;
   t.end_line = line_;
   t.col = col;
-  if (kind != Tok::kNewline && kind != Tok::kIndent && kind != Tok::kDedent) line_has_tokens_ = true;
+  if (kind != Tok::kNewline && kind != Tok::kIndent && kind != Tok::kDedent)
+    line_has_tokens_ = true;
   return t;
 }
 
@@ -96,10 +137,14 @@ bool Lexer::at_line_start_indent(Token* out) {
     size_t p = pos_;
     while (p < text_.size()) {
       char c = text_[p];
-      if (c == ' ') ++col;
-      else if (c == '\t') col = (col / 8 + 1) * 8;
-      else if (c == '\f') col = 0;
-      else break;
+      if (c == ' ')
+        ++col;
+      else if (c == '\t')
+        col = (col / 8 + 1) * 8;
+      else if (c == '\f')
+        col = 0;
+      else
+        break;
       ++p;
     }
     if (p >= text_.size()) {
@@ -275,8 +320,9 @@ Token Lexer::lex_code() {
     if (brackets_.empty() || (frame.mode == Mode::kField && frame.depth == 0))
       return fail(line_, fmt::format("unmatched '{}'", c));
     if (closer_of(brackets_.back()) != c)
-      return fail(line_, fmt::format("closing parenthesis '{}' does not match opening parenthesis '{}'",
-                                     c, brackets_.back()));
+      return fail(line_,
+                  fmt::format("closing parenthesis '{}' does not match opening parenthesis '{}'", c,
+                              brackets_.back()));
     brackets_.pop_back();
     bracket_lines_.pop_back();
     if (frame.mode == Mode::kField) --frame.depth;
@@ -314,7 +360,8 @@ Token Lexer::lex_string(size_t start, size_t quote_pos, int line, int col) {
     raw |= (p | 0x20) == 'r';
   }
   char q = text_[quote_pos];
-  bool triple = quote_pos + 2 < text_.size() && text_[quote_pos + 1] == q && text_[quote_pos + 2] == q;
+  bool triple =
+      quote_pos + 2 < text_.size() && text_[quote_pos + 1] == q && text_[quote_pos + 2] == q;
   pos_ = quote_pos + (triple ? 3 : 1);
   if (fstring) {
     if (modes_.size() >= kMaxModes) return fail(line, "f-string nested too deeply");

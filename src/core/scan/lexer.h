@@ -26,10 +26,10 @@ class Lexer {
   enum class Mode : uint8_t { kCode, kField, kFString, kFormatSpec };
   struct Frame {
     Mode mode;
-    char quote = 0;     // kFString: the quote character
+    char quote = 0;  // kFString: the quote character
     bool triple = false;
     bool raw = false;
-    int depth = 0;      // kField: brackets opened inside the field
+    int depth = 0;  // kField: brackets opened inside the field
   };
 
   Token make(Tok kind, size_t start, int line, int col);
@@ -47,7 +47,7 @@ class Lexer {
   size_t pos_ = 0;
   int line_ = 1;
   size_t line_start_ = 0;
-  bool at_bol_ = true;         // at the beginning of a logical line
+  bool at_bol_ = true;  // at the beginning of a logical line
   bool line_has_tokens_ = false;
   int pending_dedents_ = 0;
   bool done_ = false;

@@ -49,7 +49,7 @@ struct Function {
   std::vector<std::string> params;  // "*args" and "**kw" keep their stars
   int defaults = 0;                 // positional parameters with a default
   std::vector<Reduced> decorators;
-  std::vector<std::string> calls;   // sorted, unique
+  std::vector<std::string> calls;  // sorted, unique
   // Not in the JSON outline: methods called on a call's result, `C().index_document(`
   // gives "index_document". The classifier's call rules read these too.
   std::vector<std::string> attr_calls;
@@ -71,7 +71,7 @@ struct Outline {
   std::vector<Class> classes;
   std::vector<Function> functions;
   std::vector<Assignment> assignments;
-  int error_line = 0;   // 0: parsed without error
+  int error_line = 0;  // 0: parsed without error
   std::string error;
   bool ok() const { return error.empty(); }
 };

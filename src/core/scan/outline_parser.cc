@@ -29,16 +29,16 @@ struct HashState {
 
 struct Scope {
   enum Kind { kModule, kClass, kFunction } kind = kModule;
-  int index = -1;        // into Outline::classes or ::functions
-  int body_depth = 0;    // block depth of the body's statements
+  int index = -1;      // into Outline::classes or ::functions
+  int body_depth = 0;  // block depth of the body's statements
   std::string qualname;
   std::unique_ptr<HashState> hash;
   std::set<std::string> calls;
   std::set<std::string> attr_calls;
 };
 
-const std::set<std::string_view> kCompound = {"if", "elif", "else", "for", "while", "try",
-                                              "except", "finally", "with"};
+const std::set<std::string_view> kCompound = {"if",  "elif",   "else",    "for", "while",
+                                              "try", "except", "finally", "with"};
 
 class OutlineParser {
  public:
@@ -156,8 +156,7 @@ class OutlineParser {
     if (t[0].is_name("async") && t.size() > 1 && (t[1].is_name("for") || t[1].is_name("with")))
       compound = true;
     bool soft = (t[0].is_name("match") || t[0].is_name("case")) && t.size() >= 3 &&
-                t.back().is_op(":") && !t[1].is_op("=") && !t[1].is_op(".") &&
-                !t[1].is_op(":");
+                t.back().is_op(":") && !t[1].is_op("=") && !t[1].is_op(".") && !t[1].is_op(":");
     if (!compound && !soft) return simple_statements(t);
 
     size_t colon = header_colon(t);
@@ -183,8 +182,10 @@ class OutlineParser {
     for (size_t k = 0; k < i; ++k) {
       if (t[k].kind != Tok::kOp) continue;
       auto x = t[k].text;
-      if (x == "(" || x == "[" || x == "{") ++depth;
-      else if (x == ")" || x == "]" || x == "}") --depth;
+      if (x == "(" || x == "[" || x == "{")
+        ++depth;
+      else if (x == ")" || x == "]" || x == "}")
+        --depth;
     }
     return depth;
   }
@@ -196,11 +197,15 @@ class OutlineParser {
       if (t[i].kind == Tok::kName && t[i].text == "lambda" && depth == 0) ++lambdas;
       if (t[i].kind != Tok::kOp) continue;
       auto x = t[i].text;
-      if (x == "(" || x == "[" || x == "{") ++depth;
-      else if (x == ")" || x == "]" || x == "}") --depth;
+      if (x == "(" || x == "[" || x == "{")
+        ++depth;
+      else if (x == ")" || x == "]" || x == "}")
+        --depth;
       else if (x == ":" && depth == 0) {
-        if (lambdas > 0) --lambdas;
-        else return i;
+        if (lambdas > 0)
+          --lambdas;
+        else
+          return i;
       }
     }
     return t.size();
@@ -241,7 +246,8 @@ class OutlineParser {
   }
 
   void open_def(Tokens t, size_t k, bool is_async) {
-    if (k + 1 >= t.size() || t[k + 1].kind != Tok::kName) return fail(t[k].line, "invalid syntax: def without a name");
+    if (k + 1 >= t.size() || t[k + 1].kind != Tok::kName)
+      return fail(t[k].line, "invalid syntax: def without a name");
     Function f;
     f.name = std::string(t[k + 1].text);
     f.qualname = qualify(f.name);
@@ -251,13 +257,15 @@ class OutlineParser {
     if (scopes_.back().kind == Scope::kClass) f.parent_class = scopes_.back().index;
     f.decorators = std::move(pending_decorators_);
     size_t open = skip_type_params(t, k + 2);
-    if (open >= t.size() || !t[open].is_op("(")) return fail(t[k].line, "invalid syntax: expected '(' after def " + f.name);
+    if (open >= t.size() || !t[open].is_op("("))
+      return fail(t[k].line, "invalid syntax: expected '(' after def " + f.name);
     size_t close = matching_close(t, open);
     if (close >= t.size()) return fail(t[k].line, "invalid syntax in parameters of " + f.name);
     parse_params(t.subspan(open + 1, close - open - 1), f);
     size_t colon = close + 1;
     while (colon < t.size() && !(t[colon].is_op(":") && depth_at(t, colon) == 0)) ++colon;
-    if (colon >= t.size()) return fail(t[k].line, "invalid syntax: expected ':' after def " + f.name);
+    if (colon >= t.size())
+      return fail(t[k].line, "invalid syntax: expected ':' after def " + f.name);
     out_.functions.push_back(std::move(f));
     open_scope(Scope::kFunction, static_cast<int>(out_.functions.size()) - 1,
                out_.functions.back().qualname);
@@ -271,7 +279,8 @@ class OutlineParser {
       if (p[0].is_op("/")) continue;
       if (p[0].is_op("*")) {
         after_star = true;
-        if (p.size() > 1 && p[1].kind == Tok::kName) f.params.push_back("*" + std::string(p[1].text));
+        if (p.size() > 1 && p[1].kind == Tok::kName)
+          f.params.push_back("*" + std::string(p[1].text));
         continue;
       }
       if (p[0].is_op("**")) {
@@ -285,7 +294,8 @@ class OutlineParser {
   }
 
   void open_class(Tokens t) {
-    if (t.size() < 2 || t[1].kind != Tok::kName) return fail(t[0].line, "invalid syntax: class without a name");
+    if (t.size() < 2 || t[1].kind != Tok::kName)
+      return fail(t[0].line, "invalid syntax: class without a name");
     Class c;
     c.name = std::string(t[1].text);
     c.qualname = qualify(c.name);
@@ -298,22 +308,30 @@ class OutlineParser {
       size_t close = matching_close(t, i);
       if (close >= t.size()) return fail(t[0].line, "invalid syntax in bases of " + c.name);
       for (Tokens arg : split_top(t.subspan(i + 1, close - i - 1), ",")) {
-        if (arg[0].is_op("**")) c.keywords.push_back("**");
-        else if (arg[0].is_op("*")) c.bases.push_back(reduce({}));
+        if (arg[0].is_op("**"))
+          c.keywords.push_back("**");
+        else if (arg[0].is_op("*"))
+          c.bases.push_back(reduce({}));
         else if (arg.size() >= 2 && arg[0].kind == Tok::kName && arg[1].is_op("="))
           c.keywords.emplace_back(arg[0].text);
-        else c.bases.push_back(reduce(arg, true));
+        else
+          c.bases.push_back(reduce(arg, true));
       }
       i = close + 1;
     }
-    if (i >= t.size() || !t[i].is_op(":")) return fail(t[0].line, "invalid syntax: expected ':' after class " + c.name);
+    if (i >= t.size() || !t[i].is_op(":"))
+      return fail(t[0].line, "invalid syntax: expected ':' after class " + c.name);
     out_.classes.push_back(std::move(c));
-    open_scope(Scope::kClass, static_cast<int>(out_.classes.size()) - 1, out_.classes.back().qualname);
+    open_scope(Scope::kClass, static_cast<int>(out_.classes.size()) - 1,
+               out_.classes.back().qualname);
     hash_line(t);
     after_header(t, i);
   }
 
   void simple_statements(Tokens t) {
+    bool semicolon = false;
+    for (const auto& tok : t) semicolon |= tok.kind == Tok::kOp && tok.text == ";";
+    if (!semicolon) return simple_statement(t);
     for (Tokens stmt : split_top(t, ";")) simple_statement(stmt);
   }
 
@@ -329,14 +347,16 @@ class OutlineParser {
     Scope* fn = scopes_.back().kind == Scope::kFunction ? &scopes_.back() : nullptr;
     if (!fn) return;
     for (size_t i = 0; i < t.size(); ++i) {
-      if (t[i].is_op("(") && (i == 0 || !((t[i - 1].kind == Tok::kName && !is_keyword(t[i - 1].text)) ||
-                                          t[i - 1].is_op(")") || t[i - 1].is_op("]")))) {
+      if (t[i].is_op("(") &&
+          (i == 0 || !((t[i - 1].kind == Tok::kName && !is_keyword(t[i - 1].text)) ||
+                       t[i - 1].is_op(")") || t[i - 1].is_op("]")))) {
         // `(f)()` and `(a).b()` call `f` and `a.b`: parentheses around a name change nothing.
         size_t close = matching_close(t, i);
         if (close < t.size() && close > i + 1 && dotted_end(t, i + 1) == close) {
           std::string name = dotted_text(t, i + 1, close);
           size_t j = close + 1;
-          while (j + 1 < t.size() && t[j].is_op(".") && t[j + 1].kind == Tok::kName && !is_keyword(t[j + 1].text)) {
+          while (j + 1 < t.size() && t[j].is_op(".") && t[j + 1].kind == Tok::kName &&
+                 !is_keyword(t[j + 1].text)) {
             name += "." + std::string(t[j + 1].text);
             j += 2;
           }
@@ -346,7 +366,8 @@ class OutlineParser {
       }
       if (t[i].kind != Tok::kName) continue;
       if (i > 0 && t[i - 1].is_op(".")) {
-        if (i >= 2 && (t[i - 2].is_op(")") || t[i - 2].is_op("]")) && i + 1 < t.size() && t[i + 1].is_op("("))
+        if (i >= 2 && (t[i - 2].is_op(")") || t[i - 2].is_op("]")) && i + 1 < t.size() &&
+            t[i + 1].is_op("("))
           fn->attr_calls.insert(std::string(t[i].text));
         continue;
       }
@@ -362,7 +383,8 @@ class OutlineParser {
       Import imp;
       size_t end = dotted_end(part, 0);
       imp.module = dotted_text(part, 0, end);
-      if (end + 1 < part.size() && part[end].is_name("as")) imp.asname = std::string(part[end + 1].text);
+      if (end + 1 < part.size() && part[end].is_name("as"))
+        imp.asname = std::string(part[end + 1].text);
       imp.line = t[0].line;
       imp.in_function = scopes_.size() > 1;
       out_.imports.push_back(std::move(imp));
@@ -373,15 +395,19 @@ class OutlineParser {
     int level = 0;
     size_t i = 1;
     for (; i < t.size() && t[i].kind == Tok::kOp; ++i) {
-      if (t[i].text == ".") ++level;
-      else if (t[i].text == "...") level += 3;
-      else break;
+      if (t[i].text == ".")
+        ++level;
+      else if (t[i].text == "...")
+        level += 3;
+      else
+        break;
     }
     size_t end = dotted_end(t, i);
     std::string module = dotted_text(t, i, end);
     if (end >= t.size() || !t[end].is_name("import")) return;
     Tokens names = t.subspan(end + 1);
-    if (!names.empty() && names[0].is_op("(")) names = names.subspan(1, names.size() >= 2 ? names.size() - 2 : 0);
+    if (!names.empty() && names[0].is_op("("))
+      names = names.subspan(1, names.size() >= 2 ? names.size() - 2 : 0);
     for (Tokens part : split_top(names, ",")) {
       Import imp;
       imp.module = module;
@@ -395,6 +421,10 @@ class OutlineParser {
   }
 
   void parse_assignment(Tokens t, const Scope& scope) {
+    bool named = false;  // cheap test first: most statements name neither target
+    for (const auto& tok : t)
+      named |= tok.kind == Tok::kName && (tok.text == "pytestmark" || tok.text == "pytest_plugins");
+    if (!named) return;
     // Split at top-level '=' until a lambda, whose defaults also use '='.
     std::vector<Tokens> parts;
     int depth = 0;
@@ -403,8 +433,10 @@ class OutlineParser {
       if (t[i].is_name("lambda") && depth == 0) break;
       if (t[i].kind != Tok::kOp) continue;
       auto x = t[i].text;
-      if (x == "(" || x == "[" || x == "{") ++depth;
-      else if (x == ")" || x == "]" || x == "}") --depth;
+      if (x == "(" || x == "[" || x == "{")
+        ++depth;
+      else if (x == ")" || x == "]" || x == "}")
+        --depth;
       else if (x == "=" && depth == 0) {
         parts.push_back(t.subspan(start, i - start));
         start = i + 1;

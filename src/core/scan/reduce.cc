@@ -3,7 +3,6 @@
 #include "core/scan/reduce.h"
 
 #include <algorithm>
-#include <array>
 
 namespace testmap::scan {
 namespace {
@@ -34,19 +33,29 @@ Reduced unknown() {
 
 }  // namespace
 
-bool is_keyword(std::string_view name) {
-  if (name.size() < 2 || name.size() > 8) return false;
-  char c = name[0];
-  if (!((c >= 'a' && c <= 'y') || c == 'F' || c == 'N' || c == 'T')) return false;
-  static constexpr std::array<std::string_view, 35> kKeywords = {
-      "False",  "None",   "True",    "and",      "as",       "assert", "async",
-      "await",  "break",  "class",   "continue", "def",      "del",    "elif",
-      "else",   "except", "finally", "for",      "from",     "global", "if",
-      "import", "in",     "is",      "lambda",   "nonlocal", "not",    "or",
-      "pass",   "raise",  "return",  "try",      "while",    "with",   "yield"};
-  for (auto k : kKeywords)
-    if (k[0] == c && k == name) return true;
-  return false;
+bool is_keyword(std::string_view n) {
+  // Hot: called for every name in every function body. Dispatch on length first.
+  switch (n.size()) {
+    case 2:
+      return n == "as" || n == "if" || n == "in" || n == "is" || n == "or";
+    case 3:
+      return n == "and" || n == "def" || n == "del" || n == "for" || n == "not" || n == "try";
+    case 4:
+      return n == "None" || n == "True" || n == "elif" || n == "else" || n == "from" ||
+             n == "pass" || n == "with";
+    case 5:
+      return n == "False" || n == "async" || n == "await" || n == "break" || n == "class" ||
+             n == "raise" || n == "while" || n == "yield";
+    case 6:
+      return n == "assert" || n == "except" || n == "global" || n == "import" || n == "lambda" ||
+             n == "return";
+    case 7:
+      return n == "finally";
+    case 8:
+      return n == "continue" || n == "nonlocal";
+    default:
+      return false;
+  }
 }
 
 size_t matching_close(Tokens t, size_t open) {
@@ -54,7 +63,8 @@ size_t matching_close(Tokens t, size_t open) {
   for (size_t i = open; i < t.size(); ++i) {
     if (t[i].kind != Tok::kOp || t[i].text.size() != 1) continue;
     char c = t[i].text[0];
-    if (c == '(' || c == '[' || c == '{') ++depth;
+    if (c == '(' || c == '[' || c == '{')
+      ++depth;
     else if (c == ')' || c == ']' || c == '}') {
       if (--depth == 0) return i;
     }
@@ -67,7 +77,8 @@ size_t matching_open(Tokens t, size_t close) {
   for (size_t i = close + 1; i-- > 0;) {
     if (t[i].kind != Tok::kOp || t[i].text.size() != 1) continue;
     char c = t[i].text[0];
-    if (c == ')' || c == ']' || c == '}') ++depth;
+    if (c == ')' || c == ']' || c == '}')
+      ++depth;
     else if (c == '(' || c == '[' || c == '{') {
       if (--depth == 0) return i;
     }
@@ -82,8 +93,10 @@ std::vector<Tokens> split_top(Tokens t, std::string_view sep) {
   for (size_t i = 0; i < t.size(); ++i) {
     if (t[i].kind != Tok::kOp) continue;
     std::string_view x = t[i].text;
-    if (x == "(" || x == "[" || x == "{") ++depth;
-    else if (x == ")" || x == "]" || x == "}") --depth;
+    if (x == "(" || x == "[" || x == "{")
+      ++depth;
+    else if (x == ")" || x == "]" || x == "}")
+      --depth;
     else if (depth == 0 && x == sep) {
       if (i > start) parts.push_back(t.subspan(start, i - start));
       start = i + 1;
@@ -183,7 +196,8 @@ Reduced reduce(Tokens t, bool as_base, int depth) {
     } else if (arg[0].is_op("*")) {
       r.args.push_back(kEllipsis);
     } else if (arg.size() >= 2 && arg[0].kind == Tok::kName && arg[1].is_op("=")) {
-      r.kwargs.emplace_back(std::string(arg[0].text), reduce(arg.subspan(2), false, depth + 1).text);
+      r.kwargs.emplace_back(std::string(arg[0].text),
+                            reduce(arg.subspan(2), false, depth + 1).text);
     } else {
       r.args.push_back(reduce(arg, false, depth + 1).text);
     }

@@ -11,6 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   testmap::scan::Outline o = testmap::scan::scan_source(bytes, "fuzz.py");
   // Rendering reads every field; invalid UTF-8 in names must not throw.
-  (void)testmap::scan::outline_to_json(o).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  (void)testmap::scan::outline_to_json(o).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace);
   return 0;
 }

@@ -13,7 +13,8 @@ const std::string kDots = "\xE2\x80\xA6";
 }
 
 TEST_CASE("imports of every form, with levels and aliases") {
-  Outline o = scan_source("import a.b as c, d\nfrom ..x.y import (p as q,\n  r,)\nfrom . import *\n", "m.py");
+  Outline o = scan_source(
+      "import a.b as c, d\nfrom ..x.y import (p as q,\n  r,)\nfrom . import *\n", "m.py");
   REQUIRE(o.ok());
   REQUIRE(o.imports.size() == 5);
   CHECK(o.imports[0].module == "a.b");
@@ -30,7 +31,10 @@ TEST_CASE("imports of every form, with levels and aliases") {
 }
 
 TEST_CASE("classes: bases, keywords, nesting, spans") {
-  Outline o = scan_source("class A(pkg.Base, Generic[T], metaclass=M):\n    class B:\n        x = 1\n\n    # c\n\ny = 2\n", "m.py");
+  Outline o = scan_source(
+      "class A(pkg.Base, Generic[T], metaclass=M):\n    class B:\n        x = 1\n\n    # c\n\ny = "
+      "2\n",
+      "m.py");
   REQUIRE(o.classes.size() == 2);
   CHECK(o.classes[0].bases.size() == 2);
   CHECK(o.classes[0].bases[0].text == "pkg.Base");
@@ -64,7 +68,9 @@ TEST_CASE("functions: params, defaults, decorators and calls") {
 }
 
 TEST_CASE("nested definitions keep their own calls") {
-  Outline o = scan_source("def outer():\n    a()\n    @deco(x())\n    def inner(p=d()):\n        b()\n    c()\n", "m.py");
+  Outline o = scan_source(
+      "def outer():\n    a()\n    @deco(x())\n    def inner(p=d()):\n        b()\n    c()\n",
+      "m.py");
   REQUIRE(o.functions.size() == 2);
   CHECK(o.functions[0].calls == std::vector<std::string>{"a", "c"});
   CHECK(o.functions[1].calls == std::vector<std::string>{"b"});
@@ -85,18 +91,23 @@ TEST_CASE("pytestmark and pytest_plugins at module and class level") {
 }
 
 TEST_CASE("CRLF, BOM, tabs and a latin-1 coding declaration") {
-  Outline o = scan_source("\xEF\xBB\xBF" "class A:\r\n\tdef f(self):\r\n\t\treturn g()\r\n", "m.py");
+  Outline o = scan_source(
+      "\xEF\xBB\xBF"
+      "class A:\r\n\tdef f(self):\r\n\t\treturn g()\r\n",
+      "m.py");
   REQUIRE(o.ok());
   REQUIRE(o.functions.size() == 1);
   CHECK(o.functions[0].end_line == 3);
-  Outline l = scan_source("# -*- coding: latin-1 -*-\ns = '\xE9'\npytestmark = 'caf\xE9'\n", "m.py");
+  Outline l =
+      scan_source("# -*- coding: latin-1 -*-\ns = '\xE9'\npytestmark = 'caf\xE9'\n", "m.py");
   CHECK(l.ok());
   REQUIRE(l.assignments.size() == 1);
   CHECK(l.assignments[0].values[0].text == "'caf\xC3\xA9'");
 }
 
 TEST_CASE("PEP 701 nested f-strings with format specs") {
-  Outline o = scan_source("def f():\n    return f\"{f\"{a()}\"!r:>{w()}} {{x}} {b():{c()}}\"\n", "m.py");
+  Outline o =
+      scan_source("def f():\n    return f\"{f\"{a()}\"!r:>{w()}} {{x}} {b():{c()}}\"\n", "m.py");
   REQUIRE(o.ok());
   CHECK(o.functions[0].calls == std::vector<std::string>{"a", "b", "c", "w"});
 }
@@ -133,7 +144,8 @@ TEST_CASE("the hash ignores comments, blank lines and continuation layout") {
 }
 
 TEST_CASE("match statements are not calls, their guards are") {
-  Outline o = scan_source("def f(p):\n    match p:\n        case Point(x=0) if ok(p):\n            g()\n", "m.py");
+  Outline o = scan_source(
+      "def f(p):\n    match p:\n        case Point(x=0) if ok(p):\n            g()\n", "m.py");
   REQUIRE(o.ok());
   CHECK(o.functions[0].calls == std::vector<std::string>{"g", "ok"});
 }

@@ -1,9 +1,9 @@
 // PEP 263 and universal newlines: what CPython does to source bytes before tokenizing.
 #include "core/scan/source.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
-#include <fmt/format.h>
 
 namespace testmap::scan {
 namespace {
@@ -62,10 +62,10 @@ size_t utf8_len(std::string_view s, size_t i) {
   if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((b(i + k) & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && b(i + 1) < 0xA0) return 0;  // overlong
-  if (c == 0xED && b(i + 1) >= 0xA0) return 0; // surrogate
-  if (c == 0xF0 && b(i + 1) < 0x90) return 0;  // overlong
-  if (c == 0xF4 && b(i + 1) >= 0x90) return 0; // > U+10FFFF
+  if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+  if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogate
+  if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+  if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // > U+10FFFF
   return n;
 }
 
@@ -143,7 +143,8 @@ SourceText decode_source(std::string_view bytes) {
       if (n == 0) {
         if (out.error.empty()) {
           out.error_line = line;
-          out.error = fmt::format("invalid UTF-8 byte 0x{:02x} (no coding declaration says otherwise)", u);
+          out.error =
+              fmt::format("invalid UTF-8 byte 0x{:02x} (no coding declaration says otherwise)", u);
         }
         out.text.push_back(c);
         ++i;

@@ -8,9 +8,9 @@
 namespace testmap::scan {
 
 struct SourceText {
-  std::string text;   // UTF-8, "\n" line endings
-  int error_line = 0; // first line with a decoding problem, 0 if none
-  std::string error;  // what went wrong; the text is still usable (bytes kept as they were)
+  std::string text;    // UTF-8, "\n" line endings
+  int error_line = 0;  // first line with a decoding problem, 0 if none
+  std::string error;   // what went wrong; the text is still usable (bytes kept as they were)
 };
 
 // Decodes `bytes` as Python would before tokenizing.

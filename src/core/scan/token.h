@@ -10,15 +10,15 @@ namespace testmap::scan {
 enum class Tok : uint8_t {
   kName,
   kNumber,
-  kString,        // a complete string literal, prefix and quotes included
-  kFStringStart,  // f" ... : prefix and opening quote
-  kFStringMiddle, // literal text between replacement fields
-  kFStringEnd,    // the closing quote
-  kOp,            // operators and brackets, longest match
-  kNewline,       // end of a logical line
+  kString,         // a complete string literal, prefix and quotes included
+  kFStringStart,   // f" ... : prefix and opening quote
+  kFStringMiddle,  // literal text between replacement fields
+  kFStringEnd,     // the closing quote
+  kOp,             // operators and brackets, longest match
+  kNewline,        // end of a logical line
   kIndent,
   kDedent,
-  kEnd,           // end of input (or the point where an error stopped the lexer)
+  kEnd,  // end of input (or the point where an error stopped the lexer)
 };
 
 struct Token {

@@ -44,7 +44,9 @@ class Statement {
 
 }  // namespace
 
-std::string default_path(const std::string& root) { return (fs::path(root) / ".testmap" / "testmap.db").string(); }
+std::string default_path(const std::string& root) {
+  return (fs::path(root) / ".testmap" / "testmap.db").string();
+}
 
 Store::Store(const std::string& path) {
   std::error_code ec;
@@ -77,7 +79,8 @@ bool Store::exec(const char* sql) {
 }
 
 bool Store::open_and_check(const std::string& path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     error_ = fmt::format("cannot open {}: {}", path, db_ ? sqlite3_errmsg(db_) : "out of memory");
     return false;
   }
@@ -107,7 +110,8 @@ bool Store::open_and_check(const std::string& path) {
         !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()) || !exec("COMMIT"))
       return false;
   } else if (version != kSchemaVersion) {
-    error_ = fmt::format("store has schema version {}, this testmap writes {}", version, kSchemaVersion);
+    error_ =
+        fmt::format("store has schema version {}, this testmap writes {}", version, kSchemaVersion);
     return false;
   }
   if (!exec("PRAGMA foreign_keys=ON") || !exec("PRAGMA synchronous=NORMAL")) return false;
@@ -122,26 +126,35 @@ bool Store::open_and_check(const std::string& path) {
 
 bool Store::replace_static(const classify::Classification& c) {
   if (!exec("BEGIN IMMEDIATE")) return false;
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   Statement run(db_, "INSERT INTO run(kind, started) VALUES('classify', ?)");
   run.real(1, now).step();
   exec("CREATE TEMP TABLE IF NOT EXISTS seen(nodeid TEXT PRIMARY KEY); DELETE FROM seen;");
   exec("DELETE FROM service_use WHERE source = 'static'");
-  Statement upsert(db_,
-                   "INSERT INTO test(nodeid, file, class, function, line, tier, unknown) VALUES(?,?,?,?,?,?,?) "
-                   "ON CONFLICT(nodeid) DO UPDATE SET file=excluded.file, class=excluded.class, "
-                   "function=excluded.function, line=excluded.line, tier=excluded.tier, unknown=excluded.unknown "
-                   "RETURNING id");
+  Statement upsert(
+      db_,
+      "INSERT INTO test(nodeid, file, class, function, line, tier, unknown) VALUES(?,?,?,?,?,?,?) "
+      "ON CONFLICT(nodeid) DO UPDATE SET file=excluded.file, class=excluded.class, "
+      "function=excluded.function, line=excluded.line, tier=excluded.tier, "
+      "unknown=excluded.unknown "
+      "RETURNING id");
   Statement seen(db_, "INSERT OR IGNORE INTO seen(nodeid) VALUES(?)");
-  Statement use(db_, "INSERT INTO service_use(test_id, service, source, rule, detail, file, line) "
-                     "VALUES(?,?,'static',?,?,?,?)");
+  Statement use(db_,
+                "INSERT INTO service_use(test_id, service, source, rule, detail, file, line) "
+                "VALUES(?,?,'static',?,?,?,?)");
   if (!upsert.ok() || !use.ok() || !seen.ok()) {
     error_ = sqlite3_errmsg(db_);
     exec("ROLLBACK");
     return false;
   }
   for (const auto& t : c.tests) {
-    upsert.text(1, t.id).text(2, t.file).text(3, t.cls).text(4, t.function).integer(5, t.line).text(6, t.tier)
+    upsert.text(1, t.id)
+        .text(2, t.file)
+        .text(3, t.cls)
+        .text(4, t.function)
+        .integer(5, t.line)
+        .text(6, t.tier)
         .integer(7, t.unknown ? 1 : 0);
     long long id = -1;
     if (sqlite3_step(upsert.raw()) == SQLITE_ROW) id = sqlite3_column_int64(upsert.raw(), 0);
@@ -154,7 +167,13 @@ bool Store::replace_static(const classify::Classification& c) {
     }
     seen.text(1, t.id).step();
     for (const auto& r : t.reasons)
-      use.integer(1, id).text(2, r.service).text(3, r.rule).text(4, r.detail).text(5, r.file).integer(6, r.line).step();
+      use.integer(1, id)
+          .text(2, r.service)
+          .text(3, r.rule)
+          .text(4, r.detail)
+          .text(5, r.file)
+          .integer(6, r.line)
+          .step();
   }
   // Tests that are gone from the source take their history with them.
   exec("DELETE FROM test WHERE nodeid NOT IN (SELECT nodeid FROM seen)");
@@ -164,7 +183,8 @@ bool Store::replace_static(const classify::Classification& c) {
 bool save_classification(const classify::Classification& c, std::string* error) {
   Store s(default_path(c.root));
   if (!s.ok()) {
-    *error = fmt::format("cannot use the store {}: {}; results were not saved", default_path(c.root), s.error());
+    *error = fmt::format("cannot use the store {}: {}; results were not saved",
+                         default_path(c.root), s.error());
     return false;
   }
   if (!s.notice().empty()) *error = s.notice();

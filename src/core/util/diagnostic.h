@@ -8,9 +8,9 @@
 namespace testmap {
 
 struct Diagnostic {
-  std::string file;     // relative to the root where possible
-  int line = 0;         // 0 when unknown
-  std::string key;      // config key, test id or symbol, when one applies
+  std::string file;  // relative to the root where possible
+  int line = 0;      // 0 when unknown
+  std::string key;   // config key, test id or symbol, when one applies
   std::string message;
 
   std::string format() const {

@@ -53,7 +53,8 @@ bool match(std::string_view p, std::string_view s) {
   if (c == '?') return s[0] != '/' && match(p.substr(1), s.substr(1));
   if (c == '[') {
     size_t i = 0;
-    if (p.find(']', 1) == std::string_view::npos) return s[0] == '[' && match(p.substr(1), s.substr(1));
+    if (p.find(']', 1) == std::string_view::npos)
+      return s[0] == '[' && match(p.substr(1), s.substr(1));
     if (!match_class(p, i, s[0])) return false;
     return match(p.substr(i + 1), s.substr(1));
   }
