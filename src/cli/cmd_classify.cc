@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -34,6 +35,12 @@ void register_classify(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-store", opts->no_store, "Do not write the results into .testmap/testmap.db");
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
   cmd->callback([opts, &exit_code] {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(opts->path, ec)) {
+      fmt::print(stderr, "testmap classify: {} is not a directory\n", opts->path);
+      exit_code = kExitUsage;
+      return;
+    }
     auto start = std::chrono::steady_clock::now();
     classify::Classification c = classify::classify_root(opts->path, opts->threads);
     double seconds =

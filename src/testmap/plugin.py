@@ -29,7 +29,9 @@ def _strip_params(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = {t.strip() for opt in config.getoption("testmap_tier") for t in opt.split(",") if t.strip()}
+    wanted = {
+        t.strip() for opt in config.getoption("testmap_tier") for t in opt.split(",") if t.strip()
+    }
     if not wanted:
         return
     result = testmap.classify(str(config.rootpath))
@@ -38,7 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     missing = sorted(wanted - known_tiers)
     if missing:
         raise pytest.UsageError(
-            f"--testmap-tier: no tier {', '.join(missing)} (tiers: {', '.join(sorted(known_tiers))})"
+            f"--testmap-tier: no tier {', '.join(missing)} "
+            f"(tiers: {', '.join(sorted(known_tiers))})"
         )
     selected, deselected = [], []
     for item in items:

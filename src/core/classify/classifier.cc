@@ -140,7 +140,14 @@ class Classifier {
     TestResult t;
     t.file = tf.rel;
     t.function = fn.name;
-    t.line = fn.line;
+    // A method inherited from another file is located at the class that collects it.
+    // (0 when even the class lives in another module and was imported into this one).
+    if (item.func_file == item.file || item.classes.empty())
+      t.line = fn.line;
+    else if (item.classes.front().first == item.file)
+      t.line = tf.outline.classes[item.classes.front().second].line;
+    else
+      t.line = 0;
     std::string cls;
     for (const auto& c : item.class_path) cls += (cls.empty() ? "" : "::") + c;
     t.cls = cls;
@@ -201,7 +208,10 @@ class Classifier {
       if (m.name == "parametrize" && !m.deco->args.empty()) {
         bool indirect = false;
         for (const auto& [k, v] : m.deco->kwargs) indirect |= k == "indirect" && v != "False";
+        // Argument names: "a, b", or ("a", "b") / ["a", "b"].
         std::string names = unquote(m.deco->args[0]);
+        if (!m.deco->arg_strings.empty())
+          for (const auto& n : m.deco->arg_strings[0]) names += (names.empty() ? "" : ",") + n;
         for (size_t start = 0; !indirect && start <= names.size();) {
           size_t comma = names.find(',', start);
           std::string n =
@@ -239,6 +249,7 @@ class Classifier {
     for (int d : fixtures_.autouse(scopes))
       requested.emplace_back(fixtures_.def(d).name, "autouse");
     for (int broken : fixtures_.broken_files(scopes)) {
+      if (broken == item.file) continue;  // already said above
       const auto& bf = p_.files[broken];
       unknown(
           t, "parse-error",

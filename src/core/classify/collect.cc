@@ -75,6 +75,11 @@ class Collector {
                   std::vector<TestItem>& out, int depth) {
     if (depth > 20) return;
     const Ancestry& a = r_.ancestry(cfile, cls);
+    for (const auto& [f, c] : a.classes) {  // `__test__ = False`, inherited like any attribute
+      int flag = p_.files[f].outline.classes[c].dunder_test;
+      if (flag == 0) return;
+      if (flag == 1) break;
+    }
     bool unittest = is_unittest_like(a);
     if (!unittest && !matches(cfg_.pytest.python_classes, name)) return;
     std::set<std::string> seen;

@@ -16,6 +16,9 @@ struct Reduced {
   bool is_call = false;
   std::vector<std::string> args;                            // reduced positional arguments
   std::vector<std::pair<std::string, std::string>> kwargs;  // key, reduced value ("" key for **x)
+  // Not in the JSON outline: per positional argument, the values of a list or tuple of
+  // plain strings (`parametrize(("a", "b"), ...)`); empty for any other argument.
+  std::vector<std::vector<std::string>> arg_strings;
 };
 
 struct Import {
@@ -38,6 +41,8 @@ struct Class {
   std::vector<Reduced> decorators;
   int line = 0, end_line = 0;
   uint64_t hash = 0;
+  // Not in the JSON outline: `__test__ = True/False` in the body; -1 when not set.
+  int dunder_test = -1;
 };
 
 struct Function {

@@ -423,7 +423,8 @@ class OutlineParser {
   void parse_assignment(Tokens t, const Scope& scope) {
     bool named = false;  // cheap test first: most statements name neither target
     for (const auto& tok : t)
-      named |= tok.kind == Tok::kName && (tok.text == "pytestmark" || tok.text == "pytest_plugins");
+      named |= tok.kind == Tok::kName &&
+               (tok.text == "pytestmark" || tok.text == "pytest_plugins" || tok.text == "__test__");
     if (!named) return;
     // Split at top-level '=' until a lambda, whose defaults also use '='.
     std::vector<Tokens> parts;
@@ -448,6 +449,11 @@ class OutlineParser {
       if (target.empty() || target[0].kind != Tok::kName) continue;
       bool annotated = target.size() > 1 && target[1].is_op(":");
       if (target.size() != 1 && !annotated) continue;
+      if (target[0].text == "__test__" && scope.kind == Scope::kClass) {
+        if (value.size() == 1 && (value[0].is_name("True") || value[0].is_name("False")))
+          out_.classes[scope.index].dunder_test = value[0].is_name("True") ? 1 : 0;
+        continue;
+      }
       if (target[0].text != "pytestmark" && target[0].text != "pytest_plugins") continue;
       Assignment a;
       a.target = std::string(target[0].text);

@@ -25,6 +25,22 @@ std::string render_call(const Reduced& r) {
   return s + ")";
 }
 
+// The values of `("a", "b")` or `["a", "b"]`; empty unless every item is a plain string.
+std::vector<std::string> string_items(Tokens t) {
+  std::vector<std::string> out;
+  if (t.size() < 2 || !(t[0].is_op("(") || t[0].is_op("[")) || matching_close(t, 0) != t.size() - 1)
+    return out;
+  for (Tokens item : split_top(t.subspan(1, t.size() - 2), ",")) {
+    std::string joined, part;
+    for (const auto& tok : item) {
+      if (!plain_string_value(tok, &part)) return {};
+      joined += part;
+    }
+    out.push_back(std::move(joined));
+  }
+  return out;
+}
+
 Reduced unknown() {
   Reduced r;
   r.text = kEllipsis;
@@ -195,11 +211,13 @@ Reduced reduce(Tokens t, bool as_base, int depth) {
       r.kwargs.emplace_back("", kEllipsis);
     } else if (arg[0].is_op("*")) {
       r.args.push_back(kEllipsis);
+      r.arg_strings.emplace_back();
     } else if (arg.size() >= 2 && arg[0].kind == Tok::kName && arg[1].is_op("=")) {
       r.kwargs.emplace_back(std::string(arg[0].text),
                             reduce(arg.subspan(2), false, depth + 1).text);
     } else {
       r.args.push_back(reduce(arg, false, depth + 1).text);
+      r.arg_strings.push_back(string_items(arg));
     }
   }
   r.text = render_call(r);
