@@ -37,7 +37,7 @@ NB_MODULE(_core, m) {
           nb::gil_scoped_release release;
           c = classify::classify_root(root);
         }
-        return classify::to_json(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return classify::to_json_text(c);
       },
       nb::arg("root"), "Static classification of the repository at root, as JSON text");
 }

@@ -4,7 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <iostream>
+#include <thread>
 
 #include "cli/commands.h"
 #include "core/classify/classifier.h"
@@ -21,6 +21,7 @@ void register_classify(CLI::App& app, int& exit_code) {
     bool strict = false;
     bool no_store = false;
     unsigned threads = 0;
+    bool timings = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd =
@@ -34,6 +35,7 @@ void register_classify(CLI::App& app, int& exit_code) {
                 "Exit 1 when a file does not parse or the config has errors");
   cmd->add_flag("--no-store", opts->no_store, "Do not write the results into .testmap/testmap.db");
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
+  cmd->add_flag("--timings", opts->timings, "Print the seconds each phase took on stderr");
   cmd->callback([opts, &exit_code] {
     std::error_code ec;
     if (!std::filesystem::is_directory(opts->path, ec)) {
@@ -46,26 +48,47 @@ void register_classify(CLI::App& app, int& exit_code) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
-    if (!opts->no_store) {
-      std::string error;
-      if (!store::save_classification(c, &error)) fmt::print(stderr, "testmap: {}\n", error);
-    }
+    Stopwatch clock;
+    // The store is written while the output is printed: both only read `c`.
+    std::string store_error;
+    double store_seconds = 0;
+    std::thread writer;
+    if (!opts->no_store)
+      writer = std::thread([&] {
+        Stopwatch store_clock;
+        store::save_classification(c, &store_error);
+        store_seconds = store_clock.lap();
+      });
+    bool explained = true;
     if (!opts->explain.empty()) {
       std::string text = classify::explain(c, opts->explain);
       if (text.empty()) {
         fmt::print(stderr, "testmap classify: no test '{}' under {}\n", opts->explain, c.root);
-        exit_code = kExitUsage;
-        return;
+        explained = false;
       }
       fmt::print("{}", text);
     } else if (opts->json) {
-      std::cout << classify::to_json(c).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace)
-                << "\n";
+      std::string text = classify::to_json_text(c);
+      fwrite(text.data(), 1, text.size(), stdout);
     } else {
       fmt::print("{}", classify::render_table(c, seconds));
     }
-    if (opts->strict && !c.diagnostics.empty()) exit_code = kExitCheckFailed;
+    fflush(stdout);
+    Timings timings = c.timings;
+    timings.emplace_back("output", clock.lap());
+    if (writer.joinable()) {
+      writer.join();
+      timings.emplace_back("store", store_seconds);
+      timings.emplace_back("wait", clock.lap());
+      if (!store_error.empty()) fmt::print(stderr, "testmap: {}\n", store_error);
+    }
+    if (opts->timings)
+      for (const auto& [phase, s] : timings)
+        fmt::print(stderr, "timing: {:<9} {:7.3f} s\n", phase, s);
+    if (!explained)
+      exit_code = kExitUsage;
+    else if (opts->strict && !c.diagnostics.empty())
+      exit_code = kExitCheckFailed;
   });
 }
 

@@ -368,9 +368,16 @@ Classification classify(const config::Config& cfg, const Project& project) {
 }
 
 Classification classify_root(const std::string& root, unsigned threads) {
+  Stopwatch clock;
   config::Config cfg = config::load_config(root);
+  double config_seconds = clock.lap();
   Project project = load_project(cfg, threads);
-  return classify(cfg, project);
+  clock.lap();
+  Classification c = classify(cfg, project);
+  c.timings.emplace_back("config", config_seconds);
+  c.timings.insert(c.timings.end(), project.timings.begin(), project.timings.end());
+  c.timings.emplace_back("classify", clock.lap());
+  return c;
 }
 
 }  // namespace testmap::classify

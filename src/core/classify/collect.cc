@@ -8,7 +8,12 @@
 namespace testmap::classify {
 namespace {
 
-bool is_unittest_like(const Ancestry& a) {
+// `vendored` is unittest.TestCase itself when the tree holds the standard library (the
+// benchmark classifies it; a monorepo may vendor it): then it is a repo class, not external.
+bool is_unittest_like(const Ancestry& a, std::pair<int, int> vendored) {
+  if (vendored.first >= 0)
+    for (const auto& c : a.classes)
+      if (c == vendored) return true;
   for (const auto& e : a.externals) {
     std::string_view last = e;
     if (size_t dot = last.rfind('.'); dot != std::string_view::npos) last = last.substr(dot + 1);
@@ -27,7 +32,10 @@ bool is_fixture_or_property(const scan::Function& f) {
 
 class Collector {
  public:
-  Collector(const config::Config& cfg, const Project& p, Resolver& r) : cfg_(cfg), p_(p), r_(r) {}
+  Collector(const config::Config& cfg, const Project& p, Resolver& r) : cfg_(cfg), p_(p), r_(r) {
+    if (Symbol s = r_.resolve_qualified("unittest.TestCase"); s.kind == Symbol::kClass)
+      unittest_case_ = {s.file, s.index};
+  }
 
   void module(int file, std::vector<TestItem>& out) {
     const auto& o = p_.files[file].outline;
@@ -64,6 +72,8 @@ class Collector {
   }
 
  private:
+  std::pair<int, int> unittest_case_{-1, -1};
+
   bool matches(const std::vector<std::string>& patterns, const std::string& name) const {
     for (const auto& p : patterns)
       if (pytest_name_match(p, name, true)) return true;
@@ -80,8 +90,14 @@ class Collector {
       if (flag == 0) return;
       if (flag == 1) break;
     }
-    bool unittest = is_unittest_like(a);
-    if (!unittest && !matches(cfg_.pytest.python_classes, name)) return;
+    bool unittest = is_unittest_like(a, unittest_case_);
+    if (!unittest && !matches(cfg_.pytest.python_classes, name)) {
+      // A base testmap cannot follow may be a unittest.TestCase, which pytest collects
+      // whatever its name: keep its tests (the classifier puts them in `unknown`) rather
+      // than drop tests that would run.
+      if (a.unresolved.empty()) return;
+      unittest = true;
+    }
     std::set<std::string> seen;
     bool has_init = false;
     std::vector<std::pair<int, int>> methods;

@@ -104,7 +104,9 @@ void index_name(Project& p, const std::string& name, int file) {
 Project load_project(const config::Config& cfg, unsigned threads) {
   Project p;
   p.root = cfg.root;
+  Stopwatch clock;
   walk(cfg, p.files);
+  p.timings.emplace_back("walk", clock.lap());
 
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, std::max<size_t>(1, p.files.size() / 8 + 1));
@@ -126,8 +128,10 @@ Project load_project(const config::Config& cfg, unsigned threads) {
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  p.timings.emplace_back("scan", clock.lap());
 
   index_modules(p, cfg);
+  p.timings.emplace_back("index", clock.lap());
   return p;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/config/config.h"
 #include "core/scan/outline.h"
+#include "core/util/timings.h"
 
 namespace testmap::classify {
 
@@ -30,6 +31,7 @@ struct Project {
   std::unordered_map<std::string, int> by_rel;   // relative path -> file
   size_t total_bytes = 0;
   Diagnostics diagnostics;
+  Timings timings;
 
   int module_file(const std::string& name) const {
     auto it = modules.find(name);

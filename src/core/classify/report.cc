@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "core/util/json_text.h"
+
 namespace testmap::classify {
 
 std::string render_table(const Classification& c, double seconds) {
@@ -36,39 +38,60 @@ std::string render_table(const Classification& c, double seconds) {
   return out;
 }
 
-nlohmann::json to_json(const Classification& c) {
-  nlohmann::json j;
-  j["root"] = c.root;
-  j["files_scanned"] = c.files_scanned;
-  j["test_files"] = c.test_files;
-  j["bytes_scanned"] = c.bytes_scanned;
-  auto& tests = j["tests"] = nlohmann::json::array();
+std::string to_json_text(const Classification& c) {
+  std::string out;
+  out.reserve(512 * c.tests.size() + 4096);
+  JsonWriter j(out);
+  j.begin_object()
+      .field("root", c.root)
+      .field("files_scanned", c.files_scanned)
+      .field("test_files", c.test_files)
+      .field("bytes_scanned", c.bytes_scanned);
+  j.key("tests").begin_array();
   for (const auto& t : c.tests) {
-    auto reasons = nlohmann::json::array();
+    j.begin_object()
+        .field("id", t.id)
+        .field("file", t.file)
+        .field("line", t.line)
+        .field("tier", t.tier)
+        .field("services", t.services)
+        .field("unknown", t.unknown);
+    j.key("reasons").begin_array();
     for (const auto& r : t.reasons)
-      reasons.push_back({{"service", r.service},
-                         {"rule", r.rule},
-                         {"detail", r.detail},
-                         {"file", r.file},
-                         {"line", r.line}});
-    tests.push_back({{"id", t.id},
-                     {"file", t.file},
-                     {"line", t.line},
-                     {"tier", t.tier},
-                     {"services", t.services},
-                     {"unknown", t.unknown},
-                     {"reasons", reasons}});
+      j.begin_object()
+          .field("service", r.service)
+          .field("rule", r.rule)
+          .field("detail", r.detail)
+          .field("file", r.file)
+          .field("line", r.line)
+          .end_object();
+    j.end_array().end_object();
   }
-  auto& tiers = j["tiers"] = nlohmann::json::array();
+  j.end_array();
+  j.key("tiers").begin_array();
   for (const auto& t : c.tiers)
-    tiers.push_back(
-        {{"name", t.name}, {"services", t.services}, {"tests", t.tests}, {"files", t.files}});
-  j["services"] = c.service_tests;
-  j["unknown"] = c.unknown_tests;
-  auto& diags = j["diagnostics"] = nlohmann::json::array();
+    j.begin_object()
+        .field("name", t.name)
+        .field("services", t.services)
+        .field("tests", t.tests)
+        .field("files", t.files)
+        .end_object();
+  j.end_array();
+  j.key("services").begin_object();
+  for (const auto& [s, n] : c.service_tests) j.field(s, n);
+  j.end_object();
+  j.field("unknown", c.unknown_tests);
+  j.key("diagnostics").begin_array();
   for (const auto& d : c.diagnostics)
-    diags.push_back({{"file", d.file}, {"line", d.line}, {"key", d.key}, {"message", d.message}});
-  return j;
+    j.begin_object()
+        .field("file", d.file)
+        .field("line", d.line)
+        .field("key", d.key)
+        .field("message", d.message)
+        .end_object();
+  j.end_array().end_object();
+  out += '\n';
+  return out;
 }
 
 std::string explain(const Classification& c, const std::string& id_arg) {

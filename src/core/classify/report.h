@@ -4,14 +4,14 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "core/classify/result.h"
 
 namespace testmap::classify {
 
 std::string render_table(const Classification& c, double seconds);
-nlohmann::json to_json(const Classification& c);
+// Every test with its tier, services and reasons, then tiers, service counts and
+// diagnostics; one JSON document ending in a newline (docs/config.md shows the shape).
+std::string to_json_text(const Classification& c);
 // Every reason behind one test, with file and line; empty if no test has that id.
 // `id` may carry parametrize ids ("test_x[1-2]"), which are ignored.
 std::string explain(const Classification& c, const std::string& id);

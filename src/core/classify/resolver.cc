@@ -96,8 +96,11 @@ const Resolver::Namespace& Resolver::ns(int file) {
     }
     items.push_back({imp.line,
                      imp.asname.empty() ? imp.name : imp.asname,
-                     {Binding::kFrom, -1, mod, imp.name}});
+                     {Binding::kFrom, -1, mod, imp.name, imp.line}});
   }
+  for (const auto& a : o.aliases)  // `X = X` keeps the binding it had
+    if (split_first(a.dotted).first != a.name)
+      items.push_back({a.line, a.name, {Binding::kAlias, -1, "", a.dotted, a.line}});
   std::stable_sort(items.begin(), items.end(),
                    [](const Item& a, const Item& b) { return a.line < b.line; });
   for (auto& item : items) n.names[item.name] = std::move(item.b);
@@ -137,6 +140,8 @@ Symbol Resolver::from_binding(int file, const Binding& b, int depth) {
     }
     case Binding::kFrom:
       return in_module(b.module, b.name, depth + 1);
+    case Binding::kAlias:
+      return lookup(file, b.name, depth + 1);
   }
   return Symbol{};
 }
@@ -217,6 +222,8 @@ std::string Resolver::qualify(int file, const std::string& dotted) {
     base = b.module;
   else if (b.kind == Binding::kFrom)
     base = b.module.empty() ? b.name : b.module + "." + b.name;
+  else if (b.kind == Binding::kAlias)
+    base = b.name;  // one level: `mark = pytest.mark` gives "pytest.mark"
   else
     return dotted;
   return rest.empty() ? base : base + "." + rest;
@@ -229,15 +236,9 @@ std::vector<std::pair<std::string, Symbol>> Resolver::class_bindings(int file) {
   for (const auto& [name, b] : n.names) {
     if (b.kind == Binding::kClass) {
       found.emplace_back(o.classes[b.index].line, name, Symbol{Symbol::kClass, file, b.index});
-    } else if (b.kind == Binding::kFrom) {
-      Symbol s = in_module(b.module, b.name, 1);
-      if (s.kind == Symbol::kClass) {
-        int line = 0;
-        for (const auto& imp : o.imports)
-          if (imp.name == b.name && (imp.asname.empty() ? imp.name : imp.asname) == name)
-            line = imp.line;
-        found.emplace_back(line, name, s);
-      }
+    } else if (b.kind == Binding::kFrom || b.kind == Binding::kAlias) {
+      Symbol s = from_binding(file, b, 0);
+      if (s.kind == Symbol::kClass) found.emplace_back(b.line, name, s);
     }
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {

@@ -50,10 +50,11 @@ class Resolver {
 
  private:
   struct Binding {
-    enum Kind { kClass, kFunction, kModule, kFrom } kind;
+    enum Kind { kClass, kFunction, kModule, kFrom, kAlias } kind;
     int index = -1;
     std::string module;  // kModule: the module bound; kFrom: the module imported from
-    std::string name;    // kFrom: the imported name
+    std::string name;    // kFrom: the imported name; kAlias: the dotted name assigned
+    int line = 0;        // kFrom, kAlias: where the binding is made
   };
   struct Namespace {
     std::unordered_map<std::string, Binding> names;

@@ -75,3 +75,21 @@ TEST_CASE("names outside the repository are external, unknown names are unresolv
   CHECK(s.name == "django.test.TestCase");
   CHECK(r.ancestry(0, 1).unresolved.size() == 1);
 }
+
+TEST_CASE("a module-level alias binds like an import") {
+  Project p = make_project({
+      {"base.py", "class Base: pass\n"},
+      {"t.py",
+       "import base\nimport unittest\nB = base.Base\nTestCase = unittest.TestCase\n"
+       "from base import Base\nBase = Base\nclass T(B): pass\nclass U(TestCase): pass\n"},
+  });
+  Resolver r(p);
+  int t = p.by_rel.at("t.py");
+  Symbol b = r.resolve(t, "B");
+  CHECK(b.kind == Symbol::kClass);
+  CHECK(b.file == p.by_rel.at("base.py"));
+  CHECK(r.resolve(t, "TestCase").name == "unittest.TestCase");
+  // `Base = Base` leaves the import's binding in place instead of looping.
+  CHECK(r.resolve(t, "Base").kind == Symbol::kClass);
+  CHECK(r.ancestry(t, 1).externals == std::vector<std::string>{"unittest.TestCase"});
+}

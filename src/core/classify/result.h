@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/util/diagnostic.h"
+#include "core/util/timings.h"
 
 namespace testmap::classify {
 
@@ -50,6 +51,7 @@ struct Classification {
   size_t test_files = 0;
   size_t bytes_scanned = 0;
   Diagnostics diagnostics;  // config problems and files that do not parse
+  Timings timings;          // seconds per phase, for --timings
 };
 
 }  // namespace testmap::classify

@@ -70,12 +70,21 @@ struct Assignment {
   int line = 0;
 };
 
+// Not in the JSON outline: `Name = dotted.name` at module level (`TestCase =
+// unittest.TestCase`), so a base written through the alias resolves like an import.
+struct Alias {
+  std::string name;
+  std::string dotted;
+  int line = 0;
+};
+
 struct Outline {
   std::string path;
   std::vector<Import> imports;
   std::vector<Class> classes;
   std::vector<Function> functions;
   std::vector<Assignment> assignments;
+  std::vector<Alias> aliases;
   int error_line = 0;  // 0: parsed without error
   std::string error;
   bool ok() const { return error.empty(); }

@@ -421,6 +421,7 @@ class OutlineParser {
   }
 
   void parse_assignment(Tokens t, const Scope& scope) {
+    if (scope.kind == Scope::kModule) parse_alias(t);
     bool named = false;  // cheap test first: most statements name neither target
     for (const auto& tok : t)
       named |= tok.kind == Tok::kName &&
@@ -463,6 +464,19 @@ class OutlineParser {
       a.values = reduce_values(value);
       out_.assignments.push_back(std::move(a));
     }
+  }
+
+  // `Name = a.b.C`: exactly one target and a dotted name as the value.
+  void parse_alias(Tokens t) {
+    if (t.size() < 3 || t.size() % 2 == 0 || t[0].kind != Tok::kName || !t[1].is_op("=")) return;
+    std::string dotted;
+    for (size_t i = 2; i < t.size(); ++i) {
+      bool want_name = i % 2 == 0;
+      if (want_name ? t[i].kind != Tok::kName : !t[i].is_op(".")) return;
+      dotted += t[i].text;
+    }
+    if (is_keyword(t[0].text) || is_keyword(t[2].text)) return;
+    out_.aliases.push_back({std::string(t[0].text), std::move(dotted), t[0].line});
   }
 
   static std::vector<Reduced> reduce_values(Tokens v) {

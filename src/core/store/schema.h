@@ -3,11 +3,13 @@
 //
 // History:
 //   1  run, test, service_use, duration, dep, file_state (static classification).
+//   2  test.static_hash: a digest of the test's static row and reasons, so a
+//      classification rewrites only the tests whose answer changed.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -24,7 +26,8 @@ CREATE TABLE test (
   function TEXT,
   line INTEGER,
   tier TEXT,                     -- from the latest classification
-  unknown INTEGER NOT NULL DEFAULT 0
+  unknown INTEGER NOT NULL DEFAULT 0,
+  static_hash INTEGER            -- xxh3 of the static columns and reasons
 );
 CREATE TABLE service_use (
   test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,

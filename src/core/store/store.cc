@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <unordered_map>
+
+#include <xxhash.h>
 
 #include <fmt/format.h>
 
@@ -118,14 +121,35 @@ bool Store::open_and_check(const std::string& path) {
     return false;
   }
   if (!exec("PRAGMA foreign_keys=ON") || !exec("PRAGMA synchronous=NORMAL")) return false;
-  Statement check(db_, "PRAGMA quick_check");
-  if (!check.ok() || sqlite3_step(check.raw()) != SQLITE_ROW ||
-      std::string(reinterpret_cast<const char*>(sqlite3_column_text(check.raw(), 0))) != "ok") {
-    error_ = "store is corrupt";
+  // Not `PRAGMA quick_check`: it reads the whole file on every open. A damaged page
+  // makes a later statement fail with SQLITE_CORRUPT, which the caller reports.
+  Statement check(db_, "SELECT count(*) FROM run");
+  if (!check.ok() || sqlite3_step(check.raw()) != SQLITE_ROW) {
+    error_ = fmt::format("store is corrupt ({})", sqlite3_errmsg(db_));
     return false;
   }
   return true;
 }
+
+namespace {
+
+// A digest of everything replace_static writes for one test.
+long long static_digest(const classify::TestResult& t) {
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_64bits_reset(st);
+  auto put = [&](const std::string& s) {
+    XXH3_64bits_update(st, s.data(), s.size() + 1);  // the NUL separates fields
+  };
+  auto put_int = [&](long long v) { XXH3_64bits_update(st, &v, sizeof v); };
+  put(t.file), put(t.cls), put(t.function), put(t.tier), put_int(t.line), put_int(t.unknown);
+  for (const auto& r : t.reasons)
+    put(r.service), put(r.rule), put(r.detail), put(r.file), put_int(r.line);
+  long long h = static_cast<long long>(XXH3_64bits_digest(st));
+  XXH3_freeState(st);
+  return h;
+}
+
+}  // namespace
 
 bool Store::replace_static(const classify::Classification& c) {
   if (!exec("BEGIN IMMEDIATE")) return false;
@@ -133,53 +157,79 @@ bool Store::replace_static(const classify::Classification& c) {
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   Statement run(db_, "INSERT INTO run(kind, started) VALUES('classify', ?)");
   run.real(1, now).step();
-  exec("CREATE TEMP TABLE IF NOT EXISTS seen(nodeid TEXT PRIMARY KEY); DELETE FROM seen;");
-  exec("DELETE FROM service_use WHERE source = 'static'");
-  Statement upsert(
-      db_,
-      "INSERT INTO test(nodeid, file, class, function, line, tier, unknown) VALUES(?,?,?,?,?,?,?) "
-      "ON CONFLICT(nodeid) DO UPDATE SET file=excluded.file, class=excluded.class, "
-      "function=excluded.function, line=excluded.line, tier=excluded.tier, "
-      "unknown=excluded.unknown "
-      "RETURNING id");
-  Statement seen(db_, "INSERT OR IGNORE INTO seen(nodeid) VALUES(?)");
+  // What is stored now: tests whose digest is unchanged are left alone.
+  struct Row {
+    long long id;
+    long long hash;
+    bool seen;
+  };
+  std::unordered_map<std::string, Row> stored;
+  {
+    Statement all(db_, "SELECT id, nodeid, static_hash FROM test");
+    while (all.ok() && sqlite3_step(all.raw()) == SQLITE_ROW)
+      stored.emplace(
+          reinterpret_cast<const char*>(sqlite3_column_text(all.raw(), 1)),
+          Row{sqlite3_column_int64(all.raw(), 0), sqlite3_column_int64(all.raw(), 2), false});
+  }
+  Statement insert(db_,
+                   "INSERT INTO test(nodeid, file, class, function, line, tier, unknown, "
+                   "static_hash) VALUES(?,?,?,?,?,?,?,?)");
+  Statement update(db_,
+                   "UPDATE test SET file=?2, class=?3, function=?4, line=?5, tier=?6, unknown=?7, "
+                   "static_hash=?8 WHERE id=?1");
+  Statement clear(db_, "DELETE FROM service_use WHERE test_id=? AND source='static'");
   Statement use(db_,
                 "INSERT INTO service_use(test_id, service, source, rule, detail, file, line) "
                 "VALUES(?,?,'static',?,?,?,?)");
-  if (!upsert.ok() || !use.ok() || !seen.ok()) {
+  Statement remove(db_, "DELETE FROM test WHERE id=?");
+  if (!insert.ok() || !update.ok() || !clear.ok() || !use.ok() || !remove.ok()) {
     error_ = sqlite3_errmsg(db_);
     exec("ROLLBACK");
     return false;
   }
+  auto fail = [&](const std::string& what) {
+    error_ = fmt::format("cannot write {}: {}", what, sqlite3_errmsg(db_));
+    exec("ROLLBACK");
+    return false;
+  };
   for (const auto& t : c.tests) {
-    upsert.text(1, t.id)
-        .text(2, t.file)
+    long long hash = static_digest(t);
+    long long id;
+    auto it = stored.find(t.id);
+    if (it != stored.end()) {
+      it->second.seen = true;
+      if (it->second.hash == hash) continue;
+      id = it->second.id;
+      update.integer(1, id);
+      if (clear.integer(1, id).step() != SQLITE_DONE) return fail("test " + t.id);
+    }
+    Statement& row = it != stored.end() ? update : insert;
+    if (it == stored.end()) row.text(1, t.id);
+    row.text(2, t.file)
         .text(3, t.cls)
         .text(4, t.function)
         .integer(5, t.line)
         .text(6, t.tier)
-        .integer(7, t.unknown ? 1 : 0);
-    long long id = -1;
-    if (sqlite3_step(upsert.raw()) == SQLITE_ROW) id = sqlite3_column_int64(upsert.raw(), 0);
-    sqlite3_reset(upsert.raw());
-    sqlite3_clear_bindings(upsert.raw());
-    if (id < 0) {
-      error_ = fmt::format("cannot write test {}: {}", t.id, sqlite3_errmsg(db_));
-      exec("ROLLBACK");
-      return false;
+        .integer(7, t.unknown ? 1 : 0)
+        .integer(8, hash);
+    if (row.step() != SQLITE_DONE) return fail("test " + t.id);
+    if (it == stored.end()) {
+      id = sqlite3_last_insert_rowid(db_);
+      stored.emplace(t.id, Row{id, hash, true});  // a repeated id updates this row
     }
-    seen.text(1, t.id).step();
     for (const auto& r : t.reasons)
-      use.integer(1, id)
-          .text(2, r.service)
-          .text(3, r.rule)
-          .text(4, r.detail)
-          .text(5, r.file)
-          .integer(6, r.line)
-          .step();
+      if (use.integer(1, id)
+              .text(2, r.service)
+              .text(3, r.rule)
+              .text(4, r.detail)
+              .text(5, r.file)
+              .integer(6, r.line)
+              .step() != SQLITE_DONE)
+        return fail("the reasons of " + t.id);
   }
   // Tests that are gone from the source take their history with them.
-  exec("DELETE FROM test WHERE nodeid NOT IN (SELECT nodeid FROM seen)");
+  for (const auto& [nodeid, row] : stored)
+    if (!row.seen && remove.integer(1, row.id).step() != SQLITE_DONE) return fail("test " + nodeid);
   return exec("COMMIT");
 }
 
