@@ -3,7 +3,9 @@
 #include "core/classify/classifier.h"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -39,21 +41,26 @@ struct Marker {
 };
 
 // The rules of one service, with base classes resolved to identities once.
+struct BaseRule {
+  Symbol symbol;  // a class in the repository, or an external name
+  std::string written;
+};
+
 struct ServiceRules {
   const config::Service* service;
-  std::vector<std::pair<std::string, std::string>> bases;  // identity, as written
+  std::vector<BaseRule> bases;
 };
 
 class Classifier {
  public:
-  Classifier(const config::Config& cfg, const Project& p)
-      : cfg_(cfg), p_(p), resolver_(p), fixtures_(p, resolver_) {
+  Classifier(const config::Config& cfg, const Project& p, unsigned threads)
+      : cfg_(cfg), p_(p), threads_(threads), resolver_(p), fixtures_(p, resolver_) {
     for (const auto& s : cfg.services) {
       ServiceRules rules{&s, {}};
       for (const auto& b : s.base_classes) {
         Symbol sym = resolver_.resolve_qualified(b);
-        std::string id = Resolver::identity(sym);
-        rules.bases.emplace_back(id.empty() ? b : id, b);
+        if (sym.kind != Symbol::kClass) sym = Symbol{Symbol::kExternal, -1, -1, b};
+        rules.bases.push_back({sym, b});
       }
       rules_.push_back(std::move(rules));
     }
@@ -65,11 +72,9 @@ class Classifier {
     out.diagnostics = cfg_.diagnostics;
     for (const auto& d : p_.diagnostics) out.diagnostics.push_back(d);
     std::vector<TestItem> items = collect_tests(cfg_, p_, resolver_);
+    classify_items(items, out.tests);
     std::unordered_set<int> files_with_tests;
-    for (const auto& item : items) {
-      out.tests.push_back(classify_item(item));
-      files_with_tests.insert(item.file);
-    }
+    for (const auto& item : items) files_with_tests.insert(item.file);
     // A test file that does not parse and yielded no test still counts, as unknown.
     for (size_t i = 0; i < p_.files.size(); ++i) {
       const SourceFile& f = p_.files[i];
@@ -94,6 +99,30 @@ class Classifier {
   }
 
  private:
+  // Tests are classified on all threads, in chunks of neighbouring tests. The
+  // resolver memoizes as it goes, so each thread has its own: the fixture index and
+  // the rules are read-only.
+  void classify_items(const std::vector<TestItem>& items, std::vector<TestResult>& out) {
+    out.resize(items.size());
+    unsigned threads = threads_ ? threads_ : std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min<unsigned>(threads, static_cast<unsigned>(items.size() / 2000 + 1));
+    constexpr size_t kChunk = 256;
+    std::atomic<size_t> next{0};
+    auto work = [&](Resolver& r) {
+      for (size_t start; (start = next.fetch_add(kChunk)) < items.size();)
+        for (size_t i = start; i < std::min(items.size(), start + kChunk); ++i)
+          out[i] = classify_item(items[i], r);
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t)
+      pool.emplace_back([&] {
+        Resolver own(p_);
+        work(own);
+      });
+    work(resolver_);
+    for (auto& t : pool) t.join();
+  }
+
   void add(TestResult& t, const std::string& service, const char* rule, std::string detail,
            const std::string& file, int line) {
     t.reasons.push_back({service, rule, std::move(detail), file, line});
@@ -106,12 +135,12 @@ class Classifier {
   }
 
   // Markers on the function, its classes (with everything inherited) and its module.
-  std::vector<Marker> markers(const TestItem& item) {
+  std::vector<Marker> markers(const TestItem& item, Resolver& r) {
     std::vector<Marker> out;
     auto from = [&](int file, const std::vector<scan::Reduced>& decos, int line) {
       for (const auto& d : decos) {
         if (d.callee.empty()) continue;
-        std::string q = resolver_.qualify(file, d.callee);
+        std::string q = r.qualify(file, d.callee);
         if (!q.starts_with("pytest.mark.")) continue;
         std::string name = q.substr(12);
         if (name.find('.') != std::string::npos) continue;
@@ -133,7 +162,7 @@ class Classifier {
     return out;
   }
 
-  TestResult classify_item(const TestItem& item) {
+  TestResult classify_item(const TestItem& item, Resolver& resolver) {
     const SourceFile& tf = p_.files[item.file];
     const SourceFile& ff = p_.files[item.func_file];
     const scan::Function& fn = ff.outline.functions[item.func];
@@ -169,27 +198,29 @@ class Classifier {
     // Base classes.
     if (!item.classes.empty()) {
       auto [cf, ci] = item.classes.front();
-      const Ancestry& a = resolver_.ancestry(cf, ci);
+      const Ancestry& a = resolver.ancestry(cf, ci);
       for (const auto& u : a.unresolved)
         unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
       const auto& tc = p_.files[cf].outline.classes[ci];
       for (const auto& r : rules_) {
-        for (const auto& [id, written] : r.bases) {
+        for (const auto& [sym, written] : r.bases) {
           bool hit = false;
-          for (const auto& [f, c] : a.classes) hit |= fmt::format("{}#{}", f, c) == id;
-          for (const auto& e : a.externals) hit |= e == id;
+          if (sym.kind == Symbol::kClass)
+            for (const auto& [f, c] : a.classes) hit |= f == sym.file && c == sym.index;
+          else
+            for (const auto& e : a.externals) hit |= e == sym.name;
           if (hit)
             add(t, r.service->name, "base-class",
                 fmt::format("{} inherits {}", tc.qualname, written), p_.files[cf].rel, tc.line);
         }
       }
       for (const auto& [of, oc] : item.outer)
-        for (const auto& u : resolver_.ancestry(of, oc).unresolved)
+        for (const auto& u : resolver.ancestry(of, oc).unresolved)
           unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
     }
 
     // Markers, and the fixtures they request.
-    std::vector<Marker> marks = markers(item);
+    std::vector<Marker> marks = markers(item, resolver);
     std::vector<std::pair<std::string, std::string>> requested;  // fixture, requested by
     std::set<std::string> parametrized;
     for (const auto& m : marks) {
@@ -228,7 +259,7 @@ class Classifier {
     // Fixtures: parameters, usefixtures, autouse, then everything they request.
     std::vector<std::pair<int, int>> fixture_classes = item.classes;
     for (auto it = item.outer.rbegin(); it != item.outer.rend(); ++it)
-      for (const auto& ac : resolver_.ancestry(it->first, it->second).classes)
+      for (const auto& ac : resolver.ancestry(it->first, it->second).classes)
         fixture_classes.push_back(ac);
     std::vector<FixtureScope> scopes = fixtures_.scopes_for(item.file, fixture_classes);
     if (!item.unittest) {
@@ -356,6 +387,7 @@ class Classifier {
 
   const config::Config& cfg_;
   const Project& p_;
+  unsigned threads_;
   Resolver resolver_;
   FixtureIndex fixtures_;
   std::vector<ServiceRules> rules_;
@@ -363,8 +395,8 @@ class Classifier {
 
 }  // namespace
 
-Classification classify(const config::Config& cfg, const Project& project) {
-  return Classifier(cfg, project).run();
+Classification classify(const config::Config& cfg, const Project& project, unsigned threads) {
+  return Classifier(cfg, project, threads).run();
 }
 
 Classification classify_root(const std::string& root, unsigned threads) {
@@ -373,7 +405,7 @@ Classification classify_root(const std::string& root, unsigned threads) {
   double config_seconds = clock.lap();
   Project project = load_project(cfg, threads);
   clock.lap();
-  Classification c = classify(cfg, project);
+  Classification c = classify(cfg, project, threads);
   c.timings.emplace_back("config", config_seconds);
   c.timings.insert(c.timings.end(), project.timings.begin(), project.timings.end());
   c.timings.emplace_back("classify", clock.lap());

@@ -9,7 +9,8 @@
 namespace testmap::classify {
 
 // Classifies every test of an already scanned project.
-Classification classify(const config::Config& cfg, const Project& project);
+// `threads`: 0 for one per core.
+Classification classify(const config::Config& cfg, const Project& project, unsigned threads = 0);
 
 // Loads the config at `root`, scans the tree and classifies it.
 Classification classify_root(const std::string& root, unsigned threads = 0);
