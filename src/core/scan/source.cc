@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 
 namespace testmap::scan {
 namespace {
@@ -95,6 +97,17 @@ SourceText decode_source(std::string_view bytes) {
     const size_t n = bytes.size();
     bool simple = true;
     while (i < n) {
+      // Eight bytes at a time while they are ASCII without '\r' or NUL.
+      constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+      while (i + 8 <= n) {
+        uint64_t w;
+        std::memcpy(&w, bytes.data() + i, 8);
+        uint64_t cr = w ^ (kOnes * '\r');
+        uint64_t special = ((w - kOnes) & ~w) | ((cr - kOnes) & ~cr);  // a NUL or '\r' byte
+        if ((w | special) & kHigh) break;
+        i += 8;
+      }
+      if (i >= n) break;
       auto u = static_cast<unsigned char>(bytes[i]);
       if (u >= 0x80) {
         size_t len = validate ? utf8_len(bytes, i) : 1;
