@@ -313,6 +313,11 @@ def test_import_cycle_between_base_modules_is_unknown(good_tree, run_testmap, by
     assert explain.returncode == 0
     assert "cycle" in explain.stdout
     assert f"{reason['file']}:{reason['line']}" in explain.stdout
+    # Said on stderr with the place, once, and a failure under --strict.
+    assert proc.stderr.count(f"{reason['file']}:{reason['line']}: ") == 1, proc.stderr
+    assert "cycle" in proc.stderr
+    strict = run_testmap("classify", "--strict", "--no-store", root)
+    assert strict.returncode == 1
 
 
 def test_unresolvable_base_class_is_unknown_and_named(good_tree, run_testmap, by_id):

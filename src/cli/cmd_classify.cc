@@ -32,7 +32,8 @@ void register_classify(CLI::App& app, int& exit_code) {
                 "Print every test with its tier, services and reasons as JSON");
   cmd->add_option("--explain", opts->explain, "Print each reason behind one test's classification");
   cmd->add_flag("--strict", opts->strict,
-                "Exit 1 when a file does not parse or the config has errors");
+                "Exit 1 when a file does not parse, a base class cannot be followed or the config "
+                "has errors");
   cmd->add_flag("--no-store", opts->no_store, "Do not write the results into .testmap/testmap.db");
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
   cmd->add_flag("--timings", opts->timings, "Print the seconds each phase took on stderr");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -73,6 +74,14 @@ class Classifier {
     for (const auto& d : p_.diagnostics) out.diagnostics.push_back(d);
     std::vector<TestItem> items = collect_tests(cfg_, p_, resolver_);
     classify_items(items, out.tests);
+    // A base that cannot be followed is a problem in the tree, like a file that does not
+    // parse: said once per place on stderr, and a failure under --strict.
+    std::set<std::tuple<std::string, int, std::string>> said;
+    for (const auto& t : out.tests)
+      for (const auto& r : t.reasons)
+        if (r.rule == std::string_view("unresolved") &&
+            said.emplace(r.file, r.line, r.detail).second)
+          out.diagnostics.push_back({r.file, r.line, "", r.detail});
     std::unordered_set<int> files_with_tests;
     for (const auto& item : items) files_with_tests.insert(item.file);
     // A test file that does not parse and yielded no test still counts, as unknown.
