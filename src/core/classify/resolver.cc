@@ -250,18 +250,6 @@ std::vector<std::pair<std::string, Symbol>> Resolver::class_bindings(int file) {
   return out;
 }
 
-std::string Resolver::class_name(int file, int cls) const {
-  const SourceFile& f = project_.files[file];
-  const std::string& q = f.outline.classes[cls].qualname;
-  return f.module.empty() ? q : f.module + "." + q;
-}
-
-std::string Resolver::identity(const Symbol& s) {
-  if (s.kind == Symbol::kClass) return fmt::format("{}#{}", s.file, s.index);
-  if (s.kind == Symbol::kExternal) return s.name;
-  return "";
-}
-
 const Ancestry& Resolver::ancestry(int file, int cls) {
   long long k = key(file, cls);
   if (auto it = ancestry_.find(k); it != ancestry_.end()) return it->second;

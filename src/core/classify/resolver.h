@@ -44,9 +44,6 @@ class Resolver {
   // Module-level names bound to classes, own or imported, in binding order: what
   // pytest sees when it walks a test module's namespace.
   std::vector<std::pair<std::string, Symbol>> class_bindings(int file);
-  std::string class_name(int file, int cls) const;
-  // Stable identity for matching config base classes: "file#index" or the external name.
-  static std::string identity(const Symbol& s);
 
  private:
   struct Binding {
