@@ -2,9 +2,14 @@
 // results cross as JSON text so the Python side stays a few lines.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <stdexcept>
 
 #include "core/classify/classifier.h"
 #include "core/classify/report.h"
+#include "core/config/config.h"
+#include "core/runtime/region.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
 
@@ -40,4 +45,53 @@ NB_MODULE(_core, m) {
         return classify::to_json_text(c);
       },
       nb::arg("root"), "Static classification of the repository at root, as JSON text");
+
+  m.def(
+      "config_services",
+      [](const std::string& root) {
+        config::Config cfg = config::load_config(root);
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& s : cfg.services)
+          out.push_back({{"name", s.name}, {"ports", s.ports}, {"unix_sockets", s.unix_sockets}});
+        return out.dump();
+      },
+      nb::arg("root"), "The services of the root's config with ports and Unix sockets, as JSON");
+
+  using runtime::Region;
+  nb::class_<Region>(m, "Region", "The shared-memory region the preload shim writes into")
+      .def(nb::init<const std::string&>(), nb::arg("path"))
+      .def_prop_ro("path", &Region::path)
+      .def("declare", &Region::declare, nb::arg("service"))
+      .def("add_port", &Region::add_port, nb::arg("service"), nb::arg("port"))
+      .def("add_unix_socket", &Region::add_unix_socket, nb::arg("service"), nb::arg("suffix"))
+      .def("services", &Region::services)
+      .def(
+          "declare_from_config",
+          [](Region& r, const std::string& root) {
+            config::Config cfg = config::load_config(root);
+            for (const auto& s : cfg.services) {
+              r.declare(s.name);
+              for (int port : s.ports) {
+                r.add_port(s.name, port);
+                // PostgreSQL's Unix socket carries the port in its name.
+                if (s.name == "postgres" || s.name == "postgresql")
+                  r.add_unix_socket(s.name, ".s.PGSQL." + std::to_string(port));
+              }
+              for (const auto& u : s.unix_sockets) r.add_unix_socket(s.name, u);
+            }
+          },
+          nb::arg("root"), "Declares every service of the root's config with its ports and sockets")
+      .def("begin", &Region::begin, nb::arg("seq"))
+      .def(
+          "end",
+          [](Region& r, uint64_t seq) {
+            runtime::PhaseUse u = r.end(seq);
+            nb::list refused;
+            for (const auto& x : u.refused) refused.append(nb::make_tuple(x.service, x.address));
+            return nb::make_tuple(u.services, u.external, refused);
+          },
+          nb::arg("seq"), "Ends phase seq: (services, external addresses, [(service, address)])")
+      .def("set_enforce", &Region::set_enforce, nb::arg("on"))
+      .def("set_allowed", &Region::set_allowed, nb::arg("services"))
+      .def("allow_all", &Region::allow_all);
 }

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = testmap::cli::kExitOk;
   testmap::cli::register_classify(app, exit_code);
+  testmap::cli::register_record(app, exit_code);
   testmap::cli::register_scan(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -1,4 +1,4 @@
-"""The pytest plugin: selects the tests of one or more tiers from testmap's static map.
+"""The pytest plugin: selects tests by tier, records and enforces the services they use.
 
 Registered through the ``pytest11`` entry point; glue only, the work is in the C++ core.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 import testmap
+from testmap import runtime
 
 UNKNOWN_TIER = "unknown"
 
@@ -22,6 +23,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the tests of this tier (repeatable, or comma-separated); tests "
         "testmap cannot classify are in the 'unknown' tier",
     )
+    group.addoption(
+        "--testmap-enforce",
+        action="store_true",
+        default=False,
+        help="a test that connects to a service outside its tier fails, naming the test, "
+        "the service, the address and the tier (the connection gets ECONNREFUSED)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    runtime.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runtime.unconfigure(config)
 
 
 def _strip_params(nodeid: str) -> str:

@@ -11,41 +11,11 @@
 #include <fmt/format.h>
 
 #include "core/store/schema.h"
+#include "core/store/statement.h"
 
 namespace testmap::store {
 namespace fs = std::filesystem;
-namespace {
-
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  bool ok() const { return stmt_ != nullptr; }
-  Statement& text(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& integer(int i, long long v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Statement& real(int i, double v) {
-    sqlite3_bind_double(stmt_, i, v);
-    return *this;
-  }
-  int step() {
-    int rc = sqlite3_step(stmt_);
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    return rc;
-  }
-  sqlite3_stmt* raw() { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 std::string default_path(const std::string& root) {
   return (fs::path(root) / ".testmap" / "testmap.db").string();
@@ -159,7 +129,7 @@ bool Store::replace_static(const classify::Classification& c) {
   run.real(1, now).step();
   // What is stored now: tests whose digest is unchanged are left alone.
   struct Row {
-    long long id;
+    long long id = -1;
     long long hash;
     bool seen;
   };
@@ -194,7 +164,7 @@ bool Store::replace_static(const classify::Classification& c) {
   };
   for (const auto& t : c.tests) {
     long long hash = static_digest(t);
-    long long id;
+    long long id = -1;
     auto it = stored.find(t.id);
     if (it != stored.end()) {
       it->second.seen = true;

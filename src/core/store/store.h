@@ -1,13 +1,25 @@
 // The SQLite test map in `.testmap/testmap.db` under the repository root.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <sqlite3.h>
 
 #include "core/classify/result.h"
+#include "core/runtime/results.h"
 
 namespace testmap::store {
+
+// One runtime observation: `service` ("external" with the address in `detail`) used in
+// `phase`; `shared` when only a higher-scoped fixture set up in that phase used it.
+struct RuntimeUse {
+  std::string service;
+  std::string phase;
+  bool shared = false;
+  std::string detail;
+};
 
 class Store {
  public:
@@ -25,6 +37,11 @@ class Store {
 
   // Replaces the static classification with `c`; false with error() on failure.
   bool replace_static(const classify::Classification& c);
+  // Adds a recorded run: each test's runtime services replace what an earlier run
+  // recorded for it; durations are appended. False with error() on failure.
+  bool merge_runtime(const std::vector<runtime::TestRecord>& records);
+  // What runs recorded, by test id (without parametrize ids).
+  std::map<std::string, std::vector<RuntimeUse>> runtime_uses();
 
  private:
   bool exec(const char* sql);

@@ -1,0 +1,60 @@
+// Reading the per-worker JSON lines of a recorded run.
+#include "core/runtime/results.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace testmap::runtime {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  if (auto it = j.find(key); it != j.end() && it->is_array())
+    for (const auto& v : *it)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagnostics) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".jsonl") files.push_back(it->path());
+  std::sort(files.begin(), files.end());
+  std::vector<TestRecord> out;
+  for (const auto& path : files) {
+    std::ifstream in(path);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      if (line.empty()) continue;
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("nodeid") || !j["nodeid"].is_string()) {
+        diagnostics->push_back({path.string(), n, "", "not a test record (cut short?): skipped"});
+        continue;
+      }
+      TestRecord r;
+      r.nodeid = j["nodeid"].get<std::string>();
+      r.outcome = j.value("outcome", "");
+      if (auto d = j.find("duration"); d != j.end() && d->is_number())
+        r.duration = d->get<double>();
+      if (auto p = j.find("phases"); p != j.end() && p->is_object())
+        for (const auto& [name, phase] : p->items()) {
+          if (!phase.is_object()) continue;
+          r.phases[name] = {strings(phase, "services"), strings(phase, "shared"),
+                            strings(phase, "external")};
+        }
+      r.refused = strings(j, "refused");
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace testmap::runtime

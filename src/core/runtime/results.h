@@ -1,0 +1,30 @@
+// The JSON lines the plugin writes per test under `testmap record` (docs/runtime.md),
+// read back for the store. A line cut short by a killed run is skipped and reported.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/util/diagnostic.h"
+
+namespace testmap::runtime {
+
+struct PhaseRecord {
+  std::vector<std::string> services;  // every service used, shared ones included
+  std::vector<std::string> shared;    // used only by higher-scoped fixtures set up here
+  std::vector<std::string> external;  // addresses
+};
+
+struct TestRecord {
+  std::string nodeid;  // as pytest spells it, parametrize ids included
+  std::string outcome;
+  double duration = 0;
+  std::map<std::string, PhaseRecord> phases;  // setup, call, teardown
+  std::vector<std::string> refused;
+};
+
+// Every `*.jsonl` file directly in `dir`, in name order, lines in order.
+std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagnostics);
+
+}  // namespace testmap::runtime

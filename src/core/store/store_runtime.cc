@@ -1,0 +1,120 @@
+// Recorded runs in the store: merging the plugin's JSON lines, reading them back.
+#include <chrono>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/store/statement.h"
+#include "core/store/store.h"
+
+namespace testmap::store {
+namespace {
+
+std::string strip_params(const std::string& nodeid) {
+  size_t br = nodeid.find('[');
+  return br == std::string::npos ? nodeid : nodeid.substr(0, br);
+}
+
+// file, class path and function of "tests/a.py::TestX::Inner::test_y".
+std::tuple<std::string, std::string, std::string> split_nodeid(const std::string& id) {
+  size_t first = id.find("::");
+  if (first == std::string::npos) return {id, "", ""};
+  size_t last = id.rfind("::");
+  std::string cls = last > first ? id.substr(first + 2, last - first - 2) : "";
+  return {id.substr(0, first), cls, id.substr(last + 2)};
+}
+
+}  // namespace
+
+bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records) {
+  if (!exec("BEGIN IMMEDIATE")) return false;
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Statement run(db_, "INSERT INTO run(kind, started) VALUES('record', ?)");
+  run.real(1, now).step();
+  long long run_id = sqlite3_last_insert_rowid(db_);
+  Statement find(db_, "SELECT id FROM test WHERE nodeid = ?");
+  Statement insert(db_, "INSERT INTO test(nodeid, file, class, function) VALUES(?,?,?,?)");
+  Statement clear(db_, "DELETE FROM service_use WHERE test_id = ? AND source = 'runtime'");
+  Statement use(db_,
+                "INSERT INTO service_use(test_id, service, phase, source, rule, detail) "
+                "VALUES(?,?,?,'runtime',?,?)");
+  Statement duration(db_,
+                     "INSERT INTO duration(test_id, run_id, seconds, outcome) VALUES(?,?,?,?)");
+  if (!find.ok() || !insert.ok() || !clear.ok() || !use.ok() || !duration.ok()) {
+    error_ = sqlite3_errmsg(db_);
+    exec("ROLLBACK");
+    return false;
+  }
+  auto fail = [&](const std::string& what) {
+    error_ = fmt::format("cannot write {}: {}", what, sqlite3_errmsg(db_));
+    exec("ROLLBACK");
+    return false;
+  };
+  std::unordered_map<std::string, long long> ids;  // tests seen in this run, cleared once
+  std::set<std::tuple<long long, std::string, std::string, std::string, std::string>> written;
+  for (const auto& r : records) {
+    std::string id = strip_params(r.nodeid);
+    auto it = ids.find(id);
+    if (it == ids.end()) {
+      long long test_id = -1;
+      find.text(1, id);
+      if (sqlite3_step(find.raw()) == SQLITE_ROW) test_id = sqlite3_column_int64(find.raw(), 0);
+      sqlite3_reset(find.raw());
+      if (test_id < 0) {
+        auto [file, cls, function] = split_nodeid(id);
+        if (insert.text(1, id).text(2, file).text(3, cls).text(4, function).step() != SQLITE_DONE)
+          return fail("test " + id);
+        test_id = sqlite3_last_insert_rowid(db_);
+      }
+      if (clear.integer(1, test_id).step() != SQLITE_DONE) return fail("test " + id);
+      it = ids.emplace(id, test_id).first;
+    }
+    long long test_id = it->second;
+    auto add = [&](const std::string& service, const std::string& phase, const char* rule,
+                   const std::string& detail) {
+      if (!written.emplace(test_id, service, phase, rule, detail).second) return true;
+      return use.integer(1, test_id)
+                 .text(2, service)
+                 .text(3, phase)
+                 .text(4, rule)
+                 .text(5, detail)
+                 .step() == SQLITE_DONE;
+    };
+    for (const auto& [phase, p] : r.phases) {
+      std::set<std::string> shared(p.shared.begin(), p.shared.end());
+      for (const auto& s : p.services)
+        if (!add(s, phase, shared.count(s) ? "runtime-shared" : "runtime",
+                 fmt::format("used in {}{}", phase, shared.count(s) ? " by a shared fixture" : "")))
+          return fail("the services of " + r.nodeid);
+      for (const auto& a : p.external)
+        if (!add("external", phase, "runtime", a)) return fail("the services of " + r.nodeid);
+    }
+    if (duration.integer(1, test_id)
+            .integer(2, run_id)
+            .real(3, r.duration)
+            .text(4, r.outcome)
+            .step() != SQLITE_DONE)
+      return fail("the duration of " + r.nodeid);
+  }
+  return exec("COMMIT");
+}
+
+std::map<std::string, std::vector<RuntimeUse>> Store::runtime_uses() {
+  std::map<std::string, std::vector<RuntimeUse>> out;
+  Statement q(db_,
+              "SELECT t.nodeid, u.service, u.phase, u.rule, u.detail FROM service_use u "
+              "JOIN test t ON t.id = u.test_id WHERE u.source = 'runtime' "
+              "ORDER BY t.nodeid, u.rowid");
+  auto text = [&](int col) {
+    const unsigned char* s = sqlite3_column_text(q.raw(), col);
+    return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
+  };
+  while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW)
+    out[text(0)].push_back({text(1), text(2), text(3) == "runtime-shared", text(4)});
+  return out;
+}
+
+}  // namespace testmap::store

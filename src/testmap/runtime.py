@@ -1,0 +1,433 @@
+"""Runtime service detection: test boundaries for the preload shim, results, enforcement.
+
+Active under ``testmap record`` (which sets TESTMAP_RECORD_DIR and LD_PRELOAD) or with
+``pytest --testmap-enforce``. The shim (src/shim) sees the sockets; this module only tells
+it which test phase is running, reads what it saw after each phase and writes one JSON line
+per test. Where the shim is not loaded, a Python-level socket patch stands in, with a
+warning that C-library traffic is invisible. docs/runtime.md is the contract.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import testmap
+from testmap import _core
+
+SHIM_NAME = "libtestmap_preload.so"
+PHASES = ("setup", "call", "teardown")
+
+_active: Recorder | None = None
+
+
+def declare_service(name: str, port: int | None = None, unix_socket: str | None = None) -> None:
+    """Say that ``name`` is reached at ``port`` (any host) and/or the Unix socket path.
+
+    For servers the tests start on free ports. A no-op when testmap is not recording.
+    """
+    if _active is not None:
+        _active.declare(name, port, unix_socket)
+
+
+def shim_path() -> Path | None:
+    """Where ``pip install`` put the shim: <prefix>/lib/testmap/."""
+    for prefix in (sys.prefix, sys.base_prefix):
+        p = Path(prefix) / "lib" / "testmap" / SHIM_NAME
+        if p.is_file():
+            return p
+    return None
+
+
+def shim_loaded() -> bool:
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            return any(SHIM_NAME in line for line in f)
+    except OSError:
+        return False
+
+
+def _strip_params(nodeid: str) -> str:
+    return nodeid.split("[", 1)[0]
+
+
+class Phase:
+    """What one phase of one test used."""
+
+    __slots__ = ("services", "shared", "external", "refused")
+
+    def __init__(self) -> None:
+        self.services: set[str] = set()
+        self.shared: set[str] = set()
+        self.external: set[str] = set()
+        self.refused: list[tuple[str, str]] = []
+
+    def add(self, services, external, refused, shared: bool = False) -> None:
+        (self.shared if shared else self.services).update(services)
+        self.external.update(external)
+        self.refused.extend(refused)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "services": sorted(self.services | self.shared),
+            "shared": sorted(self.shared - self.services),
+            "external": sorted(self.external),
+        }
+
+
+class ShimSource:
+    """Phases published in the shared-memory region the preload shim writes into."""
+
+    def __init__(self, region_path: Path) -> None:
+        self.region = _core.Region(str(region_path))
+        # Children (forked, exec'd) find the region through the environment.
+        os.environ["TESTMAP_SHM"] = str(region_path)
+        self.seq = 0
+
+    def declare(self, name: str, port: int | None, unix_socket: str | None) -> None:
+        self.region.declare(name)
+        if port is not None:
+            self.region.add_port(name, int(port))
+            if name in ("postgres", "postgresql"):
+                self.region.add_unix_socket(name, f".s.PGSQL.{int(port)}")
+        if unix_socket:
+            self.region.add_unix_socket(name, str(unix_socket)[-108:])
+
+    def begin(self) -> int:
+        self.seq += 1
+        self.region.begin(self.seq)
+        return self.seq
+
+    def end(self, seq: int):
+        return self.region.end(seq)
+
+    def allow(self, services: list[str] | None, enforce: bool) -> None:
+        self.region.set_enforce(enforce)
+        if services is None:
+            self.region.allow_all()
+        else:
+            self.region.set_allowed(services)
+
+
+class SocketPatchSource:
+    """The fallback: Python's socket methods, patched. Sees only Python-level sockets."""
+
+    def __init__(self) -> None:
+        self.ports: dict[int, str] = {}
+        self.unix: list[tuple[str, str]] = []
+        self.seq = 0
+        self.current: dict[str, Any] | None = None
+        self.enforce = False
+        self.allowed: set[str] | None = None
+        self._patch()
+
+    def declare(self, name: str, port: int | None, unix_socket: str | None) -> None:
+        if port is not None:
+            self.ports[int(port)] = name
+            if name in ("postgres", "postgresql"):
+                self.unix.append((f".s.PGSQL.{int(port)}", name))
+        if unix_socket:
+            self.unix.append((str(unix_socket), name))
+
+    def _what(self, address) -> tuple[str | None, str]:
+        if isinstance(address, (str, bytes)):
+            path = address.decode(errors="replace") if isinstance(address, bytes) else address
+            for suffix, name in self.unix:
+                if path.endswith(suffix):
+                    return name, f"the Unix socket {path}"
+            return None, path
+        if isinstance(address, tuple) and len(address) >= 2:
+            host, port = str(address[0]), int(address[1])
+            shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if port in self.ports:
+                return self.ports[port], shown
+            loopback = host.startswith("127.") or host in ("::1", "localhost")
+            if port != 53 and not loopback:
+                return "external", shown
+            return None, shown
+        return None, ""
+
+    def _note(self, address, connecting: bool) -> bool:
+        cur = self.current
+        if cur is None:
+            return True
+        name, shown = self._what(address)
+        if name is None:
+            return True
+        if name == "external":
+            cur["external"].add(shown)
+            return True
+        if connecting and self.enforce and self.allowed is not None and name not in self.allowed:
+            cur["refused"].append((name, shown))
+            return False
+        cur["services"].add(name)
+        return True
+
+    def _patch(self) -> None:
+        src = self
+        cls = socket.socket
+        orig = {n: getattr(cls, n) for n in ("connect", "connect_ex", "send", "sendall", "sendto")}
+
+        def peer(sock):
+            try:
+                return sock.getpeername()
+            except OSError:
+                return None
+
+        def connect(sock, address):
+            if not src._note(address, True):
+                raise ConnectionRefusedError(111, "Connection refused (testmap enforcement)")
+            return orig["connect"](sock, address)
+
+        def connect_ex(sock, address):
+            if not src._note(address, True):
+                return 111
+            return orig["connect_ex"](sock, address)
+
+        def send(sock, *args):
+            src._note(peer(sock), False)
+            return orig["send"](sock, *args)
+
+        def sendall(sock, *args):
+            src._note(peer(sock), False)
+            return orig["sendall"](sock, *args)
+
+        def sendto(sock, data, *args):
+            src._note(args[-1] if args else peer(sock), False)
+            return orig["sendto"](sock, data, *args)
+
+        cls.connect, cls.connect_ex, cls.send = connect, connect_ex, send
+        cls.sendall, cls.sendto = sendall, sendto
+
+    def begin(self) -> int:
+        self.seq += 1
+        self.current = {"services": set(), "external": set(), "refused": []}
+        return self.seq
+
+    def end(self, seq: int):
+        cur, self.current = self.current, None
+        if cur is None:
+            return [], [], []
+        return sorted(cur["services"]), sorted(cur["external"]), list(cur["refused"])
+
+    def allow(self, services: list[str] | None, enforce: bool) -> None:
+        self.enforce = enforce
+        self.allowed = None if services is None else set(services)
+
+
+class Recorder:
+    """Publishes test phases to the source, collects what they used, writes JSON lines."""
+
+    def __init__(self, config: pytest.Config, record_dir: Path | None, enforce: bool) -> None:
+        self.config = config
+        self.enforce = enforce
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.record_dir = record_dir
+        self.out = None
+        self.tmp = None
+        self.tiers: dict[str, tuple[str, list[str] | None]] = {}
+        root = str(config.rootpath)
+        if record_dir is not None:
+            record_dir.mkdir(parents=True, exist_ok=True)
+            # Line-buffered: every finished test reaches the file at once, so a run killed
+            # half-way keeps what it saw.
+            self.out = open(record_dir / f"{self.worker}.jsonl", "a", buffering=1, encoding="utf-8")
+            (record_dir / f"meta-{self.worker}.json").write_text(json.dumps({"root": root}))
+            region_dir = record_dir
+        else:
+            self.tmp = tempfile.TemporaryDirectory(prefix="testmap-")
+            region_dir = Path(self.tmp.name)
+        forced = os.environ.get("TESTMAP_FALLBACK") == "1"
+        if not forced and shim_loaded():
+            self.source: ShimSource | SocketPatchSource = ShimSource(
+                region_dir / f"{self.worker}.region"
+            )
+            self.source.region.declare_from_config(root)
+        else:
+            if not forced:
+                sys.stderr.write(
+                    "testmap: warning: the preload shim is not loaded (run under `testmap "
+                    "record`); using Python's socket module instead: connections made inside "
+                    "C libraries (libpq, libmemcached, ...) are invisible\n"
+                )
+            os.environ.pop("TESTMAP_SHM", None)
+            self.source = SocketPatchSource()
+            for s in json.loads(_core.config_services(root)):
+                for port in s["ports"]:
+                    self.source.declare(s["name"], port, None)
+                for path in s["unix_sockets"]:
+                    self.source.declare(s["name"], None, path)
+        if enforce:
+            result = testmap.classify(root)
+            for t in result["tests"]:
+                services = None if t["unknown"] else list(t["services"])
+                self.tiers[t["id"]] = (t["tier"], services)
+        self.item = None
+        self.seq = 0
+        self.phases: dict[str, Phase] = {}
+        self.durations: dict[str, float] = {}
+        self.outcome = "passed"
+
+    def declare(self, name: str, port: int | None, unix_socket: str | None) -> None:
+        self.source.declare(name, port, unix_socket)
+
+    # -- phases ------------------------------------------------------------------------
+
+    def tier_of(self, item: pytest.Item) -> tuple[str, list[str] | None]:
+        return self.tiers.get(_strip_params(item.nodeid), ("unknown", None))
+
+    def begin(self, item: pytest.Item, when: str) -> None:
+        if when == "setup":
+            self.item = item
+            self.phases = {p: Phase() for p in PHASES}
+            self.durations = {}
+            self.outcome = "passed"
+            self.source.allow(self.tier_of(item)[1], self.enforce)
+        self.when = when
+        self.seq = self.source.begin()
+
+    def end(self) -> Phase | None:
+        if self.item is None or self.seq == 0:
+            return None
+        services, external, refused = self.source.end(self.seq)
+        self.seq = 0
+        phase = self.phases[self.when]
+        phase.add(services, external, refused)
+        return phase
+
+    # Session-, module- and class-scoped fixtures set up for this test: their traffic is
+    # this test's, marked shared.
+    def fixture_setup(self, fixturedef) -> Any:
+        if self.item is None or self.seq == 0 or fixturedef.scope == "function":
+            return None
+        services, external, refused = self.source.end(self.seq)
+        self.phases[self.when].add(services, external, refused)
+        self.seq = self.source.begin()
+        return True
+
+    def fixture_done(self) -> None:
+        services, external, refused = self.source.end(self.seq)
+        self.phases[self.when].add(services, external, refused, shared=True)
+        self.seq = self.source.begin()
+
+    def refusal_message(self, item: pytest.Item, phase: Phase) -> str:
+        tier = self.tier_of(item)[0]
+        lines = [
+            f"testmap: {item.nodeid} connected to {service} at {address}, "
+            f"which its tier {tier} does not include"
+            for service, address in dict.fromkeys(phase.refused)
+        ]
+        return "\n".join(lines)
+
+    def write(self, item: pytest.Item) -> None:
+        if self.out is None:
+            return
+        line = {
+            "nodeid": item.nodeid,
+            "outcome": self.outcome,
+            "duration": round(sum(self.durations.values()), 6),
+            "phases": {p: self.phases[p].as_json() for p in PHASES},
+            "refused": sorted({f"{s} {a}" for p in self.phases.values() for s, a in p.refused}),
+            "time": time.time(),
+        }
+        self.out.write(json.dumps(line) + "\n")
+
+    # -- hooks -------------------------------------------------------------------------
+
+    # Wrappers run before the first and after the last implementation of a hook, so
+    # fixture set-up and teardown (and other plugins' hooks) fall inside the test.
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        self.begin(item, "setup")
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        self.begin(item, "call")
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item):
+        self.begin(item, "teardown")
+        yield
+        self.end()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        shared = self.fixture_setup(fixturedef)
+        try:
+            yield
+        finally:
+            if shared:
+                self.fixture_done()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        phase = self.end() if call.when != "teardown" else self.phases.get("teardown")
+        outcome = yield
+        report = outcome.get_result()
+        if phase is not None and phase.refused and self.enforce:
+            report.outcome = "failed"
+            report.longrepr = self.refusal_message(item, phase)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.item is None or report.nodeid != self.item.nodeid:
+            return
+        self.durations[report.when] = report.duration
+        if report.failed:
+            self.outcome = "failed" if report.when == "call" else "error"
+        elif report.skipped and self.outcome == "passed":
+            self.outcome = "skipped"
+        if report.when == "teardown":
+            self.write(self.item)
+            self.item = None
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+def configure(config: pytest.Config) -> None:
+    global _active
+    record = os.environ.get("TESTMAP_RECORD_DIR")
+    enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
+    if not record and not enforce:
+        return
+    if enforce and not shim_loaded() and os.environ.get("TESTMAP_FALLBACK") != "1":
+        _reexec_with_shim(config)
+    # xdist's controller runs no test: its workers record.
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    _active = Recorder(config, Path(record) if record else None, enforce)
+    config.pluginmanager.register(_active, "testmap-recorder")
+
+
+def unconfigure(config: pytest.Config) -> None:
+    global _active
+    if _active is not None:
+        _active.close()
+        _active = None
+
+
+def _reexec_with_shim(config: pytest.Config) -> None:
+    """`pytest --testmap-enforce` started without the shim: start again with it preloaded."""
+    shim = shim_path()
+    if shim is None or os.environ.get("TESTMAP_REEXEC") == "1":
+        return  # the socket patch enforces what Python sees; Recorder warns
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = f"{shim} {env['LD_PRELOAD']}" if env.get("LD_PRELOAD") else str(shim)
+    env["TESTMAP_REEXEC"] = "1"
+    args = config.invocation_params.args
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "pytest", *args], env)
