@@ -62,7 +62,7 @@ def _strip_params(nodeid: str) -> str:
 class Phase:
     """What one phase of one test used."""
 
-    __slots__ = ("services", "shared", "external", "refused")
+    __slots__ = ("external", "refused", "services", "shared")
 
     def __init__(self) -> None:
         self.services: set[str] = set()
