@@ -22,6 +22,7 @@ void register_classify(CLI::App& app, int& exit_code) {
     bool no_store = false;
     unsigned threads = 0;
     bool timings = false;
+    bool diff = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd =
@@ -34,7 +35,10 @@ void register_classify(CLI::App& app, int& exit_code) {
   cmd->add_flag("--strict", opts->strict,
                 "Exit 1 when a file does not parse, a base class cannot be followed or the config "
                 "has errors");
-  cmd->add_flag("--no-store", opts->no_store, "Do not write the results into .testmap/testmap.db");
+  cmd->add_flag("--no-store", opts->no_store,
+                "Neither read nor write .testmap/testmap.db: the source alone, no recorded runs");
+  cmd->add_flag("--diff", opts->diff,
+                "List where recorded runs and the source disagree (with --json: as JSON)");
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
   cmd->add_flag("--timings", opts->timings, "Print the seconds each phase took on stderr");
   cmd->callback([opts, &exit_code] {
@@ -45,7 +49,13 @@ void register_classify(CLI::App& app, int& exit_code) {
       return;
     }
     auto start = std::chrono::steady_clock::now();
-    classify::Classification c = classify::classify_root(opts->path, opts->threads);
+    classify::RuntimeUses runtime;
+    if (!opts->no_store) {
+      std::string error;
+      runtime = store::load_runtime_uses(opts->path, &error);
+      if (!error.empty()) fmt::print(stderr, "testmap: {}\n", error);
+    }
+    classify::Classification c = classify::classify_root(opts->path, opts->threads, &runtime);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
@@ -68,6 +78,9 @@ void register_classify(CLI::App& app, int& exit_code) {
         explained = false;
       }
       fmt::print("{}", text);
+    } else if (opts->diff) {
+      std::string text = opts->json ? classify::diff_json_text(c) : classify::render_diff(c);
+      fwrite(text.data(), 1, text.size(), stdout);
     } else if (opts->json) {
       std::string text = classify::to_json_text(c);
       fwrite(text.data(), 1, text.size(), stdout);

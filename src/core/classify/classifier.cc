@@ -14,6 +14,7 @@
 
 #include "core/classify/collect.h"
 #include "core/classify/fixtures.h"
+#include "core/classify/merge.h"
 #include "core/classify/resolver.h"
 #include "core/classify/tiers.h"
 #include "core/util/glob.h"
@@ -408,7 +409,8 @@ Classification classify(const config::Config& cfg, const Project& project, unsig
   return Classifier(cfg, project, threads).run();
 }
 
-Classification classify_root(const std::string& root, unsigned threads) {
+Classification classify_root(const std::string& root, unsigned threads,
+                             const RuntimeUses* runtime) {
   Stopwatch clock;
   config::Config cfg = config::load_config(root);
   double config_seconds = clock.lap();
@@ -418,6 +420,10 @@ Classification classify_root(const std::string& root, unsigned threads) {
   c.timings.emplace_back("config", config_seconds);
   c.timings.insert(c.timings.end(), project.timings.begin(), project.timings.end());
   c.timings.emplace_back("classify", clock.lap());
+  if (runtime != nullptr && !runtime->empty()) {
+    merge_runtime(cfg, *runtime, c);
+    c.timings.emplace_back("merge", clock.lap());
+  }
   return c;
 }
 

@@ -13,6 +13,8 @@ namespace testmap::classify {
 Classification classify(const config::Config& cfg, const Project& project, unsigned threads = 0);
 
 // Loads the config at `root`, scans the tree and classifies it.
-Classification classify_root(const std::string& root, unsigned threads = 0);
+// `runtime`: what recorded runs saw, merged in (merge.h); null for the source alone.
+Classification classify_root(const std::string& root, unsigned threads = 0,
+                             const RuntimeUses* runtime = nullptr);
 
 }  // namespace testmap::classify

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/util/json_text.h"
 
 namespace testmap::classify {
@@ -64,8 +67,12 @@ std::string to_json_text(const Classification& c) {
           .field("detail", r.detail)
           .field("file", r.file)
           .field("line", r.line)
+          .field("source", r.runtime ? "runtime" : "static")
           .end_object();
-    j.end_array().end_object();
+    j.end_array();
+    if (t.recorded)
+      j.field("static_services", t.static_services).field("runtime_services", t.runtime_services);
+    j.end_object();
   }
   j.end_array();
   j.key("tiers").begin_array();
@@ -94,6 +101,97 @@ std::string to_json_text(const Classification& c) {
   return out;
 }
 
+namespace {
+
+struct Disagreement {
+  const TestResult* test;
+  std::vector<std::string> runtime_only;  // used, not declared
+  std::vector<std::string> static_only;   // declared, never used
+};
+
+std::vector<Disagreement> disagreements(const Classification& c) {
+  std::vector<Disagreement> out;
+  for (const auto& t : c.tests) {
+    if (!t.recorded) continue;
+    Disagreement d{&t, {}, {}};
+    std::set_difference(t.runtime_services.begin(), t.runtime_services.end(),
+                        t.static_services.begin(), t.static_services.end(),
+                        std::back_inserter(d.runtime_only));
+    if (!t.static_unknown)
+      std::set_difference(t.static_services.begin(), t.static_services.end(),
+                          t.runtime_services.begin(), t.runtime_services.end(),
+                          std::back_inserter(d.static_only));
+    if (t.static_unknown || !d.runtime_only.empty() || !d.static_only.empty())
+      out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s.empty() ? "-" : s;
+}
+
+}  // namespace
+
+std::string render_diff(const Classification& c) {
+  size_t recorded = 0;
+  for (const auto& t : c.tests) recorded += t.recorded;
+  auto ds = disagreements(c);
+  size_t mis = 0, over = 0, unknown = 0;
+  std::string rows;
+  for (const auto& d : ds) {
+    const TestResult& t = *d.test;
+    std::string kind;
+    if (t.static_unknown) {
+      kind = "unknown to static analysis", ++unknown;
+    } else {
+      if (!d.runtime_only.empty()) kind = "misclassified", ++mis;
+      if (!d.static_only.empty())
+        kind += kind.empty() ? "over-classified" : ", over-classified", ++over;
+    }
+    rows += fmt::format("{}\n  {}: static: {}; runtime: {}", t.id, kind,
+                        t.static_unknown ? "unknown" : join(t.static_services),
+                        join(t.runtime_services));
+    if (!d.runtime_only.empty() && !t.static_unknown)
+      rows += fmt::format("; used but not declared: {}", join(d.runtime_only));
+    if (!d.static_only.empty())
+      rows += fmt::format("; declared but never used: {}", join(d.static_only));
+    rows += "\n";
+  }
+  std::string out = fmt::format(
+      "{} of {} tests have a recorded run; {} disagree: {} misclassified (used at run time, not "
+      "declared), {} over-classified (declared, never used), {} unknown to static analysis\n",
+      recorded, c.tests.size(), ds.size(), mis, over, unknown);
+  if (recorded == 0) out += "record a run first: testmap record -- python -m pytest ...\n";
+  if (!rows.empty()) out += "\n" + rows;
+  return out;
+}
+
+std::string diff_json_text(const Classification& c) {
+  std::string out;
+  JsonWriter j(out);
+  size_t recorded = 0;
+  for (const auto& t : c.tests) recorded += t.recorded;
+  j.begin_object().field("tests", c.tests.size()).field("recorded", recorded);
+  j.key("disagreements").begin_array();
+  for (const auto& d : disagreements(c)) {
+    const TestResult& t = *d.test;
+    j.begin_object()
+        .field("id", t.id)
+        .field("static_unknown", t.static_unknown)
+        .field("static", t.static_services)
+        .field("runtime", t.runtime_services)
+        .field("used_not_declared", d.runtime_only)
+        .field("declared_not_used", d.static_only)
+        .end_object();
+  }
+  j.end_array().end_object();
+  out += '\n';
+  return out;
+}
+
 std::string explain(const Classification& c, const std::string& id_arg) {
   std::string id = id_arg;
   if (size_t br = id.find('['); br != std::string::npos && id.ends_with("]")) id = id.substr(0, br);
@@ -102,11 +200,15 @@ std::string explain(const Classification& c, const std::string& id_arg) {
     std::string out = fmt::format("{}\n  tier: {}\n", t.id, t.tier);
     if (t.unknown)
       out += "  treated as needing every service, because:\n";
+    else if (t.static_unknown)
+      out += "  static analysis could not classify it (the * reasons); a recorded run did:\n";
     else if (t.services.empty())
       out +=
           "  needs no service: no rule matched (base classes, markers, fixtures, paths, calls)\n";
     for (const auto& r : t.reasons) {
-      std::string where = r.line > 0 ? fmt::format("{}:{}", r.file, r.line) : r.file;
+      std::string where = r.runtime    ? "recorded run"
+                          : r.line > 0 ? fmt::format("{}:{}", r.file, r.line)
+                                       : r.file;
       out += fmt::format("  {:<10} {:<11} {}  ({})\n", r.service == "*" ? "unknown" : r.service,
                          r.rule, r.detail, where);
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,29 @@ inline constexpr const char* kUnknownTier = "unknown";
 inline constexpr const char* kNoServicesTier = "no_services";
 
 struct Reason {
-  std::string service;  // "*" for reasons that make a test unknown
-  std::string rule;     // base-class, marker, fixture, path, call, dynamic, parse-error, unresolved
+  std::string service;  // "*" for reasons that make a test unknown; "external" at run time
+  std::string rule;     // base-class, marker, fixture, path, call, dynamic, parse-error,
+                        // unresolved; runtime, runtime-shared for recorded runs
   std::string detail;   // human sentence: "fixture pg_conn, requested by order_repo"
   std::string file;
   int line = 0;
+  bool runtime = false;  // seen by a recorded run, not read from the source
+};
+
+// One observation of a recorded run (the store's runtime rows): `service` used in `phase`
+// ("external" with the address as detail); `shared` when a higher-scoped fixture used it.
+struct RuntimeUse {
+  std::string service;
+  std::string phase;
+  bool shared = false;
+  std::string detail;
+};
+// What recorded runs say, by test id: the observations, and the tests a recorded run saw
+// pass (a skipped or failed run may have stopped before it used anything).
+struct RuntimeUses {
+  std::map<std::string, std::vector<RuntimeUse>> uses;
+  std::set<std::string> passed;
+  bool empty() const { return uses.empty() && passed.empty(); }
 };
 
 struct TestResult {
@@ -28,8 +47,12 @@ struct TestResult {
   int line = 0;     // of the test function
   std::string cls;  // "Outer::Inner" or empty
   std::string function;
-  std::vector<std::string> services;  // sorted; empty for unknown tests
-  bool unknown = false;               // needs every service: see the "*" reasons
+  std::vector<std::string> services;          // sorted; empty for unknown tests
+  bool unknown = false;                       // needs every service: see the "*" reasons
+  bool recorded = false;                      // a recorded run saw this test
+  std::vector<std::string> static_services;   // what the source alone says
+  std::vector<std::string> runtime_services;  // what recorded runs saw (no "external")
+  bool static_unknown = false;
   std::string tier;
   std::vector<Reason> reasons;
 };

@@ -113,7 +113,7 @@ long long static_digest(const classify::TestResult& t) {
   auto put_int = [&](long long v) { XXH3_64bits_update(st, &v, sizeof v); };
   put(t.file), put(t.cls), put(t.function), put(t.tier), put_int(t.line), put_int(t.unknown);
   for (const auto& r : t.reasons)
-    put(r.service), put(r.rule), put(r.detail), put(r.file), put_int(r.line);
+    if (!r.runtime) put(r.service), put(r.rule), put(r.detail), put(r.file), put_int(r.line);
   long long h = static_cast<long long>(XXH3_64bits_digest(st));
   XXH3_freeState(st);
   return h;
@@ -188,13 +188,13 @@ bool Store::replace_static(const classify::Classification& c) {
       stored.emplace(t.id, Row{id, hash, true});  // a repeated id updates this row
     }
     for (const auto& r : t.reasons)
-      if (use.integer(1, id)
-              .text(2, r.service)
-              .text(3, r.rule)
-              .text(4, r.detail)
-              .text(5, r.file)
-              .integer(6, r.line)
-              .step() != SQLITE_DONE)
+      if (!r.runtime && use.integer(1, id)
+                                .text(2, r.service)
+                                .text(3, r.rule)
+                                .text(4, r.detail)
+                                .text(5, r.file)
+                                .integer(6, r.line)
+                                .step() != SQLITE_DONE)
         return fail("the reasons of " + t.id);
   }
   // Tests that are gone from the source take their history with them.

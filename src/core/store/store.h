@@ -12,14 +12,7 @@
 
 namespace testmap::store {
 
-// One runtime observation: `service` ("external" with the address in `detail`) used in
-// `phase`; `shared` when only a higher-scoped fixture set up in that phase used it.
-struct RuntimeUse {
-  std::string service;
-  std::string phase;
-  bool shared = false;
-  std::string detail;
-};
+using classify::RuntimeUse;
 
 class Store {
  public:
@@ -41,7 +34,7 @@ class Store {
   // recorded for it; durations are appended. False with error() on failure.
   bool merge_runtime(const std::vector<runtime::TestRecord>& records);
   // What runs recorded, by test id (without parametrize ids).
-  std::map<std::string, std::vector<RuntimeUse>> runtime_uses();
+  classify::RuntimeUses runtime_uses();
 
  private:
   bool exec(const char* sql);
@@ -53,6 +46,9 @@ class Store {
 };
 
 std::string default_path(const std::string& root);
+
+// What recorded runs saw, from the root's store; empty when there is no store yet.
+classify::RuntimeUses load_runtime_uses(const std::string& root, std::string* error);
 
 // Convenience for front ends: opens the root's store and saves `c`.
 bool save_classification(const classify::Classification& c, std::string* error);

@@ -1,5 +1,6 @@
 // Recorded runs in the store: merging the plugin's JSON lines, reading them back.
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -102,18 +103,35 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records) {
   return exec("COMMIT");
 }
 
-std::map<std::string, std::vector<RuntimeUse>> Store::runtime_uses() {
-  std::map<std::string, std::vector<RuntimeUse>> out;
+classify::RuntimeUses load_runtime_uses(const std::string& root, std::string* error) {
+  std::error_code ec;
+  if (!std::filesystem::exists(default_path(root), ec)) return {};
+  Store s(default_path(root));
+  if (!s.ok()) {
+    *error = fmt::format("cannot read the store {}: {}", default_path(root), s.error());
+    return {};
+  }
+  if (!s.notice().empty()) *error = s.notice();  // an old or broken store was rebuilt
+  return s.runtime_uses();
+}
+
+classify::RuntimeUses Store::runtime_uses() {
+  classify::RuntimeUses out;
   Statement q(db_,
               "SELECT t.nodeid, u.service, u.phase, u.rule, u.detail FROM service_use u "
               "JOIN test t ON t.id = u.test_id WHERE u.source = 'runtime' "
               "ORDER BY t.nodeid, u.rowid");
-  auto text = [&](int col) {
-    const unsigned char* s = sqlite3_column_text(q.raw(), col);
-    return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
+  auto text = [](Statement& s, int col) {
+    const unsigned char* v = sqlite3_column_text(s.raw(), col);
+    return v ? std::string(reinterpret_cast<const char*>(v)) : std::string();
   };
   while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW)
-    out[text(0)].push_back({text(1), text(2), text(3) == "runtime-shared", text(4)});
+    out.uses[text(q, 0)].push_back(
+        {text(q, 1), text(q, 2), text(q, 3) == "runtime-shared", text(q, 4)});
+  Statement p(db_,
+              "SELECT DISTINCT t.nodeid FROM duration d JOIN run r ON r.id = d.run_id "
+              "JOIN test t ON t.id = d.test_id WHERE r.kind = 'record' AND d.outcome = 'passed'");
+  while (p.ok() && sqlite3_step(p.raw()) == SQLITE_ROW) out.passed.insert(text(p, 0));
   return out;
 }
 

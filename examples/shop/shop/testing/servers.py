@@ -65,6 +65,15 @@ def _send_line(port: int, line: bytes, expect: bytes) -> bool:
         return sock.recv(64).startswith(expect)
 
 
+def _declare_to_testmap(name: str, port: int) -> None:
+    """Under `testmap record`, say which service listens on this free port (docs/runtime.md)."""
+    try:
+        import testmap.runtime
+    except ImportError:  # testmap is optional for the shop
+        return
+    testmap.runtime.declare_service(name, port=port)
+
+
 class Server:
     """A server in its own temporary directory; `url` is what clients connect to."""
 
@@ -89,6 +98,7 @@ class Server:
                 self.port = free_port()
                 try:
                     self._start()
+                    _declare_to_testmap(self.name, self.port)
                     return self
                 except ServerError:
                     self._stop()
