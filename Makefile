@@ -53,14 +53,23 @@ fuzz-smoke: deps
 
 test: test-cpp test-py fuzz-smoke
 
-# The main job on the example shop: classify it, then run its suite with real services.
+# The main job on the example shop: classify it from the source, record its suite with real
+# services (started by the suite on free ports), then show what the recorded run changed
+# and enforce the tiers.
+DEMO_TEST := tests/cache/test_cache_backend.py::test_redis_backend_override
 demo: build
+	rm -rf examples/shop/.testmap
 	$(VENV)/bin/testmap classify examples/shop
 	$(VENV)/bin/testmap classify examples/shop --explain "tests/orders/test_repo.py::TestOrderRepo::test_create"
-	cd examples/shop && ../../$(PY) -m pytest -q -p no:cacheprovider -n 2
+	cd examples/shop && ../../$(VENV)/bin/testmap record -- ../../$(PY) -m pytest -q -p no:cacheprovider -n 2
+	$(VENV)/bin/testmap classify examples/shop --diff
+	$(VENV)/bin/testmap classify examples/shop --explain "$(DEMO_TEST)"
+	cd examples/shop && ../../$(VENV)/bin/testmap record --enforce -- ../../$(PY) -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/testmap classify examples/shop
 
 bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/classify
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/record
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')

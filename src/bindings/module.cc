@@ -10,6 +10,7 @@
 #include "core/classify/report.h"
 #include "core/config/config.h"
 #include "core/runtime/region.h"
+#include "core/store/store.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
 
@@ -36,15 +37,20 @@ NB_MODULE(_core, m) {
       "Outline of Python source, as JSON text (docs/outline.md)");
   m.def(
       "classify",
-      [](const std::string& root) {
+      [](const std::string& root, bool recorded) {
         classify::Classification c;
         {
           nb::gil_scoped_release release;
-          c = classify::classify_root(root);
+          std::string error;  // an unreadable store: classify from the source alone
+          classify::RuntimeUses runtime;
+          if (recorded) runtime = store::load_runtime_uses(root, &error);
+          c = classify::classify_root(root, 0, &runtime);
         }
         return classify::to_json_text(c);
       },
-      nb::arg("root"), "Static classification of the repository at root, as JSON text");
+      nb::arg("root"), nb::arg("recorded") = true,
+      "Classification of the repository at root (with its recorded runs unless recorded=False), "
+      "as JSON text");
 
   m.def(
       "config_services",

@@ -10,9 +10,13 @@ from testmap import _core
 __version__ = _core.version()
 
 
-def classify(root: str) -> dict[str, Any]:
-    """Statically classify every test under ``root`` (see ``testmap classify --help``)."""
-    return json.loads(_core.classify(str(root)))
+def classify(root: str, recorded: bool = True) -> dict[str, Any]:
+    """Classify every test under ``root`` (see ``testmap classify --help``).
+
+    With ``recorded`` (the default), what ``testmap record`` saw is merged in, as
+    ``testmap classify`` does; without, the source alone (``--no-store``).
+    """
+    return json.loads(_core.classify(str(root), recorded))
 
 
 def scan(source: bytes, path: str = "<string>") -> dict[str, Any]:

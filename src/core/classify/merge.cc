@@ -20,9 +20,8 @@ void merge_runtime(const config::Config& cfg, const RuntimeUses& runtime, Classi
     static const std::vector<RuntimeUse> kNone;
     std::set<std::string> seen;
     for (const auto& u : it == runtime.uses.end() ? kNone : it->second) {
-      std::string detail = u.service == "external"
-                               ? fmt::format("reached {} in {} (recorded run)", u.detail, u.phase)
-                               : u.detail + " (recorded run)";
+      std::string detail =
+          u.service == "external" ? fmt::format("reached {} in {}", u.detail, u.phase) : u.detail;
       t.reasons.push_back(
           {u.service, u.shared ? "runtime-shared" : "runtime", detail, "", 0, true});
       if (u.service != "external") seen.insert(u.service);
