@@ -27,6 +27,9 @@ SHIM_NAME = "libtestmap_preload.so"
 PHASES = ("setup", "call", "teardown")
 
 _active: Recorder | None = None
+# Declarations made before the recorder exists (a conftest imported before
+# pytest_configure): applied when it starts.
+_declared: list[tuple[str, int | None, str | None]] = []
 
 
 def declare_service(name: str, port: int | None = None, unix_socket: str | None = None) -> None:
@@ -36,6 +39,8 @@ def declare_service(name: str, port: int | None = None, unix_socket: str | None 
     """
     if _active is not None:
         _active.declare(name, port, unix_socket)
+    else:
+        _declared.append((name, port, unix_socket))
 
 
 def shim_path() -> Path | None:
@@ -265,6 +270,8 @@ class Recorder:
                     self.source.declare(s["name"], port, None)
                 for path in s["unix_sockets"]:
                     self.source.declare(s["name"], None, path)
+        for declared in _declared:
+            self.source.declare(*declared)
         if enforce:
             result = testmap.classify(root)
             for t in result["tests"]:
