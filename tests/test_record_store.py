@@ -198,3 +198,41 @@ def test_connect_is_refused_only_for_services_outside_the_tier(
     assert (
         f"testmap: test_echo.py::test_refused connected to echo at 127.0.0.1:{port}" in proc.stdout
     )
+
+
+def _own_address() -> str:
+    """This machine's address on its default route: not loopback, yet reachable here."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # a UDP connect sends nothing
+        return s.getsockname()[0]
+
+
+def test_traffic_to_an_undeclared_address_off_loopback_is_external(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    host = _own_address()
+    assert not host.startswith("127."), "the machine needs a non-loopback address"
+    server = socketserver.ThreadingTCPServer((host, 0), _Echo)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        root = make_project(
+            tmp_path / "p",
+            1,  # the declared service listens elsewhere
+            "def test_outside():\n"
+            f"    with socket.create_connection(({host!r}, {port})) as s:\n"
+            "        s.sendall(b'hi')\n"
+            "        assert s.recv(2) == b'hi'\n",
+        )
+        proc = record(testmap_bin, root)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    db = sqlite3.connect(root / ".testmap" / "testmap.db")
+    rows = db.execute(
+        "SELECT service, phase, detail FROM service_use WHERE source = 'runtime'"
+    ).fetchall()
+    db.close()
+    assert rows == [("external", "call", f"{host}:{port}")]
