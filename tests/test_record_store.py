@@ -236,3 +236,27 @@ def test_traffic_to_an_undeclared_address_off_loopback_is_external(
     ).fetchall()
     db.close()
     assert rows == [("external", "call", f"{host}:{port}")]
+
+
+def test_pytest_testmap_enforce_alone_preloads_the_shim_and_refuses(tmp_path: Path) -> None:
+    # No `testmap record`: the plugin starts pytest again with the shim preloaded.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        root = make_project(tmp_path / "p", port, "def test_talks():\n    echo_connect()\n")
+        (root / "test_echo.py").write_text(
+            (root / "test_echo.py").read_text()
+            + "\n\ndef echo_connect():\n    socket.create_connection(('127.0.0.1', PORT)).close()\n"
+        )
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        plain = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=TIMEOUT)
+        enforced = subprocess.run(
+            [*cmd, "--testmap-enforce"], cwd=root, capture_output=True, text=True, timeout=TIMEOUT
+        )
+    assert plain.returncode == 0, plain.stdout
+    assert enforced.returncode == 1, enforced.stdout
+    assert (
+        f"testmap: test_echo.py::test_talks connected to echo at 127.0.0.1:{port}, "
+        "which its tier no_services does not include" in enforced.stdout
+    )
