@@ -260,3 +260,24 @@ def test_pytest_testmap_enforce_alone_preloads_the_shim_and_refuses(tmp_path: Pa
         f"testmap: test_echo.py::test_talks connected to echo at 127.0.0.1:{port}, "
         "which its tier no_services does not include" in enforced.stdout
     )
+
+
+def test_a_test_only_a_recorded_run_knows_survives_classify(
+    testmap_bin: str, echo_port: int, tmp_path: Path
+) -> None:
+    # Made at import time: the source shows no such test, the run does.
+    root = make_project(
+        tmp_path / "p",
+        echo_port,
+        "for _i in range(2):\n    globals()[f'test_made_{_i}'] = lambda: echo()\n",
+    )
+    assert record(testmap_bin, root).returncode == 0
+    subprocess.run([testmap_bin, "classify", str(root)], check=True, capture_output=True)
+    assert recorded(root) == {
+        "test_echo.py::test_made_0": {"echo"},
+        "test_echo.py::test_made_1": {"echo"},
+    }
+    # Once its file is gone, so is its history.
+    (root / "test_echo.py").unlink()
+    subprocess.run([testmap_bin, "classify", str(root)], check=True, capture_output=True)
+    assert recorded(root) == {}

@@ -197,9 +197,24 @@ bool Store::replace_static(const classify::Classification& c) {
                                 .step() != SQLITE_DONE)
         return fail("the reasons of " + t.id);
   }
-  // Tests that are gone from the source take their history with them.
-  for (const auto& [nodeid, row] : stored)
-    if (!row.seen && remove.integer(1, row.id).step() != SQLITE_DONE) return fail("test " + nodeid);
+  // Tests that are gone from the source take their history with them. A test only a
+  // recorded run knows (collected by a plugin from a YAML file, made at import time) is
+  // kept while its file exists: its durations and services are still true.
+  Statement recorded(db_,
+                     "SELECT t.file FROM test t WHERE t.id = ? AND (EXISTS (SELECT 1 FROM "
+                     "duration d WHERE d.test_id = t.id) OR EXISTS (SELECT 1 FROM service_use u "
+                     "WHERE u.test_id = t.id AND u.source = 'runtime'))");
+  for (const auto& [nodeid, row] : stored) {
+    if (row.seen) continue;
+    recorded.integer(1, row.id);
+    std::string file;
+    if (sqlite3_step(recorded.raw()) == SQLITE_ROW && sqlite3_column_text(recorded.raw(), 0))
+      file = reinterpret_cast<const char*>(sqlite3_column_text(recorded.raw(), 0));
+    sqlite3_reset(recorded.raw());
+    std::error_code ec;
+    if (!file.empty() && fs::exists(fs::path(c.root) / file, ec)) continue;
+    if (remove.integer(1, row.id).step() != SQLITE_DONE) return fail("test " + nodeid);
+  }
   return exec("COMMIT");
 }
 
