@@ -72,11 +72,11 @@ bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/record
 
 format: venv
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
 	$(VENV)/bin/ruff format src/testmap tests benchmarks examples
 
 lint: venv
-	clang-format --dry-run --Werror $$(git ls-files 'src/*.cc' 'src/*.h')
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
 	$(VENV)/bin/ruff check src/testmap tests benchmarks examples
 	$(VENV)/bin/ruff format --check src/testmap tests benchmarks examples
 

@@ -10,9 +10,9 @@
 #include "core/classify/report.h"
 #include "core/config/config.h"
 #include "core/runtime/region.h"
-#include "core/store/store.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
+#include "core/store/store.h"
 
 namespace nb = nanobind;
 using namespace testmap;
