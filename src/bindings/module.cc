@@ -5,10 +5,17 @@
 #include <nanobind/stl/vector.h>
 
 #include <stdexcept>
+#include <unordered_map>
+
+#include <fmt/format.h>
 
 #include "core/classify/classifier.h"
 #include "core/classify/report.h"
 #include "core/config/config.h"
+#include "core/plan/estimate.h"
+#include "core/plan/plan_io.h"
+#include "core/plan/planner.h"
+#include "core/plan/repository.h"
 #include "core/runtime/region.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
@@ -62,6 +69,70 @@ NB_MODULE(_core, m) {
         return out.dump();
       },
       nb::arg("root"), "The services of the root's config with ports and Unix sockets, as JSON");
+
+  // Sharding (docs/plan.md). The classification is the merged one, as `testmap plan` uses.
+  m.def(
+      "shard_plan",
+      [](const std::string& root, const std::string& tier, int shards, int workers,
+         const std::string& unit) {
+        plan::PlanOptions po;
+        po.shards = shards;
+        po.workers = workers;
+        if (!plan::parse_unit(unit, &po.unit)) throw std::invalid_argument("unit: " + unit);
+        plan::PlanInput input;
+        {
+          nb::gil_scoped_release release;
+          input = plan::repository_input(root);
+        }
+        std::erase_if(input.tests, [&](const plan::PlanTest& t) { return t.tier != tier; });
+        plan::Plan p = plan::make_plan(input, po);
+        if (!p.error.empty()) throw std::invalid_argument(p.error);
+        return plan::plan_json_text(p);
+      },
+      nb::arg("root"), nb::arg("tier"), nb::arg("shards"), nb::arg("workers") = 1,
+      nb::arg("unit") = "file", "A plan of one tier's tests on `shards` machines, as JSON text");
+  m.def(
+      "select_shard",
+      [](const std::string& root, const std::string& plan_text, const std::string& where,
+         const std::string& shard, const std::vector<std::string>& nodeids) {
+        plan::Plan p;
+        Diagnostic error;
+        if (!plan::parse_plan(plan_text, where, &p, &error))
+          throw std::invalid_argument(error.format());
+        size_t machine = p.machines.size();
+        std::string ids;
+        for (size_t i = 0; i < p.machines.size(); ++i) {
+          if (p.machines[i].id == shard) machine = i;
+          ids += (ids.empty() ? "" : ", ") + p.machines[i].id;
+        }
+        if (machine == p.machines.size())
+          throw std::invalid_argument(
+              fmt::format("{}: no machine '{}' (machines: {})", where, shard, ids));
+        std::vector<plan::PlanTest> tests;
+        {
+          nb::gil_scoped_release release;
+          std::string store_error;
+          classify::RuntimeUses runtime = store::load_runtime_uses(root, &store_error);
+          classify::Classification c = classify::classify_root(root, 0, &runtime);
+          std::unordered_map<std::string, const classify::TestResult*> by_id;
+          for (const auto& t : c.tests) by_id[t.id] = &t;
+          for (const auto& n : nodeids) {
+            std::string id = n.substr(0, n.find('['));
+            auto it = by_id.find(id);
+            plan::PlanTest t{id, "unknown", {}, 0, false};
+            if (it != by_id.end() && !it->second->unknown)
+              t.tier = it->second->tier, t.services = it->second->services;
+            tests.push_back(std::move(t));
+          }
+        }
+        std::vector<size_t> where_to = plan::assign(p, tests);
+        std::vector<size_t> selected;
+        for (size_t i = 0; i < where_to.size(); ++i)
+          if (where_to[i] == machine) selected.push_back(i);
+        return selected;
+      },
+      nb::arg("root"), nb::arg("plan_text"), nb::arg("where"), nb::arg("shard"), nb::arg("nodeids"),
+      "Indices of the node ids that run on machine `shard` of the plan");
 
   using runtime::Region;
   nb::class_<Region>(m, "Region", "The shared-memory region the preload shim writes into")

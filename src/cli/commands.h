@@ -13,5 +13,6 @@ inline constexpr int kExitUsage = 2;
 void register_scan(CLI::App& app, int& exit_code);
 void register_classify(CLI::App& app, int& exit_code);
 void register_record(CLI::App& app, int& exit_code);
+void register_plan(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

@@ -5,10 +5,12 @@ Registered through the ``pytest11`` entry point; glue only, the work is in the C
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import testmap
-from testmap import runtime
+from testmap import _core, runtime
 
 UNKNOWN_TIER = "unknown"
 
@@ -22,6 +24,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="TIER",
         help="run only the tests of this tier (repeatable, or comma-separated); tests "
         "testmap cannot classify are in the 'unknown' tier",
+    )
+    group.addoption(
+        "--testmap-plan",
+        metavar="FILE",
+        help="a plan written by `testmap plan --json`; with --testmap-shard ID, run that "
+        "machine's tests",
+    )
+    group.addoption(
+        "--testmap-shard",
+        metavar="ID",
+        help="the machine to run: an id from --testmap-plan, or K/N with --testmap-tier "
+        "(plan that tier on N machines from the store and run the K-th)",
+    )
+    group.addoption(
+        "--testmap-workers",
+        type=int,
+        default=1,
+        metavar="W",
+        help="xdist workers per machine, for plans made on the fly (default 1)",
     )
     group.addoption(
         "--testmap-enforce",
@@ -48,6 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = {
         t.strip() for opt in config.getoption("testmap_tier") for t in opt.split(",") if t.strip()
     }
+    shard = config.getoption("testmap_shard")
+    plan_file = config.getoption("testmap_plan")
+    if shard or plan_file:
+        _select_shard(config, items, plan_file, shard, wanted)
+        return
     if not wanted:
         return
     result = testmap.classify(str(config.rootpath))
@@ -74,3 +100,57 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"testmap: running {len(selected)} tests of tier {', '.join(sorted(wanted))}, "
             f"deselected {len(deselected)}"
         )
+
+
+def _select_shard(
+    config: pytest.Config,
+    items: list[pytest.Item],
+    plan_file: str | None,
+    shard: str | None,
+    tiers: set[str],
+) -> None:
+    """Keep the tests of one machine of a plan (docs/plan.md)."""
+    root = str(config.rootpath)
+    if not shard:
+        raise pytest.UsageError("--testmap-plan needs --testmap-shard ID")
+    if plan_file:
+        try:
+            with open(plan_file, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            raise pytest.UsageError(f"--testmap-plan: cannot read {plan_file}: {e}") from None
+        where, machine = plan_file, shard
+    else:
+        if len(tiers) != 1:
+            raise pytest.UsageError("--testmap-shard K/N needs one --testmap-tier (or a plan)")
+        k, _, n = shard.partition("/")
+        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise pytest.UsageError(f"--testmap-shard {shard}: expected K/N with 1 <= K <= N")
+        (tier,) = tiers
+        try:
+            text = _core.shard_plan(root, tier, int(n), config.getoption("testmap_workers"), "file")
+        except ValueError as e:
+            raise pytest.UsageError(f"--testmap-shard: {e}") from None
+        ids = [m["id"] for m in json.loads(text)["machines"]]
+        if not ids:
+            raise pytest.UsageError(f"--testmap-tier {tier}: no test in this tier")
+        # Fewer units than machines leave the last machines empty.
+        where, machine = f"the plan of tier {tier}", ids[int(k) - 1] if int(k) <= len(ids) else ""
+        if not machine:
+            _deselect(config, items, set())
+            return
+    try:
+        keep = set(_core.select_shard(root, text, where, machine, [i.nodeid for i in items]))
+    except ValueError as e:
+        raise pytest.UsageError(f"--testmap-shard: {e}") from None
+    _deselect(config, items, keep)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"testmap: machine {machine}: running {len(items)} tests")
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], keep: set[int]) -> None:
+    deselected = [item for i, item in enumerate(items) if i not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for i, item in enumerate(items) if i in keep]

@@ -35,6 +35,9 @@ class Store {
   bool merge_runtime(const std::vector<runtime::TestRecord>& records);
   // What runs recorded, by test id (without parametrize ids).
   classify::RuntimeUses runtime_uses();
+  // Per test id, the seconds of its most recent `n` runs (parametrized variants summed per
+  // run), newest first; skipped runs left out.
+  std::map<std::string, std::vector<double>> recent_durations(int n);
 
  private:
   bool exec(const char* sql);

@@ -115,6 +115,19 @@ classify::RuntimeUses load_runtime_uses(const std::string& root, std::string* er
   return s.runtime_uses();
 }
 
+std::map<std::string, std::vector<double>> Store::recent_durations(int n) {
+  std::map<std::string, std::vector<double>> out;
+  Statement q(db_,
+              "SELECT t.nodeid, sum(d.seconds) FROM duration d JOIN test t ON t.id = d.test_id "
+              "WHERE d.outcome IS NULL OR d.outcome != 'skipped' "
+              "GROUP BY d.test_id, d.run_id ORDER BY d.test_id, d.run_id DESC");
+  while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW) {
+    auto& v = out[reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0))];
+    if (static_cast<int>(v.size()) < n) v.push_back(sqlite3_column_double(q.raw(), 1));
+  }
+  return out;
+}
+
 classify::RuntimeUses Store::runtime_uses() {
   classify::RuntimeUses out;
   Statement q(db_,

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace testmap {
 namespace {
 
@@ -141,6 +143,15 @@ JsonWriter& JsonWriter::value(long long v) {
 JsonWriter& JsonWriter::value(size_t v) {
   separate();
   fmt::format_to(std::back_inserter(out_), "{}", v);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(double v, int decimals) {
+  separate();
+  if (std::isfinite(v))
+    fmt::format_to(std::back_inserter(out_), "{:.{}f}", v, decimals);
+  else
+    out_ += "null";
   return *this;
 }
 

@@ -28,6 +28,8 @@ class JsonWriter {
   JsonWriter& value(int v) { return value(static_cast<long long>(v)); }
   JsonWriter& value(size_t v);
   JsonWriter& value(bool v);
+  // A number with `decimals` digits after the point (NaN and infinities as null).
+  JsonWriter& value(double v, int decimals = 3);
   JsonWriter& value(const std::vector<std::string>& list);
   template <class T>
   JsonWriter& field(std::string_view k, const T& v) {

@@ -2,6 +2,8 @@
 // says the same thing (invalid UTF-8 as U+FFFD).
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "core/util/json_text.h"
@@ -55,4 +57,21 @@ TEST_CASE("objects and arrays get their commas") {
   CHECK(parsed["c"].size() == 2);
   CHECK(parsed["c"][0]["d"] == true);
   CHECK(parsed["e"].empty());
+}
+
+TEST_CASE("numbers keep their commas and non-finite ones become null") {
+  std::string out;
+  JsonWriter j(out);
+  j.begin_object()
+      .key("a")
+      .value(1.5)
+      .key("b")
+      .value(2.0 / 3.0, 2)
+      .key("c")
+      .value(std::numeric_limits<double>::infinity());
+  j.end_object();
+  auto parsed = nlohmann::json::parse(out);
+  CHECK(parsed["a"] == 1.5);
+  CHECK(parsed["b"] == 0.67);
+  CHECK(parsed["c"].is_null());
 }

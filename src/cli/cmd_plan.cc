@@ -1,0 +1,98 @@
+// `testmap plan`: machines per tier and tests per machine (docs/plan.md), from the store
+// or from a JSON input file.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "core/classify/classifier.h"
+#include "core/config/config.h"
+#include "core/plan/plan_io.h"
+#include "core/plan/repository.h"
+#include "core/store/store.h"
+
+namespace testmap::cli {
+
+void register_plan(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string path = ".";
+    std::string input;
+    int shards = 0;
+    double max_minutes = 0;
+    int workers = 1;
+    std::string unit = "file";
+    bool json = false;
+    std::string explain;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "plan", "Split the suite over CI machines, one tier per machine, balanced by duration");
+  cmd->add_option("path", opts->path, "Repository root")->capture_default_str();
+  cmd->add_option("--input", opts->input, "Plan from this JSON file instead of the store");
+  auto* shards = cmd->add_option("--shards", opts->shards, "Machines in all (minimise wall clock)")
+                     ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-minutes", opts->max_minutes,
+                  "Wall clock not to pass (minimise runner-minutes)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(shards);
+  cmd->add_option("--workers", opts->workers, "xdist workers per machine")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--unit", opts->unit, "What moves between machines: test, class or file")
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json, "Print the plan as JSON (pytest --testmap-plan reads it)");
+  cmd->add_option("--explain", opts->explain, "Say which machine a test is on, and why");
+  cmd->callback([opts, &exit_code] {
+    plan::PlanOptions po;
+    po.shards = opts->shards;
+    po.max_minutes = opts->max_minutes;
+    po.workers = opts->workers;
+    if (!plan::parse_unit(opts->unit, &po.unit)) {
+      fmt::print(stderr, "testmap plan: --unit {}: expected test, class or file\n", opts->unit);
+      exit_code = kExitUsage;
+      return;
+    }
+    plan::PlanInput input;
+    if (!opts->input.empty()) {
+      Diagnostic error;
+      if (!plan::read_input(opts->input, &input, &error)) {
+        fmt::print(stderr, "testmap plan: {}\n", error.format());
+        exit_code = kExitUsage;
+        return;
+      }
+    } else {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(opts->path, ec)) {
+        fmt::print(stderr, "testmap plan: {} is not a directory\n", opts->path);
+        exit_code = kExitUsage;
+        return;
+      }
+      input = plan::repository_input(opts->path);
+    }
+    auto start = std::chrono::steady_clock::now();
+    plan::Plan p = plan::make_plan(input, po);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!p.error.empty()) {
+      fmt::print(stderr, "testmap plan: {}\n", p.error);
+      exit_code = kExitUsage;
+      return;
+    }
+    if (!opts->explain.empty()) {
+      std::string text = plan::explain_placement(p, input, opts->explain);
+      if (text.empty()) {
+        fmt::print(stderr, "testmap plan: no test '{}' in the plan\n", opts->explain);
+        exit_code = kExitUsage;
+        return;
+      }
+      fmt::print("{}", text);
+      return;
+    }
+    std::string text = opts->json ? plan::plan_json_text(p) : plan::render_plan(p);
+    fwrite(text.data(), 1, text.size(), stdout);
+    if (!opts->json) fmt::print("planned in {:.2f} s\n", seconds);
+  });
+}
+
+}  // namespace testmap::cli

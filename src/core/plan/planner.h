@@ -1,0 +1,77 @@
+// Service-aware sharding (docs/plan.md): each machine runs one tier; the planner chooses how
+// many machines each tier gets and which units go where, modelling service start-up and
+// xdist workers, deterministically and stably.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace testmap::plan {
+
+enum class Unit { kTest, kClass, kFile };
+
+struct PlanTest {
+  std::string id;  // node id without parametrize ids
+  std::string tier;
+  std::vector<std::string> services;
+  double seconds = 0;
+  bool estimated = false;
+};
+
+struct PlanInput {
+  std::vector<PlanTest> tests;
+  std::map<std::string, double> startup;  // service -> start-up seconds
+};
+
+struct PlanOptions {
+  int shards = 0;          // machines in all (minimise the wall clock), or
+  double max_minutes = 0;  // the wall clock not to pass (minimise runner-minutes)
+  int workers = 1;
+  Unit unit = Unit::kFile;
+};
+
+struct Machine {
+  std::string id;  // "<tier>-<k>", 1-based
+  std::string tier;
+  std::vector<std::string> services;
+  double startup_seconds = 0;
+  double seconds = 0;  // start-up plus the makespan over the workers
+  size_t tests = 0;
+  std::vector<std::string> units;
+};
+
+struct Plan {
+  Unit unit = Unit::kFile;
+  int workers = 1;
+  std::vector<Machine> machines;
+  double wall_seconds = 0;
+  double runner_seconds = 0;
+  double lower_bound_seconds = 0;         // of the wall clock, for this many machines
+  double runner_lower_bound_seconds = 0;  // start-ups plus the work, for these tiers' machines
+  size_t estimated_tests = 0;
+  size_t tests = 0;
+  std::string error;  // set when no plan is possible (fewer shards than tiers)
+};
+
+// The unit a test belongs to: its id, "file::Class" (outermost class), or its file.
+std::string unit_of(const std::string& test_id, Unit unit);
+const char* unit_name(Unit unit);
+bool parse_unit(const std::string& s, Unit* unit);
+
+Plan make_plan(const PlanInput& input, const PlanOptions& options);
+
+// Why `test_id` is where it is in `plan` (empty when the plan does not hold it).
+std::string explain_placement(const Plan& plan, const PlanInput& input, const std::string& test_id);
+
+}  // namespace testmap::plan
+
+namespace testmap::plan {
+
+// The machine of each test at run time (an index into plan.machines): the machine holding
+// its unit whose services cover the test's, else (a new or moved test) a machine of its
+// tier chosen by a hash of its id, else one whose services cover it, else the machine
+// with the most services. Never none, when the plan has machines.
+std::vector<size_t> assign(const Plan& plan, const std::vector<PlanTest>& tests);
+
+}  // namespace testmap::plan
