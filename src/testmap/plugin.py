@@ -71,11 +71,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     }
     shard = config.getoption("testmap_shard")
     plan_file = config.getoption("testmap_plan")
+    if wanted and not plan_file:
+        _select_tiers(config, items, wanted)
     if shard or plan_file:
         _select_shard(config, items, plan_file, shard, wanted)
-        return
-    if not wanted:
-        return
+
+
+def _select_tiers(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
+    """Keep the tests of the wanted tiers."""
     result = testmap.classify(str(config.rootpath))
     tiers = {t["id"]: t["tier"] for t in result["tests"]}
     known_tiers = {t["name"] for t in result["tiers"]} | {UNKNOWN_TIER}
