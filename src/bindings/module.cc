@@ -16,6 +16,7 @@
 #include "core/plan/plan_io.h"
 #include "core/plan/planner.h"
 #include "core/plan/repository.h"
+#include "core/runtime/merge_run.h"
 #include "core/runtime/region.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
@@ -133,6 +134,19 @@ NB_MODULE(_core, m) {
       },
       nb::arg("root"), nb::arg("plan_text"), nb::arg("where"), nb::arg("shard"), nb::arg("nodeids"),
       "Indices of the node ids that run on machine `shard` of the plan");
+
+  m.def(
+      "merge_runs",
+      [](const std::string& root, const std::string& dir, const std::string& kind) {
+        runtime::MergeSummary s;
+        {
+          nb::gil_scoped_release release;
+          s = runtime::merge_runs(root, dir, kind);
+        }
+        return nb::make_tuple(s.ok, s.tests, s.messages);
+      },
+      nb::arg("root"), nb::arg("dir"), nb::arg("kind"),
+      "Merge a run directory into the root's store: (ok, tests, messages)");
 
   using runtime::Region;
   nb::class_<Region>(m, "Region", "The shared-memory region the preload shim writes into")

@@ -7,14 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "core/runtime/results.h"
-#include "core/store/store.h"
+#include "core/runtime/merge_run.h"
 
 namespace testmap::cli {
 namespace fs = std::filesystem;
@@ -72,52 +67,6 @@ int run(const std::vector<std::string>& argv) {
   return 1;
 }
 
-// The rootdir the plugin reported (meta-<worker>.json), or "".
-std::string recorded_root(const fs::path& dir) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (!name.starts_with("meta-") || it->path().extension() != ".json") continue;
-    std::ifstream in(it->path());
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_object() && j.contains("root") && j["root"].is_string()) return j["root"];
-  }
-  return "";
-}
-
-struct Merged {
-  size_t tests = 0;
-  size_t with_services = 0;
-  std::set<std::string> services;
-};
-
-// Merges one run directory into the root's store; false (with *error) when it cannot.
-bool merge(const fs::path& dir, const std::string& root, Merged* m, std::string* error) {
-  Diagnostics diags;
-  std::vector<runtime::TestRecord> records = runtime::read_results(dir.string(), &diags);
-  for (const auto& d : diags) fmt::print(stderr, "testmap record: {}\n", d.format());
-  store::Store s(store::default_path(root));
-  if (!s.ok()) {
-    *error = fmt::format("cannot use the store {}: {}", store::default_path(root), s.error());
-    return false;
-  }
-  if (!s.notice().empty()) fmt::print(stderr, "testmap record: {}\n", s.notice());
-  if (!s.merge_runtime(records)) {
-    *error = fmt::format("cannot write the store {}: {}", store::default_path(root), s.error());
-    return false;
-  }
-  for (const auto& r : records) {
-    ++m->tests;
-    bool any = false;
-    for (const auto& [phase, p] : r.phases) {
-      for (const auto& svc : p.services) m->services.insert(svc), any = true;
-      if (!p.external.empty()) m->services.insert("external"), any = true;
-    }
-    m->with_services += any;
-  }
-  return true;
-}
-
 }  // namespace
 
 void register_record(CLI::App& app, int& exit_code) {
@@ -167,7 +116,7 @@ void register_record(CLI::App& app, int& exit_code) {
 
     int rc = run(opts->command);
 
-    std::string root = recorded_root(dir);
+    std::string root = runtime::recorded_root(dir.string());
     if (root.empty()) {
       fmt::print(stderr,
                  "testmap record: pytest recorded nothing (did the testmap plugin load? "
@@ -176,36 +125,9 @@ void register_record(CLI::App& app, int& exit_code) {
       exit_code = rc == 0 ? kExitCheckFailed : rc;
       return;
     }
-    // Runs an earlier record could not merge wait in .testmap/pending/.
-    fs::path pending = fs::path(root) / ".testmap" / "pending";
-    std::vector<fs::path> runs;
-    for (fs::directory_iterator it(pending, ec), end; !ec && it != end; it.increment(ec))
-      if (it->is_directory()) runs.push_back(it->path());
-    std::sort(runs.begin(), runs.end());
-    runs.push_back(dir);
-    Merged m;
-    for (const auto& r : runs) {
-      std::string error;
-      if (merge(r, root, &m, &error)) {
-        fs::remove_all(r, ec);
-        continue;
-      }
-      fmt::print(stderr, "testmap record: {}\n", error);
-      if (r == dir) {
-        fs::path keep = pending / dir.filename();
-        fs::create_directories(pending, ec);
-        fs::rename(dir, keep, ec);
-        if (ec) {  // another filesystem: copy
-          fs::copy(dir, keep, fs::copy_options::recursive, ec);
-          fs::remove_all(dir, ec);
-        }
-        fmt::print(stderr,
-                   "testmap record: the results are kept in {}; the next `testmap record` "
-                   "merges them\n",
-                   keep.string());
-      }
-      if (rc == 0) rc = kExitCheckFailed;
-    }
+    runtime::MergeSummary m = runtime::merge_runs(root, dir.string(), "record");
+    for (const auto& msg : m.messages) fmt::print(stderr, "testmap record: {}\n", msg);
+    if (!m.ok && rc == 0) rc = kExitCheckFailed;
     std::string services;
     for (const auto& s : m.services) services += (services.empty() ? "" : ", ") + s;
     fmt::print(stderr, "testmap record: {} tests recorded, {} used services{}{}\n", m.tests,

@@ -14,5 +14,6 @@ void register_scan(CLI::App& app, int& exit_code);
 void register_classify(CLI::App& app, int& exit_code);
 void register_record(CLI::App& app, int& exit_code);
 void register_plan(CLI::App& app, int& exit_code);
+void register_durations(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

@@ -112,6 +112,7 @@ static tm_region* attach(void) {
   if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof region_path) return r;
   if (r != NULL && strcmp(path, region_path) == 0) return r;
   int saved = errno;
+  RESOLVE(close);
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     errno = saved;
@@ -317,12 +318,12 @@ EXPORT ssize_t send(int fd, const void* buf, size_t n, int flags) {
 
 /* An unconnected datagram socket names its destination on every call. */
 static void note_dest(const struct sockaddr* sa, socklen_t len) {
-  tm_region* r = __atomic_load_n(&region, __ATOMIC_ACQUIRE);
-  if (r == NULL) return;
   tm_addr a;
   const char* path;
   size_t path_len;
   if (!read_addr(sa, len, &a, &path, &path_len)) return;
+  tm_region* r = attach();  // a datagram socket may never call connect()
+  if (r == NULL) return;
   uint32_t what = classify(r, &a, path, path_len);
   if (what != 0) note(what, &a);
 }

@@ -45,6 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="xdist workers per machine, for plans made on the fly (default 1)",
     )
     group.addoption(
+        "--testmap-durations",
+        action="store_true",
+        default=False,
+        help="store each test's duration and outcome in the test map (put it in addopts to "
+        "keep a history on every run); `testmap record` does this too",
+    )
+    group.addoption(
         "--testmap-enforce",
         action="store_true",
         default=False,

@@ -27,6 +27,7 @@ SHIM_NAME = "libtestmap_preload.so"
 PHASES = ("setup", "call", "teardown")
 
 _active: Recorder | None = None
+_owned: tuple[str, str] | None = None  # (root, run dir) of a --testmap-durations run
 # Declarations made before the recorder exists (a conftest imported before
 # pytest_configure): applied when it starts.
 _declared: list[tuple[str, int | None, str | None]] = []
@@ -228,10 +229,32 @@ class SocketPatchSource:
         self.allowed = None if services is None else set(services)
 
 
+class NullSource:
+    """Durations only (``--testmap-durations``): no socket is watched."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+    def declare(self, name: str, port: int | None, unix_socket: str | None) -> None:
+        pass
+
+    def begin(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def end(self, seq: int):
+        return [], [], []
+
+    def allow(self, services: list[str] | None, enforce: bool) -> None:
+        pass
+
+
 class Recorder:
     """Publishes test phases to the source, collects what they used, writes JSON lines."""
 
-    def __init__(self, config: pytest.Config, record_dir: Path | None, enforce: bool) -> None:
+    def __init__(
+        self, config: pytest.Config, record_dir: Path | None, enforce: bool, durations_only: bool
+    ) -> None:
         self.config = config
         self.enforce = enforce
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -251,10 +274,11 @@ class Recorder:
             self.tmp = tempfile.TemporaryDirectory(prefix="testmap-")
             region_dir = Path(self.tmp.name)
         forced = os.environ.get("TESTMAP_FALLBACK") == "1"
-        if not forced and shim_loaded():
-            self.source: ShimSource | SocketPatchSource = ShimSource(
-                region_dir / f"{self.worker}.region"
-            )
+        self.durations_only = durations_only and not enforce
+        if self.durations_only:
+            self.source: ShimSource | SocketPatchSource | NullSource = NullSource()
+        elif not forced and shim_loaded():
+            self.source = ShimSource(region_dir / f"{self.worker}.region")
             self.source.region.declare_from_config(root)
         else:
             if not forced:
@@ -341,7 +365,12 @@ class Recorder:
             "nodeid": item.nodeid,
             "outcome": self.outcome,
             "duration": round(sum(self.durations.values()), 6),
-            "phases": {p: self.phases[p].as_json() for p in PHASES},
+            # Without "phases" the store keeps what earlier recorded runs saw.
+            **(
+                {}
+                if self.durations_only
+                else {"phases": {p: self.phases[p].as_json() for p in PHASES}}
+            ),
             "refused": sorted({f"{s} {a}" for p in self.phases.values() for s, a in p.refused}),
             "time": time.time(),
         }
@@ -405,25 +434,43 @@ class Recorder:
 
 
 def configure(config: pytest.Config) -> None:
-    global _active
+    global _active, _owned
     record = os.environ.get("TESTMAP_RECORD_DIR")
     enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
-    if not record and not enforce:
+    durations = bool(config.getoption("testmap_durations"))
+    if not (record or enforce or durations):
         return
+    worker = "PYTEST_XDIST_WORKER" in os.environ
+    if durations and not record and not worker:
+        # This process owns the run: its workers write into the same directory, and it
+        # merges their lines into the store at the end.
+        record = tempfile.mkdtemp(prefix="testmap-durations-")
+        os.environ["TESTMAP_RECORD_DIR"] = record
+        os.environ["TESTMAP_DURATIONS"] = "1"
+        _owned = (str(config.rootpath), record)
     if enforce and not shim_loaded() and os.environ.get("TESTMAP_FALLBACK") != "1":
         _reexec_with_shim(config)
     # xdist's controller runs no test: its workers record.
-    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+    if getattr(config.option, "numprocesses", None) and not worker:
         return
-    _active = Recorder(config, Path(record) if record else None, enforce)
+    durations_only = os.environ.get("TESTMAP_DURATIONS") == "1"
+    _active = Recorder(config, Path(record) if record else None, enforce, durations_only)
     config.pluginmanager.register(_active, "testmap-recorder")
 
 
 def unconfigure(config: pytest.Config) -> None:
-    global _active
+    global _active, _owned
     if _active is not None:
         _active.close()
         _active = None
+    if _owned is not None:
+        root, run_dir = _owned
+        _owned = None
+        ok, tests, messages = _core.merge_runs(root, run_dir, "pytest")
+        for message in messages:
+            sys.stderr.write(f"testmap: {message}\n")
+        if ok:
+            sys.stderr.write(f"testmap: {tests} test durations stored\n")
 
 
 def _reexec_with_shim(config: pytest.Config) -> None:

@@ -44,6 +44,7 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
       r.outcome = j.value("outcome", "");
       if (auto d = j.find("duration"); d != j.end() && d->is_number())
         r.duration = d->get<double>();
+      r.has_phases = j.contains("phases") && j["phases"].is_object();
       if (auto p = j.find("phases"); p != j.end() && p->is_object())
         for (const auto& [name, phase] : p->items()) {
           if (!phase.is_object()) continue;

@@ -22,6 +22,7 @@ struct TestRecord {
   double duration = 0;
   std::map<std::string, PhaseRecord> phases;  // setup, call, teardown
   std::vector<std::string> refused;
+  bool has_phases = true;  // false for durations only (no shim, an imported report)
 };
 
 // Every `*.jsonl` file directly in `dir`, in name order, lines in order.

@@ -32,7 +32,9 @@ class Store {
   bool replace_static(const classify::Classification& c);
   // Adds a recorded run: each test's runtime services replace what an earlier run
   // recorded for it; durations are appended. False with error() on failure.
-  bool merge_runtime(const std::vector<runtime::TestRecord>& records);
+  // `kind` names the run: record (under the shim), pytest (durations only), import.
+  bool merge_runtime(const std::vector<runtime::TestRecord>& records,
+                     const std::string& kind = "record");
   // What runs recorded, by test id (without parametrize ids).
   classify::RuntimeUses runtime_uses();
   // Per test id, the seconds of its most recent `n` runs (parametrized variants summed per

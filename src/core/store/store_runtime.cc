@@ -29,12 +29,13 @@ std::tuple<std::string, std::string, std::string> split_nodeid(const std::string
 
 }  // namespace
 
-bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records) {
+bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
+                          const std::string& kind) {
   if (!exec("BEGIN IMMEDIATE")) return false;
   double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  Statement run(db_, "INSERT INTO run(kind, started) VALUES('record', ?)");
-  run.real(1, now).step();
+  Statement run(db_, "INSERT INTO run(kind, started) VALUES(?, ?)");
+  run.text(1, kind).real(2, now).step();
   long long run_id = sqlite3_last_insert_rowid(db_);
   Statement find(db_, "SELECT id FROM test WHERE nodeid = ?");
   Statement insert(db_, "INSERT INTO test(nodeid, file, class, function) VALUES(?,?,?,?)");
@@ -55,6 +56,9 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records) {
     return false;
   };
   std::unordered_map<std::string, long long> ids;  // tests seen in this run, cleared once
+  std::set<std::string> with_phases;
+  for (const auto& r : records)
+    if (r.has_phases) with_phases.insert(strip_params(r.nodeid));
   std::set<std::tuple<long long, std::string, std::string, std::string, std::string>> written;
   for (const auto& r : records) {
     std::string id = strip_params(r.nodeid);
@@ -70,8 +74,10 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records) {
           return fail("test " + id);
         test_id = sqlite3_last_insert_rowid(db_);
       }
-      if (clear.integer(1, test_id).step() != SQLITE_DONE) return fail("test " + id);
       it = ids.emplace(id, test_id).first;
+      // A run that saw services replaces what earlier runs saw; durations alone do not.
+      if (with_phases.count(id) && clear.integer(1, test_id).step() != SQLITE_DONE)
+        return fail("test " + id);
     }
     long long test_id = it->second;
     auto add = [&](const std::string& service, const std::string& phase, const char* rule,

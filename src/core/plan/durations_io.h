@@ -1,0 +1,22 @@
+// Durations teams already have: pytest-split's `.test_durations` and JUnit XML reports in,
+// `.test_durations` out (docs/plan.md).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/runtime/results.h"
+#include "core/util/diagnostic.h"
+
+namespace testmap::plan {
+
+// Reads either format (told apart by the first character). JUnit test cases are mapped to
+// node ids through the files under `root`. False with a diagnostic naming the file and line.
+bool import_durations(const std::string& path, const std::string& root,
+                      std::vector<runtime::TestRecord>* records, Diagnostics* diagnostics);
+
+// `{"node id": seconds}`, sorted, as pytest-split writes it.
+std::string durations_json_text(const std::map<std::string, double>& durations);
+
+}  // namespace testmap::plan

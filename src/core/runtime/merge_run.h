@@ -1,0 +1,26 @@
+// Putting a finished run's JSON lines into the store, keeping them when it cannot:
+// shared by `testmap record` and the plugin's duration recording.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace testmap::runtime {
+
+struct MergeSummary {
+  size_t tests = 0;
+  size_t with_services = 0;
+  std::set<std::string> services;     // "external" included
+  std::vector<std::string> messages;  // problems, one line each
+  bool ok = true;                     // false: something is waiting in .testmap/pending/
+};
+
+// The rootdir the plugin wrote in `dir` (meta-<worker>.json), or "".
+std::string recorded_root(const std::string& dir);
+
+// Merges every run waiting in <root>/.testmap/pending/, then `dir` (removed once merged;
+// moved to pending/ when the store cannot take it). `kind` names the run in the store.
+MergeSummary merge_runs(const std::string& root, const std::string& dir, const std::string& kind);
+
+}  // namespace testmap::runtime

@@ -1,0 +1,178 @@
+"""Durations in the test map: recorded by the plugin, imported from pytest-split and JUnit
+XML, estimated robustly, exported for pytest-split."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = {
+    "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
+    "tests/__init__.py": "",
+    "tests/test_a.py": (
+        "import time\n\nimport pytest\n\n\n"
+        "def test_quick():\n    pass\n\n\n"
+        "@pytest.mark.parametrize('n', [1, 2])\ndef test_sleepy(n):\n    time.sleep(0.05 * n)\n\n\n"
+        "class TestB:\n    def test_in_class(self):\n        time.sleep(0.02)\n"
+    ),
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for rel, text in PROJECT.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=120)
+
+
+def export(testmap_bin: str, root: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [testmap_bin, "durations", "export", "--root", str(root)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def test_the_plugin_stores_durations_on_a_plain_run(testmap_bin: str, project: Path) -> None:
+    proc = run_pytest(project, "--testmap-durations", "-n", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 test durations stored" in proc.stderr
+    got = export(testmap_bin, project)
+    assert set(got) == {
+        "tests/test_a.py::test_quick",
+        "tests/test_a.py::test_sleepy",
+        "tests/test_a.py::TestB::test_in_class",
+    }
+    # Parametrized variants add up: 0.05 s + 0.10 s of sleep.
+    assert got["tests/test_a.py::test_sleepy"] >= 0.15
+    assert got["tests/test_a.py::test_quick"] < got["tests/test_a.py::TestB::test_in_class"]
+
+
+def test_a_durations_run_keeps_the_services_a_recorded_run_saw(
+    testmap_bin: str, project: Path
+) -> None:
+    (project / "tests" / "test_c.py").write_text(
+        "import socket\n\n\ndef test_outside():\n"
+        "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    s.sendto(b'x', ('192.0.2.1', 9))\n"
+    )
+    rec = subprocess.run(
+        [
+            testmap_bin,
+            "record",
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rec.returncode == 0, rec.stderr
+    assert run_pytest(project, "--testmap-durations").returncode == 0
+    db = sqlite3.connect(project / ".testmap" / "testmap.db")
+    rows = db.execute("SELECT service, detail FROM service_use WHERE source = 'runtime'").fetchall()
+    kinds = dict(db.execute("SELECT kind, count(*) FROM run GROUP BY kind").fetchall())
+    db.close()
+    assert rows == [("external", "192.0.2.1:9")]
+    assert kinds == {"record": 1, "pytest": 1}
+
+
+def test_pytest_split_and_junit_durations_are_imported(testmap_bin: str, project: Path) -> None:
+    split = project / ".test_durations"
+    split.write_text(
+        json.dumps({"tests/test_a.py::test_quick": 0.5, "tests/test_a.py::test_sleepy[1]": 2.0})
+    )
+    junit = project / "report.xml"
+    junit.write_text(
+        '<?xml version="1.0"?>\n<testsuites><testsuite name="pytest">\n'
+        '<testcase classname="tests.test_a.TestB" name="test_in_class" time="3.25"/>\n'
+        '<testcase classname="tests.test_a" name="test_sleepy[2]" time="1.0">'
+        "<skipped/></testcase>\n"
+        '<testcase classname="elsewhere.test_z" name="test_gone" time="9"/>\n'
+        "</testsuite></testsuites>\n"
+    )
+    proc = subprocess.run(
+        [testmap_bin, "durations", "import", str(split), str(junit), "--root", str(project)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 test cases name no file" in proc.stderr
+    assert export(testmap_bin, project) == {
+        "tests/test_a.py::test_quick": 0.5,
+        "tests/test_a.py::test_sleepy": 2.0,  # the skipped run does not count
+        "tests/test_a.py::TestB::test_in_class": 3.25,
+    }
+
+
+def test_one_slow_run_does_not_move_the_estimate(testmap_bin: str, project: Path) -> None:
+    for seconds in (1.0, 1.2, 30.0, 0.9, 1.1):
+        f = project / "d.json"
+        f.write_text(json.dumps({"tests/test_a.py::test_quick": seconds}))
+        subprocess.run(
+            [testmap_bin, "durations", "import", str(f), "--root", str(project)],
+            check=True,
+            capture_output=True,
+        )
+    assert export(testmap_bin, project) == {"tests/test_a.py::test_quick": 1.1}
+
+
+def test_tests_without_history_are_estimated_and_counted(testmap_bin: str, project: Path) -> None:
+    f = project / "d.json"
+    f.write_text(json.dumps({"tests/test_a.py::TestB::test_in_class": 4.0}))
+    subprocess.run(
+        [testmap_bin, "durations", "import", str(f), "--root", str(project)],
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [testmap_bin, "plan", str(project), "--shards", "1", "--json", "--unit", "test"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    p = json.loads(out)
+    assert p["estimated_tests"] == 2
+    # Both unknown tests take the file's median: 4 s each, 12 s in all.
+    assert p["wall_seconds"] == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("bad.json", '{"a": 1,\n "b": }\n', ":2"),
+        ("neg.json", '{"tests/test_a.py::test_quick": -1}', "tests/test_a.py::test_quick"),
+        ("bad.xml", "<testsuites>\n<testcase name='x'>\n</testsuites>\n", ":3"),
+    ],
+)
+def test_a_malformed_file_names_the_file_and_place(
+    testmap_bin: str, project: Path, name: str, text: str, where: str
+) -> None:
+    f = project / name
+    f.write_text(text)
+    proc = subprocess.run(
+        [testmap_bin, "durations", "import", str(f), "--root", str(project)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert f"{f}{where}" in proc.stderr or (str(f) in proc.stderr and where in proc.stderr)
