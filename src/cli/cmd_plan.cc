@@ -79,6 +79,7 @@ void register_plan(CLI::App& app, int& exit_code) {
       exit_code = kExitUsage;
       return;
     }
+    for (const auto& w : p.warnings) fmt::print(stderr, "testmap plan: {}\n", w);
     if (!opts->explain.empty()) {
       std::string text = plan::explain_placement(p, input, opts->explain);
       if (text.empty()) {
@@ -92,6 +93,7 @@ void register_plan(CLI::App& app, int& exit_code) {
     std::string text = opts->json ? plan::plan_json_text(p) : plan::render_plan(p);
     fwrite(text.data(), 1, text.size(), stdout);
     if (!opts->json) fmt::print("planned in {:.2f} s\n", seconds);
+    fflush(stdout);
   });
 }
 

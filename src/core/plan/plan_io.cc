@@ -5,77 +5,134 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <nlohmann/json.hpp>
 
 #include "core/util/json_text.h"
 
 namespace testmap::plan {
 
+namespace {
+
+int line_at(const simdjson::padded_string& text, const char* at) {
+  int line = 1;
+  for (const char* p = text.data(); p < at && p < text.data() + text.size(); ++p)
+    line += *p == '\n';
+  return line;
+}
+
+}  // namespace
+
+// simdjson's on-demand parser: a million tests (160 MB) in a fraction of a second, where a
+// DOM took seconds and a gigabyte.
 bool read_input(const std::string& path, PlanInput* input, Diagnostic* error) {
-  std::ifstream in(path);
-  if (!in) {
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(path).get(text)) {
     *error = {path, 0, "", "cannot read the file"};
     return false;
   }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann reports a byte offset; turn it into a line.
-    std::ifstream again(path);
-    std::string text((std::istreambuf_iterator<char>(again)), {});
-    int line = 1;
-    for (size_t i = 0; i < std::min(text.size(), e.byte); ++i) line += text[i] == '\n';
-    *error = {path, line, "", fmt::format("not JSON: {}", e.what())};
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  std::string key = "";
+  auto fail = [&](const std::string& message) {
+    const char* at = nullptr;
+    int line = doc.current_location().get(at) ? 0 : line_at(text, at);
+    *error = {path, line, key, message};
     return false;
-  }
-  if (!j.is_object() || !j.contains("tests") || !j["tests"].is_array()) {
-    *error = {path, 0, "tests", "expected an object with a \"tests\" array"};
-    return false;
-  }
-  size_t i = 0;
-  for (const auto& t : j["tests"]) {
-    std::string key = fmt::format("tests[{}]", i++);
-    if (!t.is_object() || !t.contains("id") || !t["id"].is_string()) {
-      *error = {path, 0, key, "a test needs a string \"id\""};
-      return false;
-    }
-    PlanTest p;
-    p.id = t["id"].get<std::string>();
-    if (auto s = t.find("services"); s != t.end()) {
-      if (!s->is_array()) {
-        *error = {path, 0, key + ".services", "expected a list of service names"};
-        return false;
+  };
+  if (parser.iterate(text).get(doc)) return fail("not JSON");
+  simdjson::ondemand::object root;
+  if (doc.get_object().get(root)) return fail("expected an object with a \"tests\" array");
+  bool saw_tests = false;
+  for (auto field : root) {
+    std::string_view name;
+    if (field.unescaped_key().get(name)) return fail("not JSON");
+    if (name == "tests") {
+      saw_tests = true;
+      simdjson::ondemand::array tests;
+      key = "tests";
+      if (field.value().get_array().get(tests)) return fail("expected a list of tests");
+      size_t i = 0;
+      for (auto element : tests) {
+        key = fmt::format("tests[{}]", i++);
+        simdjson::ondemand::object t;
+        if (element.get_object().get(t)) return fail("a test is an object");
+        PlanTest p;
+        bool has_id = false, has_tier = false, has_seconds = false;
+        for (auto f : t) {
+          std::string_view k;
+          if (f.unescaped_key().get(k)) return fail("not JSON");
+          simdjson::ondemand::value v;
+          if (f.value().get(v)) return fail("not JSON");
+          if (k == "id") {
+            std::string_view id;
+            if (v.get_string().get(id)) return fail("a test needs a string \"id\"");
+            p.id = id, has_id = true;
+          } else if (k == "tier") {
+            std::string_view tier;
+            if (v.get_string().get(tier)) return fail("\"tier\" is a string");
+            p.tier = tier, has_tier = true;
+          } else if (k == "services") {
+            simdjson::ondemand::array a;
+            if (v.get_array().get(a)) {
+              key += ".services";
+              return fail("expected a list of service names");
+            }
+            for (auto x : a) {
+              std::string_view s;
+              if (x.get_string().get(s)) {
+                key += ".services";
+                return fail("expected a list of service names");
+              }
+              p.services.emplace_back(s);
+            }
+          } else if (k == "seconds") {
+            bool null = false;
+            if (v.is_null().get(null)) return fail("not JSON");
+            if (null) continue;
+            double seconds;
+            if (v.get_double().get(seconds) || seconds < 0) {
+              key += ".seconds";
+              return fail("expected a number of seconds, 0 or more");
+            }
+            p.seconds = seconds, has_seconds = true;
+          }
+        }
+        if (!has_id) return fail("a test needs a string \"id\"");
+        std::sort(p.services.begin(), p.services.end());
+        if (!has_tier) {
+          p.tier = p.services.empty() ? "no_services" : "";
+          for (const auto& s : p.services) p.tier += (p.tier.empty() ? "" : "_") + s;
+          if (p.services.size() == 1) p.tier += "_only";
+        }
+        p.estimated = !has_seconds;
+        input->tests.push_back(std::move(p));
       }
-      for (const auto& x : *s)
-        if (x.is_string()) p.services.push_back(x.get<std::string>());
-    }
-    std::sort(p.services.begin(), p.services.end());
-    if (auto tier = t.find("tier"); tier != t.end() && tier->is_string()) {
-      p.tier = tier->get<std::string>();
-    } else {
-      p.tier = p.services.empty() ? "no_services" : "";
-      for (const auto& s : p.services) p.tier += (p.tier.empty() ? "" : "_") + s;
-      if (p.services.size() == 1) p.tier += "_only";
-    }
-    if (auto s = t.find("seconds"); s != t.end() && !s->is_null()) {
-      if (!s->is_number() || s->get<double>() < 0) {
-        *error = {path, 0, key + ".seconds", "expected a number of seconds, 0 or more"};
-        return false;
+    } else if (name == "services") {
+      simdjson::ondemand::object services;
+      key = "services";
+      if (field.value().get_object().get(services)) return fail("expected an object of services");
+      for (auto s : services) {
+        std::string_view service;
+        if (s.unescaped_key().get(service)) return fail("not JSON");
+        double startup = 0;
+        simdjson::ondemand::object o;
+        if (!s.value().get_object().get(o)) {
+          for (auto f : o) {
+            std::string_view k;
+            if (f.unescaped_key().get(k)) return fail("not JSON");
+            if (k == "startup-seconds" && f.value().get_double().get(startup)) {
+              key = fmt::format("services.{}.startup-seconds", service);
+              return fail("expected a number of seconds");
+            }
+          }
+        }
+        input->startup[std::string(service)] = startup;
       }
-      p.seconds = s->get<double>();
-    } else {
-      p.estimated = true;
     }
-    input->tests.push_back(std::move(p));
   }
-  if (auto s = j.find("services"); s != j.end() && s->is_object())
-    for (const auto& [name, v] : s->items()) {
-      double startup = 0;
-      if (v.is_object() && v.contains("startup-seconds") && v["startup-seconds"].is_number())
-        startup = v["startup-seconds"].get<double>();
-      input->startup[name] = startup;
-    }
+  key = "tests";
+  if (!saw_tests) return fail("expected an object with a \"tests\" array");
   return true;
 }
 
@@ -93,6 +150,7 @@ std::string plan_json_text(const Plan& plan) {
   number("runner_seconds", plan.runner_seconds);
   number("lower_bound_seconds", plan.lower_bound_seconds);
   number("runner_lower_bound_seconds", plan.runner_lower_bound_seconds);
+  j.field("warnings", plan.warnings);
   j.key("machines").begin_array();
   for (const auto& m : plan.machines) {
     j.begin_object().field("id", m.id).field("tier", m.tier).field("services", m.services);

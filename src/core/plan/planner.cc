@@ -106,13 +106,16 @@ std::vector<size_t> allocate(const std::vector<Tier>& tiers, size_t total,
   using Entry = std::pair<double, size_t>;
   std::priority_queue<Entry> slowest;
   for (size_t i = 0; i < tiers.size(); ++i) slowest.push({f(tiers[i], 1), i});
-  for (size_t used = tiers.size(); used < total && !slowest.empty();) {
+  // Once the slowest tier cannot get faster (one unit per machine, or its longest unit
+  // sets its time), more machines would only add start-ups: leave them unused.
+  for (size_t used = tiers.size(); used < total && !slowest.empty(); ++used) {
     auto [seconds, i] = slowest.top();
+    if (k[i] >= tiers[i].units.size()) break;
+    double next = f(tiers[i], k[i] + 1);
+    if (next >= seconds) break;
     slowest.pop();
-    if (k[i] >= tiers[i].units.size()) continue;  // one unit per machine already
     ++k[i];
-    ++used;
-    slowest.push({f(tiers[i], k[i]), i});
+    slowest.push({next, i});
   }
   return k;
 }
@@ -211,14 +214,18 @@ bool parse_unit(const std::string& s, Unit* unit) {
   return true;
 }
 
-std::string unit_of(const std::string& test_id, Unit unit) {
-  std::string id = test_id.substr(0, test_id.find('['));
+std::string_view unit_view(std::string_view id, Unit unit) {
+  id = id.substr(0, id.find('['));
   if (unit == Unit::kTest) return id;
   size_t first = id.find("::");
-  if (first == std::string::npos) return id;
+  if (first == std::string_view::npos) return id;
   if (unit == Unit::kFile) return id.substr(0, first);
   size_t second = id.find("::", first + 2);
-  return second == std::string::npos ? id.substr(0, first) : id.substr(0, second);
+  return second == std::string_view::npos ? id.substr(0, first) : id.substr(0, second);
+}
+
+std::string unit_of(const std::string& test_id, Unit unit) {
+  return std::string(unit_view(test_id, unit));
 }
 
 Plan make_plan(const PlanInput& input, const PlanOptions& options) {
@@ -230,7 +237,8 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
   // Units per tier: a file whose tests are in two tiers is two units.
   std::vector<Tier> tiers;
   std::unordered_map<std::string, size_t> tier_index;
-  std::vector<std::unordered_map<std::string, size_t>> unit_index;
+  // Keyed by views into the input's ids: a million tests, no copies.
+  std::vector<std::unordered_map<std::string_view, size_t>> unit_index;
   double slowest_startup = 0;
   for (const auto& [service, s] : input.startup) slowest_startup = std::max(slowest_startup, s);
   for (const auto& t : input.tests) {
@@ -248,10 +256,17 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
       unit_index.emplace_back();
     }
     Tier& tier = tiers[it->second];
-    std::string uid = unit_of(t.id, options.unit);
-    auto [u, new_unit] = unit_index[it->second].emplace(uid, tier.units.size());
-    if (new_unit) tier.units.push_back({uid, XXH3_64bits(uid.data(), uid.size()), 0, 0});
-    UnitLoad& load = tier.units[u->second];
+    std::string_view uid = unit_view(t.id, options.unit);
+    size_t index = tier.units.size();
+    if (options.unit != Unit::kTest) {  // a test is its own unit: no lookup
+      auto [u, new_unit] = unit_index[it->second].emplace(uid, index);
+      index = u->second;
+      if (new_unit)
+        tier.units.push_back({std::string(uid), XXH3_64bits(uid.data(), uid.size()), 0, 0});
+    } else {
+      tier.units.push_back({std::string(uid), XXH3_64bits(uid.data(), uid.size()), 0, 0});
+    }
+    UnitLoad& load = tier.units[index];
     load.seconds += t.seconds;
     ++load.tests;
     tier.total += t.seconds;
@@ -279,6 +294,17 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
       double room = limit - t.startup;
       size_t guess = room > 0 ? static_cast<size_t>(std::ceil(t.total / (room * w))) : n;
       size_t lo = std::clamp<size_t>(guess, 1, n);
+      // No number of machines gets a tier below its start-up plus its longest unit: stop
+      // where more machines stop helping.
+      if (t.startup + t.longest > limit) {
+        plan.warnings.push_back(fmt::format(
+            "tier {} cannot finish within {:.1f} min: its start-up plus its longest {} take "
+            "{:.1f} min",
+            t.name, options.max_minutes, unit_name(options.unit), (t.startup + t.longest) / 60));
+        size_t saturated = static_cast<size_t>(std::ceil(t.total / (t.longest * w)));
+        k.push_back(std::clamp<size_t>(saturated, 1, n));
+        continue;
+      }
       while (lo < n && tier_seconds(t, lo, w) > limit) {
         // Grow by a tenth at a time, then step back to the fewest that fit.
         size_t hi = std::min(n, lo + std::max<size_t>(1, lo / 10));
@@ -305,6 +331,11 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
 
   // Lower bounds: the wall clock for this many machines, and the runner time of these tiers.
   size_t machines = std::accumulate(k.begin(), k.end(), size_t{0});
+  if (options.shards > 0 && machines < static_cast<size_t>(options.shards))
+    plan.warnings.push_back(fmt::format(
+        "{} of the {} machines are used: more would not shorten the wall clock, only add "
+        "start-ups",
+        machines, options.shards));
   std::vector<size_t> kb =
       allocate(tiers, machines, [w](const Tier& t, size_t n) { return tier_bound(t, n, w); });
   for (size_t i = 0; i < tiers.size(); ++i) {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace testmap::plan {
@@ -51,11 +52,13 @@ struct Plan {
   double runner_lower_bound_seconds = 0;  // start-ups plus the work, for these tiers' machines
   size_t estimated_tests = 0;
   size_t tests = 0;
-  std::string error;  // set when no plan is possible (fewer shards than tiers)
+  std::string error;                  // set when no plan is possible
+  std::vector<std::string> warnings;  // a limit the plan cannot meet, machines left unused
 };
 
 // The unit a test belongs to: its id, "file::Class" (outermost class), or its file.
 std::string unit_of(const std::string& test_id, Unit unit);
+std::string_view unit_view(std::string_view test_id, Unit unit);  // a prefix of test_id
 const char* unit_name(Unit unit);
 bool parse_unit(const std::string& s, Unit* unit);
 
