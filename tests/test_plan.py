@@ -78,7 +78,14 @@ def test_every_test_is_on_one_machine_of_its_tier(testmap_bin: str, tmp_path: Pa
     where = placement(p, tests)
     assert len(where) == len(tests)
     machines = {m["id"]: m for m in p["machines"]}
-    assert len(machines) == 20
+    # The 270 s stack sets the wall clock: machines beyond what shortens it stay unused.
+    assert len(machines) < 20
+    assert p["warnings"] == [
+        f"{len(machines)} of the 20 machines are used: more would not "
+        "shorten the wall clock, only add start-ups"
+    ]
+    slowest = max(p["machines"], key=lambda m: m["seconds"])
+    assert slowest["tier"] == "snuba_only"
     for t in tests:
         assert machines[where[t["id"]]]["tier"] == t["tier"]
     assert sum(m["tests"] for m in p["machines"]) == len(tests)
