@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -74,24 +75,28 @@ NB_MODULE(_core, m) {
   // Sharding (docs/plan.md). The classification is the merged one, as `testmap plan` uses.
   m.def(
       "shard_plan",
-      [](const std::string& root, const std::string& tier, int shards, int workers,
+      [](const std::string& root, const std::vector<std::string>& tiers, int shards, int workers,
          const std::string& unit) {
         plan::PlanOptions po;
         po.shards = shards;
         po.workers = workers;
+        po.every_shard = true;
         if (!plan::parse_unit(unit, &po.unit)) throw std::invalid_argument("unit: " + unit);
         plan::PlanInput input;
         {
           nb::gil_scoped_release release;
           input = plan::repository_input(root);
         }
-        std::erase_if(input.tests, [&](const plan::PlanTest& t) { return t.tier != tier; });
+        std::erase_if(input.tests, [&](const plan::PlanTest& t) {
+          return std::find(tiers.begin(), tiers.end(), t.tier) == tiers.end();
+        });
         plan::Plan p = plan::make_plan(input, po);
         if (!p.error.empty()) throw std::invalid_argument(p.error);
         return plan::plan_json_text(p);
       },
-      nb::arg("root"), nb::arg("tier"), nb::arg("shards"), nb::arg("workers") = 1,
-      nb::arg("unit") = "file", "A plan of one tier's tests on `shards` machines, as JSON text");
+      nb::arg("root"), nb::arg("tiers"), nb::arg("shards"), nb::arg("workers") = 1,
+      nb::arg("unit") = "file",
+      "A plan of these tiers' tests on all `shards` machines (as units allow), as JSON text");
   m.def(
       "select_shard",
       [](const std::string& root, const std::string& plan_text, const std::string& where,

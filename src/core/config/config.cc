@@ -190,12 +190,17 @@ Service& service_named(Config& cfg, const std::string& name) {
 }
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
-  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
-                                                    "exclude"};
+  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers",
+                                                    "presets",  "exclude", "ci"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
-      r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude)");
+      r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude, ci)");
+    } else if (k.str() == "ci") {
+      if (const auto* t = v.as_table())
+        cfg.ci = Reader::to_json(*t);
+      else
+        r.error(&v, key, "expected a table");
     } else if (k.str() == "presets") {
       cfg.presets = r.strings(v, key);
       for (const auto& p : cfg.presets)

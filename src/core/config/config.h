@@ -50,6 +50,7 @@ struct Config {
   std::vector<std::pair<std::string, std::vector<std::string>>> tiers;
   std::vector<std::string> presets;
   std::vector<std::string> exclude;
+  nlohmann::json ci = nlohmann::json::object();  // [tool.testmap.ci], for `testmap ci`
   PytestOptions pytest;
   Diagnostics diagnostics;  // problems in the config files; the rest still applies
 

@@ -153,7 +153,11 @@ std::string plan_json_text(const Plan& plan) {
   j.field("warnings", plan.warnings);
   j.key("machines").begin_array();
   for (const auto& m : plan.machines) {
-    j.begin_object().field("id", m.id).field("tier", m.tier).field("services", m.services);
+    j.begin_object()
+        .field("id", m.id)
+        .field("tier", m.tier)
+        .field("tiers", m.tiers)
+        .field("services", m.services);
     number("startup_seconds", m.startup_seconds);
     number("seconds", m.seconds);
     j.field("tests", m.tests).field("units", m.units).end_object();
@@ -193,6 +197,8 @@ bool parse_plan(const std::string& text, const std::string& where, Plan* plan, D
     Machine mm;
     mm.id = m["id"].get<std::string>();
     mm.tier = m.value("tier", "");
+    for (const auto& t : m.value("tiers", nlohmann::json::array()))
+      if (t.is_string()) mm.tiers.push_back(t.get<std::string>());
     for (const auto& s : m.value("services", nlohmann::json::array()))
       if (s.is_string()) mm.services.push_back(s.get<std::string>());
     std::sort(mm.services.begin(), mm.services.end());

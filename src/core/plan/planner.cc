@@ -28,6 +28,7 @@ struct UnitLoad {
 
 struct Tier {
   std::string name;
+  std::vector<std::string> members;  // the input's tiers folded into this one
   std::vector<std::string> services;
   double startup = 0;
   std::vector<UnitLoad> units;  // in hash order
@@ -101,7 +102,8 @@ double tier_bound(const Tier& t, size_t k, int workers) {
 // Machines per tier minimising the largest f(tier, k), given `total` machines: give each
 // next machine to the tier that is slowest now. Optimal for f non-increasing in k.
 std::vector<size_t> allocate(const std::vector<Tier>& tiers, size_t total,
-                             const std::function<double(const Tier&, size_t)>& f) {
+                             const std::function<double(const Tier&, size_t)>& f,
+                             bool every = false) {
   std::vector<size_t> k(tiers.size(), 1);
   using Entry = std::pair<double, size_t>;
   std::priority_queue<Entry> slowest;
@@ -110,9 +112,14 @@ std::vector<size_t> allocate(const std::vector<Tier>& tiers, size_t total,
   // sets its time), more machines would only add start-ups: leave them unused.
   for (size_t used = tiers.size(); used < total && !slowest.empty(); ++used) {
     auto [seconds, i] = slowest.top();
-    if (k[i] >= tiers[i].units.size()) break;
+    if (k[i] >= tiers[i].units.size()) {
+      if (!every) break;
+      slowest.pop();  // this tier is full: the next slowest takes the machine
+      --used;
+      continue;
+    }
     double next = f(tiers[i], k[i] + 1);
-    if (next >= seconds) break;
+    if (next >= seconds && !every) break;
     slowest.pop();
     ++k[i];
     slowest.push({next, i});
@@ -163,6 +170,7 @@ void merge_tiers(std::vector<Tier>& tiers, size_t machines,
       t.name = unknown ? "unknown" : classify::tier_name(best_services);
       t.startup = unknown ? slowest_startup : startup_of(best_services, startup);
     }
+    t.members.insert(t.members.end(), l.members.begin(), l.members.end());
     t.units.insert(t.units.end(), l.units.begin(), l.units.end());
     std::sort(t.units.begin(), t.units.end(), [](const UnitLoad& a, const UnitLoad& b) {
       return a.hash != b.hash ? a.hash < b.hash : a.id < b.id;
@@ -176,6 +184,7 @@ void merge_tiers(std::vector<Tier>& tiers, size_t machines,
       for (size_t j = i + 1; j < tiers.size(); ++j)
         if (tiers[i].name == tiers[j].name) {
           Tier& a = tiers[i];
+          a.members.insert(a.members.end(), tiers[j].members.begin(), tiers[j].members.end());
           a.units.insert(a.units.end(), tiers[j].units.begin(), tiers[j].units.end());
           std::sort(a.units.begin(), a.units.end(), [](const UnitLoad& x, const UnitLoad& y) {
             return x.hash != y.hash ? x.hash < y.hash : x.id < y.id;
@@ -246,6 +255,7 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
     if (fresh) {
       Tier tier;
       tier.name = t.tier;
+      tier.members = {t.tier};
       tier.services = t.services;
       for (const auto& s : t.services) {
         auto st = input.startup.find(s);
@@ -326,7 +336,9 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
     if (shards < tiers.size()) merge_tiers(tiers, shards, input.startup, slowest_startup);
     // Allocate with the bound (cheap, and exact in the limit of small units), then
     // hand out machines left over by one-unit caps.
-    k = allocate(tiers, shards, [w](const Tier& t, size_t n) { return tier_bound(t, n, w); });
+    k = allocate(
+        tiers, shards, [w](const Tier& t, size_t n) { return tier_bound(t, n, w); },
+        options.every_shard);
   }
 
   // Lower bounds: the wall clock for this many machines, and the runner time of these tiers.
@@ -351,6 +363,8 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
       Machine m;
       m.id = fmt::format("{}-{}", t.name, n++);
       m.tier = t.name;
+      m.tiers = t.members;
+      std::sort(m.tiers.begin(), m.tiers.end());
       m.services = t.services;
       m.startup_seconds = t.startup;
       m.seconds = run_seconds(t, run, w);

@@ -30,11 +30,15 @@ struct PlanOptions {
   double max_minutes = 0;  // the wall clock not to pass (minimise runner-minutes)
   int workers = 1;
   Unit unit = Unit::kFile;
+  // Use all `shards` machines (as far as there are units), even those that do not shorten
+  // the wall clock: a CI matrix of N jobs expects N non-empty shards.
+  bool every_shard = false;
 };
 
 struct Machine {
   std::string id;  // "<tier>-<k>", 1-based
   std::string tier;
+  std::vector<std::string> tiers;  // the classification's tiers it runs (several when merged)
   std::vector<std::string> services;
   double startup_seconds = 0;
   double seconds = 0;  // start-up plus the makespan over the workers

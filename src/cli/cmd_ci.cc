@@ -1,0 +1,103 @@
+// `testmap ci github|gitlab`: the CI file for a plan of the suite, or, with --check, whether
+// the committed one still matches it (docs/ci.md).
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "core/ci/ci.h"
+#include "core/config/config.h"
+#include "core/plan/repository.h"
+
+namespace testmap::cli {
+
+void register_ci(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string system;
+    std::string path = ".";
+    int shards = 0;
+    double max_minutes = 0;
+    int workers = 1;
+    std::string output;
+    std::string check;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "ci", "Write the GitHub Actions or GitLab CI file that runs the plan, or check it");
+  cmd->add_option("system", opts->system, "github or gitlab")
+      ->required()
+      ->check(CLI::IsMember({"github", "gitlab"}));
+  cmd->add_option("path", opts->path, "Repository root")->capture_default_str();
+  auto* shards =
+      cmd->add_option("--shards", opts->shards, "Machines in all")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-minutes", opts->max_minutes, "Wall clock not to pass")
+      ->check(CLI::PositiveNumber)
+      ->excludes(shards);
+  cmd->add_option("--workers", opts->workers, "xdist workers per machine")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("-o,--output", opts->output, "Write the file here instead of to stdout");
+  cmd->add_option("--check", opts->check,
+                  "Compare this committed file with what would be generated; exit 1 with a "
+                  "diff when they differ");
+  cmd->callback([opts, &exit_code] {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(opts->path, ec)) {
+      fmt::print(stderr, "testmap ci: {} is not a directory\n", opts->path);
+      exit_code = kExitUsage;
+      return;
+    }
+    config::Config cfg = config::load_config(opts->path);
+    for (const auto& d : cfg.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
+    plan::PlanOptions po;
+    po.shards = opts->shards;
+    po.max_minutes = opts->max_minutes;
+    po.workers = opts->workers;
+    plan::Plan p = plan::make_plan(plan::repository_input(opts->path), po);
+    if (!p.error.empty()) {
+      fmt::print(stderr, "testmap ci: {}\n", p.error);
+      exit_code = kExitUsage;
+      return;
+    }
+    std::vector<ci::Job> jobs = ci::jobs_of(p);
+    std::string text = opts->system == "github" ? ci::github_workflow(jobs, cfg, opts->workers)
+                                                : ci::gitlab_ci(jobs, cfg, opts->workers);
+    if (!opts->check.empty()) {
+      std::ifstream in(opts->check, std::ios::binary);
+      if (!in) {
+        fmt::print(stderr, "testmap ci: cannot read {}\n", opts->check);
+        exit_code = kExitUsage;
+        return;
+      }
+      std::stringstream committed;
+      committed << in.rdbuf();
+      std::string diff = ci::unified_diff(committed.str(), text, opts->check,
+                                          fmt::format("testmap ci {}", opts->system));
+      if (!diff.empty()) {
+        fmt::print("{}", diff);
+        fmt::print(stderr,
+                   "testmap ci: {} has drifted from the test map; regenerate it with "
+                   "`testmap ci {} -o {}`\n",
+                   opts->check, opts->system, opts->check);
+        exit_code = kExitCheckFailed;
+      }
+      return;
+    }
+    if (opts->output.empty()) {
+      fwrite(text.data(), 1, text.size(), stdout);
+      return;
+    }
+    std::filesystem::path out(opts->output);
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path(), ec);
+    std::ofstream f(out, std::ios::binary);
+    f << text;
+    if (!f) {
+      fmt::print(stderr, "testmap ci: cannot write {}\n", opts->output);
+      exit_code = kExitCheckFailed;
+    }
+  });
+}
+
+}  // namespace testmap::cli

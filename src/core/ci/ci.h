@@ -1,0 +1,30 @@
+// Generated CI (docs/ci.md): one job per group of tiers a plan gives machines to, a matrix
+// over its machines, the services the tiers need, and a check that the committed file
+// still says what would be generated.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+#include "core/plan/planner.h"
+
+namespace testmap::ci {
+
+struct Job {
+  std::string name;                   // the plan's tier name for the machines
+  std::vector<std::string> tiers;     // the classification's tiers it runs
+  std::vector<std::string> services;  // started for every machine of the job
+  size_t machines = 0;
+};
+
+std::vector<Job> jobs_of(const plan::Plan& plan);
+
+std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers);
+std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers);
+
+// A unified diff of two texts ("" when equal), for --check.
+std::string unified_diff(const std::string& a, const std::string& b, const std::string& a_name,
+                         const std::string& b_name);
+
+}  // namespace testmap::ci

@@ -1,0 +1,162 @@
+"""`testmap ci github|gitlab`: valid files (checked against the published schemas), jobs that
+together run every test once, and a drift check that notices a changed map."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+
+
+@pytest.fixture(scope="module")
+def shop(testmap_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ci") / "shop"
+    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".testmap", "__pycache__"))
+    rec = subprocess.run(
+        [
+            testmap_bin,
+            "record",
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rec.returncode == 0, rec.stderr[-2000:]
+    return root
+
+
+def generate(testmap_bin: str, root: Path, system: str, *args: str) -> str:
+    return subprocess.run(
+        [testmap_bin, "ci", system, str(root), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.mark.parametrize(
+    ("system", "schema"), [("github", "vendor.github-workflows"), ("gitlab", "vendor.gitlab-ci")]
+)
+def test_the_generated_file_is_valid_for_its_ci(
+    testmap_bin: str, shop: Path, tmp_path: Path, system: str, schema: str
+) -> None:
+    f = tmp_path / f"{system}.yml"
+    f.write_text(generate(testmap_bin, shop, system, "--shards", "6", "--workers", "2"))
+    proc = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(f)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def collected(root: Path, command: str) -> list[str]:
+    args = command.split()[3:]  # after "python -m pytest"
+    args = [a for a in args if a not in ("--testmap-durations",)]
+    if "-n" in args:  # collection only: no workers needed
+        i = args.index("-n")
+        del args[i : i + 2]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return [line for line in proc.stdout.splitlines() if "::" in line]
+
+
+def test_the_github_jobs_together_run_every_test_once(testmap_bin: str, shop: Path) -> None:
+    workflow = YAML(typ="safe").load(generate(testmap_bin, shop, "github", "--shards", "6"))
+    runs: Counter[str] = Counter()
+    jobs = {k: v for k, v in workflow["jobs"].items() if k != "test-map"}
+    assert jobs
+    for job in jobs.values():
+        [command] = [s["run"] for s in job["steps"] if "-m pytest" in s.get("run", "")]
+        for shard in job["strategy"]["matrix"]["shard"]:
+            runs.update(collected(shop, command.replace("${{ matrix.shard }}", str(shard))))
+        # The job starts every service its tests need that has a ci.github image.
+        needs = set(job.get("services", {}))
+        assert needs <= {"postgres", "redis", "memcached"}
+    everything = collected(shop, "python -m pytest")
+    assert sorted(runs) == sorted(everything)
+    assert set(runs.values()) == {1}
+    assert set(workflow["jobs"]["test-map"]["needs"]) == set(jobs)
+
+
+def test_the_gitlab_jobs_run_the_same_shards(testmap_bin: str, shop: Path) -> None:
+    gitlab = YAML(typ="safe").load(generate(testmap_bin, shop, "gitlab", "--shards", "6"))
+    runs: Counter[str] = Counter()
+    for name, job in gitlab.items():
+        if name in ("stages", "test-map"):
+            continue
+        [command] = [s for s in job["script"] if "-m pytest" in s]
+        for shard in job["parallel"]["matrix"][0]["SHARD"]:
+            runs.update(collected(shop, command.replace("$SHARD", shard)))
+    assert sorted(runs) == sorted(collected(shop, "python -m pytest"))
+    assert set(runs.values()) == {1}
+
+
+def test_check_passes_on_the_committed_file_and_fails_with_a_diff_when_it_drifts(
+    testmap_bin: str, shop: Path, tmp_path: Path
+) -> None:
+    committed = tmp_path / "testmap.yml"
+    subprocess.run(
+        [testmap_bin, "ci", "github", str(shop), "--shards", "6", "-o", str(committed)],
+        check=True,
+        capture_output=True,
+    )
+    same = subprocess.run(
+        [testmap_bin, "ci", "github", str(shop), "--shards", "6", "--check", str(committed)],
+        capture_output=True,
+        text=True,
+    )
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert same.stdout == ""
+    # A hand edit, and a map that now asks for other machines, both drift.
+    committed.write_text(committed.read_text().replace("fail-fast: false", "fail-fast: true", 1))
+    edited = subprocess.run(
+        [testmap_bin, "ci", "github", str(shop), "--shards", "6", "--check", str(committed)],
+        capture_output=True,
+        text=True,
+    )
+    assert edited.returncode == 1
+    assert "-      fail-fast: true" in edited.stdout
+    assert "+      fail-fast: false" in edited.stdout
+    assert "has drifted" in edited.stderr
+    subprocess.run(
+        [testmap_bin, "ci", "github", str(shop), "--shards", "6", "-o", str(committed)],
+        check=True,
+        capture_output=True,
+    )
+    more = subprocess.run(
+        [testmap_bin, "ci", "github", str(shop), "--shards", "9", "--check", str(committed)],
+        capture_output=True,
+        text=True,
+    )
+    assert more.returncode == 1
+    assert re.search(r"^[+-] +shard: \[", more.stdout, re.M) or re.search(
+        r"^[+-]  \w+:$", more.stdout, re.M
+    )
+
+
+def test_an_unknown_system_is_a_usage_error(testmap_bin: str, shop: Path) -> None:
+    proc = subprocess.run([testmap_bin, "ci", "jenkins", str(shop)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "jenkins" in proc.stderr
