@@ -265,3 +265,52 @@ def test_an_unknown_shard_is_a_usage_error(shop_with_plan: tuple[Path, dict]) ->
     )
     assert out_of_range.returncode == 4
     assert "expected K/N with 1 <= K <= N" in out_of_range.stderr
+
+
+def test_plan_units_that_no_longer_exist_are_ignored_with_a_warning(
+    shop_with_plan: tuple[Path, dict],
+) -> None:
+    root, p = shop_with_plan
+    machine = p["machines"][0]
+    stale = {**p, "machines": [{**machine, "units": [*machine["units"], "tests/test_gone.py"]}]}
+    plan_file = root / "stale.json"
+    plan_file.write_text(json.dumps(stale))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--collect-only",
+            f"--testmap-plan={plan_file}",
+            f"--testmap-shard={machine['id']}",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "1 file(s) of this machine in the plan no longer exist: ignored" in proc.stdout
+
+
+def test_a_malformed_plan_file_names_the_file_and_line(shop_with_plan: tuple[Path, dict]) -> None:
+    root, _ = shop_with_plan
+    plan_file = root / "broken.json"
+    plan_file.write_text('{"version": 1,\n "machines": [\n')
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            f"--testmap-plan={plan_file}",
+            "--testmap-shard=x-1",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 4
+    assert f"{plan_file}:3" in proc.stderr

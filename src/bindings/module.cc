@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -135,10 +136,15 @@ NB_MODULE(_core, m) {
         std::vector<size_t> selected;
         for (size_t i = 0; i < where_to.size(); ++i)
           if (where_to[i] == machine) selected.push_back(i);
-        return selected;
+        // Units of this machine that no collected test belongs to: removed since the plan.
+        std::unordered_set<std::string> present;
+        for (const auto& t : tests) present.insert(plan::unit_of(t.id, p.unit));
+        size_t gone = 0;
+        for (const auto& u : p.machines[machine].units) gone += !present.count(u);
+        return nb::make_tuple(selected, gone);
       },
       nb::arg("root"), nb::arg("plan_text"), nb::arg("where"), nb::arg("shard"), nb::arg("nodeids"),
-      "Indices of the node ids that run on machine `shard` of the plan");
+      "(indices of the node ids that run on machine `shard`, units of it no test has now)");
 
   m.def(
       "merge_runs",

@@ -153,15 +153,21 @@ def _select_shard(
             config.stash[_EMPTY_SHARD] = True
             return
     try:
-        keep = set(_core.select_shard(root, text, where, machine, [i.nodeid for i in items]))
+        selected, gone = _core.select_shard(root, text, where, machine, [i.nodeid for i in items])
     except ValueError as e:
         raise pytest.UsageError(f"--testmap-shard: {e}") from None
+    keep = set(selected)
     _deselect(config, items, keep)
     if not items:
         config.stash[_EMPTY_SHARD] = True
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"testmap: machine {machine}: running {len(items)} tests")
+        if gone:
+            reporter.write_line(
+                f"testmap: warning: {gone} {json.loads(text).get('unit', 'file')}(s) of this "
+                "machine in the plan no longer exist: ignored (make a new plan)"
+            )
 
 
 def _deselect(config: pytest.Config, items: list[pytest.Item], keep: set[int]) -> None:

@@ -168,9 +168,17 @@ std::string plan_json_text(const Plan& plan) {
 }
 
 bool parse_plan(const std::string& text, const std::string& where, Plan* plan, Diagnostic* error) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    *error = {where, 0, "", "not a plan: not a JSON object (write one with testmap plan --json)"};
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    int line = 1;
+    for (size_t i = 0; i < std::min(text.size(), e.byte); ++i) line += text[i] == '\n';
+    *error = {where, line, "", fmt::format("not a plan: {}", e.what())};
+    return false;
+  }
+  if (!j.is_object()) {
+    *error = {where, 1, "", "not a plan: not a JSON object (write one with testmap plan --json)"};
     return false;
   }
   if (j.value("version", 0) != 1) {
