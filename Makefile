@@ -70,6 +70,7 @@ demo: build
 bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/classify
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/record
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/plan
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
