@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -202,8 +203,37 @@ def test_the_shop_plan_runs_every_test_exactly_once(shop_with_plan: tuple[Path, 
     everything = collected(root)
     runs = Counter()
     for m in p["machines"]:
-        runs.update(collected(root, f"--testmap-plan={plan_file}", f"--testmap-shard={m['id']}"))
-    assert sorted(runs) == sorted(everything)
+        # Run, not just collect: each machine's tests pass with what they start themselves.
+        report = root / f"junit-{m['id']}.xml"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--testmap-plan={plan_file}",
+                f"--testmap-shard={m['id']}",
+                f"--junitxml={report}",
+                "-o",
+                "junit_family=xunit1",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:]
+        cases = ElementTree.parse(report).getroot().iter("testcase")
+        runs.update((c.get("classname"), c.get("name")) for c in cases)
+
+    # JUnit spells tests/a.py::TestX::test_y as classname tests.a.TestX, name test_y.
+    def junit(nodeid: str) -> tuple[str, str]:
+        path, *rest = nodeid.split("::")
+        return ".".join([path[:-3].replace("/", "."), *rest[:-1]]), rest[-1]
+
+    assert runs == Counter(junit(n) for n in everything)
     assert set(runs.values()) == {1}
 
 
