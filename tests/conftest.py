@@ -172,3 +172,37 @@ def collected_by_pytest() -> Callable[[Path], set[str]]:
         return ids
 
     return collect
+
+
+SHOP = HERE.parent / "examples" / "shop"
+SHOP_TIMEOUT = 300  # seconds: the shop's suite starts real servers
+
+
+def copy_shop(dest: Path) -> Path:
+    """A copy of examples/shop under dest, without any store or bytecode of the original."""
+    root = dest / "shop"
+    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".testmap", "__pycache__"))
+    return root
+
+
+def record_pytest(
+    testmap_bin: str, root: Path, *pytest_args: str, enforce: bool = False
+) -> subprocess.CompletedProcess:
+    """``testmap record [--enforce] -- python -m pytest -q ARGS`` in root."""
+    cmd = [testmap_bin, "record", *(["--enforce"] if enforce else []), "--"]
+    cmd += [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args]
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=SHOP_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def recorded_shop(testmap_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shop whose whole suite `testmap record` ran once (with -n 2).
+
+    Shared by the tests that read recorded runs, plans and CI files: they must not change
+    it (or must undo what they change).
+    """
+    root = copy_shop(tmp_path_factory.mktemp("recorded"))
+    proc = record_pytest(testmap_bin, root, "-n", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "341 passed" in proc.stdout
+    return root

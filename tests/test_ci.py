@@ -4,7 +4,6 @@ together run every test once, and a drift check that notices a changed map."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -13,33 +12,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
 
 @pytest.fixture(scope="module")
-def shop(testmap_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("ci") / "shop"
-    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".testmap", "__pycache__"))
-    rec = subprocess.run(
-        [
-            testmap_bin,
-            "record",
-            "--",
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rec.returncode == 0, rec.stderr[-2000:]
-    return root
+def shop(recorded_shop: Path) -> Path:
+    return recorded_shop
 
 
 def generate(testmap_bin: str, root: Path, system: str, *args: str) -> str:

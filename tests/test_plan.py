@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -17,7 +16,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 STARTUP = {"postgres": 5, "redis": 1, "kafka": 30, "snuba": 270}
 TIERS = {
     "no_services": [],
@@ -153,27 +151,8 @@ def test_a_malformed_input_names_the_file_and_line(testmap_bin: str, tmp_path: P
 
 
 @pytest.fixture(scope="module")
-def shop_with_plan(testmap_bin: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("plan") / "shop"
-    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".testmap", "__pycache__"))
-    rec = subprocess.run(
-        [
-            testmap_bin,
-            "record",
-            "--",
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rec.returncode == 0, rec.stdout[-2000:] + rec.stderr[-2000:]
+def shop_with_plan(testmap_bin: str, recorded_shop: Path) -> tuple[Path, dict]:
+    root = recorded_shop
     out = subprocess.run(
         [testmap_bin, "plan", str(root), "--shards", "7", "--json"],
         check=True,

@@ -9,7 +9,6 @@ service a settings override chooses, and enforcing the static tiers must break n
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,13 +16,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import SHOP, copy_shop, record_pytest
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 TIMEOUT = 300
 
 
@@ -31,18 +30,6 @@ TIMEOUT = 300
 def expected() -> dict:
     with open(SHOP / "expected_services.toml", "rb") as f:
         return tomllib.load(f)
-
-
-def copy_shop(dest: Path) -> Path:
-    root = dest / "shop"
-    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".testmap", "__pycache__"))
-    return root
-
-
-def record(testmap_bin: str, root: Path, *pytest_args: str, enforce: bool = False):
-    cmd = [testmap_bin, "record", *(["--enforce"] if enforce else []), "--"]
-    cmd += [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args]
-    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=TIMEOUT)
 
 
 def runtime_services(root: Path) -> dict[str, set[str]]:
@@ -64,15 +51,6 @@ def runtime_services(root: Path) -> dict[str, set[str]]:
         return {n: out.get(n, set()) for n in recorded}
     finally:
         db.close()
-
-
-@pytest.fixture(scope="module")
-def recorded_shop(testmap_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_shop(tmp_path_factory.mktemp("record"))
-    proc = record(testmap_bin, root, "-n", "2")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "341 passed" in proc.stdout
-    return root
 
 
 def test_every_test_records_the_services_it_really_uses(
@@ -137,7 +115,7 @@ def test_diff_lists_the_tests_static_analysis_could_not_classify(
 def test_enforcing_the_static_tiers_breaks_no_test(testmap_bin: str, tmp_path: Path) -> None:
     # Every static tier is right (unknown tests may use anything), so no connection is refused.
     root = copy_shop(tmp_path)
-    proc = record(testmap_bin, root, enforce=True)
+    proc = record_pytest(testmap_bin, root, enforce=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "341 passed" in proc.stdout
     assert "testmap:" not in proc.stdout
@@ -166,7 +144,7 @@ def test_enforcement_fails_a_test_outside_its_tier_with_a_clear_message(
         timeout=TIMEOUT,
     )
     assert plain.returncode == 0, plain.stdout[-2000:] + plain.stderr[-2000:]
-    enforced = record(testmap_bin, root, tid, enforce=True)
+    enforced = record_pytest(testmap_bin, root, tid, enforce=True)
     assert enforced.returncode == 1, enforced.stdout[-2000:]
     line = next(x for x in enforced.stdout.splitlines() if x.startswith(f"testmap: {tid}"))
     assert "redis at 127.0.0.1:" in line

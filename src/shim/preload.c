@@ -413,28 +413,29 @@ EXPORT int dup3(int from, int to, int flags) {
   return rc;
 }
 
-EXPORT int fcntl(int fd, int cmd, ...) {
+/* Every fcntl argument is an int, a long or a pointer: one register on the ABIs we build
+ * for, so passing it on as a pointer-sized value is exact. */
+static int fcntl_with(int fd, int cmd, void* arg) {
   RESOLVE(fcntl);
-  va_list ap;
-  va_start(ap, cmd);
-  /* Every fcntl argument is an int, a long or a pointer: one register on the ABIs we
-   * build for, so passing it on as a pointer-sized value is exact. */
-  void* arg = va_arg(ap, void*);
-  va_end(ap);
   int rc = REAL(fcntl)(fd, cmd, arg);
   if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) copy_fd(fd, rc);
   return rc;
 }
 
-EXPORT int fcntl64(int fd, int cmd, ...) {
-  RESOLVE(fcntl);
+EXPORT int fcntl(int fd, int cmd, ...) {
   va_list ap;
   va_start(ap, cmd);
   void* arg = va_arg(ap, void*);
   va_end(ap);
-  int rc = REAL(fcntl)(fd, cmd, arg);
-  if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) copy_fd(fd, rc);
-  return rc;
+  return fcntl_with(fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return fcntl_with(fd, cmd, arg);
 }
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
