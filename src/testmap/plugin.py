@@ -10,7 +10,7 @@ import json
 import pytest
 
 import testmap
-from testmap import _core, runtime
+from testmap import _core, db, runtime
 
 UNKNOWN_TIER = "unknown"
 # Set when this machine's shard of the plan is empty: no test to run is then no failure.
@@ -54,6 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "keep a history on every run); `testmap record` does this too",
     )
     group.addoption(
+        "--testmap-db",
+        action="store_true",
+        default=False,
+        help="give each xdist worker its own PostgreSQL database cloned from a template "
+        "built once per schema version, and its own TMPDIR (docs/db.md)",
+    )
+    parser.addini("testmap_db", "make --testmap-db the default", type="bool", default=False)
+    group.addoption(
         "--testmap-enforce",
         action="store_true",
         default=False,
@@ -63,11 +71,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    db.configure(config)
     runtime.configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     runtime.unconfigure(config)
+    db.unconfigure(config)
+
+
+testmap_db_url = db.testmap_db_url
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return db.report_header()
 
 
 def _strip_params(nodeid: str) -> str:

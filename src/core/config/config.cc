@@ -190,12 +190,17 @@ Service& service_named(Config& cfg, const std::string& name) {
 }
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
-  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers",
-                                                    "presets",  "exclude", "ci"};
+  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
+                                                    "exclude",  "ci",      "db"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
-      r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude, ci)");
+      r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db)");
+    } else if (k.str() == "db") {
+      if (const auto* t = v.as_table())
+        cfg.db = Reader::to_json(*t);
+      else
+        r.error(&v, key, "expected a table");
     } else if (k.str() == "ci") {
       if (const auto* t = v.as_table())
         cfg.ci = Reader::to_json(*t);

@@ -51,6 +51,7 @@ struct Config {
   std::vector<std::string> presets;
   std::vector<std::string> exclude;
   nlohmann::json ci = nlohmann::json::object();  // [tool.testmap.ci], for `testmap ci`
+  nlohmann::json db = nlohmann::json::object();  // [tool.testmap.db], for --testmap-db
   PytestOptions pytest;
   Diagnostics diagnostics;  // problems in the config files; the rest still applies
 

@@ -1,0 +1,323 @@
+"""Per-worker PostgreSQL databases cloned from one template per schema version.
+
+``pytest --testmap-db`` (or ``testmap_db = true`` in the pytest ini options): the process that
+starts pytest builds the schema once per schema version into a template database (under a
+server-wide advisory lock, under a temporary name renamed only when complete), and every
+worker clones its own database from it with ``CREATE DATABASE ... TEMPLATE``. The URL
+variable (``DATABASE_URL`` unless ``[tool.testmap.db] url-env`` says otherwise) then points
+at the worker's clone, and ``TMPDIR`` at a directory of the worker's own. docs/db.md is the
+contract; the schema hash is computed in the C++ core.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import pytest
+
+from testmap import _core
+
+TEMPLATE_PREFIX = "tmtpl_"
+WORKER_PREFIX = "tmw_"
+BUILDING_SUFFIX = "_b"
+KEEP_TEMPLATES = 3
+MAX_NAME = 63  # PostgreSQL's identifier limit
+
+
+class DatabaseError(Exception):
+    """Something testmap could not do to the database server (the message says what)."""
+
+
+def _driver():
+    for name in ("psycopg", "psycopg2"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise DatabaseError("--testmap-db needs psycopg (3) or psycopg2 installed")
+
+
+def _parts(url: str) -> dict[str, Any]:
+    u = urlsplit(url)
+    if u.scheme not in ("postgres", "postgresql"):
+        raise DatabaseError(f"not a PostgreSQL URL: {url!r} (expected postgresql://...)")
+    return {
+        "host": u.hostname or "localhost",
+        "port": u.port or 5432,
+        "user": unquote(u.username) if u.username else None,
+        "password": unquote(u.password) if u.password else None,
+        "dbname": unquote(u.path.lstrip("/")) or "postgres",
+    }
+
+
+def with_database(url: str, name: str) -> str:
+    u = urlsplit(url)
+    return urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Server:
+    """A maintenance connection (database `postgres`) to the server of a URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        p = _parts(url)
+        self.where = f"{p['host']}:{p['port']} (database {p['dbname']})"
+        kwargs = {k: v for k, v in p.items() if v is not None}
+        kwargs["dbname"] = "postgres"
+        try:
+            self.conn = _driver().connect(**kwargs)
+        except Exception as e:
+            raise DatabaseError(
+                f"cannot connect to PostgreSQL at {self.where}: {str(e).strip()}"
+            ) from None
+        self.conn.autocommit = True
+
+    def run(self, sql: str, *args: Any) -> list[tuple]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args or None)
+            return cur.fetchall() if cur.description else []
+
+    def exists(self, name: str) -> bool:
+        return bool(self.run("SELECT 1 FROM pg_database WHERE datname = %s", name))
+
+    def lock(self, key: str) -> None:
+        # Every suite on this server that builds or clones this base takes the same lock.
+        self.run("SELECT pg_advisory_lock(hashtext(%s))", "testmap:" + key)
+
+    def unlock(self, key: str) -> None:
+        self.run("SELECT pg_advisory_unlock(hashtext(%s))", "testmap:" + key)
+
+    def drop(self, name: str) -> None:
+        if not (name.startswith(TEMPLATE_PREFIX) or name.startswith(WORKER_PREFIX)):
+            raise AssertionError(f"testmap only drops its own databases, not {name}")
+        if self.exists(name):
+            self.run(f"ALTER DATABASE {_ident(name)} WITH IS_TEMPLATE false")
+        self.run(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _base(url: str) -> str:
+    name = re.sub(r"[^a-z0-9_]", "_", _parts(url)["dbname"].lower())
+    return name[:24]
+
+
+def template_name(url: str, schema: str) -> str:
+    return f"{TEMPLATE_PREFIX}{_base(url)}_{schema}"
+
+
+def build_template(
+    server: Server, url: str, schema: str, build: str, root: Path, env_name: str
+) -> tuple[str, bool]:
+    """The template for this schema version, built now if missing: (name, built)."""
+    base = _base(url)
+    name = template_name(url, schema)
+    building = name + BUILDING_SUFFIX
+    server.lock(base)
+    try:
+        if server.exists(name):
+            return name, False
+        # Builds killed half-way (of this schema or an older one) left these behind; we hold
+        # the lock every builder of this base takes, so nobody is using them.
+        half_built = re.compile(
+            re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(BUILDING_SUFFIX)
+        )
+        for (stale,) in server.run("SELECT datname FROM pg_database"):
+            if half_built.fullmatch(stale):
+                server.drop(stale)
+        server.run(f"CREATE DATABASE {_ident(building)}")
+        try:
+            _run_build(build, with_database(url, building), root, env_name)
+        except BaseException:
+            server.drop(building)
+            raise
+        server.run(f"ALTER DATABASE {_ident(building)} RENAME TO {_ident(name)}")
+        server.run(f"ALTER DATABASE {_ident(name)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        # Utility statements take no parameters; the comment is digits only.
+        stamp = f"testmap template {time.time():.3f}"
+        server.run(f"COMMENT ON DATABASE {_ident(name)} IS '{stamp}'")
+        _prune(server, base, keep=name)
+        return name, True
+    finally:
+        server.unlock(base)
+
+
+def _prune(server: Server, base: str, keep: str) -> None:
+    """Drop this base's templates beyond the newest few (only names testmap made)."""
+    ours = re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}")
+    rows = server.run("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database")
+    stamped = []
+    for name, comment in rows:
+        if not ours.fullmatch(name) or name == keep:
+            continue
+        m = re.match(r"testmap template ([0-9.]+)$", comment or "")
+        stamped.append((float(m.group(1)) if m else 0.0, name))
+    stamped.sort(reverse=True)
+    for _, name in stamped[KEEP_TEMPLATES - 1 :]:
+        server.drop(name)
+
+
+def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
+    if ":" in build and " " not in build.strip() and not build.startswith("/"):
+        module, _, func = build.partition(":")  # a Python callable, module:function
+        try:
+            getattr(importlib.import_module(module), func)(url)
+        except Exception as e:
+            raise DatabaseError(f"building the schema with {build} failed: {e!r}") from e
+        return
+    env = dict(os.environ)
+    env[env_name] = url
+    proc = subprocess.run(
+        shlex.split(build), cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+        raise DatabaseError(
+            f"building the schema with `{build}` failed (exit {proc.returncode}):\n"
+            + "\n".join(tail)
+        )
+
+
+def clone(server: Server, url: str, template: str, worker_db: str) -> str:
+    base = _base(url)
+    server.lock(base)  # PostgreSQL refuses to clone a template while it is being cloned
+    try:
+        server.drop(worker_db)
+        server.run(f"CREATE DATABASE {_ident(worker_db)} TEMPLATE {_ident(template)}")
+    finally:
+        server.unlock(base)
+    return with_database(url, worker_db)
+
+
+class WorkerDatabase:
+    """This pytest process's database and temp directory; undone at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        root = Path(str(config.rootpath))
+        doc = json.loads(_core.db_config(str(root)))
+        settings = doc["db"]
+        self.env_name = settings.get("url-env", "DATABASE_URL")
+        self.source_url = (
+            os.environ.get("TESTMAP_DB_SOURCE")
+            or settings.get("url")
+            or os.environ.get(self.env_name, "")
+        )
+        if not self.source_url:
+            raise pytest.UsageError(
+                f"--testmap-db: no database URL: set {self.env_name} or [tool.testmap.db] url"
+            )
+        build = settings.get("build")
+        if not build:
+            raise pytest.UsageError(
+                "--testmap-db: [tool.testmap.db] build is missing: the command (or "
+                'module:function) that builds the schema, e.g. build = "alembic upgrade head"'
+            )
+        globs = settings.get("schema-files", ["**/migrations/**", "**/models.py"])
+        extra = [build, _base(self.source_url)]
+        self.schema, self.files = _core.schema_hash(str(root), globs, extra)
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        controller = "PYTEST_XDIST_WORKER" not in os.environ
+        if controller:
+            os.environ["TESTMAP_DB_RUN"] = secrets.token_hex(4)
+            os.environ["TESTMAP_DB_SOURCE"] = self.source_url
+        run = os.environ.get("TESTMAP_DB_RUN", "local")
+        self.url = ""
+        self.tmpdir: Path | None = None
+        self.db = f"{WORKER_PREFIX}{_base(self.source_url)}_{run}_{self.worker}"[:MAX_NAME]
+        try:
+            server = Server(self.source_url)
+        except DatabaseError as e:
+            raise pytest.UsageError(f"--testmap-db: {e}") from None
+        try:
+            if controller:
+                # Built here, once, before any worker starts: the workers only clone.
+                start = time.monotonic()
+                try:
+                    template, built = build_template(
+                        server, self.source_url, self.schema, build, root, self.env_name
+                    )
+                except DatabaseError as e:
+                    raise pytest.UsageError(f"--testmap-db: {e}") from None
+                os.environ["TESTMAP_DB_TEMPLATE"] = template
+                self.report = f"testmap: schema {self.schema} ({self.files} files): " + (
+                    f"template built in {time.monotonic() - start:.1f} s"
+                    if built
+                    else "template reused"
+                )
+            distributed = bool(getattr(config.option, "numprocesses", None))
+            if not (controller and distributed):
+                self.url = clone(
+                    server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
+                )
+                os.environ[self.env_name] = self.url
+                self._isolate_tmp(run)
+        finally:
+            server.close()
+
+    def _isolate_tmp(self, run: str) -> None:
+        base = Path(tempfile.gettempdir())
+        self.tmpdir = base / f"testmap-{run}-{self.worker}"
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        os.environ["TMPDIR"] = str(self.tmpdir)
+        tempfile.tempdir = str(self.tmpdir)
+
+    def close(self) -> None:
+        if self.url:
+            try:
+                server = Server(self.source_url)
+                try:
+                    server.drop(self.db)
+                finally:
+                    server.close()
+            except DatabaseError:
+                pass  # the server went away: nothing of ours is left to drop there
+        if self.tmpdir is not None:
+            tempfile.tempdir = None
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+_active: WorkerDatabase | None = None
+
+
+def configure(config: pytest.Config) -> None:
+    global _active
+    if not (config.getoption("testmap_db") or config.getini("testmap_db")):
+        return
+    _active = WorkerDatabase(config)
+
+
+def report_header() -> str | None:
+    return getattr(_active, "report", None)
+
+
+def unconfigure(config: pytest.Config) -> None:
+    global _active
+    if _active is not None:
+        _active.close()
+        _active = None
+
+
+@pytest.fixture(scope="session")
+def testmap_db_url() -> str:
+    """This worker's own database, cloned from the schema template (needs --testmap-db)."""
+    if _active is None or not _active.url:
+        pytest.fail("testmap_db_url needs pytest --testmap-db", pytrace=False)
+    return _active.url

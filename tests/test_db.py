@@ -1,0 +1,199 @@
+"""`pytest --testmap-db` with a real PostgreSQL: one template per schema version, a clone per
+xdist worker, no races, nothing half-built left behind, nothing of anyone else dropped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples" / "shop"))
+from shop.testing import servers
+
+MIGRATE = """\
+import glob, os, sys
+import psycopg2
+conn = psycopg2.connect(os.environ["DATABASE_URL"])
+conn.autocommit = True
+for path in sorted(glob.glob("migrations/*.sql")):
+    try:
+        with conn.cursor() as cur:
+            cur.execute(open(path).read())
+    except Exception as e:
+        sys.exit(f"migration {path} failed: {e}")
+"""
+
+TESTS = """\
+import os, tempfile
+import psycopg2
+import pytest
+
+
+@pytest.mark.parametrize("i", range(8))
+def test_own_database(i, tmp_path_factory):
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO item(name) VALUES (%s)", (str(i),))
+        cur.execute("SELECT current_database(), count(*) FROM item")
+        name, rows = cur.fetchone()
+    conn.close()
+    # Every worker starts from the template's rows, then sees only its own inserts.
+    with open(os.path.join(os.environ["RESULTS"], f"{name}-{i}"), "w") as f:
+        f.write(f"{rows} {tempfile.gettempdir()}")
+"""
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    server = servers.PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def maintenance(url: str):
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    return conn
+
+
+def databases(url: str) -> set[str]:
+    conn = maintenance(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database")
+        names = {r[0] for r in cur.fetchall()}
+    conn.close()
+    return names - {"postgres", "template0", "template1"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "migrations").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(
+        "[tool.testmap.db]\n"
+        f'build = "{sys.executable} migrate.py"\n'
+        'schema-files = ["migrations/*.sql"]\n'
+    )
+    (root / "migrate.py").write_text(MIGRATE)
+    (root / "migrations" / "0001_item.sql").write_text(
+        "CREATE TABLE item (id serial PRIMARY KEY, name text);\n"
+        "INSERT INTO item(name) VALUES ('seed');\n"
+    )
+    (root / "tests" / "test_items.py").write_text(TESTS)
+    return root
+
+
+def run(root: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    results = root / "results"
+    results.mkdir(exist_ok=True)
+    for f in results.iterdir():
+        f.unlink()
+    env = {**os.environ, "DATABASE_URL": url, "RESULTS": str(results)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", *args]
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+
+def results(root: Path) -> dict[str, str]:
+    return {f.name: f.read_text() for f in (root / "results").iterdir()}
+
+
+def test_four_workers_start_together_twenty_times_without_a_failure(
+    postgres: str, project: Path
+) -> None:
+    others = databases(postgres)
+    for attempt in range(20):
+        proc = run(project, postgres, "-n", "4")
+        assert proc.returncode == 0, f"run {attempt}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        assert ("template built" if attempt == 0 else "template reused") in proc.stdout
+        got = results(project)
+        workers = {name.rsplit("-", 1)[0] for name in got}
+        assert len(got) == 8
+        assert 2 <= len(workers) <= 4  # the tests ran in clones, one per worker
+        # Each clone starts with the template's seed row and then holds only its own rows.
+        per_worker = {}
+        for name, text in got.items():
+            per_worker.setdefault(name.rsplit("-", 1)[0], []).append(int(text.split()[0]))
+        for counts in per_worker.values():
+            assert sorted(counts) == list(range(2, 2 + len(counts)))
+        tmpdirs = {text.split()[1] for text in got.values()}
+        assert len(tmpdirs) == len(workers)  # a temp directory per worker
+    # The clones are gone; one template stays; nothing else was touched.
+    left = databases(postgres) - others
+    assert len(left) == 1 and next(iter(left)).startswith("tmtpl_")
+
+
+def test_a_changed_migration_builds_a_new_template_and_old_ones_are_pruned(
+    postgres: str, project: Path
+) -> None:
+    others = databases(postgres)
+    built = set()
+    for n in range(5):
+        (project / "migrations" / "0002_more.sql").write_text(
+            f"ALTER TABLE item ADD COLUMN c{n} int;\n"
+        )
+        proc = run(project, postgres)
+        assert proc.returncode == 0, proc.stdout[-2000:]
+        assert "template built" in proc.stdout
+        built |= {d for d in databases(postgres) - others if d.startswith("tmtpl_")}
+    again = run(project, postgres)
+    assert "template reused" in again.stdout
+    templates = {d for d in databases(postgres) - others if d.startswith("tmtpl_")}
+    assert len(built) >= 5
+    assert len(templates) == 3  # the newest few
+
+
+def test_a_failing_migration_leaves_no_template_and_names_the_migration(
+    postgres: str, project: Path
+) -> None:
+    others = databases(postgres)
+    (project / "migrations" / "0003_broken.sql").write_text("ALTER TABLE nowhere ADD x int;\n")
+    proc = run(project, postgres, "-n", "2")
+    assert proc.returncode != 0
+    assert "0003_broken.sql" in proc.stdout + proc.stderr
+    assert not results(project)  # no test ran
+    assert databases(postgres) - others == set()
+
+
+def test_a_killed_build_is_recovered_on_the_next_run(postgres: str, project: Path) -> None:
+    others = databases(postgres)
+    (project / "migrations" / "0004_slow.sql").write_text("SELECT pg_sleep(30);\n")
+    env = {**os.environ, "DATABASE_URL": postgres, "RESULTS": str(project)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):  # until the half-built template exists
+            if any(d.endswith("_b") for d in databases(postgres) - others):
+                break
+            subprocess.run(["sleep", "0.1"], check=True)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert any(d.endswith("_b") for d in databases(postgres) - others)
+    (project / "migrations" / "0004_slow.sql").write_text("SELECT 1;\n")
+    again = run(project, postgres)
+    assert again.returncode == 0, again.stdout[-2000:]
+    left = databases(postgres) - others
+    assert not any(d.endswith("_b") for d in left)
+
+
+def test_a_server_that_is_down_is_one_clear_error_before_any_test(project: Path) -> None:
+    port = servers.free_port()
+    proc = run(project, f"postgresql://nobody@127.0.0.1:{port}/shop", "-n", "2")
+    assert proc.returncode == 4
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{port} (database shop)" in proc.stderr
+    assert not results(project)
