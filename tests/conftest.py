@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from shoprun import copy_shop, record_pytest
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -172,26 +173,6 @@ def collected_by_pytest() -> Callable[[Path], set[str]]:
         return ids
 
     return collect
-
-
-SHOP = HERE.parent / "examples" / "shop"
-SHOP_TIMEOUT = 300  # seconds: the shop's suite starts real servers
-
-
-def copy_shop(dest: Path) -> Path:
-    """A copy of examples/shop under dest, without any store or bytecode of the original."""
-    root = dest / "shop"
-    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".testmap", "__pycache__"))
-    return root
-
-
-def record_pytest(
-    testmap_bin: str, root: Path, *pytest_args: str, enforce: bool = False
-) -> subprocess.CompletedProcess:
-    """``testmap record [--enforce] -- python -m pytest -q ARGS`` in root."""
-    cmd = [testmap_bin, "record", *(["--enforce"] if enforce else []), "--"]
-    cmd += [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args]
-    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=SHOP_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import SHOP, copy_shop, record_pytest
+from shoprun import SHOP, copy_shop, record_pytest
 
 if sys.version_info >= (3, 11):
     import tomllib
