@@ -267,10 +267,28 @@ class WorkerDatabase:
                 self.url = clone(
                     server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
                 )
-                os.environ[self.env_name] = self.url
+                if config.pluginmanager.has_plugin("django"):
+                    self._hand_to_pytest_django(config)
+                else:
+                    os.environ[self.env_name] = self.url
                 self._isolate_tmp(run)
         finally:
             server.close()
+
+    def _hand_to_pytest_django(self, config: pytest.Config) -> None:
+        """Make the clone pytest-django's test database, kept as it is (--reuse-db).
+
+        pytest-django names a worker's test database TEST.NAME + "_gw<N>": TEST.NAME is set
+        so that this is the clone, and Django's migrate then finds every migration applied.
+        """
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        suffix = f"_{self.worker}"
+        name = self.db[: -len(suffix)] if self.worker != "main" else self.db
+        db.setdefault("TEST", {})["NAME"] = name
+        config.option.reuse_db = True
+        config.option.create_db = False
 
     def _isolate_tmp(self, run: str) -> None:
         base = Path(tempfile.gettempdir())

@@ -70,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django has set Django up
 def pytest_configure(config: pytest.Config) -> None:
     db.configure(config)
     runtime.configure(config)

@@ -1,0 +1,114 @@
+"""Generate a Django project with many apps and migrations, for benchmarks/db and tests/test_db_django.py.
+
+Each app has one model built up over its migrations (0001 creates it, each later one adds a
+field); settings read the database from DATABASE_URL; the suite has a few tests per app
+marked `django_db`, and the pyproject.toml configures pytest-django and `--testmap-db`.
+
+Usage: python db_gen.py OUT_DIR [--apps 10] [--migrations 15] [--tests-per-app 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+SETTINGS = '''\
+import os
+from urllib.parse import urlsplit, unquote
+
+_u = urlsplit(os.environ["DATABASE_URL"])
+SECRET_KEY = "generated"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+INSTALLED_APPS = {apps!r}
+DATABASES = {{
+    "default": {{
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(_u.path.lstrip("/")),
+        "USER": _u.username or "",
+        "PASSWORD": _u.password or "",
+        "HOST": _u.hostname or "",
+        "PORT": str(_u.port or ""),
+    }}
+}}
+'''
+
+MANAGE = """\
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+"""
+
+
+def migration(app: str, n: int) -> str:
+    deps = "[]" if n == 1 else f"[({app!r}, '{n - 1:04d}_m')]"
+    if n == 1:
+        op = (
+            f"migrations.CreateModel(name='Thing', fields=[('id', models.AutoField("
+            "primary_key=True)), ('name', models.CharField(max_length=50))])"
+        )
+    else:
+        op = (
+            f"migrations.AddField(model_name='thing', name='f{n}', "
+            "field=models.IntegerField(default=0))"
+        )
+    return (
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = {deps}\n"
+        f"    operations = [{op}]\n"
+    )
+
+
+def generate(out: Path, apps: int, migrations: int, tests_per_app: int, python: str) -> None:
+    names = [f"app{i}" for i in range(apps)]
+    (out / "proj").mkdir(parents=True)
+    (out / "proj" / "__init__.py").write_text("")
+    (out / "proj" / "settings.py").write_text(SETTINGS.format(apps=names))
+    (out / "manage.py").write_text(MANAGE)
+    (out / "tests").mkdir()
+    for app in names:
+        d = out / app
+        (d / "migrations").mkdir(parents=True)
+        (d / "__init__.py").write_text("")
+        (d / "migrations" / "__init__.py").write_text("")
+        fields = "".join(f"    f{n} = models.IntegerField(default=0)\n" for n in range(2, migrations + 1))
+        (d / "models.py").write_text(
+            "from django.db import models\n\n\nclass Thing(models.Model):\n"
+            "    name = models.CharField(max_length=50)\n" + fields
+        )
+        for n in range(1, migrations + 1):
+            (d / "migrations" / f"{n:04d}_m.py").write_text(migration(app, n))
+        tests = "".join(
+            f"@pytest.mark.django_db\ndef test_{app}_{k}():\n"
+            f"    Thing.objects.create(name='{k}')\n    assert Thing.objects.count() == 1\n\n\n"
+            for k in range(tests_per_app)
+        )
+        (out / "tests" / f"test_{app}.py").write_text(
+            f"import pytest\n\nfrom {app}.models import Thing\n\n\n" + tests
+        )
+    (out / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]\n"
+        'DJANGO_SETTINGS_MODULE = "proj.settings"\n'
+        'testpaths = ["tests"]\n\n'
+        "[tool.testmap.db]\n"
+        f'build = "{python} manage.py migrate --noinput"\n'
+        'schema-files = ["*/migrations/*.py", "*/models.py", "proj/settings.py"]\n'
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--apps", type=int, default=10)
+    ap.add_argument("--migrations", type=int, default=15)
+    ap.add_argument("--tests-per-app", type=int, default=4)
+    args = ap.parse_args()
+    generate(args.out, args.apps, args.migrations, args.tests_per_app, sys.executable)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

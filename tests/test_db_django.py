@@ -1,0 +1,66 @@
+"""`pytest --testmap-db` on a Django project through pytest-django: the workers' test
+databases are clones of one migrated template, and Django finds nothing left to migrate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "examples" / "shop"))
+sys.path.insert(0, str(HERE.parent / "benchmarks"))
+import db_gen  # noqa: E402
+from shop.testing import servers  # noqa: E402
+
+CHECK = """\
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_runs_in_a_clone():
+    assert connection.settings_dict["NAME"].startswith("tmw_")
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM django_migrations")
+        assert cur.fetchone()[0] >= 3 * 5
+"""
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    server = servers.PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def run(root: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", *args]
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_path: Path) -> None:
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=3, migrations=5, tests_per_app=3, python=sys.executable)
+    (root / "tests" / "test_clone.py").write_text(CHECK)
+    first = run(root, postgres, "-n", "2")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "template built" in first.stdout
+    assert "10 passed" in first.stdout
+    again = run(root, postgres, "-n", "2")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "template reused" in again.stdout
+    # A changed migration is a new schema version.
+    migration = root / "app0" / "migrations" / "0005_m.py"
+    migration.write_text(migration.read_text().replace("default=0", "default=1"))
+    changed = run(root, postgres, "-n", "2")
+    assert changed.returncode == 0, changed.stdout[-3000:]
+    assert "template built" in changed.stdout
