@@ -71,6 +71,7 @@ bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/classify
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/record
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/plan
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
