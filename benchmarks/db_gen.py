@@ -1,4 +1,4 @@
-"""Generate a Django project with many apps and migrations, for benchmarks/db and tests/test_db_django.py.
+"""Generate a Django project with many apps and migrations (benchmarks/db, tests/test_db_django.py).
 
 Each app has one model built up over its migrations (0001 creates it, each later one adds a
 field); settings read the database from DATABASE_URL; the suite has a few tests per app
@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-SETTINGS = '''\
+SETTINGS = """\
 import os
 from urllib.parse import urlsplit, unquote
 
@@ -32,7 +32,7 @@ DATABASES = {{
         "PORT": str(_u.port or ""),
     }}
 }}
-'''
+"""
 
 MANAGE = """\
 import os, sys
@@ -46,7 +46,7 @@ def migration(app: str, n: int) -> str:
     deps = "[]" if n == 1 else f"[({app!r}, '{n - 1:04d}_m')]"
     if n == 1:
         op = (
-            f"migrations.CreateModel(name='Thing', fields=[('id', models.AutoField("
+            "migrations.CreateModel(name='Thing', fields=[('id', models.AutoField("
             "primary_key=True)), ('name', models.CharField(max_length=50))])"
         )
     else:
@@ -74,7 +74,9 @@ def generate(out: Path, apps: int, migrations: int, tests_per_app: int, python: 
         (d / "migrations").mkdir(parents=True)
         (d / "__init__.py").write_text("")
         (d / "migrations" / "__init__.py").write_text("")
-        fields = "".join(f"    f{n} = models.IntegerField(default=0)\n" for n in range(2, migrations + 1))
+        fields = "".join(
+            f"    f{n} = models.IntegerField(default=0)\n" for n in range(2, migrations + 1)
+        )
         (d / "models.py").write_text(
             "from django.db import models\n\n\nclass Thing(models.Model):\n"
             "    name = models.CharField(max_length=50)\n" + fields
