@@ -1,4 +1,4 @@
-"""Per-worker PostgreSQL databases cloned from one template per schema version.
+"""Per-worker databases (PostgreSQL, MariaDB) made from one template per schema version.
 
 ``pytest --testmap-db`` (or ``testmap_db = true`` in the pytest ini options): the process that
 starts pytest builds the schema once per schema version into a template database (under a
@@ -40,25 +40,37 @@ class DatabaseError(Exception):
     """Something testmap could not do to the database server (the message says what)."""
 
 
-def _driver():
-    for name in ("psycopg", "psycopg2"):
+def _import(*names: str, why: str):
+    for name in names:
         try:
             return importlib.import_module(name)
         except ImportError:
             continue
-    raise DatabaseError("--testmap-db needs psycopg (3) or psycopg2 installed")
+    raise DatabaseError(why)
+
+
+SCHEMES = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "mysql": "mariadb",
+    "mariadb": "mariadb",
+}
 
 
 def _parts(url: str) -> dict[str, Any]:
     u = urlsplit(url)
-    if u.scheme not in ("postgres", "postgresql"):
-        raise DatabaseError(f"not a PostgreSQL URL: {url!r} (expected postgresql://...)")
+    kind = SCHEMES.get(u.scheme)
+    if kind is None:
+        raise DatabaseError(
+            f"not a database URL testmap knows: {url!r} (postgresql://... or mysql://...)"
+        )
     return {
+        "kind": kind,
         "host": u.hostname or "localhost",
-        "port": u.port or 5432,
+        "port": u.port or (5432 if kind == "postgres" else 3306),
         "user": unquote(u.username) if u.username else None,
         "password": unquote(u.password) if u.password else None,
-        "dbname": unquote(u.path.lstrip("/")) or "postgres",
+        "dbname": unquote(u.path.lstrip("/")) or ("postgres" if kind == "postgres" else ""),
     }
 
 
@@ -67,34 +79,38 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _check_ours(name: str) -> None:
+    if not (name.startswith(TEMPLATE_PREFIX) or name.startswith(WORKER_PREFIX)):
+        raise AssertionError(f"testmap only drops its own databases, not {name}")
 
 
-class Server:
-    """A maintenance connection (database `postgres`) to the server of a URL."""
+class PostgresServer:
+    """A maintenance connection (database `postgres`) to a PostgreSQL server."""
+
+    label = "PostgreSQL"
 
     def __init__(self, url: str) -> None:
-        self.url = url
         p = _parts(url)
         self.where = f"{p['host']}:{p['port']} (database {p['dbname']})"
-        kwargs = {k: v for k, v in p.items() if v is not None}
-        kwargs["dbname"] = "postgres"
+        kwargs = {k: p[k] for k in ("host", "port", "user", "password") if p[k] is not None}
+        driver = _import("psycopg", "psycopg2", why="--testmap-db needs psycopg or psycopg2")
         try:
-            self.conn = _driver().connect(**kwargs)
+            self.conn = driver.connect(dbname="postgres", **kwargs)
         except Exception as e:
-            raise DatabaseError(
-                f"cannot connect to PostgreSQL at {self.where}: {str(e).strip()}"
-            ) from None
+            raise DatabaseError(f"cannot connect to {self.label} at {self.where}: {e}") from None
         self.conn.autocommit = True
+
+    @staticmethod
+    def ident(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
 
     def run(self, sql: str, *args: Any) -> list[tuple]:
         with self.conn.cursor() as cur:
             cur.execute(sql, args or None)
             return cur.fetchall() if cur.description else []
 
-    def exists(self, name: str) -> bool:
-        return bool(self.run("SELECT 1 FROM pg_database WHERE datname = %s", name))
+    def names(self) -> list[str]:
+        return [r[0] for r in self.run("SELECT datname FROM pg_database")]
 
     def lock(self, key: str) -> None:
         # Every suite on this server that builds or clones this base takes the same lock.
@@ -103,15 +119,127 @@ class Server:
     def unlock(self, key: str) -> None:
         self.run("SELECT pg_advisory_unlock(hashtext(%s))", "testmap:" + key)
 
+    def create(self, name: str) -> None:
+        self.run(f"CREATE DATABASE {self.ident(name)}")
+
     def drop(self, name: str) -> None:
-        if not (name.startswith(TEMPLATE_PREFIX) or name.startswith(WORKER_PREFIX)):
-            raise AssertionError(f"testmap only drops its own databases, not {name}")
-        if self.exists(name):
-            self.run(f"ALTER DATABASE {_ident(name)} WITH IS_TEMPLATE false")
-        self.run(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+        _check_ours(name)
+        if name in self.names():
+            self.run(f"ALTER DATABASE {self.ident(name)} WITH IS_TEMPLATE false")
+        self.run(f"DROP DATABASE IF EXISTS {self.ident(name)} WITH (FORCE)")
+
+    def seal(self, building: str, name: str, stamp: float) -> None:
+        """Make a complete build the template `name`."""
+        self.run(f"ALTER DATABASE {self.ident(building)} RENAME TO {self.ident(name)}")
+        self.run(f"ALTER DATABASE {self.ident(name)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        # Utility statements take no parameters; the comment is digits only.
+        self.run(f"COMMENT ON DATABASE {self.ident(name)} IS 'testmap template {stamp:.3f}'")
+
+    def stamp(self, name: str) -> float:
+        [(comment,)] = self.run(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            name,
+        )
+        m = re.match(r"testmap template ([0-9.]+)$", comment or "")
+        return float(m.group(1)) if m else 0.0
+
+    def clone(self, template: str, name: str, url: str) -> None:
+        self.run(f"CREATE DATABASE {self.ident(name)} TEMPLATE {self.ident(template)}")
 
     def close(self) -> None:
         self.conn.close()
+
+
+class MariaDBServer(PostgresServer):
+    """MariaDB/MySQL: no template databases. The template is an ordinary database, renamed
+    table by table when complete, and each worker's copy is a dump loaded into it: slower
+    than PostgreSQL's clone, but built once and never raced."""
+
+    label = "MariaDB"
+    STAMP_TABLE = "_testmap_template"
+
+    def __init__(self, url: str) -> None:
+        p = _parts(url)
+        self.where = f"{p['host']}:{p['port']} (database {p['dbname']})"
+        self.parts = p
+        driver = _import("pymysql", "MySQLdb", why="--testmap-db on MariaDB needs PyMySQL")
+        try:
+            self.conn = driver.connect(
+                host=p["host"],
+                port=p["port"],
+                user=p["user"] or "root",
+                password=p["password"] or "",
+                autocommit=True,
+            )
+        except Exception as e:
+            raise DatabaseError(f"cannot connect to {self.label} at {self.where}: {e}") from None
+
+    @staticmethod
+    def ident(name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def names(self) -> list[str]:
+        return [r[0] for r in self.run("SHOW DATABASES")]
+
+    def lock(self, key: str) -> None:
+        self.run("SELECT GET_LOCK(%s, 3600)", "testmap:" + key)
+
+    def unlock(self, key: str) -> None:
+        self.run("SELECT RELEASE_LOCK(%s)", "testmap:" + key)
+
+    def drop(self, name: str) -> None:
+        _check_ours(name)
+        self.run(f"DROP DATABASE IF EXISTS {self.ident(name)}")
+
+    def seal(self, building: str, name: str, stamp: float) -> None:
+        self.create(name)
+        b, n = self.ident(building), self.ident(name)
+        for (table,) in self.run(f"SHOW FULL TABLES FROM {b} WHERE Table_type = 'BASE TABLE'"):
+            t = self.ident(table)
+            self.run(f"RENAME TABLE {b}.{t} TO {n}.{t}")
+        self.run(f"CREATE TABLE {n}.{self.STAMP_TABLE} (stamp DOUBLE)")
+        self.run(f"INSERT INTO {n}.{self.STAMP_TABLE} VALUES (%s)", stamp)
+        self.drop(building)
+
+    def stamp(self, name: str) -> float:
+        try:
+            rows = self.run(f"SELECT stamp FROM {self.ident(name)}.{self.STAMP_TABLE}")
+        except Exception:
+            return 0.0
+        return float(rows[0][0]) if rows else 0.0
+
+    def clone(self, template: str, name: str, url: str) -> None:
+        self.create(name)
+        p = self.parts
+        auth = [f"--host={p['host']}", f"--port={p['port']}", f"--user={p['user'] or 'root'}"]
+        if p["password"]:
+            auth.append(f"--password={p['password']}")
+        dump = subprocess.Popen(
+            [
+                "mariadb-dump",
+                *auth,
+                "--single-transaction",
+                "--skip-triggers",
+                template,
+                f"--ignore-table={template}.{self.STAMP_TABLE}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        load = subprocess.run(
+            ["mariadb", *auth, name], stdin=dump.stdout, capture_output=True, text=True
+        )
+        dump.stdout.close()
+        err = dump.stderr.read().decode(errors="replace")
+        if dump.wait() != 0 or load.returncode != 0:
+            raise DatabaseError(f"copying {template} into {name} failed: {err}{load.stderr}")
+
+
+def open_server(url: str) -> PostgresServer:
+    return MariaDBServer(url) if _parts(url)["kind"] == "mariadb" else PostgresServer(url)
+
+
+Server = PostgresServer  # the name tests and older callers use
 
 
 def _base(url: str) -> str:
@@ -124,7 +252,7 @@ def template_name(url: str, schema: str) -> str:
 
 
 def build_template(
-    server: Server, url: str, schema: str, build: str, root: Path, env_name: str
+    server: PostgresServer, url: str, schema: str, build: str, root: Path, env_name: str
 ) -> tuple[str, bool]:
     """The template for this schema version, built now if missing: (name, built)."""
     base = _base(url)
@@ -132,44 +260,36 @@ def build_template(
     building = name + BUILDING_SUFFIX
     server.lock(base)
     try:
-        if server.exists(name):
+        if name in server.names():
             return name, False
         # Builds killed half-way (of this schema or an older one) left these behind; we hold
         # the lock every builder of this base takes, so nobody is using them.
         half_built = re.compile(
             re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(BUILDING_SUFFIX)
         )
-        for (stale,) in server.run("SELECT datname FROM pg_database"):
+        for stale in server.names():
             if half_built.fullmatch(stale):
                 server.drop(stale)
-        server.run(f"CREATE DATABASE {_ident(building)}")
+        server.create(building)
         try:
             _run_build(build, with_database(url, building), root, env_name)
         except BaseException:
             server.drop(building)
             raise
-        server.run(f"ALTER DATABASE {_ident(building)} RENAME TO {_ident(name)}")
-        server.run(f"ALTER DATABASE {_ident(name)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
-        # Utility statements take no parameters; the comment is digits only.
-        stamp = f"testmap template {time.time():.3f}"
-        server.run(f"COMMENT ON DATABASE {_ident(name)} IS '{stamp}'")
+        server.seal(building, name, time.time())
         _prune(server, base, keep=name)
         return name, True
     finally:
         server.unlock(base)
 
 
-def _prune(server: Server, base: str, keep: str) -> None:
+def _prune(server: PostgresServer, base: str, keep: str) -> None:
     """Drop this base's templates beyond the newest few (only names testmap made)."""
     ours = re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}")
-    rows = server.run("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database")
-    stamped = []
-    for name, comment in rows:
-        if not ours.fullmatch(name) or name == keep:
-            continue
-        m = re.match(r"testmap template ([0-9.]+)$", comment or "")
-        stamped.append((float(m.group(1)) if m else 0.0, name))
-    stamped.sort(reverse=True)
+    stamped = sorted(
+        ((server.stamp(n), n) for n in server.names() if ours.fullmatch(n) and n != keep),
+        reverse=True,
+    )
     for _, name in stamped[KEEP_TEMPLATES - 1 :]:
         server.drop(name)
 
@@ -195,12 +315,12 @@ def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
         )
 
 
-def clone(server: Server, url: str, template: str, worker_db: str) -> str:
+def clone(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
     base = _base(url)
     server.lock(base)  # PostgreSQL refuses to clone a template while it is being cloned
     try:
         server.drop(worker_db)
-        server.run(f"CREATE DATABASE {_ident(worker_db)} TEMPLATE {_ident(template)}")
+        server.clone(template, worker_db, url)
     finally:
         server.unlock(base)
     return with_database(url, worker_db)
@@ -243,7 +363,7 @@ class WorkerDatabase:
         self.tmpdir: Path | None = None
         self.db = f"{WORKER_PREFIX}{_base(self.source_url)}_{run}_{self.worker}"[:MAX_NAME]
         try:
-            server = Server(self.source_url)
+            server = open_server(self.source_url)
         except DatabaseError as e:
             raise pytest.UsageError(f"--testmap-db: {e}") from None
         try:
@@ -267,10 +387,12 @@ class WorkerDatabase:
                 self.url = clone(
                     server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
                 )
-                if config.pluginmanager.has_plugin("django"):
+                os.environ[self.env_name] = self.url
+                # pytest-django, when installed and set up for a Django project.
+                if config.pluginmanager.has_plugin("django") and os.environ.get(
+                    "DJANGO_SETTINGS_MODULE"
+                ):
                     self._hand_to_pytest_django(config)
-                else:
-                    os.environ[self.env_name] = self.url
                 self._isolate_tmp(run)
         finally:
             server.close()
@@ -296,7 +418,7 @@ class WorkerDatabase:
     def close(self) -> None:
         if self.url:
             try:
-                server = Server(self.source_url)
+                server = open_server(self.source_url)
                 try:
                     server.drop(self.db)
                 finally:
