@@ -194,7 +194,7 @@ class MariaDBServer(PostgresServer):
     def seal(self, building: str, name: str, stamp: float) -> None:
         self.create(name)
         b, n = self.ident(building), self.ident(name)
-        for (table,) in self.run(f"SHOW FULL TABLES FROM {b} WHERE Table_type = 'BASE TABLE'"):
+        for table, _kind in self.run(f"SHOW FULL TABLES FROM {b} WHERE Table_type = 'BASE TABLE'"):
             t = self.ident(table)
             self.run(f"RENAME TABLE {b}.{t} TO {n}.{t}")
         self.run(f"CREATE TABLE {n}.{self.STAMP_TABLE} (stamp DOUBLE)")
