@@ -45,7 +45,7 @@ def test_own_database(i, tmp_path_factory):
     conn.close()
     # Every worker starts from the template's rows, then sees only its own inserts.
     with open(os.path.join(os.environ["RESULTS"], f"{name}-{i}"), "w") as f:
-        f.write(f"{rows} {tempfile.gettempdir()}")
+        f.write(f"{rows} {tempfile.gettempdir()} {os.environ['REDIS_DB']}")
 """
 
 
@@ -82,6 +82,8 @@ def project(tmp_path: Path) -> Path:
         "[tool.testmap.db]\n"
         f'build = "{sys.executable} migrate.py"\n'
         'schema-files = ["migrations/*.sql"]\n'
+        'redis-db-env = "REDIS_DB"\n'
+        "redis-db-offset = 1\n"
     )
     (root / "migrate.py").write_text(MIGRATE)
     (root / "migrations" / "0001_item.sql").write_text(
@@ -127,6 +129,9 @@ def test_four_workers_start_together_twenty_times_without_a_failure(
             assert sorted(counts) == list(range(2, 2 + len(counts)))
         tmpdirs = {text.split()[1] for text in got.values()}
         assert len(tmpdirs) == len(workers)  # a temp directory per worker
+        redis = {name.rsplit("-", 1)[0]: text.split()[2] for name, text in got.items()}
+        assert len(set(redis.values())) == len(workers)  # a Redis database number each
+        assert set(redis.values()) <= {"1", "2", "3", "4"}
     # The clones are gone; one template stays; nothing else was touched.
     left = databases(postgres) - others
     assert len(left) == 1 and next(iter(left)).startswith("tmtpl_")

@@ -388,6 +388,11 @@ class WorkerDatabase:
                     server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
                 )
                 os.environ[self.env_name] = self.url
+                if settings.get("redis-db-env"):
+                    # gw0 -> 0, gw1 -> 1, ...: each worker its own Redis database number.
+                    index = int(self.worker[2:]) if self.worker.startswith("gw") else 0
+                    offset = int(settings.get("redis-db-offset", 0))
+                    os.environ[settings["redis-db-env"]] = str(offset + index)
                 # pytest-django, when installed and set up for a Django project.
                 if config.pluginmanager.has_plugin("django") and os.environ.get(
                     "DJANGO_SETTINGS_MODULE"
