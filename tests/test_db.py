@@ -135,6 +135,7 @@ def test_four_workers_start_together_twenty_times_without_a_failure(
     # The clones are gone; one template stays; nothing else was touched.
     left = databases(postgres) - others
     assert len(left) == 1 and next(iter(left)).startswith("tmtpl_")
+    assert others <= databases(postgres)
 
 
 def test_a_changed_migration_builds_a_new_template_and_old_ones_are_pruned(
@@ -202,3 +203,34 @@ def test_a_server_that_is_down_is_one_clear_error_before_any_test(project: Path)
     assert proc.returncode == 4
     assert f"cannot connect to PostgreSQL at 127.0.0.1:{port} (database shop)" in proc.stderr
     assert not results(project)
+
+
+SQLALCHEMY_SCHEMA = """\
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+sa.Table(
+    "item", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text)
+)
+
+
+def build(url):
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO item(name) VALUES ('seed')"))
+    engine.dispose()
+"""
+
+
+def test_a_sqlalchemy_schema_built_by_a_callable(postgres: str, project: Path) -> None:
+    (project / "schema.py").write_text(SQLALCHEMY_SCHEMA)
+    (project / "pyproject.toml").write_text(
+        '[tool.testmap.db]\nbuild = "schema:build"\nschema-files = ["schema.py"]\n'
+        'redis-db-env = "REDIS_DB"\n'
+    )
+    first = run(project, postgres, "-n", "2")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "template built" in first.stdout
+    assert len(results(project)) == 8
+    assert "template reused" in run(project, postgres, "-n", "2").stdout

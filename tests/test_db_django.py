@@ -58,6 +58,10 @@ def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_p
     again = run(root, postgres, "-n", "2")
     assert again.returncode == 0, again.stdout[-3000:]
     assert "template reused" in again.stdout
+    # pytest-django's --create-db builds the template afresh.
+    fresh = run(root, postgres, "-n", "2", "--create-db")
+    assert fresh.returncode == 0, fresh.stdout[-3000:]
+    assert "template built" in fresh.stdout
     # A changed migration is a new schema version.
     migration = root / "app0" / "migrations" / "0005_m.py"
     migration.write_text(migration.read_text().replace("default=0", "default=1"))

@@ -19,6 +19,7 @@ import secrets
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -297,6 +298,8 @@ def _prune(server: PostgresServer, base: str, keep: str) -> None:
 def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
     if ":" in build and " " not in build.strip() and not build.startswith("/"):
         module, _, func = build.partition(":")  # a Python callable, module:function
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
         try:
             getattr(importlib.import_module(module), func)(url)
         except Exception as e:
@@ -370,6 +373,13 @@ class WorkerDatabase:
             if controller:
                 # Built here, once, before any worker starts: the workers only clone.
                 start = time.monotonic()
+                if getattr(config.option, "create_db", False):
+                    # pytest-django's --create-db: build this schema's template afresh.
+                    server.lock(_base(self.source_url))
+                    try:
+                        server.drop(template_name(self.source_url, self.schema))
+                    finally:
+                        server.unlock(_base(self.source_url))
                 try:
                     template, built = build_template(
                         server, self.source_url, self.schema, build, root, self.env_name
