@@ -105,15 +105,19 @@ size_t matching_open(Tokens t, size_t close) {
 std::vector<Tokens> split_top(Tokens t, std::string_view sep) {
   std::vector<Tokens> parts;
   int depth = 0;
+  int lambdas = 0;  // open `lambda a, b:` parameter lists: their commas separate nothing
   size_t start = 0;
   for (size_t i = 0; i < t.size(); ++i) {
+    if (depth == 0 && t[i].is_name("lambda")) ++lambdas;
     if (t[i].kind != Tok::kOp) continue;
     std::string_view x = t[i].text;
     if (x == "(" || x == "[" || x == "{")
       ++depth;
     else if (x == ")" || x == "]" || x == "}")
       --depth;
-    else if (depth == 0 && x == sep) {
+    else if (depth == 0 && lambdas > 0 && x == ":")
+      --lambdas;
+    else if (depth == 0 && lambdas == 0 && x == sep) {
       if (i > start) parts.push_back(t.subspan(start, i - start));
       start = i + 1;
     }

@@ -149,3 +149,13 @@ TEST_CASE("match statements are not calls, their guards are") {
   REQUIRE(o.ok());
   CHECK(o.functions[0].calls == std::vector<std::string>{"g", "ok"});
 }
+
+TEST_CASE("a lambda's parameters do not split a decorator's arguments") {
+  auto o = testmap::scan::scan_source(
+      "@deco('1.4', ['a', 'b'], lambda a, b, c: (a, b), key=lambda x, y: x)\ndef f(): pass\n",
+      "t.py");
+  REQUIRE(o.functions.size() == 1);
+  const auto& d = o.functions[0].decorators.at(0);
+  CHECK(d.args.size() == 3);
+  CHECK(d.kwargs.size() == 1);
+}
