@@ -184,30 +184,6 @@ NB_MODULE(_core, m) {
       nb::arg("root"), nb::arg("globs"), nb::arg("extra"),
       "(hash, files hashed) of the files under root matching globs, and extra strings");
 
-  // Per-worker databases (docs/db.md).
-  m.def(
-      "db_config",
-      [](const std::string& root) {
-        config::Config cfg = config::load_config(root);
-        nlohmann::json out = {{"db", cfg.db}, {"diagnostics", nlohmann::json::array()}};
-        for (const auto& d : cfg.diagnostics) out["diagnostics"].push_back(d.format());
-        return out.dump();
-      },
-      nb::arg("root"), "[tool.testmap.db] and the config's diagnostics, as JSON");
-  m.def(
-      "schema_hash",
-      [](const std::string& root, const std::vector<std::string>& globs,
-         const std::vector<std::string>& extra) {
-        db::SchemaHash h;
-        {
-          nb::gil_scoped_release release;
-          h = db::schema_hash(root, globs, extra);
-        }
-        return nb::make_tuple(h.hex, h.files);
-      },
-      nb::arg("root"), nb::arg("globs"), nb::arg("extra"),
-      "(hash, files hashed) of the files under root matching globs, and extra strings");
-
   using runtime::Region;
   nb::class_<Region>(m, "Region", "The shared-memory region the preload shim writes into")
       .def(nb::init<const std::string&>(), nb::arg("path"))
