@@ -1,7 +1,8 @@
 """Generate a Django project with many apps and migrations (benchmarks/db, tests/test_db_django.py).
 
 Each app has one model built up over its migrations (0001 creates it, each later one adds a
-field); settings read the database from DATABASE_URL; the suite has a few tests per app
+field with an index, and every one runs a small data step, as real projects' do); settings
+read the database from DATABASE_URL; the suite has a few tests per app
 marked `django_db`, and the pyproject.toml configures pytest-django and `--testmap-db`.
 
 Usage: python db_gen.py OUT_DIR [--apps 10] [--migrations 15] [--tests-per-app 4]
@@ -54,11 +55,23 @@ def migration(app: str, n: int) -> str:
             f"migrations.AddField(model_name='thing', name='f{n}', "
             "field=models.IntegerField(default=0))"
         )
+    # Like a real project's: schema changes, an index, and a data step that touches rows.
+    ops = [op]
+    if n > 1:
+        ops.append(
+            f"migrations.AddIndex(model_name='thing', index=models.Index(fields=['f{n}'], "
+            f"name='{app}_f{n}_idx'))"
+        )
+    ops.append("migrations.RunPython(fill, migrations.RunPython.noop)")
     return (
         "from django.db import migrations, models\n\n\n"
+        "def fill(apps, schema_editor):\n"
+        "    Thing = apps.get_model(__name__.split('.')[0], 'Thing')\n"
+        "    Thing.objects.bulk_create([Thing(name=str(i)) for i in range(50)])\n"
+        "    Thing.objects.all().delete()\n\n\n"
         "class Migration(migrations.Migration):\n"
         f"    dependencies = {deps}\n"
-        f"    operations = [{op}]\n"
+        f"    operations = [{', '.join(ops)}]\n"
     )
 
 
