@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -58,6 +59,16 @@ def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_p
     again = run(root, postgres, "-n", "2")
     assert again.returncode == 0, again.stdout[-3000:]
     assert "template reused" in again.stdout
+    # --reuse-db keeps each worker's clone for the next run, which uses it as it is.
+    for _ in range(2):
+        kept = run(root, postgres, "-n", "2", "--reuse-db")
+        assert kept.returncode == 0, kept.stdout[-3000:]
+    conn = psycopg2.connect(postgres.rsplit("/", 1)[0] + "/postgres")
+    with conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'tmw%'")
+        clones = [r[0] for r in cur.fetchall()]
+    conn.close()
+    assert len(clones) == 2, clones
     # pytest-django's --create-db builds the template afresh.
     fresh = run(root, postgres, "-n", "2", "--create-db")
     assert fresh.returncode == 0, fresh.stdout[-3000:]
