@@ -52,10 +52,21 @@ def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_p
     root = tmp_path / "dj"
     db_gen.generate(root, apps=3, migrations=5, tests_per_app=3, python=sys.executable)
     (root / "tests" / "test_clone.py").write_text(CHECK)
+    # The project's django_db_modify_db_settings still runs (and its changes stay).
+    (root / "tests" / "conftest.py").write_text(
+        "import pytest\n\n\n@pytest.fixture(scope='session')\n"
+        "def django_db_modify_db_settings():\n"
+        "    from django.conf import settings\n"
+        "    settings.DATABASES['default']['CONN_MAX_AGE'] = 7\n"
+    )
+    (root / "tests" / "test_settings.py").write_text(
+        "import pytest\nfrom django.db import connection\n\n\n@pytest.mark.django_db\n"
+        "def test_modified():\n    assert connection.settings_dict['CONN_MAX_AGE'] == 7\n"
+    )
     first = run(root, postgres, "-n", "2")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "template built" in first.stdout
-    assert "10 passed" in first.stdout
+    assert "11 passed" in first.stdout
     again = run(root, postgres, "-n", "2")
     assert again.returncode == 0, again.stdout[-3000:]
     assert "template reused" in again.stdout

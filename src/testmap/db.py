@@ -466,6 +466,12 @@ class WorkerDatabase:
         plugin's `django_db_setup` is the one pytest uses (pytest-django's documented way
         to test against an existing database).
         """
+        if getattr(config.option, "nomigrations", False):
+            # Stderr, not a warning: projects often turn warnings into errors.
+            sys.stderr.write(
+                "testmap: --no-migrations has no effect with --testmap-db: the template is "
+                "built by [tool.testmap.db] build\n"
+            )
         config.pluginmanager.register(_DjangoClone(self.db), "testmap-django-db")
 
     def _isolate_tmp(self, run: str) -> None:
@@ -497,9 +503,12 @@ class _DjangoClone:
         self.name = name
 
     @pytest.fixture(scope="session")
-    def django_db_setup(self, django_db_blocker):
+    def django_db_setup(self, request, django_db_blocker):
         from django.db import connections
 
+        # The project's own settings changes first (pytest-django's hook for them); the
+        # database name is the clone's whatever they say.
+        request.getfixturevalue("django_db_modify_db_settings")
         with django_db_blocker.unblock():
             for alias in connections:
                 connections[alias].close()
