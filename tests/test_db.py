@@ -234,3 +234,40 @@ def test_a_sqlalchemy_schema_built_by_a_callable(postgres: str, project: Path) -
     assert "template built" in first.stdout
     assert len(results(project)) == 8
     assert "template reused" in run(project, postgres, "-n", "2").stdout
+
+
+def test_isolate_alone_gives_each_worker_its_own_temp_directory(tmp_path: Path) -> None:
+    (tmp_path / "test_tmp.py").write_text(
+        "import os, tempfile\nimport pytest\n\n\n@pytest.mark.parametrize('i', range(6))\n"
+        "def test_tmp(i):\n"
+        "    d = tempfile.gettempdir()\n"
+        "    assert os.environ['TMPDIR'] == d and os.path.isdir(d)\n"
+        "    with open(os.path.join(os.environ['OUT'], str(i)), 'w') as f:\n"
+        "        f.write(d)\n"
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "OUT": str(out)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--testmap-isolate",
+            "-n",
+            "2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    dirs = {f.read_text() for f in out.iterdir()}
+    assert len(dirs) == 2  # one per worker
+    assert all("/testmap-" in d and not os.path.exists(d) for d in dirs)  # and removed after

@@ -363,6 +363,26 @@ def clone(
     return with_database(url, worker_db)
 
 
+class TempIsolation:
+    """A temp directory of this worker's own: TMPDIR and tempfile.gettempdir() point at it
+    until the end, when it is removed (it is testmap's: nothing else lives there)."""
+
+    def __init__(self, run: str, worker: str) -> None:
+        self.dir = Path(tempfile.gettempdir()) / f"testmap-{run}-{worker}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.previous = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(self.dir)
+        tempfile.tempdir = str(self.dir)
+
+    def close(self) -> None:
+        tempfile.tempdir = None
+        if self.previous is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = self.previous
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class WorkerDatabase:
     """This pytest process's database and temp directory; undone at the end."""
 
@@ -397,7 +417,7 @@ class WorkerDatabase:
             os.environ["TESTMAP_DB_SOURCE"] = self.source_url
         run = os.environ.get("TESTMAP_DB_RUN", "local")
         self.url = ""
-        self.tmpdir: Path | None = None
+        self.tmp: TempIsolation | None = None
         # pytest-django's --reuse-db: keep each worker's clone for the next run of this
         # checkout (named by it, not by the run), as pytest-django keeps its databases.
         self.reuse = bool(getattr(config.option, "reuse_db", False)) and not getattr(
@@ -475,11 +495,7 @@ class WorkerDatabase:
         config.pluginmanager.register(_DjangoClone(self.db), "testmap-django-db")
 
     def _isolate_tmp(self, run: str) -> None:
-        base = Path(tempfile.gettempdir())
-        self.tmpdir = base / f"testmap-{run}-{self.worker}"
-        self.tmpdir.mkdir(parents=True, exist_ok=True)
-        os.environ["TMPDIR"] = str(self.tmpdir)
-        tempfile.tempdir = str(self.tmpdir)
+        self.tmp = TempIsolation(run, self.worker)
 
     def close(self) -> None:
         if self.url and not self.reuse:
@@ -491,9 +507,8 @@ class WorkerDatabase:
                     server.close()
             except DatabaseError:
                 pass  # the server went away: nothing of ours is left to drop there
-        if self.tmpdir is not None:
-            tempfile.tempdir = None
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
+        if self.tmp is not None:
+            self.tmp.close()
 
 
 class _DjangoClone:
@@ -519,11 +534,21 @@ class _DjangoClone:
 _active: WorkerDatabase | None = None
 
 
+_isolation: TempIsolation | None = None
+
+
 def configure(config: pytest.Config) -> None:
-    global _active
-    if not (config.getoption("testmap_db") or config.getini("testmap_db")):
+    global _active, _isolation
+    if config.getoption("testmap_db") or config.getini("testmap_db"):
+        _active = WorkerDatabase(config)  # isolates the temp directory too
         return
-    _active = WorkerDatabase(config)
+    if config.getoption("testmap_isolate"):
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker is None:
+            os.environ["TESTMAP_DB_RUN"] = secrets.token_hex(4)
+            if getattr(config.option, "numprocesses", None):
+                return  # xdist's controller runs no test
+        _isolation = TempIsolation(os.environ["TESTMAP_DB_RUN"], worker or "main")
 
 
 def report_header() -> str | None:
@@ -531,10 +556,13 @@ def report_header() -> str | None:
 
 
 def unconfigure(config: pytest.Config) -> None:
-    global _active
+    global _active, _isolation
     if _active is not None:
         _active.close()
         _active = None
+    if _isolation is not None:
+        _isolation.close()
+        _isolation = None
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("testmap_db", "make --testmap-db the default", type="bool", default=False)
     group.addoption(
+        "--testmap-isolate",
+        action="store_true",
+        default=False,
+        help="give each xdist worker a TMPDIR of its own, removed at the end (--testmap-db "
+        "does this too)",
+    )
+    group.addoption(
         "--testmap-enforce",
         action="store_true",
         default=False,
