@@ -198,12 +198,7 @@ NB_MODULE(_core, m) {
             config::Config cfg = config::load_config(root);
             for (const auto& s : cfg.services) {
               r.declare(s.name);
-              for (int port : s.ports) {
-                r.add_port(s.name, port);
-                // PostgreSQL's Unix socket carries the port in its name.
-                if (s.name == "postgres" || s.name == "postgresql")
-                  r.add_unix_socket(s.name, ".s.PGSQL." + std::to_string(port));
-              }
+              for (int port : s.ports) r.add_port(s.name, port);
               for (const auto& u : s.unix_sockets) r.add_unix_socket(s.name, u);
             }
           },

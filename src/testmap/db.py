@@ -267,9 +267,6 @@ def open_server(url: str) -> PostgresServer:
     return MariaDBServer(url) if _parts(url)["kind"] == "mariadb" else PostgresServer(url)
 
 
-Server = PostgresServer  # the name tests and older callers use
-
-
 def _base(url: str) -> str:
     name = re.sub(r"[^a-z0-9_]", "_", _parts(url)["dbname"].lower())
     return name[:24]

@@ -101,9 +101,7 @@ class ShimSource:
     def declare(self, name: str, port: int | None, unix_socket: str | None) -> None:
         self.region.declare(name)
         if port is not None:
-            self.region.add_port(name, int(port))
-            if name in ("postgres", "postgresql"):
-                self.region.add_unix_socket(name, f".s.PGSQL.{int(port)}")
+            self.region.add_port(name, int(port))  # with postgres's Unix socket
         if unix_socket:
             self.region.add_unix_socket(name, str(unix_socket)[-108:])
 

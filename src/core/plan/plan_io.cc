@@ -8,6 +8,7 @@
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
 
+#include "core/classify/tiers.h"
 #include "core/util/json_text.h"
 
 namespace testmap::plan {
@@ -100,11 +101,7 @@ bool read_input(const std::string& path, PlanInput* input, Diagnostic* error) {
         }
         if (!has_id) return fail("a test needs a string \"id\"");
         std::sort(p.services.begin(), p.services.end());
-        if (!has_tier) {
-          p.tier = p.services.empty() ? "no_services" : "";
-          for (const auto& s : p.services) p.tier += (p.tier.empty() ? "" : "_") + s;
-          if (p.services.size() == 1) p.tier += "_only";
-        }
+        if (!has_tier) p.tier = classify::tier_name(p.services);
         p.estimated = !has_seconds;
         input->tests.push_back(std::move(p));
       }

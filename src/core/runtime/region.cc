@@ -72,6 +72,10 @@ bool Region::add_port(const std::string& service, int port) {
   m.kind = TM_MATCH_PORT;
   m.service = static_cast<uint32_t>(s);
   m.port = static_cast<uint32_t>(port);
+  // PostgreSQL's Unix socket carries the port in its name.
+  if ((service == "postgres" || service == "postgresql") &&
+      !add_unix_socket(service, ".s.PGSQL." + std::to_string(port)))
+    return false;
   return add_matcher(m);
 }
 

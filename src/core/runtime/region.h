@@ -34,6 +34,7 @@ class Region {
   const std::string& path() const { return path_; }
   // The index of `service`, declaring it if new; -1 when the table is full.
   int declare(const std::string& service);
+  // A TCP/UDP port of `service`; for postgres also its Unix socket `.s.PGSQL.<port>`.
   bool add_port(const std::string& service, int port);
   bool add_unix_socket(const std::string& service, const std::string& path_suffix);
   std::vector<std::string> services() const;
