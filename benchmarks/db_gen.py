@@ -75,7 +75,9 @@ def migration(app: str, n: int) -> str:
     )
 
 
-def generate(out: Path, apps: int, migrations: int, tests_per_app: int, python: str) -> None:
+def generate(
+    out: Path, apps: int, migrations: int, tests_per_app: int, build: str = "django"
+) -> None:
     names = [f"app{i}" for i in range(apps)]
     (out / "proj").mkdir(parents=True)
     (out / "proj" / "__init__.py").write_text("")
@@ -109,7 +111,7 @@ def generate(out: Path, apps: int, migrations: int, tests_per_app: int, python: 
         'DJANGO_SETTINGS_MODULE = "proj.settings"\n'
         'testpaths = ["tests"]\n\n'
         "[tool.testmap.db]\n"
-        f'build = "{python} manage.py migrate --noinput"\n'
+        f'build = "{build}"\n'
         'schema-files = ["*/migrations/*.py", "*/models.py", "proj/settings.py"]\n'
     )
 
@@ -121,7 +123,7 @@ def main() -> int:
     ap.add_argument("--migrations", type=int, default=15)
     ap.add_argument("--tests-per-app", type=int, default=4)
     args = ap.parse_args()
-    generate(args.out, args.apps, args.migrations, args.tests_per_app, sys.executable)
+    generate(args.out, args.apps, args.migrations, args.tests_per_app)
     return 0
 
 

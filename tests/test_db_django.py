@@ -45,12 +45,21 @@ def run(root: Path, url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url}
     env.pop("PYTEST_XDIST_WORKER", None)
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", *args]
+    cmd += ["-W", "error::pytest.PytestRemovedIn10Warning"]  # nothing testmap does is deprecated
     return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_path: Path) -> None:
+# "django": Django's migrate inside pytest; or the command a project would otherwise write.
+BUILDS = ["django", f"{sys.executable} manage.py migrate --noinput"]
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=["in-process", "manage.py"])
+def test_django_workers_use_clones_of_one_migrated_template(
+    postgres: str, tmp_path: Path, build: str
+) -> None:
     root = tmp_path / "dj"
-    db_gen.generate(root, apps=3, migrations=5, tests_per_app=3, python=sys.executable)
+    db_gen.generate(root, apps=3, migrations=5, tests_per_app=3, build=build)
+    others = databases(postgres)
     (root / "tests" / "test_clone.py").write_text(CHECK)
     # The project's django_db_modify_db_settings still runs (and its changes stay).
     (root / "tests" / "conftest.py").write_text(
@@ -74,12 +83,8 @@ def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_p
     for _ in range(2):
         kept = run(root, postgres, "-n", "2", "--reuse-db")
         assert kept.returncode == 0, kept.stdout[-3000:]
-    conn = psycopg2.connect(postgres.rsplit("/", 1)[0] + "/postgres")
-    with conn.cursor() as cur:
-        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'tmw%'")
-        clones = [r[0] for r in cur.fetchall()]
-    conn.close()
-    assert len(clones) == 2, clones
+    clones = {d for d in databases(postgres) - others if d.startswith("tmw_")}
+    assert len(clones) == 2, clones  # this checkout's two workers
     # pytest-django's --create-db builds the template afresh.
     fresh = run(root, postgres, "-n", "2", "--create-db")
     assert fresh.returncode == 0, fresh.stdout[-3000:]
@@ -90,3 +95,42 @@ def test_django_workers_use_clones_of_one_migrated_template(postgres: str, tmp_p
     changed = run(root, postgres, "-n", "2")
     assert changed.returncode == 0, changed.stdout[-3000:]
     assert "template built" in changed.stdout
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_failing_django_migration_is_named_and_leaves_no_template(
+    postgres: str, tmp_path: Path, workers: list[str]
+) -> None:
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=2, migrations=3, tests_per_app=1)
+    migration = root / "app1" / "migrations" / "0003_m.py"
+    migration.write_text(
+        migration.read_text().replace(
+            "def fill(apps, schema_editor):\n",
+            "def fill(apps, schema_editor):\n    raise ValueError('bad data step')\n",
+        )
+    )
+    before = databases(postgres)
+    proc = run(root, postgres, *workers)
+    assert proc.returncode == 4, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "while applying app1.0003_m: bad data step" in proc.stderr
+    assert "passed" not in proc.stdout
+    assert databases(postgres) == before  # neither the half-built template nor a clone
+
+
+def test_django_without_xdist_builds_and_runs_in_one_process(postgres: str, tmp_path: Path) -> None:
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=2, migrations=3, tests_per_app=2)
+    (root / "tests" / "test_clone.py").write_text(CHECK.replace("3 * 5", "2 * 3"))
+    proc = run(root, postgres)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "template built" in proc.stdout and "5 passed" in proc.stdout
+
+
+def databases(url: str) -> set[str]:
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    with conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database")
+        names = {r[0] for r in cur.fetchall()}
+    conn.close()
+    return names

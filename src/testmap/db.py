@@ -22,14 +22,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
-from testmap import _core
+from testmap import _core, db_django
 
 TEMPLATE_PREFIX = "tmtpl_"
 WORKER_PREFIX = "tmw_"
@@ -281,31 +283,41 @@ def build_template(
 ) -> tuple[str, bool]:
     """The template for this schema version, built now if missing: (name, built)."""
     base = _base(url)
-    name = template_name(url, schema)
-    building = name + BUILDING_SUFFIX
     server.lock(base)
     try:
-        if name in server.names():
-            return name, False
-        # Builds killed half-way (of this schema or an older one) left these behind; we hold
-        # the lock every builder of this base takes, so nobody is using them.
-        half_built = re.compile(
-            re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(BUILDING_SUFFIX)
+        return template_name(url, schema), _ensure_template(
+            server, url, schema, build, root, env_name
         )
-        for stale in server.names():
-            if half_built.fullmatch(stale):
-                server.drop(stale)
-        server.create(building)
-        try:
-            _run_build(build, with_database(url, building), root, env_name)
-        except BaseException:
-            server.drop(building)
-            raise
-        server.seal(building, name, time.time())
-        _prune(server, base, keep=name)
-        return name, True
     finally:
         server.unlock(base)
+
+
+def _ensure_template(
+    server: PostgresServer, url: str, schema: str, build: str, root: Path, env_name: str
+) -> bool:
+    """Build the template unless it exists; the caller holds the base's lock."""
+    base = _base(url)
+    name = template_name(url, schema)
+    building = name + BUILDING_SUFFIX
+    if name in server.names():
+        return False
+    # Builds killed half-way (of this schema or an older one) left these behind; we hold
+    # the lock every builder of this base takes, so nobody is using them.
+    half_built = re.compile(
+        re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(BUILDING_SUFFIX)
+    )
+    for stale in server.names():
+        if half_built.fullmatch(stale):
+            server.drop(stale)
+    server.create(building)
+    try:
+        _run_build(build, with_database(url, building), root, env_name)
+    except BaseException:
+        server.drop(building)
+        raise
+    server.seal(building, name, time.time())
+    _prune(server, base, keep=name)
+    return True
 
 
 def _prune(server: PostgresServer, base: str, keep: str) -> None:
@@ -320,6 +332,12 @@ def _prune(server: PostgresServer, base: str, keep: str) -> None:
 
 
 def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
+    if build.strip() == "django":
+        try:
+            db_django.migrate(url)
+        except db_django.MigrateError as e:
+            raise DatabaseError(str(e)) from e
+        return
     if ":" in build and " " not in build.strip() and not build.startswith("/"):
         module, _, func = build.partition(":")  # a Python callable, module:function
         if str(root) not in sys.path:
@@ -342,22 +360,97 @@ def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
         )
 
 
-def clone(
-    server: PostgresServer, url: str, template: str, worker_db: str, reuse: bool = False
-) -> str:
-    """The worker's database, cloned from `template`; with `reuse`, a clone an earlier run
-    kept is used as it is when it came from this same template."""
+def clone(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
+    """The worker's database, cloned from `template` under the base's lock (a template
+    being built or dropped is never cloned)."""
     base = _base(url)
-    server.lock(base)  # PostgreSQL refuses to clone a template while it is being cloned
+    server.lock(base)
     try:
-        if reuse and worker_db in server.names() and server.origin(worker_db) == template:
-            return with_database(url, worker_db)
-        server.drop(worker_db)
-        server.clone(template, worker_db, url)
-        server.set_origin(worker_db, template)
+        return _clone_held(server, url, template, worker_db)
     finally:
         server.unlock(base)
+
+
+def _clone_held(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
+    """Clone `template` into `worker_db`, unless `worker_db` already comes from it: made by
+    the controller for this run, or kept by an earlier run of this checkout (--reuse-db)."""
+    if worker_db in server.names() and server.origin(worker_db) == template:
+        return with_database(url, worker_db)
+    if template not in server.names():
+        raise DatabaseError(f"the template {template} does not exist (its build failed?)")
+    server.drop(worker_db)
+    server.clone(template, worker_db, url)
+    server.set_origin(worker_db, template)
     return with_database(url, worker_db)
+
+
+def worker_db_name(url: str, owner: str, worker: str) -> str:
+    return f"{WORKER_PREFIX}{_base(url)}_{owner}_{worker}"[:MAX_NAME]
+
+
+class Preparation:
+    """What xdist's controller does while its workers start: build the template if it is
+    missing, then clone every worker's database, in parallel.
+
+    The base's lock is taken before any worker starts and released only at the end, so a
+    worker that asks for its database waits until it is there. Workers spend a second or
+    more importing pytest, plugins and the project; the build and the clones overlap it
+    instead of coming before it (build) or after it (clones, one worker at a time).
+    """
+
+    PARALLEL_CLONES = 4
+
+    def __init__(
+        self,
+        server: PostgresServer,
+        url: str,
+        schema: str,
+        build: str,
+        root: Path,
+        env_name: str,
+        worker_dbs: list[str],
+    ) -> None:
+        self.server, self.url, self.worker_dbs = server, url, worker_dbs
+        self.args = (url, schema, build, root, env_name)
+        self.template = template_name(url, schema)
+        self.error: BaseException | None = None
+        self.built = False
+        self.seconds = self.build_seconds = 0.0
+        server.lock(_base(url))
+        self.thread = threading.Thread(target=self._run, name="testmap-db", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        try:
+            self.built = _ensure_template(self.server, *self.args)
+            self.build_seconds = time.monotonic() - start
+            with ThreadPoolExecutor(min(self.PARALLEL_CLONES, len(self.worker_dbs))) as pool:
+                list(pool.map(self._clone, self.worker_dbs))
+        except BaseException as e:  # handed to the main thread by wait()
+            self.error = e
+        finally:
+            self.seconds = time.monotonic() - start
+            try:
+                self.server.unlock(_base(self.url))
+            finally:
+                self.server.close()
+
+    def _clone(self, worker_db: str) -> None:
+        server = open_server(self.url)  # a connection per clone: they run side by side
+        try:
+            _clone_held(server, self.url, self.template, worker_db)
+        finally:
+            server.close()
+
+    def wait(self) -> str:
+        """Block until done; raise what went wrong, else say what was done."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        what = f"template built in {self.build_seconds:.1f} s" if self.built else "template reused"
+        clones = self.seconds - self.build_seconds
+        return f"testmap: {what}; {len(self.worker_dbs)} worker databases cloned in {clones:.1f} s"
 
 
 class TempIsolation:
@@ -381,13 +474,18 @@ class TempIsolation:
 
 
 class WorkerDatabase:
-    """This pytest process's database and temp directory; undone at the end."""
+    """This pytest process's database and temp directory; undone at the end.
+
+    In xdist's controller it prepares the template and the workers' databases (and runs no
+    test); in a worker, or in a pytest without xdist, it takes its own database.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         root = Path(str(config.rootpath))
         doc = json.loads(_core.db_config(str(root)))
         settings = doc["db"]
+        self.settings = settings
         self.env_name = settings.get("url-env", "DATABASE_URL")
         self.source_url = (
             os.environ.get("TESTMAP_DB_SOURCE")
@@ -415,64 +513,130 @@ class WorkerDatabase:
         run = os.environ.get("TESTMAP_DB_RUN", "local")
         self.url = ""
         self.tmp: TempIsolation | None = None
+        self.preparation: Preparation | None = None
+        self.pending: tuple[PostgresServer, str, Path] | None = None
+        self.premade: list[str] = []
+        self.report: str | None = None
         # pytest-django's --reuse-db: keep each worker's clone for the next run of this
         # checkout (named by it, not by the run), as pytest-django keeps its databases.
         self.reuse = bool(getattr(config.option, "reuse_db", False)) and not getattr(
             config.option, "create_db", False
         )
         checkout = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:8]
-        owner = checkout if self.reuse else run
-        self.db = f"{WORKER_PREFIX}{_base(self.source_url)}_{owner}_{self.worker}"[:MAX_NAME]
+        self.owner = checkout if self.reuse else run
+        self.db = worker_db_name(self.source_url, self.owner, self.worker)
+        self.deferred = False
+        if not controller:
+            # An xdist worker: its database (made by the controller meanwhile) is checked
+            # before its first test, not now, so that the worker collects in the meantime.
+            self.url = with_database(self.source_url, self.db)
+            self.deferred = True
+            self._use_database(config, run)
+            return
         try:
             server = open_server(self.source_url)
         except DatabaseError as e:
             raise pytest.UsageError(f"--testmap-db: {e}") from None
+        workers = len(config.getoption("tx", None) or []) if _distributed(config) else 0
         try:
-            if controller:
-                # Built here, once, before any worker starts: the workers only clone.
-                start = time.monotonic()
-                if getattr(config.option, "create_db", False):
-                    # pytest-django's --create-db: build this schema's template afresh.
-                    server.lock(_base(self.source_url))
-                    try:
-                        server.drop(template_name(self.source_url, self.schema))
-                    finally:
-                        server.unlock(_base(self.source_url))
+            db_django.unblocker(config)
+            if getattr(config.option, "create_db", False):
+                # pytest-django's --create-db: build this schema's template afresh.
+                server.lock(_base(self.source_url))
                 try:
-                    template, built = build_template(
-                        server, self.source_url, self.schema, build, root, self.env_name
-                    )
-                except DatabaseError as e:
-                    raise pytest.UsageError(f"--testmap-db: {e}") from None
-                os.environ["TESTMAP_DB_TEMPLATE"] = template
-                self.report = f"testmap: schema {self.schema} ({self.files} files): " + (
-                    f"template built in {time.monotonic() - start:.1f} s"
-                    if built
-                    else "template reused"
+                    server.drop(template_name(self.source_url, self.schema))
+                finally:
+                    server.unlock(_base(self.source_url))
+            os.environ["TESTMAP_DB_TEMPLATE"] = template_name(self.source_url, self.schema)
+            if workers:
+                # Prepared while xdist starts the workers (start()); the connection is its now.
+                self._prepare(server, build, root, workers)
+                server = None
+                return
+            start = time.monotonic()
+            try:
+                _, built = build_template(
+                    server, self.source_url, self.schema, build, root, self.env_name
                 )
-            distributed = bool(getattr(config.option, "numprocesses", None))
-            if not (controller and distributed):
+            except DatabaseError as e:
+                raise pytest.UsageError(f"--testmap-db: {e}") from None
+            self.report = f"testmap: schema {self.schema} ({self.files} files): " + (
+                f"template built in {time.monotonic() - start:.1f} s"
+                if built
+                else "template reused"
+            )
+            try:
                 self.url = clone(
-                    server,
-                    self.source_url,
-                    os.environ["TESTMAP_DB_TEMPLATE"],
-                    self.db,
-                    reuse=self.reuse,
+                    server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
                 )
-                os.environ[self.env_name] = self.url
-                if settings.get("redis-db-env"):
-                    # gw0 -> 0, gw1 -> 1, ...: each worker its own Redis database number.
-                    index = int(self.worker[2:]) if self.worker.startswith("gw") else 0
-                    offset = int(settings.get("redis-db-offset", 0))
-                    os.environ[settings["redis-db-env"]] = str(offset + index)
-                # pytest-django, when installed and set up for a Django project.
-                if config.pluginmanager.has_plugin("django") and os.environ.get(
-                    "DJANGO_SETTINGS_MODULE"
-                ):
-                    self._hand_to_pytest_django(config)
-                self._isolate_tmp(run)
+            except DatabaseError as e:
+                raise pytest.UsageError(f"--testmap-db: {e}") from None
+            self._use_database(config, run)
         finally:
-            server.close()
+            if server is not None:
+                server.close()
+
+    def _prepare(self, server: PostgresServer, build: str, root: Path, workers: int) -> None:
+        self.premade = [
+            worker_db_name(self.source_url, self.owner, f"gw{i}") for i in range(workers)
+        ]
+        self.pending = (server, build, root)
+        self.report = (
+            f"testmap: schema {self.schema} ({self.files} files): template and "
+            f"{workers} worker databases being prepared while the workers start"
+        )
+
+    def start(self) -> None:
+        """xdist's controller, just before it starts the workers: begin preparing their
+        databases (after every plugin's pytest_configure, so that none of them changes
+        what the build relies on while it runs, such as pytest-django's database block)."""
+        if self.pending is None:
+            return
+        server, build, root = self.pending
+        self.pending = None
+        self.preparation = Preparation(
+            server, self.source_url, self.schema, build, root, self.env_name, self.premade
+        )
+
+    def wait(self, config: pytest.Config) -> None:
+        """xdist's controller: block until the template and the clones are ready."""
+        if self.preparation is None:
+            return
+        try:
+            line = self.preparation.wait()
+        except DatabaseError as e:
+            raise pytest.UsageError(f"--testmap-db: {e}") from None
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
+
+    def ensure_ready(self) -> None:
+        """An xdist worker, before its first test: its database, made by the controller (or,
+        for a worker xdist started later, cloned now)."""
+        if not self.deferred:
+            return
+        self.deferred = False
+        try:
+            server = open_server(self.source_url)
+            try:
+                clone(server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db)
+            finally:
+                server.close()
+        except DatabaseError as e:
+            raise pytest.UsageError(f"--testmap-db: {e}") from None
+
+    def _use_database(self, config: pytest.Config, run: str) -> None:
+        os.environ[self.env_name] = self.url
+        settings = self.settings
+        if settings.get("redis-db-env"):
+            # gw0 -> 0, gw1 -> 1, ...: each worker its own Redis database number.
+            index = int(self.worker[2:]) if self.worker.startswith("gw") else 0
+            offset = int(settings.get("redis-db-offset", 0))
+            os.environ[settings["redis-db-env"]] = str(offset + index)
+        # pytest-django, when installed and set up for a Django project.
+        if config.pluginmanager.has_plugin("django") and os.environ.get("DJANGO_SETTINGS_MODULE"):
+            self._hand_to_pytest_django(config)
+        self.tmp = TempIsolation(run, self.worker)
 
     def _hand_to_pytest_django(self, config: pytest.Config) -> None:
         """Make the clone the database pytest-django's tests use, as it is.
@@ -489,17 +653,24 @@ class WorkerDatabase:
                 "testmap: --no-migrations has no effect with --testmap-db: the template is "
                 "built by [tool.testmap.db] build\n"
             )
-        config.pluginmanager.register(_DjangoClone(self.db), "testmap-django-db")
-
-    def _isolate_tmp(self, run: str) -> None:
-        self.tmp = TempIsolation(run, self.worker)
+        config.pluginmanager.register(db_django.plugin(self.db), "testmap-django-db")
 
     def close(self) -> None:
-        if self.url and not self.reuse:
+        names = []
+        if self.pending is not None:  # the session never started
+            self.pending[0].close()
+        if self.preparation is not None:
+            self.preparation.thread.join()  # never drop what is still being made
+            if not self.reuse:
+                names = self.premade  # a worker that never started left its clone
+        elif self.url and not self.reuse:
+            names = [self.db]
+        if names:
             try:
                 server = open_server(self.source_url)
                 try:
-                    server.drop(self.db)
+                    for name in names:
+                        server.drop(name)
                 finally:
                     server.close()
             except DatabaseError:
@@ -508,24 +679,9 @@ class WorkerDatabase:
             self.tmp.close()
 
 
-class _DjangoClone:
-    """pytest-django's `django_db_setup`, pointed at this worker's clone."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @pytest.fixture(scope="session")
-    def django_db_setup(self, request, django_db_blocker):
-        from django.db import connections
-
-        # The project's own settings changes first (pytest-django's hook for them); the
-        # database name is the clone's whatever they say.
-        request.getfixturevalue("django_db_modify_db_settings")
-        with django_db_blocker.unblock():
-            for alias in connections:
-                connections[alias].close()
-            connections["default"].settings_dict["NAME"] = self.name
-        yield
+def _distributed(config: pytest.Config) -> bool:
+    """Whether this is xdist's controller of `-n N` workers (it runs no test itself)."""
+    return bool(getattr(config.option, "numprocesses", None)) and bool(config.getoption("tx", None))
 
 
 _active: WorkerDatabase | None = None
@@ -546,6 +702,24 @@ def configure(config: pytest.Config) -> None:
             if getattr(config.option, "numprocesses", None):
                 return  # xdist's controller runs no test
         _isolation = TempIsolation(os.environ["TESTMAP_DB_RUN"], worker or "main")
+
+
+def before_sessionstart() -> None:
+    """Before xdist starts its workers: start preparing their databases."""
+    if _active is not None:
+        _active.start()
+
+
+def before_tests() -> None:
+    """An xdist worker, after collecting: make sure its database is there."""
+    if _active is not None:
+        _active.ensure_ready()
+
+
+def after_sessionstart(config: pytest.Config) -> None:
+    """After xdist has started its workers: wait for their databases (errors before any test)."""
+    if _active is not None:
+        _active.wait(config)
 
 
 def report_header() -> str | None:

@@ -83,6 +83,22 @@ def pytest_configure(config: pytest.Config) -> None:
     runtime.configure(config)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session):
+    db.before_sessionstart()
+    try:
+        return (yield)  # xdist starts its workers here: the database preparation overlaps that
+    finally:
+        db.after_sessionstart(session.config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    if not session.config.option.collectonly:
+        db.before_tests()
+    return (yield)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     runtime.unconfigure(config)
     db.unconfigure(config)

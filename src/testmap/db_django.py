@@ -1,0 +1,86 @@
+"""Django for --testmap-db: the `build = "django"` builder (Django's migrate, in this process)
+and the `django_db_setup` that points pytest-django at a worker's clone."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import types
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+
+class MigrateError(Exception):
+    """Django's migrate failed; the message names the migration it was applying."""
+
+
+# pytest-django blocks database access outside tests; the build needs it. Set by unblocker().
+_unblock: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+
+
+def unblocker(config: pytest.Config) -> None:
+    """Let migrate() through pytest-django's block on database access (the controller and
+    the set-up before any test are the only places it runs, so nothing else sees it)."""
+    global _unblock
+    try:
+        from pytest_django.plugin import blocking_manager_key
+    except ImportError:
+        return
+    if blocking_manager_key in config.stash:
+        _unblock = config.stash[blocking_manager_key].unblock
+
+
+def migrate(url: str) -> None:
+    """Run Django's migrate into the database of `url`.
+
+    In the pytest process, where pytest-django has loaded Django already: a `python
+    manage.py migrate` subprocess would spend its first half second importing Django and the
+    project again. The connection is this thread's own, so the build can run beside the
+    workers' start-up without touching any other thread's connection or the settings.
+    """
+    import django
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.db import connections
+
+    if not apps.ready:
+        django.setup()
+    conn = connections.create_connection("default")
+    conn.settings_dict = {**conn.settings_dict, "NAME": unquote(urlsplit(url).path.lstrip("/"))}
+    connections["default"] = conn
+    out = io.StringIO()
+    try:
+        with _unblock():
+            call_command("migrate", database="default", interactive=False, verbosity=1, stdout=out)
+    except Exception as e:
+        applying = re.findall(r"Applying ([\w.]+?)\.\.\.", out.getvalue())
+        where = f" while applying {applying[-1]}" if applying else ""
+        raise MigrateError(f"Django's migrate failed{where}: {e}") from e
+    finally:
+        conn.close()
+        del connections["default"]
+
+
+def plugin(name: str) -> types.ModuleType:
+    """pytest-django's `django_db_setup`, pointed at the worker's clone `name` (a module, so
+    that the fixture is a plain function: pytest deprecates session fixtures on instances)."""
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(request, django_db_blocker):
+        from django.db import connections
+
+        # The project's own settings changes first (pytest-django's hook for them); the
+        # database name is the clone's whatever they say.
+        request.getfixturevalue("django_db_modify_db_settings")
+        with django_db_blocker.unblock():
+            for alias in connections:
+                connections[alias].close()
+            connections["default"].settings_dict["NAME"] = name
+        yield
+
+    module = types.ModuleType("testmap_django_db")
+    module.django_db_setup = django_db_setup
+    return module
