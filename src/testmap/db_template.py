@@ -1,0 +1,214 @@
+"""Templates for --testmap-db: one database per schema version, built once under a lock and
+a temporary name, and the workers' clones of it (made side by side by xdist's controller
+while the workers start)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from testmap import db_django
+from testmap.db_server import (
+    BUILDING_SUFFIX,
+    KEEP_TEMPLATES,
+    MAX_NAME,
+    TEMPLATE_PREFIX,
+    WORKER_PREFIX,
+    DatabaseError,
+    PostgresServer,
+    open_server,
+    url_parts,
+    with_database,
+)
+
+
+def base_name(url: str) -> str:
+    name = re.sub(r"[^a-z0-9_]", "_", url_parts(url)["dbname"].lower())
+    return name[:24]
+
+
+def template_name(url: str, schema: str) -> str:
+    return f"{TEMPLATE_PREFIX}{base_name(url)}_{schema}"
+
+
+def build_template(
+    server: PostgresServer, url: str, schema: str, build: str, root: Path, env_name: str
+) -> tuple[str, bool]:
+    """The template for this schema version, built now if missing: (name, built)."""
+    base = base_name(url)
+    server.lock(base)
+    try:
+        return template_name(url, schema), _ensure_template(
+            server, url, schema, build, root, env_name
+        )
+    finally:
+        server.unlock(base)
+
+
+def _ensure_template(
+    server: PostgresServer, url: str, schema: str, build: str, root: Path, env_name: str
+) -> bool:
+    """Build the template unless it exists; the caller holds the base's lock."""
+    base = base_name(url)
+    name = template_name(url, schema)
+    building = name + BUILDING_SUFFIX
+    if name in server.names():
+        return False
+    # Builds killed half-way (of this schema or an older one) left these behind; we hold
+    # the lock every builder of this base takes, so nobody is using them.
+    half_built = re.compile(
+        re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(BUILDING_SUFFIX)
+    )
+    for stale in server.names():
+        if half_built.fullmatch(stale):
+            server.drop(stale)
+    server.create(building)
+    try:
+        _run_build(build, with_database(url, building), root, env_name)
+    except BaseException:
+        server.drop(building)
+        raise
+    server.seal(building, name, time.time())
+    _prune(server, base, keep=name)
+    return True
+
+
+def _prune(server: PostgresServer, base: str, keep: str) -> None:
+    """Drop this base's templates beyond the newest few (only names testmap made)."""
+    ours = re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}")
+    stamped = sorted(
+        ((server.stamp(n), n) for n in server.names() if ours.fullmatch(n) and n != keep),
+        reverse=True,
+    )
+    for _, name in stamped[KEEP_TEMPLATES - 1 :]:
+        server.drop(name)
+
+
+def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
+    if build.strip() == "django":
+        try:
+            db_django.migrate(url)
+        except db_django.MigrateError as e:
+            raise DatabaseError(str(e)) from e
+        return
+    if ":" in build and " " not in build.strip() and not build.startswith("/"):
+        module, _, func = build.partition(":")  # a Python callable, module:function
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        try:
+            getattr(importlib.import_module(module), func)(url)
+        except Exception as e:
+            raise DatabaseError(f"building the schema with {build} failed: {e!r}") from e
+        return
+    env = dict(os.environ)
+    env[env_name] = url
+    proc = subprocess.run(
+        shlex.split(build), cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+        raise DatabaseError(
+            f"building the schema with `{build}` failed (exit {proc.returncode}):\n"
+            + "\n".join(tail)
+        )
+
+
+def clone(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
+    """The worker's database, cloned from `template` under the base's lock (a template
+    being built or dropped is never cloned)."""
+    base = base_name(url)
+    server.lock(base)
+    try:
+        return _clone_held(server, url, template, worker_db)
+    finally:
+        server.unlock(base)
+
+
+def _clone_held(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
+    """Clone `template` into `worker_db`, unless `worker_db` already comes from it: made by
+    the controller for this run, or kept by an earlier run of this checkout (--reuse-db)."""
+    if worker_db in server.names() and server.origin(worker_db) == template:
+        return with_database(url, worker_db)
+    if template not in server.names():
+        raise DatabaseError(f"the template {template} does not exist (its build failed?)")
+    server.drop(worker_db)
+    server.clone(template, worker_db, url)
+    server.set_origin(worker_db, template)
+    return with_database(url, worker_db)
+
+
+def worker_db_name(url: str, owner: str, worker: str) -> str:
+    return f"{WORKER_PREFIX}{base_name(url)}_{owner}_{worker}"[:MAX_NAME]
+
+
+class Preparation:
+    """What xdist's controller does while its workers start: build the template if it is
+    missing, then clone every worker's database, in parallel.
+
+    The base's lock is taken before any worker starts and released only at the end, so a
+    worker that asks for its database waits until it is there. Workers spend a second or
+    more importing pytest, plugins and the project; the build and the clones overlap it
+    instead of coming before it (build) or after it (clones, one worker at a time).
+    """
+
+    PARALLEL_CLONES = 4
+
+    def __init__(
+        self,
+        server: PostgresServer,
+        url: str,
+        schema: str,
+        build: str,
+        root: Path,
+        env_name: str,
+        worker_dbs: list[str],
+    ) -> None:
+        self.server, self.url, self.worker_dbs = server, url, worker_dbs
+        self.args = (url, schema, build, root, env_name)
+        self.template = template_name(url, schema)
+        self.error: BaseException | None = None
+        self.built = False
+        self.seconds = self.build_seconds = 0.0
+        server.lock(base_name(url))
+        self.thread = threading.Thread(target=self._run, name="testmap-db", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        try:
+            self.built = _ensure_template(self.server, *self.args)
+            self.build_seconds = time.monotonic() - start
+            with ThreadPoolExecutor(min(self.PARALLEL_CLONES, len(self.worker_dbs))) as pool:
+                list(pool.map(self._clone, self.worker_dbs))
+        except BaseException as e:  # handed to the main thread by wait()
+            self.error = e
+        finally:
+            self.seconds = time.monotonic() - start
+            try:
+                self.server.unlock(base_name(self.url))
+            finally:
+                self.server.close()
+
+    def _clone(self, worker_db: str) -> None:
+        server = open_server(self.url)  # a connection per clone: they run side by side
+        try:
+            _clone_held(server, self.url, self.template, worker_db)
+        finally:
+            server.close()
+
+    def wait(self) -> str:
+        """Block until done; raise what went wrong, else say what was done."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        what = f"template built in {self.build_seconds:.1f} s" if self.built else "template reused"
+        clones = self.seconds - self.build_seconds
+        return f"testmap: {what}; {len(self.worker_dbs)} worker databases cloned in {clones:.1f} s"
