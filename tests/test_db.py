@@ -271,3 +271,33 @@ def test_isolate_alone_gives_each_worker_its_own_temp_directory(tmp_path: Path) 
     dirs = {f.read_text() for f in out.iterdir()}
     assert len(dirs) == 2  # one per worker
     assert all("/testmap-" in d and not os.path.exists(d) for d in dirs)  # and removed after
+
+
+CRASH = """\
+import os
+
+
+def test_0_crash(tmp_path_factory):
+    os._exit(1)  # the worker dies; xdist starts another, whose database nobody made yet
+"""
+
+
+def test_a_worker_xdist_restarts_clones_its_own_database(postgres: str, project: Path) -> None:
+    others = databases(postgres)
+    (project / "tests" / "test_0_crash.py").write_text(CRASH)
+    # The crash comes first (one test per batch) and the others are slow enough that the
+    # worker started in its place gets some of them.
+    tests = project / "tests" / "test_items.py"
+    tests.write_text(
+        tests.read_text()
+        .replace("import os, tempfile", "import os, tempfile, time")
+        .replace("range(8)", "range(16)")
+        .replace("    conn.close()\n", "    conn.close()\n    time.sleep(0.2)\n")
+    )
+    proc = run(project, postgres, "-n", "2", "--max-worker-restart=1", "--maxschedchunk=1")
+    assert proc.returncode == 1, proc.stdout[-3000:]  # the crash is a failure, not hidden
+    assert "crashed" in proc.stdout and "16 passed" in proc.stdout, proc.stdout[-3000:]
+    clones = {name.rsplit("-", 1)[0] for name in results(project)}
+    assert any(c.endswith("_gw2") for c in clones), clones  # the new worker had a database
+    left = databases(postgres) - others
+    assert all(d.startswith("tmtpl_") for d in left), left  # every clone dropped, gw0's too
