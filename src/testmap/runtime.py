@@ -347,6 +347,18 @@ class Recorder:
         self.phases[self.when].add(services, external, refused, shared=True)
         self.seq = self.source.begin()
 
+    # Teardown runs the function-scoped fixtures' finalizers first, then those of the scopes
+    # this test ends (the module's last test tears down module fixtures, the session's last
+    # test the session's). Each fixture's traffic ends at its post-finalizer hook: the
+    # higher-scoped ones' is this test's, marked shared, as at set-up.
+    def fixture_finalized(self, fixturedef) -> None:
+        if self.item is None or self.seq == 0 or self.when != "teardown":
+            return
+        services, external, refused = self.source.end(self.seq)
+        shared = fixturedef.scope != "function"
+        self.phases["teardown"].add(services, external, refused, shared=shared)
+        self.seq = self.source.begin()
+
     def refusal_message(self, item: pytest.Item, phase: Phase) -> str:
         tier = self.tier_of(item)[0]
         lines = [
@@ -402,6 +414,9 @@ class Recorder:
         finally:
             if shared:
                 self.fixture_done()
+
+    def pytest_fixture_post_finalizer(self, fixturedef, request) -> None:
+        self.fixture_finalized(fixturedef)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

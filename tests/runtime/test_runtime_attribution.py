@@ -264,6 +264,56 @@ def test_second(shared_redis, fresh_pg):
     assert rules[("test_shared.py::test_second", "setup", "postgres")] == "runtime"
 
 
+def test_a_module_fixture_torn_down_after_the_last_test_is_shared_teardown(record, live):
+    # The module fixture's teardown talks to Redis after the module's last test, which never
+    # uses Redis itself: its teardown has Redis marked shared, and its own fixture's Postgres.
+    recorded = record(
+        {
+            "test_mod.py": """
+import psycopg2
+import pytest
+import redis
+
+from addresses import PG, REDIS_PORT
+
+
+@pytest.fixture(scope="module")
+def module_redis():
+    yield
+    client = redis.Redis(host="127.0.0.1", port=REDIS_PORT)
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def own_pg():
+    yield
+    conn = psycopg2.connect(**PG)
+    conn.close()
+
+
+def test_first(module_redis):
+    pass
+
+
+def test_last(module_redis, own_pg):
+    pass
+""",
+        },
+        services={
+            "postgres": {"ports": [live.postgres.port]},
+            "redis": {"ports": [live.redis.port]},
+        },
+    )
+    assert recorded.proc.returncode == 0, recorded.describe()
+    services = recorded.services()
+    assert services.get("test_mod.py::test_last") == {"teardown": {"postgres", "redis"}}, services
+    rules = {(nodeid, phase, service): rule for nodeid, phase, service, rule in recorded.rows()}
+    assert rules[("test_mod.py::test_last", "teardown", "redis")] == "runtime-shared"
+    assert rules[("test_mod.py::test_last", "teardown", "postgres")] == "runtime"
+    assert "test_mod.py::test_first" not in services
+
+
 def test_a_test_that_talks_to_nothing_records_nothing(record, live):
     # Loopback traffic to undeclared ports and Unix sockets is not a service; the redis test
     # shows that this run does record.
