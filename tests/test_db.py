@@ -4,6 +4,7 @@ xdist worker, no races, nothing half-built left behind, nothing of anyone else d
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -275,6 +276,7 @@ def test_isolate_alone_gives_each_worker_its_own_temp_directory(tmp_path: Path) 
 
 CRASH = """\
 import os
+import shutil
 
 
 def test_0_crash(tmp_path_factory):
@@ -301,3 +303,33 @@ def test_a_worker_xdist_restarts_clones_its_own_database(postgres: str, project:
     assert any(c.endswith("_gw2") for c in clones), clones  # the new worker had a database
     left = databases(postgres) - others
     assert all(d.startswith("tmtpl_") for d in left), left  # every clone dropped, gw0's too
+
+
+def test_two_suites_on_one_server_at_once_build_once_and_never_collide(
+    postgres: str, project: Path, tmp_path: Path
+) -> None:
+    others = databases(postgres)
+    # A schema version no other test built, so that one of the two must build it.
+    (project / "migrations" / "0002_two.sql").write_text("ALTER TABLE item ADD two int;\n")
+    # Two checkouts of one project (two CI jobs, two developers), started together.
+    second = tmp_path / "second"
+    shutil.copytree(project, second)
+    procs, outputs = [], {}
+    for root in (project, second):
+        out = root / "results"
+        out.mkdir(exist_ok=True)
+        env = {**os.environ, "DATABASE_URL": postgres, "RESULTS": str(out)}
+        env.pop("PYTEST_XDIST_WORKER", None)
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "2"]
+        procs.append(
+            (root, subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, text=True))
+        )
+    for root, proc in procs:
+        outputs[root] = proc.communicate(timeout=120)[0]
+        assert proc.returncode == 0, outputs[root][-3000:]
+    said = sorted("built" if "template built" in out else "reused" for out in outputs.values())
+    assert said == ["built", "reused"]  # one built the shared template, the other waited
+    used = [{name.rsplit("-", 1)[0] for name in results(root)} for root in (project, second)]
+    assert used[0] and used[1] and not used[0] & used[1]  # databases of their own
+    left = databases(postgres) - others
+    assert len(left) == 1 and next(iter(left)).startswith("tmtpl_")
