@@ -51,14 +51,26 @@ def test_the_plugin_stores_durations_on_a_plain_run(testmap_bin: str, project: P
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 test durations stored" in proc.stderr
     got = export(testmap_bin, project)
+    # Named as pytest (and pytest-split) names them: each parametrized variant on its own.
     assert set(got) == {
         "tests/test_a.py::test_quick",
-        "tests/test_a.py::test_sleepy",
+        "tests/test_a.py::test_sleepy[1]",
+        "tests/test_a.py::test_sleepy[2]",
         "tests/test_a.py::TestB::test_in_class",
     }
-    # Parametrized variants add up: 0.05 s + 0.10 s of sleep.
-    assert got["tests/test_a.py::test_sleepy"] >= 0.15
+    assert 0.05 <= got["tests/test_a.py::test_sleepy[1]"] < got["tests/test_a.py::test_sleepy[2]"]
+    assert got["tests/test_a.py::test_sleepy[2]"] >= 0.10
     assert got["tests/test_a.py::test_quick"] < got["tests/test_a.py::TestB::test_in_class"]
+    # The planner estimates the test function: its variants add up (0.05 s + 0.10 s).
+    plan = subprocess.run(
+        [testmap_bin, "plan", str(project), "--shards", "1", "--unit", "test", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert plan.returncode == 0, plan.stderr
+    [machine] = json.loads(plan.stdout)["machines"]
+    assert "tests/test_a.py::test_sleepy" in machine["units"]
+    assert machine["seconds"] >= 0.15 + 0.02
 
 
 def test_a_durations_run_keeps_the_services_a_recorded_run_saw(
@@ -119,7 +131,7 @@ def test_pytest_split_and_junit_durations_are_imported(testmap_bin: str, project
     assert "1 test cases name no file" in proc.stderr
     assert export(testmap_bin, project) == {
         "tests/test_a.py::test_quick": 0.5,
-        "tests/test_a.py::test_sleepy": 2.0,  # the skipped run does not count
+        "tests/test_a.py::test_sleepy[1]": 2.0,  # [2]'s only run was skipped: it does not count
         "tests/test_a.py::TestB::test_in_class": 3.25,
     }
 
@@ -176,3 +188,43 @@ def test_a_malformed_file_names_the_file_and_place(
     )
     assert proc.returncode == 2
     assert f"{f}{where}" in proc.stderr or (str(f) in proc.stderr and where in proc.stderr)
+
+
+def test_a_store_from_before_variants_is_upgraded_keeping_its_durations(
+    testmap_bin: str, project: Path
+) -> None:
+    assert run_pytest(project, "--testmap-durations").returncode == 0
+    store = project / ".testmap" / "testmap.db"
+    # Make it the version 2 store an older testmap wrote: no variant column, variants summed.
+    db = sqlite3.connect(store)
+    db.execute(
+        "UPDATE duration SET seconds = (SELECT sum(d2.seconds) FROM duration d2 "
+        "WHERE d2.test_id = duration.test_id) WHERE variant = '[1]'"
+    )
+    db.execute("DELETE FROM duration WHERE variant = '[2]'")
+    db.execute("ALTER TABLE duration DROP COLUMN variant")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    before = export(testmap_bin, project)
+    assert set(before) == {
+        "tests/test_a.py::test_quick",
+        "tests/test_a.py::test_sleepy",  # the old rows cannot tell the variants apart
+        "tests/test_a.py::TestB::test_in_class",
+    }
+    db = sqlite3.connect(store)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
+    db.close()
+    # Once a run stores the variants, they replace the old sum.
+    assert run_pytest(project, "--testmap-durations").returncode == 0
+    after = export(testmap_bin, project)
+    assert "tests/test_a.py::test_sleepy" not in after
+    assert {"tests/test_a.py::test_sleepy[1]", "tests/test_a.py::test_sleepy[2]"} <= set(after)
+    # Nothing recorded before the upgrade was lost: test_quick has both runs.
+    db = sqlite3.connect(store)
+    runs = db.execute(
+        "SELECT count(*) FROM duration d JOIN test t ON t.id = d.test_id "
+        "WHERE t.nodeid = 'tests/test_a.py::test_quick'"
+    ).fetchone()
+    db.close()
+    assert runs == (2,)

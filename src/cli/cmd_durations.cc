@@ -67,7 +67,8 @@ void register_durations(CLI::App& app, int& exit_code) {
         exit_code = kExitCheckFailed;
         return;
       }
-      for (const auto& [id, runs] : s.recent_durations(5)) durations[id] = plan::median(runs);
+      for (const auto& [id, runs] : s.recent_variant_durations(5))
+        durations[id] = plan::median(runs);
     }
     std::string text = plan::durations_json_text(durations);
     if (out->output.empty()) {

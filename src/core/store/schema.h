@@ -5,11 +5,14 @@
 //   1  run, test, service_use, duration, dep, file_state (static classification).
 //   2  test.static_hash: a digest of the test's static row and reasons, so a
 //      classification rewrites only the tests whose answer changed.
+//   3  duration.variant: the parametrize id ("[1-a]", or ""), so that exported
+//      durations name each variant as pytest does. A version 2 store is upgraded in
+//      place (kUpgradeFrom2), keeping what it recorded.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -44,7 +47,8 @@ CREATE TABLE duration (
   test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
   run_id INTEGER NOT NULL REFERENCES run(id),
   seconds REAL NOT NULL,
-  outcome TEXT
+  outcome TEXT,
+  variant TEXT NOT NULL DEFAULT ''  -- the parametrize id, brackets included
 );
 CREATE TABLE dep (
   test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
@@ -59,5 +63,9 @@ CREATE TABLE file_state (
   commit_sha TEXT
 );
 )sql";
+
+// Version 2 to 3; the rows a version 2 store holds are variant "" (variants summed).
+inline constexpr const char* kUpgradeFrom2 =
+    "ALTER TABLE duration ADD COLUMN variant TEXT NOT NULL DEFAULT ''";
 
 }  // namespace testmap::store

@@ -85,6 +85,20 @@ bool Store::open_and_check(const std::string& path) {
     if (!exec("PRAGMA journal_mode=WAL") || !exec("BEGIN") || !exec(kSchema) ||
         !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()) || !exec("COMMIT"))
       return false;
+  } else if (version == 2) {
+    if (!exec("BEGIN IMMEDIATE")) return false;
+    // Another process may have upgraded it while we waited for the lock.
+    int now = 0;
+    {
+      Statement s(db_, "PRAGMA user_version");
+      if (s.ok() && sqlite3_step(s.raw()) == SQLITE_ROW) now = sqlite3_column_int(s.raw(), 0);
+    }
+    if (now == 2 && (!exec(kUpgradeFrom2) ||
+                     !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()))) {
+      exec("ROLLBACK");
+      return false;
+    }
+    if (!exec("COMMIT")) return false;
   } else if (version != kSchemaVersion) {
     error_ =
         fmt::format("store has schema version {}, this testmap writes {}", version, kSchemaVersion);

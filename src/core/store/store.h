@@ -40,6 +40,9 @@ class Store {
   // Per test id, the seconds of its most recent `n` runs (parametrized variants summed per
   // run), newest first; skipped runs left out.
   std::map<std::string, std::vector<double>> recent_durations(int n);
+  // The same per variant, keyed by pytest's node id with the parametrize id ("t.py::t[1]"):
+  // what pytest-split reads. A test with recorded variants is not listed without one.
+  std::map<std::string, std::vector<double>> recent_variant_durations(int n);
 
  private:
   bool exec(const char* sql);

@@ -18,6 +18,11 @@ std::string strip_params(const std::string& nodeid) {
   return br == std::string::npos ? nodeid : nodeid.substr(0, br);
 }
 
+std::string params_of(const std::string& nodeid) {
+  size_t br = nodeid.find('[');
+  return br == std::string::npos ? std::string() : nodeid.substr(br);
+}
+
 // file, class path and function of "tests/a.py::TestX::Inner::test_y".
 std::tuple<std::string, std::string, std::string> split_nodeid(const std::string& id) {
   size_t first = id.find("::");
@@ -43,8 +48,8 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
   Statement use(db_,
                 "INSERT INTO service_use(test_id, service, phase, source, rule, detail) "
                 "VALUES(?,?,?,'runtime',?,?)");
-  Statement duration(db_,
-                     "INSERT INTO duration(test_id, run_id, seconds, outcome) VALUES(?,?,?,?)");
+  Statement duration(
+      db_, "INSERT INTO duration(test_id, run_id, seconds, outcome, variant) VALUES(?,?,?,?,?)");
   if (!find.ok() || !insert.ok() || !clear.ok() || !use.ok() || !duration.ok()) {
     error_ = sqlite3_errmsg(db_);
     exec("ROLLBACK");
@@ -103,6 +108,7 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
             .integer(2, run_id)
             .real(3, r.duration)
             .text(4, r.outcome)
+            .text(5, params_of(r.nodeid))
             .step() != SQLITE_DONE)
       return fail("the duration of " + r.nodeid);
   }
@@ -131,6 +137,27 @@ std::map<std::string, std::vector<double>> Store::recent_durations(int n) {
     auto& v = out[reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0))];
     if (static_cast<int>(v.size()) < n) v.push_back(sqlite3_column_double(q.raw(), 1));
   }
+  return out;
+}
+
+std::map<std::string, std::vector<double>> Store::recent_variant_durations(int n) {
+  std::map<std::string, std::vector<double>> out;
+  Statement q(db_,
+              "SELECT t.nodeid, d.variant, sum(d.seconds) FROM duration d "
+              "JOIN test t ON t.id = d.test_id WHERE d.outcome IS NULL OR d.outcome != 'skipped' "
+              "GROUP BY d.test_id, d.variant, d.run_id "
+              "ORDER BY d.test_id, d.variant, d.run_id DESC");
+  std::set<std::string> with_variants;
+  while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW) {
+    std::string id = reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0));
+    std::string variant = reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 1));
+    if (!variant.empty()) with_variants.insert(id);
+    auto& v = out[id + variant];
+    if (static_cast<int>(v.size()) < n) v.push_back(sqlite3_column_double(q.raw(), 2));
+  }
+  // Rows from before variants were stored (a version 2 store) sum a test's variants: once
+  // the variants themselves are known, that sum names no test pytest would run.
+  for (const auto& id : with_variants) out.erase(id);
   return out;
 }
 
