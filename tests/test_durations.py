@@ -228,3 +228,18 @@ def test_a_store_from_before_variants_is_upgraded_keeping_its_durations(
     ).fetchone()
     db.close()
     assert runs == (2,)
+
+
+def test_every_command_takes_the_root_as_root_too(testmap_bin: str, project: Path) -> None:
+    # durations import/export need --root (their positionals are files); the others take
+    # the root as a positional, and --root means the same there.
+    assert run_pytest(project, "--testmap-durations").returncode == 0
+    for cmd in (["plan", "--shards", "2", "--json"], ["classify", "--json", "--no-store"]):
+        positional = subprocess.run(
+            [testmap_bin, *cmd, str(project)], capture_output=True, text=True, check=True
+        )
+        named = subprocess.run(
+            [testmap_bin, *cmd, "--root", str(project)], capture_output=True, text=True, check=True
+        )
+        assert json.loads(named.stdout) == json.loads(positional.stdout)
+        assert "tests/test_a.py" in named.stdout
