@@ -29,7 +29,8 @@ void register_ci(CLI::App& app, int& exit_code) {
   cmd->add_option("system", opts->system, "github or gitlab")
       ->required()
       ->check(CLI::IsMember({"github", "gitlab"}));
-  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")->capture_default_str();
+  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")
+      ->capture_default_str();
   auto* shards =
       cmd->add_option("--shards", opts->shards, "Machines in all")->check(CLI::PositiveNumber);
   cmd->add_option("--max-minutes", opts->max_minutes, "Wall clock not to pass")

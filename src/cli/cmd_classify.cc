@@ -27,7 +27,8 @@ void register_classify(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<Options>();
   auto* cmd =
       app.add_subcommand("classify", "Say which services every test needs, from the source alone");
-  cmd->add_option("path,--root", opts->path, "Repository root, where pyproject.toml is (also --root DIR)")
+  cmd->add_option("path,--root", opts->path,
+                  "Repository root, where pyproject.toml is (also --root DIR)")
       ->capture_default_str();
   cmd->add_flag("--json", opts->json,
                 "Print every test with its tier, services and reasons as JSON");

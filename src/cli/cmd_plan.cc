@@ -28,7 +28,8 @@ void register_plan(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "plan", "Split the suite over CI machines, one tier per machine, balanced by duration");
-  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")->capture_default_str();
+  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")
+      ->capture_default_str();
   cmd->add_option("--input", opts->input, "Plan from this JSON file instead of the store");
   auto* shards = cmd->add_option("--shards", opts->shards, "Machines in all (minimise wall clock)")
                      ->check(CLI::PositiveNumber);
