@@ -134,3 +134,54 @@ def databases(url: str) -> set[str]:
         names = {r[0] for r in cur.fetchall()}
     conn.close()
     return names
+
+
+SETTINGS_WITHOUT_URL = """\
+import os
+
+SECRET_KEY = "generated"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+INSTALLED_APPS = {apps!r}
+DATABASES = {{
+    "default": {{
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "app",
+        "USER": os.environ["DB_USER"],
+        "HOST": "127.0.0.1",
+        "PORT": os.environ["DB_PORT"],
+    }}
+}}
+"""
+
+
+def test_django_settings_without_a_url_are_enough_for_the_in_process_build(
+    postgres: str, tmp_path: Path
+) -> None:
+    # Most projects spell DATABASES out rather than read a URL: with build = "django",
+    # testmap takes the server from them.
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=2, migrations=3, tests_per_app=2)
+    (root / "proj" / "settings.py").write_text(SETTINGS_WITHOUT_URL.format(apps=["app0", "app1"]))
+    (root / "tests" / "test_clone.py").write_text(CHECK.replace("3 * 5", "2 * 3"))
+    user, port = postgres.split("//", 1)[1].split("@")[0], postgres.rsplit(":", 1)[1].split("/")[0]
+    env = {**os.environ, "DB_USER": user, "DB_PORT": port}
+    env.pop("DATABASE_URL", None)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "2"]
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "template built" in proc.stdout and "5 passed" in proc.stdout
+    assert any(d.startswith("tmtpl_app_") for d in databases(postgres))
+    # A build command reads the settings itself and would migrate "app", not the template:
+    # without a URL, testmap refuses it.
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build = "django"', f'build = "{sys.executable} manage.py migrate"'
+        )
+    )
+    refused = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 4
+    assert "no database URL" in refused.stderr and 'build = "django"' in refused.stderr
+    assert "app" not in databases(postgres)

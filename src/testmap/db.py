@@ -72,20 +72,29 @@ class WorkerDatabase:
         settings = doc["db"]
         self.settings = settings
         self.env_name = settings.get("url-env", "DATABASE_URL")
-        self.source_url = (
-            os.environ.get("TESTMAP_DB_SOURCE")
-            or settings.get("url")
-            or os.environ.get(self.env_name, "")
-        )
-        if not self.source_url:
-            raise pytest.UsageError(
-                f"--testmap-db: no database URL: set {self.env_name} or [tool.testmap.db] url"
-            )
         build = settings.get("build")
         if not build:
             raise pytest.UsageError(
                 "--testmap-db: [tool.testmap.db] build is missing: the command (or "
                 'module:function) that builds the schema, e.g. build = "alembic upgrade head"'
+            )
+        self.source_url = (
+            os.environ.get("TESTMAP_DB_SOURCE")
+            or settings.get("url")
+            or os.environ.get(self.env_name, "")
+        )
+        if not self.source_url and build.strip() == "django":
+            # Only for the in-process build: a command would read the settings itself, and
+            # so migrate the database they name instead of the template.
+            self.source_url = db_django.settings_url()
+        if not self.source_url:
+            raise pytest.UsageError(
+                f"--testmap-db: no database URL: set {self.env_name} or [tool.testmap.db] url"
+                + (
+                    ', or use build = "django" with PostgreSQL or MySQL in DATABASES'
+                    if os.environ.get("DJANGO_SETTINGS_MODULE")
+                    else ""
+                )
             )
         globs = settings.get("schema-files", ["**/migrations/**", "**/models.py"])
         extra = [build, base_name(self.source_url)]

@@ -8,7 +8,7 @@ import io
 import re
 import types
 from collections.abc import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
@@ -31,6 +31,36 @@ def unblocker(config: pytest.Config) -> None:
         return
     if blocking_manager_key in config.stash:
         _unblock = config.stash[blocking_manager_key].unblock
+
+
+# Django's database engines and the URL schemes testmap speaks (db_server.SCHEMES).
+ENGINES = {
+    "django.db.backends.postgresql": "postgresql",
+    "django.db.backends.postgresql_psycopg2": "postgresql",
+    "django.contrib.gis.db.backends.postgis": "postgresql",
+    "django.db.backends.mysql": "mysql",
+    "django.contrib.gis.db.backends.mysql": "mysql",
+}
+
+
+def settings_url() -> str:
+    """The server and database of Django's DATABASES["default"] as a URL, or "" when Django
+    is not configured or its engine is not one testmap clones."""
+    try:
+        from django.conf import settings
+
+        db = settings.DATABASES["default"] if settings.configured else {}
+    except Exception:  # no Django, or settings that do not import
+        return ""
+    scheme = ENGINES.get(db.get("ENGINE", ""))
+    if scheme is None or not db.get("NAME"):
+        return ""
+    auth = quote(str(db.get("USER") or ""), safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(str(db["PASSWORD"]), safe="")
+    host = str(db.get("HOST") or "localhost")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"{scheme}://{auth + '@' if auth else ''}{host}{port}/{quote(str(db['NAME']), safe='')}"
 
 
 def migrate(url: str) -> None:
