@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -277,6 +278,7 @@ def test_isolate_alone_gives_each_worker_its_own_temp_directory(tmp_path: Path) 
 CRASH = """\
 import os
 import shutil
+import signal
 
 
 def test_0_crash(tmp_path_factory):
@@ -333,3 +335,31 @@ def test_two_suites_on_one_server_at_once_build_once_and_never_collide(
     assert used[0] and used[1] and not used[0] & used[1]  # databases of their own
     left = databases(postgres) - others
     assert len(left) == 1 and next(iter(left)).startswith("tmtpl_")
+
+
+def test_an_interrupted_run_waits_for_the_build_and_leaves_nothing_half_made(
+    postgres: str, project: Path
+) -> None:
+    others = databases(postgres)
+    (project / "migrations" / "0002_slow.sql").write_text("SELECT pg_sleep(2);\n")
+    env = {**os.environ, "DATABASE_URL": postgres, "RESULTS": str(project)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "2"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(100):  # until the build is under way
+        if any(d.endswith("_b") for d in databases(postgres) - others):
+            break
+        subprocess.run(["sleep", "0.1"], check=True)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C reaches pytest; the build command goes on
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out[-2000:] + err[-2000:]  # pytest's "interrupted"
+    assert "waiting for the template build to finish" in err
+    # The build completed and was sealed, or was dropped; no clone or half-build is left.
+    left = databases(postgres) - others
+    assert all(d.startswith("tmtpl_") and not d.endswith("_b") for d in left), left

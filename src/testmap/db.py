@@ -254,7 +254,13 @@ class WorkerDatabase:
         if self.pending is not None:  # the session never started
             self.pending[0].close()
         if self.preparation is not None:
-            self.preparation.thread.join()  # never drop what is still being made
+            if not self.preparation.done.is_set():  # interrupted before it was done
+                sys.stderr.write(
+                    "testmap: waiting for the template build to finish, so that nothing "
+                    "half-made is left (Ctrl-C again to leave now: the next build drops "
+                    "what this one leaves)\n"
+                )
+            self.preparation.done.wait()  # never drop what is still being made
             if not self.reuse:
                 names = self.premade  # a worker that never started left its clone
         elif self.url and not self.reuse:

@@ -177,6 +177,9 @@ class Preparation:
         self.error: BaseException | None = None
         self.built = False
         self.seconds = self.build_seconds = 0.0
+        # Waited on instead of thread.join(): a join that Ctrl-C interrupts marks the thread
+        # as stopped while it still runs (CPython before 3.13, gh-90882).
+        self.done = threading.Event()
         server.lock(base_name(url))
         self.thread = threading.Thread(target=self._run, name="testmap-db", daemon=True)
         self.thread.start()
@@ -196,6 +199,7 @@ class Preparation:
                 self.server.unlock(base_name(self.url))
             finally:
                 self.server.close()
+                self.done.set()
 
     def _clone(self, worker_db: str) -> None:
         server = open_server(self.url)  # a connection per clone: they run side by side
@@ -206,7 +210,7 @@ class Preparation:
 
     def wait(self) -> str:
         """Block until done; raise what went wrong, else say what was done."""
-        self.thread.join()
+        self.done.wait()
         if self.error is not None:
             raise self.error
         what = f"template built in {self.build_seconds:.1f} s" if self.built else "template reused"

@@ -86,10 +86,11 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session):
     db.before_sessionstart()
-    try:
-        return (yield)  # xdist starts its workers here: the database preparation overlaps that
-    finally:
-        db.after_sessionstart(session.config)
+    # xdist starts its workers here: the database preparation overlaps that. When it raises
+    # (Ctrl-C), pytest_unconfigure waits for the preparation instead, saying so.
+    result = yield
+    db.after_sessionstart(session.config)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
