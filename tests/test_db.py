@@ -199,6 +199,15 @@ def test_a_killed_build_is_recovered_on_the_next_run(postgres: str, project: Pat
     assert not any(d.endswith("_b") for d in left)
 
 
+def test_collect_only_builds_and_clones_nothing(postgres: str, project: Path) -> None:
+    others = databases(postgres)
+    (project / "migrations" / "0002_unseen.sql").write_text("ALTER TABLE item ADD unseen int;\n")
+    proc = run(project, postgres, "-n", "2", "--collect-only", "-q")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "test_own_database[7]" in proc.stdout
+    assert databases(postgres) == others
+
+
 def test_a_server_that_is_down_is_one_clear_error_before_any_test(project: Path) -> None:
     port = servers.free_port()
     proc = run(project, f"postgresql://nobody@127.0.0.1:{port}/shop", "-n", "2")

@@ -293,6 +293,8 @@ _isolation: TempIsolation | None = None
 def configure(config: pytest.Config) -> None:
     global _active, _isolation
     if config.getoption("testmap_db") or config.getini("testmap_db"):
+        if config.option.collectonly:
+            return  # no test runs: nothing to build or clone
         _active = WorkerDatabase(config)  # isolates the temp directory too
         return
     if config.getoption("testmap_isolate"):
