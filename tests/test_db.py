@@ -372,3 +372,47 @@ def test_an_interrupted_run_waits_for_the_build_and_leaves_nothing_half_made(
     # The build completed and was sealed, or was dropped; no clone or half-build is left.
     left = databases(postgres) - others
     assert all(d.startswith("tmtpl_") and not d.endswith("_b") for d in left), left
+
+
+def test_a_killed_runs_databases_are_dropped_by_the_next_run(postgres: str, project: Path) -> None:
+    others = databases(postgres)
+    (project / "tests" / "test_slow.py").write_text(
+        "import os, time\n\n\n"
+        "def test_slow():\n    time.sleep(float(os.environ.get('SLOW', '0')))\n"
+    )
+    # A --reuse-db run keeps its clones on purpose: no later run may take them for a dead
+    # run's.
+    kept = run(project, postgres, "-n", "2", "--reuse-db")
+    assert kept.returncode == 0, kept.stdout[-2000:]
+    reused = {d for d in databases(postgres) - others if d.startswith("tmw_")}
+    assert len(reused) == 2
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres,
+        "RESULTS": str(project / "results"),
+        "SLOW": "60",
+    }
+    env.pop("PYTEST_XDIST_WORKER", None)
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "2"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(200):  # until its workers' databases exist
+            if len({d for d in databases(postgres) - others if d.startswith("tmw_")}) >= 4:
+                break
+            subprocess.run(["sleep", "0.1"], check=True)
+    finally:
+        os.killpg(victim.pid, signal.SIGKILL)  # the controller and its workers, no clean-up
+        victim.wait()
+    orphans = {d for d in databases(postgres) - others if d.startswith("tmw_")} - reused
+    assert len(orphans) == 2, orphans
+    # The next run finds no one holding the killed run's lock and drops its databases.
+    after = run(project, postgres, "-n", "2")
+    assert after.returncode == 0, after.stdout[-2000:]
+    left = {d for d in databases(postgres) - others if d.startswith("tmw_")}
+    assert left == reused  # the orphans are gone, the kept clones stay

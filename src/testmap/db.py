@@ -33,6 +33,7 @@ from testmap.db_template import (
     base_name,
     build_template,
     clone,
+    run_key,
     template_name,
     worker_db_name,
 )
@@ -116,8 +117,10 @@ class WorkerDatabase:
         self.reuse = bool(getattr(config.option, "reuse_db", False)) and not getattr(
             config.option, "create_db", False
         )
-        checkout = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:8]
+        # Not 8 hex digits, as a run is: drop_dead_runs tells them apart by that.
+        checkout = "r" + hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:7]
         self.owner = checkout if self.reuse else run
+        self.run_lock: PostgresServer | None = None
         self.db = worker_db_name(self.source_url, self.owner, self.worker)
         self.deferred = False
         if not controller:
@@ -132,6 +135,14 @@ class WorkerDatabase:
         except DatabaseError as e:
             raise pytest.UsageError(f"--testmap-db: {e}") from None
         workers = len(config.getoption("tx", None) or []) if _distributed(config) else 0
+        try:
+            # Held until close(): while it is, the next run's drop_dead_runs leaves this
+            # run's databases alone (a connection of its own, idle all along).
+            self.run_lock = open_server(self.source_url)
+            self.run_lock.lock(run_key(run))
+        except DatabaseError as e:
+            server.close()
+            raise pytest.UsageError(f"--testmap-db: {e}") from None
         try:
             db_django.unblocker(config)
             if getattr(config.option, "create_db", False):
@@ -275,6 +286,8 @@ class WorkerDatabase:
                     server.close()
             except DatabaseError:
                 pass  # the server went away: nothing of ours is left to drop there
+        if self.run_lock is not None:
+            self.run_lock.close()  # releases the run's lock: last, after every drop
         if self.tmp is not None:
             self.tmp.close()
 

@@ -99,6 +99,14 @@ class PostgresServer:
     def unlock(self, key: str) -> None:
         self.run("SELECT pg_advisory_unlock(hashtext(%s))", "testmap:" + key)
 
+    def is_held(self, key: str) -> bool:
+        """Whether another connection holds the lock `key` (a hash collision says yes: the
+        callers only ever keep what looks held)."""
+        [(free,)] = self.run("SELECT pg_try_advisory_lock(hashtext(%s))", "testmap:" + key)
+        if free:
+            self.unlock(key)
+        return not free
+
     def create(self, name: str) -> None:
         self.run(f"CREATE DATABASE {self.ident(name)}")
 
@@ -181,6 +189,10 @@ class MariaDBServer(PostgresServer):
 
     def unlock(self, key: str) -> None:
         self.run("SELECT RELEASE_LOCK(%s)", "testmap:" + key)
+
+    def is_held(self, key: str) -> bool:
+        [(holder,)] = self.run("SELECT IS_USED_LOCK(%s)", "testmap:" + key)
+        return holder is not None
 
     def drop(self, name: str) -> None:
         _check_ours(name)

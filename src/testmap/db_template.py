@@ -46,6 +46,7 @@ def build_template(
     base = base_name(url)
     server.lock(base)
     try:
+        drop_dead_runs(server, url)
         return template_name(url, schema), _ensure_template(
             server, url, schema, build, root, env_name
         )
@@ -145,6 +146,29 @@ def _clone_held(server: PostgresServer, url: str, template: str, worker_db: str)
     return with_database(url, worker_db)
 
 
+def run_key(run: str) -> str:
+    """The lock a run holds for as long as it lives (see drop_dead_runs)."""
+    return "run:" + run
+
+
+def drop_dead_runs(server: PostgresServer, url: str) -> list[str]:
+    """Drop the worker databases of runs that are gone: killed before they could drop their
+    own. A live run holds its run_key lock from before it makes its first database to after
+    it drops its last, so a database whose run's lock is free belongs to nobody. Databases
+    kept for --reuse-db are named by the checkout ("r" + 7 hex digits), never by a run, and
+    are left alone. The caller holds the base's lock."""
+    runs = re.compile(
+        re.escape(f"{WORKER_PREFIX}{base_name(url)}_") + r"([0-9a-f]{8})_(?:gw[0-9]+|main)"
+    )
+    dropped = []
+    for name in server.names():
+        m = runs.fullmatch(name)
+        if m and not server.is_held(run_key(m.group(1))):
+            server.drop(name)
+            dropped.append(name)
+    return dropped
+
+
 def worker_db_name(url: str, owner: str, worker: str) -> str:
     return f"{WORKER_PREFIX}{base_name(url)}_{owner}_{worker}"[:MAX_NAME]
 
@@ -187,6 +211,7 @@ class Preparation:
     def _run(self) -> None:
         start = time.monotonic()
         try:
+            drop_dead_runs(self.server, self.url)
             self.built = _ensure_template(self.server, *self.args)
             self.build_seconds = time.monotonic() - start
             with ThreadPoolExecutor(min(self.PARALLEL_CLONES, len(self.worker_dbs))) as pool:
