@@ -208,6 +208,15 @@ def test_collect_only_builds_and_clones_nothing(postgres: str, project: Path) ->
     assert databases(postgres) == others
 
 
+def test_a_misspelt_key_is_an_error_not_a_default(postgres: str, project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("schema-files", "scheam-files"))
+    proc = run(project, postgres, "-n", "2")
+    assert proc.returncode == 4
+    assert "unknown key [tool.testmap.db] scheam-files" in proc.stderr
+    assert not results(project)
+
+
 def test_a_server_that_is_down_is_one_clear_error_before_any_test(project: Path) -> None:
     port = servers.free_port()
     proc = run(project, f"postgresql://nobody@127.0.0.1:{port}/shop", "-n", "2")
@@ -416,3 +425,39 @@ def test_a_killed_runs_databases_are_dropped_by_the_next_run(postgres: str, proj
     assert after.returncode == 0, after.stdout[-2000:]
     left = {d for d in databases(postgres) - others if d.startswith("tmw_")}
     assert left == reused  # the orphans are gone, the kept clones stay
+
+
+def test_the_template_cache_lets_a_new_server_skip_the_build(postgres: str, project: Path) -> None:
+    # CI starts a new server for every job: with [tool.testmap.db] cache (a directory CI
+    # keeps, as it keeps .testmap), a job restores the template instead of building it.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'cache = ".testmap/db"\n')
+    (project / "migrations" / "0002_cached.sql").write_text("ALTER TABLE item ADD cached int;\n")
+    first = run(project, postgres, "-n", "2")
+    assert first.returncode == 0, first.stdout[-2000:]
+    assert "template built" in first.stdout
+    [dump] = (project / ".testmap" / "db").iterdir()
+    assert dump.name.startswith("tmtpl_shop_") and dump.suffix == ".dump"
+    fresh = servers.PostgresServer().start()
+    try:
+        restored = run(project, fresh.url, "-n", "2")
+        assert restored.returncode == 0, restored.stdout[-2000:]
+        assert "template restored from" in restored.stdout
+        # The restored template is the built one: each clone starts from the seed row.
+        for text in results(project).values():
+            assert int(text.split()[0]) >= 2
+        # A dump that cannot be restored is said so, and the template is built instead.
+        conn = maintenance(fresh.url)
+        with conn.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{dump.stem}" WITH IS_TEMPLATE false')
+            cur.execute(f'DROP DATABASE "{dump.stem}"')
+        conn.close()
+        dump.write_bytes(b"not a dump")
+        rebuilt = run(project, fresh.url, "-n", "2")
+        assert rebuilt.returncode == 0, rebuilt.stdout[-2000:]
+        assert f"{dump} not used, building instead" in rebuilt.stdout
+        assert "template built" in rebuilt.stdout
+        assert dump.read_bytes() != b"not a dump"  # saved again, whole
+        assert databases(fresh.url) == {"shop", dump.stem}  # no clone or half-build left
+    finally:
+        fresh.stop()

@@ -30,13 +30,18 @@ from testmap import _core, db_django
 from testmap.db_server import DatabaseError, PostgresServer, open_server, with_database
 from testmap.db_template import (
     Preparation,
+    Recipe,
     base_name,
     build_template,
     clone,
+    describe,
     run_key,
     template_name,
     worker_db_name,
 )
+
+# [tool.testmap.db]; docs/db.md says what each means.
+KNOWN_KEYS = {"build", "cache", "redis-db-env", "redis-db-offset", "schema-files", "url", "url-env"}
 
 
 class TempIsolation:
@@ -71,6 +76,12 @@ class WorkerDatabase:
         root = Path(str(config.rootpath))
         doc = json.loads(_core.db_config(str(root)))
         settings = doc["db"]
+        unknown = sorted(set(settings) - KNOWN_KEYS)
+        if unknown:
+            raise pytest.UsageError(
+                f"--testmap-db: unknown key [tool.testmap.db] {unknown[0]} "
+                f"(known: {', '.join(sorted(KNOWN_KEYS))})"
+            )
         self.settings = settings
         self.env_name = settings.get("url-env", "DATABASE_URL")
         build = settings.get("build")
@@ -100,6 +111,15 @@ class WorkerDatabase:
         globs = settings.get("schema-files", ["**/migrations/**", "**/models.py"])
         extra = [build, base_name(self.source_url)]
         self.schema, self.files = _core.schema_hash(str(root), globs, extra)
+        cache = settings.get("cache")
+        self.recipe = Recipe(
+            self.source_url,
+            self.schema,
+            build,
+            root,
+            self.env_name,
+            (root / cache) if cache else None,
+        )
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         controller = "PYTEST_XDIST_WORKER" not in os.environ
         if controller:
@@ -109,7 +129,7 @@ class WorkerDatabase:
         self.url = ""
         self.tmp: TempIsolation | None = None
         self.preparation: Preparation | None = None
-        self.pending: tuple[PostgresServer, str, Path] | None = None
+        self.pending: PostgresServer | None = None  # the controller's, until start()
         self.premade: list[str] = []
         self.report: str | None = None
         # pytest-django's --reuse-db: keep each worker's clone for the next run of this
@@ -155,20 +175,17 @@ class WorkerDatabase:
             os.environ["TESTMAP_DB_TEMPLATE"] = template_name(self.source_url, self.schema)
             if workers:
                 # Prepared while xdist starts the workers (start()); the connection is its now.
-                self._prepare(server, build, root, workers)
+                self._prepare(server, workers)
                 server = None
                 return
             start = time.monotonic()
             try:
-                _, built = build_template(
-                    server, self.source_url, self.schema, build, root, self.env_name
-                )
+                done, notes = build_template(server, self.recipe)
             except DatabaseError as e:
                 raise pytest.UsageError(f"--testmap-db: {e}") from None
-            self.report = f"testmap: schema {self.schema} ({self.files} files): " + (
-                f"template built in {time.monotonic() - start:.1f} s"
-                if built
-                else "template reused"
+            what = describe(done, time.monotonic() - start, self.recipe)
+            self.report = "\n".join(
+                [*notes, f"testmap: schema {self.schema} ({self.files} files): {what}"]
             )
             try:
                 self.url = clone(
@@ -181,11 +198,11 @@ class WorkerDatabase:
             if server is not None:
                 server.close()
 
-    def _prepare(self, server: PostgresServer, build: str, root: Path, workers: int) -> None:
+    def _prepare(self, server: PostgresServer, workers: int) -> None:
         self.premade = [
             worker_db_name(self.source_url, self.owner, f"gw{i}") for i in range(workers)
         ]
-        self.pending = (server, build, root)
+        self.pending = server
         self.report = (
             f"testmap: schema {self.schema} ({self.files} files): template and "
             f"{workers} worker databases being prepared while the workers start"
@@ -197,11 +214,8 @@ class WorkerDatabase:
         what the build relies on while it runs, such as pytest-django's database block)."""
         if self.pending is None:
             return
-        server, build, root = self.pending
-        self.pending = None
-        self.preparation = Preparation(
-            server, self.source_url, self.schema, build, root, self.env_name, self.premade
-        )
+        server, self.pending = self.pending, None
+        self.preparation = Preparation(server, self.recipe, self.premade)
 
     def wait(self, config: pytest.Config) -> None:
         """xdist's controller: block until the template and the clones are ready."""
@@ -263,7 +277,7 @@ class WorkerDatabase:
     def close(self) -> None:
         names = []
         if self.pending is not None:  # the session never started
-            self.pending[0].close()
+            self.pending.close()
         if self.preparation is not None:
             if not self.preparation.done.is_set():  # interrupted before it was done
                 sys.stderr.write(

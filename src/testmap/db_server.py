@@ -4,8 +4,11 @@ create, clone, drop and lock databases, each in the server's own way."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -71,6 +74,7 @@ class PostgresServer:
 
     def __init__(self, url: str) -> None:
         p = url_parts(url)
+        self.parts = p
         self.where = f"{p['host']}:{p['port']} (database {p['dbname']})"
         kwargs = {k: p[k] for k in ("host", "port", "user", "password") if p[k] is not None}
         driver = _import("psycopg", "psycopg2", why="--testmap-db needs psycopg or psycopg2")
@@ -149,6 +153,49 @@ class PostgresServer:
         strategy = " STRATEGY FILE_COPY" if int(version) >= 150000 else ""
         self.run(f"CREATE DATABASE {self.ident(name)} TEMPLATE {self.ident(template)}{strategy}")
 
+    def _tool(self, tool: str, *args: str) -> None:
+        """Run pg_dump or pg_restore against this server; DatabaseError with its output."""
+        exe = shutil.which(tool)
+        if exe is None:
+            raise DatabaseError(f"{tool} is not installed (Debian: postgresql-client)")
+        p = self.parts
+        conn = [f"--host={p['host']}", f"--port={p['port']}"]
+        if p["user"]:
+            conn.append(f"--username={p['user']}")
+        env = {**os.environ, **({"PGPASSWORD": p["password"]} if p["password"] else {})}
+        proc = subprocess.run([exe, *conn, *args], env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = " ".join(proc.stderr.strip().splitlines()[-3:])
+            raise DatabaseError(f"{tool} failed (exit {proc.returncode}): {tail}")
+
+    def dump(self, name: str, path: Path) -> None:
+        """Save database `name` to `path` (pg_dump's custom format), whole or not at all."""
+        part = path.with_name(path.name + ".part")
+        try:
+            self._tool(
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={part}",
+                name,
+            )
+            part.replace(path)
+        finally:
+            part.unlink(missing_ok=True)
+
+    def restore(self, name: str, path: Path) -> None:
+        """Load a dump() into the empty database `name`, in one transaction."""
+        self._tool(
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={name}",
+            str(path),
+        )
+
     def close(self) -> None:
         self.conn.close()
 
@@ -193,6 +240,12 @@ class MariaDBServer(PostgresServer):
     def is_held(self, key: str) -> bool:
         [(holder,)] = self.run("SELECT IS_USED_LOCK(%s)", "testmap:" + key)
         return holder is not None
+
+    def dump(self, name: str, path: Path) -> None:
+        raise DatabaseError("the template cache is for PostgreSQL only")
+
+    def restore(self, name: str, path: Path) -> None:
+        raise DatabaseError("the template cache is for PostgreSQL only")
 
     def drop(self, name: str) -> None:
         _check_ours(name)

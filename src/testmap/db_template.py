@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from testmap import db_django
@@ -39,30 +40,41 @@ def template_name(url: str, schema: str) -> str:
     return f"{TEMPLATE_PREFIX}{base_name(url)}_{schema}"
 
 
-def build_template(
-    server: PostgresServer, url: str, schema: str, build: str, root: Path, env_name: str
-) -> tuple[str, bool]:
-    """The template for this schema version, built now if missing: (name, built)."""
-    base = base_name(url)
+@dataclass(frozen=True)
+class Recipe:
+    """What makes one schema version's template: where, how, and where its dumps go."""
+
+    url: str  # the server, and the database the names derive from
+    schema: str  # the schema hash
+    build: str  # a command, module:function, or "django"
+    root: Path  # pytest's rootdir: where the command runs
+    env_name: str  # the variable that carries the URL to the command
+    cache: Path | None = None  # [tool.testmap.db] cache: dumps of built templates
+
+    @property
+    def template(self) -> str:
+        return template_name(self.url, self.schema)
+
+
+def build_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[str]]:
+    """Make the template for this schema version unless it exists: (what was done, notes)."""
+    base = base_name(recipe.url)
     server.lock(base)
     try:
-        drop_dead_runs(server, url)
-        return template_name(url, schema), _ensure_template(
-            server, url, schema, build, root, env_name
-        )
+        drop_dead_runs(server, recipe.url)
+        return _ensure_template(server, recipe)
     finally:
         server.unlock(base)
 
 
-def _ensure_template(
-    server: PostgresServer, url: str, schema: str, build: str, root: Path, env_name: str
-) -> bool:
-    """Build the template unless it exists; the caller holds the base's lock."""
-    base = base_name(url)
-    name = template_name(url, schema)
+def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[str]]:
+    """Make the template unless it exists; the caller holds the base's lock. Returns what was
+    done ("reused", "restored" from the cache, "built") and notes worth a line each."""
+    base = base_name(recipe.url)
+    name = recipe.template
     building = name + BUILDING_SUFFIX
     if name in server.names():
-        return False
+        return "reused", []
     # Builds killed half-way (of this schema or an older one) left these behind; we hold
     # the lock every builder of this base takes, so nobody is using them.
     half_built = re.compile(
@@ -71,15 +83,49 @@ def _ensure_template(
     for stale in server.names():
         if half_built.fullmatch(stale):
             server.drop(stale)
+    notes: list[str] = []
+    done = "built"
+    dump = recipe.cache / f"{name}.dump" if recipe.cache else None
     server.create(building)
     try:
-        _run_build(build, with_database(url, building), root, env_name)
+        if dump is not None and dump.is_file():
+            try:
+                server.restore(building, dump)
+                done = "restored"
+            except DatabaseError as e:
+                notes.append(f"testmap: {dump} not used, building instead: {e}")
+                server.drop(building)
+                server.create(building)
+        if done == "built":
+            _run_build(
+                recipe.build, with_database(recipe.url, building), recipe.root, recipe.env_name
+            )
+            if dump is not None:
+                # Before sealing: a template accepts no connections, pg_dump's included.
+                try:
+                    dump.parent.mkdir(parents=True, exist_ok=True)
+                    server.dump(building, dump)
+                    _prune_dumps(dump.parent, base, keep=dump)
+                except (DatabaseError, OSError) as e:
+                    notes.append(f"testmap: the template was not saved to {dump}: {e}")
     except BaseException:
         server.drop(building)
         raise
     server.seal(building, name, time.time())
     _prune(server, base, keep=name)
-    return True
+    return done, notes
+
+
+def _prune_dumps(folder: Path, base: str, keep: Path) -> None:
+    """Delete this base's dumps beyond the newest few (only files named as testmap names them)."""
+    ours = re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + r"\.dump")
+    dumps = sorted(
+        (p for p in folder.iterdir() if ours.fullmatch(p.name) and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in dumps[KEEP_TEMPLATES - 1 :]:
+        old.unlink(missing_ok=True)
 
 
 def _prune(server: PostgresServer, base: str, keep: str) -> None:
@@ -185,26 +231,18 @@ class Preparation:
 
     PARALLEL_CLONES = 4
 
-    def __init__(
-        self,
-        server: PostgresServer,
-        url: str,
-        schema: str,
-        build: str,
-        root: Path,
-        env_name: str,
-        worker_dbs: list[str],
-    ) -> None:
-        self.server, self.url, self.worker_dbs = server, url, worker_dbs
-        self.args = (url, schema, build, root, env_name)
-        self.template = template_name(url, schema)
+    def __init__(self, server: PostgresServer, recipe: Recipe, worker_dbs: list[str]) -> None:
+        self.server, self.recipe, self.worker_dbs = server, recipe, worker_dbs
+        self.url = recipe.url
+        self.template = recipe.template
         self.error: BaseException | None = None
-        self.built = False
+        self.done_what = "reused"
+        self.notes: list[str] = []
         self.seconds = self.build_seconds = 0.0
         # Waited on instead of thread.join(): a join that Ctrl-C interrupts marks the thread
         # as stopped while it still runs (CPython before 3.13, gh-90882).
         self.done = threading.Event()
-        server.lock(base_name(url))
+        server.lock(base_name(recipe.url))
         self.thread = threading.Thread(target=self._run, name="testmap-db", daemon=True)
         self.thread.start()
 
@@ -212,7 +250,7 @@ class Preparation:
         start = time.monotonic()
         try:
             drop_dead_runs(self.server, self.url)
-            self.built = _ensure_template(self.server, *self.args)
+            self.done_what, self.notes = _ensure_template(self.server, self.recipe)
             self.build_seconds = time.monotonic() - start
             with ThreadPoolExecutor(min(self.PARALLEL_CLONES, len(self.worker_dbs))) as pool:
                 list(pool.map(self._clone, self.worker_dbs))
@@ -238,6 +276,16 @@ class Preparation:
         self.done.wait()
         if self.error is not None:
             raise self.error
-        what = f"template built in {self.build_seconds:.1f} s" if self.built else "template reused"
+        what = describe(self.done_what, self.build_seconds, self.recipe)
         clones = self.seconds - self.build_seconds
-        return f"testmap: {what}; {len(self.worker_dbs)} worker databases cloned in {clones:.1f} s"
+        clones_line = f"{len(self.worker_dbs)} worker databases cloned in {clones:.1f} s"
+        return "\n".join([*self.notes, f"testmap: {what}; {clones_line}"])
+
+
+def describe(done: str, seconds: float, recipe: Recipe) -> str:
+    """The report's words for what _ensure_template did."""
+    if done == "reused":
+        return "template reused"
+    if done == "restored":
+        return f"template restored from {recipe.cache} in {seconds:.1f} s"
+    return f"template built in {seconds:.1f} s"
