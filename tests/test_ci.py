@@ -4,6 +4,7 @@ together run every test once, and a drift check that notices a changed map."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -138,3 +139,56 @@ def test_an_unknown_system_is_a_usage_error(testmap_bin: str, shop: Path) -> Non
     proc = subprocess.run([testmap_bin, "ci", "jenkins", str(shop)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "jenkins" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("system", "schema"), [("github", "vendor.github-workflows"), ("gitlab", "vendor.gitlab-ci")]
+)
+def test_a_template_cache_is_kept_between_jobs(
+    testmap_bin: str, shop: Path, tmp_path: Path, system: str, schema: str
+) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    with (root / "pyproject.toml").open("a") as f:
+        f.write(
+            '\n[tool.testmap.db]\nbuild = "python migrate.py"\n'
+            'schema-files = ["migrations/*.sql", "it\'s/*.py"]\n'
+            'cache = ".testmap/db"\n'
+        )
+    text = generate(testmap_bin, root, system, "--shards", "4")
+    out = tmp_path / f"{system}.yml"
+    out.write_text(text)
+    proc = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = YAML(typ="safe").load(text)
+    if system == "github":
+        test_jobs = {k: v for k, v in doc["jobs"].items() if k != "test-map"}
+        for job in test_jobs.values():
+            [step] = [s for s in job["steps"] if s.get("uses") == "actions/cache@v4"]
+            assert step["with"]["path"] == ".testmap/db"
+            # Keyed by the schema files, as the template's name is: a GitHub expression
+            # string, its quote doubled.
+            assert step["with"]["key"] == (
+                "testmap-db-${{ hashFiles('migrations/*.sql', 'it''s/*.py') }}"
+            )
+            names = [s.get("name") for s in job["steps"]]
+            assert names.index("Keep the database templates") < names.index(
+                "Run this machine's tests"
+            )
+        assert not any(
+            s.get("uses") == "actions/cache@v4" for s in doc["jobs"]["test-map"]["steps"]
+        )
+    else:
+        test_jobs = {k: v for k, v in doc.items() if isinstance(v, dict) and "script" in v}
+        for name, job in test_jobs.items():
+            if name == "test-map":
+                assert job["cache"]["key"] == "testmap"
+                continue
+            assert job["cache"] == [
+                {"key": "testmap", "paths": [".testmap/"], "policy": "pull"},
+                {"key": "testmap-db", "paths": [".testmap/db/"]},
+            ]

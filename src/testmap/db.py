@@ -108,7 +108,7 @@ class WorkerDatabase:
                     else ""
                 )
             )
-        globs = settings.get("schema-files", ["**/migrations/**", "**/models.py"])
+        globs = settings["schema-files"]  # the config loader fills in the default
         extra = [build, base_name(self.source_url)]
         self.schema, self.files = _core.schema_hash(str(root), globs, extra)
         cache = settings.get("cache")

@@ -39,6 +39,23 @@ std::string q(const std::string& s) {
   return out + "\"";
 }
 
+// [tool.testmap.db] cache: the directory of template dumps a job keeps for the next ("" if
+// not set), and the globs its dumps depend on.
+std::string db_cache(const config::Config& cfg) {
+  if (!cfg.db.is_object()) return "";
+  auto it = cfg.db.find("cache");
+  return it != cfg.db.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::vector<std::string> schema_globs(const config::Config& cfg) {
+  std::vector<std::string> out;
+  auto it = cfg.db.find("schema-files");
+  if (it != cfg.db.end() && it->is_array())
+    for (const auto& g : *it)
+      if (g.is_string()) out.push_back(g.get<std::string>());
+  return out;
+}
+
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
@@ -118,6 +135,19 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
         "      - name: Restore the test map\n        uses: actions/cache/restore@v4\n"
         "        with:\n          path: .testmap\n          key: testmap-${{ github.sha }}\n"
         "          restore-keys: testmap-\n";
+    if (std::string cache = db_cache(cfg); !cache.empty()) {
+      // Keyed by the schema files: a job restores the template a job before it built.
+      std::vector<std::string> globs;
+      for (const std::string& g : schema_globs(cfg)) {
+        std::string lit = "'";  // a GitHub expression string: ' doubled
+        for (char c : g) lit += c == '\'' ? std::string("''") : std::string(1, c);
+        globs.push_back(lit + "'");
+      }
+      out += fmt::format(
+          "      - name: Keep the database templates\n        uses: actions/cache@v4\n"
+          "        with:\n          path: {}\n          key: {}\n",
+          q(cache), q(fmt::format("testmap-db-${{{{ hashFiles({}) }}}}", join(globs, ", "))));
+    }
     out += fmt::format("      - name: Run this machine's tests\n        run: {}\n",
                        q(pytest_command(j, workers, "${{ matrix.shard }}")));
     out +=
@@ -178,7 +208,13 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, i
     std::vector<std::string> shards;
     for (size_t k = 1; k <= j.machines; ++k) shards.push_back(q(std::to_string(k)));
     out += fmt::format("  parallel:\n    matrix:\n      - SHARD: [{}]\n", join(shards, ", "));
-    out += "  cache:\n    key: testmap\n    paths: [.testmap/]\n    policy: pull\n";
+    if (std::string cache = db_cache(cfg); !cache.empty()) {
+      // A second cache, pulled and pushed by every job: the dumps are named by schema hash.
+      out += "  cache:\n    - key: testmap\n      paths: [.testmap/]\n      policy: pull\n";
+      out += fmt::format("    - key: testmap-db\n      paths: [{}]\n", q(cache + "/"));
+    } else {
+      out += "  cache:\n    key: testmap\n    paths: [.testmap/]\n    policy: pull\n";
+    }
     out += "  script:\n";
     for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
     out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD")));

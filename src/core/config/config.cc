@@ -197,10 +197,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
     if (!kKnown.count(k.str())) {
       r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db)");
     } else if (k.str() == "db") {
-      if (const auto* t = v.as_table())
+      if (const auto* t = v.as_table()) {
         cfg.db = Reader::to_json(*t);
-      else
+        // One default for the plugin's schema hash and the CI cache key alike.
+        if (!cfg.db.contains("schema-files"))
+          cfg.db["schema-files"] = {"**/migrations/**", "**/models.py"};
+      } else {
         r.error(&v, key, "expected a table");
+      }
     } else if (k.str() == "ci") {
       if (const auto* t = v.as_table())
         cfg.ci = Reader::to_json(*t);
