@@ -217,6 +217,24 @@ def test_a_misspelt_key_is_an_error_not_a_default(postgres: str, project: Path) 
     assert not results(project)
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_role_that_may_not_create_databases_is_one_clear_error(
+    postgres: str, project: Path, workers: list[str]
+) -> None:
+    conn = maintenance(postgres)
+    with conn.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS nocreate")
+        cur.execute("CREATE ROLE nocreate LOGIN")
+    conn.close()
+    (project / "migrations" / "0002_role.sql").write_text("ALTER TABLE item ADD role int;\n")
+    url = postgres.replace("//shop@", "//nocreate@")
+    proc = run(project, url, *workers)
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "permission denied to create database" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not results(project)
+
+
 def test_a_server_that_is_down_is_one_clear_error_before_any_test(project: Path) -> None:
     port = servers.free_port()
     proc = run(project, f"postgresql://nobody@127.0.0.1:{port}/shop", "-n", "2")

@@ -181,8 +181,8 @@ class WorkerDatabase:
             start = time.monotonic()
             try:
                 done, notes = build_template(server, self.recipe)
-            except DatabaseError as e:
-                raise pytest.UsageError(f"--testmap-db: {e}") from None
+            except Exception as e:
+                raise _usage_error(e) from None
             what = describe(done, time.monotonic() - start, self.recipe)
             self.report = "\n".join(
                 [*notes, f"testmap: schema {self.schema} ({self.files} files): {what}"]
@@ -191,8 +191,8 @@ class WorkerDatabase:
                 self.url = clone(
                     server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
                 )
-            except DatabaseError as e:
-                raise pytest.UsageError(f"--testmap-db: {e}") from None
+            except Exception as e:
+                raise _usage_error(e) from None
             self._use_database(config, run)
         finally:
             if server is not None:
@@ -223,8 +223,8 @@ class WorkerDatabase:
             return
         try:
             line = self.preparation.wait()
-        except DatabaseError as e:
-            raise pytest.UsageError(f"--testmap-db: {e}") from None
+        except Exception as e:
+            raise _usage_error(e) from None
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line)
@@ -304,6 +304,13 @@ class WorkerDatabase:
             self.run_lock.close()  # releases the run's lock: last, after every drop
         if self.tmp is not None:
             self.tmp.close()
+
+
+def _usage_error(e: Exception) -> pytest.UsageError:
+    """One line for what the server or the build refused (no traceback: nothing in the
+    user's tests went wrong). The driver's errors keep their class name."""
+    what = str(e).strip() if isinstance(e, DatabaseError) else f"{type(e).__name__}: {e}".strip()
+    return pytest.UsageError(f"--testmap-db: {what}")
 
 
 def _distributed(config: pytest.Config) -> bool:
