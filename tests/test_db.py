@@ -438,11 +438,20 @@ def test_a_killed_runs_databases_are_dropped_by_the_next_run(postgres: str, proj
         victim.wait()
     orphans = {d for d in databases(postgres) - others if d.startswith("tmw_")} - reused
     assert len(orphans) == 2, orphans
+    # One that looks dead but has a session (a run of an older testmap holds no lock).
+    conn = maintenance(postgres)
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE tmw_shop_0badc0de_gw0")
+    conn.close()
+    in_use = psycopg2.connect(postgres.rsplit("/", 1)[0] + "/tmw_shop_0badc0de_gw0")
     # The next run finds no one holding the killed run's lock and drops its databases.
     after = run(project, postgres, "-n", "2")
     assert after.returncode == 0, after.stdout[-2000:]
     left = {d for d in databases(postgres) - others if d.startswith("tmw_")}
-    assert left == reused  # the orphans are gone, the kept clones stay
+    assert left == reused | {"tmw_shop_0badc0de_gw0"}  # orphans gone; kept and in use stay
+    in_use.close()
+    assert run(project, postgres, "-n", "2").returncode == 0
+    assert "tmw_shop_0badc0de_gw0" not in databases(postgres)
 
 
 def test_the_template_cache_lets_a_new_server_skip_the_build(postgres: str, project: Path) -> None:

@@ -120,6 +120,11 @@ class PostgresServer:
             self.run(f"ALTER DATABASE {self.ident(name)} WITH IS_TEMPLATE false")
         self.run(f"DROP DATABASE IF EXISTS {self.ident(name)} WITH (FORCE)")
 
+    def in_use(self, name: str) -> bool:
+        """Whether any session is connected to database `name`."""
+        [(n,)] = self.run("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", name)
+        return n > 0
+
     def seal(self, building: str, name: str, stamp: float) -> None:
         """Make a complete build the template `name`."""
         self.run(f"ALTER DATABASE {self.ident(building)} RENAME TO {self.ident(name)}")
@@ -250,6 +255,10 @@ class MariaDBServer(PostgresServer):
     def drop(self, name: str) -> None:
         _check_ours(name)
         self.run(f"DROP DATABASE IF EXISTS {self.ident(name)}")
+
+    def in_use(self, name: str) -> bool:
+        [(n,)] = self.run("SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = %s", name)
+        return n > 0
 
     def seal(self, building: str, name: str, stamp: float) -> None:
         self.create(name)

@@ -202,14 +202,15 @@ def drop_dead_runs(server: PostgresServer, url: str) -> list[str]:
     own. A live run holds its run_key lock from before it makes its first database to after
     it drops its last, so a database whose run's lock is free belongs to nobody. Databases
     kept for --reuse-db are named by the checkout ("r" + 7 hex digits), never by a run, and
-    are left alone. The caller holds the base's lock."""
+    are left alone; so is a database someone is connected to (a run of a testmap from
+    before run locks). The caller holds the base's lock."""
     runs = re.compile(
         re.escape(f"{WORKER_PREFIX}{base_name(url)}_") + r"([0-9a-f]{8})_(?:gw[0-9]+|main)"
     )
     dropped = []
     for name in server.names():
         m = runs.fullmatch(name)
-        if m and not server.is_held(run_key(m.group(1))):
+        if m and not server.is_held(run_key(m.group(1))) and not server.in_use(name):
             server.drop(name)
             dropped.append(name)
     return dropped
