@@ -56,6 +56,16 @@ std::vector<std::string> schema_globs(const config::Config& cfg) {
   return out;
 }
 
+// A GitHub job's first steps: the checkout, Python, and the project's install commands.
+std::string github_setup(const config::Config& cfg, const std::string& python) {
+  std::string out = "      - uses: actions/checkout@v4\n";
+  out += fmt::format(
+      "      - uses: actions/setup-python@v5\n        with:\n          python-version: {}\n",
+      q(python));
+  for (const auto& step : install_steps(cfg)) out += fmt::format("      - run: {}\n", q(step));
+  return out;
+}
+
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
@@ -126,11 +136,7 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
     }
     if (!services.empty()) out += "    services:\n" + services;
     out += "    steps:\n";
-    out += "      - uses: actions/checkout@v4\n";
-    out += fmt::format(
-        "      - uses: actions/setup-python@v5\n        with:\n          python-version: {}\n",
-        q(python));
-    for (const auto& step : install_steps(cfg)) out += fmt::format("      - run: {}\n", q(step));
+    out += github_setup(cfg, python);
     out +=
         "      - name: Restore the test map\n        uses: actions/cache/restore@v4\n"
         "        with:\n          path: .testmap\n          key: testmap-${{ github.sha }}\n"
@@ -164,11 +170,7 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
   out += "  test-map:\n    if: always()\n";
   out += fmt::format("    needs: [{}]\n", join(needs, ", "));
   out += fmt::format("    runs-on: {}\n    steps:\n", runs_on);
-  out += "      - uses: actions/checkout@v4\n";
-  out += fmt::format(
-      "      - uses: actions/setup-python@v5\n        with:\n          python-version: {}\n",
-      q(python));
-  for (const auto& step : install_steps(cfg)) out += fmt::format("      - run: {}\n", q(step));
+  out += github_setup(cfg, python);
   out +=
       "      - uses: actions/cache/restore@v4\n        with:\n          path: .testmap\n"
       "          key: testmap-${{ github.sha }}\n          restore-keys: testmap-\n";
