@@ -40,6 +40,11 @@ def template_name(url: str, schema: str) -> str:
     return f"{TEMPLATE_PREFIX}{base_name(url)}_{schema}"
 
 
+def _templates_of(base: str, suffix: str = "") -> re.Pattern:
+    """The names template_name gives this base (any schema hash), followed by `suffix`."""
+    return re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(suffix))
+
+
 @dataclass(frozen=True)
 class Recipe:
     """What makes one schema version's template: where, how, and where its dumps go."""
@@ -77,9 +82,7 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
         return "reused", []
     # Builds killed half-way (of this schema or an older one) left these behind; we hold
     # the lock every builder of this base takes, so nobody is using them.
-    half_built = re.compile(
-        re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(BUILDING_SUFFIX)
-    )
+    half_built = _templates_of(base, BUILDING_SUFFIX)
     for stale in server.names():
         if half_built.fullmatch(stale):
             server.drop(stale)
@@ -118,7 +121,7 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
 
 def _prune_dumps(folder: Path, base: str, keep: Path) -> None:
     """Delete this base's dumps beyond the newest few (only files named as testmap names them)."""
-    ours = re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + r"\.dump")
+    ours = _templates_of(base, ".dump")
     dumps = sorted(
         (p for p in folder.iterdir() if ours.fullmatch(p.name) and p != keep),
         key=lambda p: p.stat().st_mtime,
@@ -130,7 +133,7 @@ def _prune_dumps(folder: Path, base: str, keep: Path) -> None:
 
 def _prune(server: PostgresServer, base: str, keep: str) -> None:
     """Drop this base's templates beyond the newest few (only names testmap made)."""
-    ours = re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}")
+    ours = _templates_of(base)
     stamped = sorted(
         ((server.stamp(n), n) for n in server.names() if ours.fullmatch(n) and n != keep),
         reverse=True,

@@ -58,14 +58,16 @@ bool Store::open_and_check(const std::string& path) {
     return false;
   }
   sqlite3_busy_timeout(db_, 5000);
-  int version = -1;
-  {
+  // -1 when it cannot be read; -2 when the statement does not even prepare.
+  auto user_version = [this] {
     Statement s(db_, "PRAGMA user_version");
-    if (!s.ok()) {
-      error_ = fmt::format("not a testmap store ({})", sqlite3_errmsg(db_));
-      return false;
-    }
-    if (sqlite3_step(s.raw()) == SQLITE_ROW) version = sqlite3_column_int(s.raw(), 0);
+    if (!s.ok()) return -2;
+    return sqlite3_step(s.raw()) == SQLITE_ROW ? sqlite3_column_int(s.raw(), 0) : -1;
+  };
+  int version = user_version();
+  if (version == -2) {
+    error_ = fmt::format("not a testmap store ({})", sqlite3_errmsg(db_));
+    return false;
   }
   if (version < 0) {
     error_ = "not a testmap store (unreadable)";
@@ -88,13 +90,9 @@ bool Store::open_and_check(const std::string& path) {
   } else if (version == 2) {
     if (!exec("BEGIN IMMEDIATE")) return false;
     // Another process may have upgraded it while we waited for the lock.
-    int now = 0;
-    {
-      Statement s(db_, "PRAGMA user_version");
-      if (s.ok() && sqlite3_step(s.raw()) == SQLITE_ROW) now = sqlite3_column_int(s.raw(), 0);
-    }
-    if (now == 2 && (!exec(kUpgradeFrom2) ||
-                     !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()))) {
+    if (user_version() == 2 &&
+        (!exec(kUpgradeFrom2) ||
+         !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()))) {
       exec("ROLLBACK");
       return false;
     }
