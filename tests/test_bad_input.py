@@ -220,14 +220,13 @@ def test_invalid_toml_names_pyproject_and_the_line(good_tree, run_testmap, by_id
     (root / "pyproject.toml").write_text(
         '[tool.testmap.services.postgres]\nmarkers = ["postgres"]\nfixtures = pg_conn\n'
     )
-    proc = run_testmap("classify", "--json", "--no-store", root)
-    assert proc.returncode == 0
-    assert re.search(r"pyproject\.toml:3\b", proc.stderr), proc.stderr
-    tests = by_id(json.loads(proc.stdout))
-    assert set(tests) == set(GOOD_TIERS)  # still classified (with the defaults)
-    strict = run_testmap("classify", "--strict", "--no-store", root)
-    assert strict.returncode == 1
-    assert "pyproject.toml" in strict.stderr
+    # Defaults in place of the user's services would reclassify the suite: an input error.
+    for extra in ((), ("--strict",)):
+        proc = run_testmap("classify", "--json", "--no-store", *extra, root)
+        assert proc.returncode == 2
+        [line] = proc.stderr.splitlines()
+        assert re.search(r"pyproject\.toml:3\b", line) and "not valid TOML" in line, line
+        assert proc.stdout == ""
 
 
 # (the lines appended after PYPROJECT, which has 5 lines) -> (line, full key) reported

@@ -192,3 +192,24 @@ def test_a_template_cache_is_kept_between_jobs(
                 {"key": "testmap", "paths": [".testmap/"], "policy": "pull"},
                 {"key": "testmap-db", "paths": [".testmap/db/"]},
             ]
+
+
+def test_a_service_starts_with_the_services_it_requires(testmap_bin: str, tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        "[tool.testmap.services.kafka]\n"
+        'ci.github = { image = "apache/kafka:3.7.0" }\n'
+        "[tool.testmap.services.snuba]\n"
+        'markers = ["snuba"]\nrequires = ["kafka"]\n'
+        'ci.github = { image = "getsentry/snuba:latest" }\n'
+    )
+    (root / "tests" / "test_s.py").write_text(
+        "import pytest\n\n\n@pytest.mark.snuba\ndef test_s():\n    pass\n\n\ndef test_plain():\n"
+        "    pass\n"
+    )
+    workflow = YAML(typ="safe").load(generate(testmap_bin, root, "github", "--shards", "2"))
+    jobs = {k: v for k, v in workflow["jobs"].items() if k != "test-map"}
+    started = {name: set(job.get("services", {})) for name, job in jobs.items()}
+    assert {"kafka", "snuba"} in started.values(), started
+    assert set() in started.values(), started  # the plain test's job starts nothing

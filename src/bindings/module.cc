@@ -50,19 +50,26 @@ NB_MODULE(_core, m) {
       "classify",
       [](const std::string& root, bool recorded) {
         classify::Classification c;
+        std::string error;
         {
           nb::gil_scoped_release release;
-          std::string error;  // an unreadable store: classify from the source alone
           classify::RuntimeUses runtime;
-          if (recorded) runtime = store::load_runtime_uses(root, &error);
-          c = classify::classify_root(root, 0, &runtime);
+          if (!recorded || store::load_runtime_uses(root, &runtime, &error))
+            c = classify::classify_root(root, 0, &runtime);
         }
+        // A store or config that cannot be read: no answer rather than a wrong one.
+        if (error.empty()) error = c.unusable;
+        if (!error.empty()) throw std::invalid_argument(error);
         return classify::to_json_text(c);
       },
       nb::arg("root"), nb::arg("recorded") = true,
       "Classification of the repository at root (with its recorded runs unless recorded=False), "
       "as JSON text");
 
+  m.def(
+      "config_durations",
+      [](const std::string& root) { return config::load_config(root).durations; }, nb::arg("root"),
+      "[tool.testmap] durations: whether every pytest run stores durations");
   m.def(
       "config_services",
       [](const std::string& root) {
@@ -85,10 +92,13 @@ NB_MODULE(_core, m) {
         po.every_shard = true;
         if (!plan::parse_unit(unit, &po.unit)) throw std::invalid_argument("unit: " + unit);
         plan::PlanInput input;
+        std::string error;
+        bool read;
         {
           nb::gil_scoped_release release;
-          input = plan::repository_input(root);
+          read = plan::repository_input(root, &input, &error);
         }
+        if (!read) throw std::invalid_argument(error);
         std::erase_if(input.tests, [&](const plan::PlanTest& t) {
           return std::find(tiers.begin(), tiers.end(), t.tier) == tiers.end();
         });
@@ -117,11 +127,14 @@ NB_MODULE(_core, m) {
           throw std::invalid_argument(
               fmt::format("{}: no machine '{}' (machines: {})", where, shard, ids));
         std::vector<plan::PlanTest> tests;
+        std::string store_error;
         {
           nb::gil_scoped_release release;
-          std::string store_error;
-          classify::RuntimeUses runtime = store::load_runtime_uses(root, &store_error);
-          classify::Classification c = classify::classify_root(root, 0, &runtime);
+          classify::RuntimeUses runtime;
+          classify::Classification c;
+          if (store::load_runtime_uses(root, &runtime, &store_error))
+            c = classify::classify_root(root, 0, &runtime);
+          if (store_error.empty()) store_error = c.unusable;
           std::unordered_map<std::string, const classify::TestResult*> by_id;
           for (const auto& t : c.tests) by_id[t.id] = &t;
           for (const auto& n : nodeids) {
@@ -133,6 +146,7 @@ NB_MODULE(_core, m) {
             tests.push_back(std::move(t));
           }
         }
+        if (!store_error.empty()) throw std::invalid_argument(store_error);
         std::vector<size_t> where_to = plan::assign(p, tests);
         std::vector<size_t> selected;
         for (size_t i = 0; i < where_to.size(); ++i)

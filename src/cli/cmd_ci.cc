@@ -34,7 +34,7 @@ void register_ci(CLI::App& app, int& exit_code) {
   auto* shards =
       cmd->add_option("--shards", opts->shards, "Machines in all")->check(CLI::PositiveNumber);
   cmd->add_option("--max-minutes", opts->max_minutes, "Wall clock not to pass")
-      ->check(CLI::PositiveNumber)
+      ->check(minutes_check())
       ->excludes(shards);
   cmd->add_option("--workers", opts->workers, "xdist workers per machine")
       ->check(CLI::PositiveNumber)
@@ -51,12 +51,32 @@ void register_ci(CLI::App& app, int& exit_code) {
       return;
     }
     config::Config cfg = config::load_config(opts->path);
-    for (const auto& d : cfg.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
+    bool ci_keys_bad = false;
+    for (const auto& d : cfg.diagnostics) {
+      fmt::print(stderr, "testmap: {}\n", d.format());
+      // [tool.testmap.ci] and each service's ci.github / ci.gitlab
+      ci_keys_bad |= d.key.starts_with("tool.testmap.ci") ||
+                     (d.key.starts_with("tool.testmap.services.") &&
+                      (d.key.find(".ci.") != std::string::npos || d.key.ends_with(".ci")));
+    }
+    // A CI file written from defaults in place of the user's keys would drift unnoticed.
+    if (ci_keys_bad) {
+      fmt::print(stderr, "testmap ci: the CI settings have errors; nothing was written\n");
+      exit_code = kExitUsage;
+      return;
+    }
     plan::PlanOptions po;
     po.shards = opts->shards;
     po.max_minutes = opts->max_minutes;
     po.workers = opts->workers;
-    plan::Plan p = plan::make_plan(plan::repository_input(opts->path), po);
+    plan::PlanInput input;
+    std::string error;
+    if (!plan::repository_input(opts->path, &input, &error)) {
+      fmt::print(stderr, "testmap ci: {}\n", error);
+      exit_code = kExitUsage;
+      return;
+    }
+    plan::Plan p = plan::make_plan(input, po);
     if (!p.error.empty()) {
       fmt::print(stderr, "testmap ci: {}\n", p.error);
       exit_code = kExitUsage;

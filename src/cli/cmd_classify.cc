@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.h"
 #include "core/classify/classifier.h"
 #include "core/classify/report.h"
+#include "core/config/config.h"
 #include "core/store/store.h"
 
 namespace testmap::cli {
@@ -50,11 +52,25 @@ void register_classify(CLI::App& app, int& exit_code) {
       return;
     }
     auto start = std::chrono::steady_clock::now();
+    // A config that cannot be read would classify on defaults and overwrite the store.
+    if (std::string bad = config::load_config(opts->path).unusable; !bad.empty()) {
+      fmt::print(stderr, "testmap classify: {}\n", bad);
+      exit_code = kExitUsage;
+      return;
+    }
+    // Opened before classifying: a store that is refused stops the command before any
+    // work, and classify (which rewrites everything) moves a corrupt one aside.
+    std::optional<store::Store> stored;
     classify::RuntimeUses runtime;
+    std::string store_path = store::default_path(opts->path);
     if (!opts->no_store) {
-      std::string error;
-      runtime = store::load_runtime_uses(opts->path, &error);
-      if (!error.empty()) fmt::print(stderr, "testmap: {}\n", error);
+      stored.emplace(store_path, store::Access::kRebuild);
+      if (!stored->notice().empty()) fmt::print(stderr, "testmap: {}\n", stored->notice());
+      if (!stored->ok() || !stored->runtime_uses(&runtime)) {
+        fmt::print(stderr, "testmap classify: the store {}: {}\n", store_path, stored->error());
+        exit_code = kExitUsage;
+        return;
+      }
     }
     classify::Classification c = classify::classify_root(opts->path, opts->threads, &runtime);
     double seconds =
@@ -62,13 +78,13 @@ void register_classify(CLI::App& app, int& exit_code) {
     for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
     Stopwatch clock;
     // The store is written while the output is printed: both only read `c`.
-    std::string store_error;
+    bool saved = true;
     double store_seconds = 0;
     std::thread writer;
-    if (!opts->no_store)
+    if (stored)
       writer = std::thread([&] {
         Stopwatch store_clock;
-        store::save_classification(c, &store_error);
+        saved = stored->replace_static(c);
         store_seconds = store_clock.lap();
       });
     bool explained = true;
@@ -95,12 +111,14 @@ void register_classify(CLI::App& app, int& exit_code) {
       writer.join();
       timings.emplace_back("store", store_seconds);
       timings.emplace_back("wait", clock.lap());
-      if (!store_error.empty()) fmt::print(stderr, "testmap: {}\n", store_error);
+      if (!saved)
+        fmt::print(stderr, "testmap classify: cannot write the store {}: {}; nothing was saved\n",
+                   store_path, stored->error());
     }
     if (opts->timings)
       for (const auto& [phase, s] : timings)
         fmt::print(stderr, "timing: {:<9} {:7.3f} s\n", phase, s);
-    if (!explained)
+    if (!explained || !saved)
       exit_code = kExitUsage;
     else if (opts->strict && !c.diagnostics.empty())
       exit_code = kExitCheckFailed;

@@ -30,7 +30,8 @@ void register_durations(CLI::App& app, int& exit_code) {
     for (const auto& f : in->files) {
       std::vector<runtime::TestRecord> records;
       Diagnostics diags;
-      bool ok = plan::import_durations(f, in->root, &records, &diags);
+      size_t rejected = 0;
+      bool ok = plan::import_durations(f, in->root, &records, &diags, &rejected);
       for (const auto& d : diags) fmt::print(stderr, "testmap durations: {}\n", d.format());
       if (!ok) {
         exit_code = kExitUsage;
@@ -38,12 +39,15 @@ void register_durations(CLI::App& app, int& exit_code) {
       }
       store::Store s(store::default_path(in->root));
       if (!s.ok() || !s.merge_runtime(records, "import")) {
-        fmt::print(stderr, "testmap durations: cannot write the store {}: {}\n",
-                   store::default_path(in->root), s.error());
-        exit_code = kExitCheckFailed;
+        fmt::print(stderr, "testmap durations: the store {}: {}; {} was not imported\n",
+                   store::default_path(in->root), s.error(), f);
+        exit_code = kExitUsage;
         return;
       }
-      fmt::print(stderr, "testmap durations: {}: {} durations imported\n", f, records.size());
+      fmt::print(stderr, "testmap durations: {}: {} durations imported{}\n", f, records.size(),
+                 rejected ? fmt::format(", {} values rejected", rejected) : "");
+      // The good values are in; the exit code still says the file had bad ones.
+      if (rejected) exit_code = kExitUsage;
     }
   });
 
@@ -58,18 +62,16 @@ void register_durations(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   exp->add_option("-o,--output", out->output, "Write to this file instead of stdout");
   exp->callback([out, &exit_code] {
-    std::error_code ec;
     std::map<std::string, double> durations;
-    if (std::filesystem::exists(store::default_path(out->root), ec)) {
-      store::Store s(store::default_path(out->root));
-      if (!s.ok()) {
-        fmt::print(stderr, "testmap durations: {}\n", s.error());
-        exit_code = kExitCheckFailed;
-        return;
-      }
-      for (const auto& [id, runs] : s.recent_variant_durations(5))
-        durations[id] = plan::median(runs);
+    store::Store s(store::default_path(out->root), store::Access::kRead);
+    std::map<std::string, std::vector<double>> recent;
+    if (!s.missing() && (!s.ok() || !s.recent_variant_durations(5, &recent))) {
+      fmt::print(stderr, "testmap durations: cannot read the store {}: {}\n",
+                 store::default_path(out->root), s.error());
+      exit_code = kExitUsage;
+      return;
     }
+    for (const auto& [id, runs] : recent) durations[id] = plan::median(runs);
     std::string text = plan::durations_json_text(durations);
     if (out->output.empty()) {
       fwrite(text.data(), 1, text.size(), stdout);

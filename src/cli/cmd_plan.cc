@@ -35,7 +35,7 @@ void register_plan(CLI::App& app, int& exit_code) {
                      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-minutes", opts->max_minutes,
                   "Wall clock not to pass (minimise runner-minutes)")
-      ->check(CLI::PositiveNumber)
+      ->check(minutes_check())
       ->excludes(shards);
   cmd->add_option("--workers", opts->workers, "xdist workers per machine")
       ->check(CLI::PositiveNumber)
@@ -69,7 +69,12 @@ void register_plan(CLI::App& app, int& exit_code) {
         exit_code = kExitUsage;
         return;
       }
-      input = plan::repository_input(opts->path);
+      std::string error;
+      if (!plan::repository_input(opts->path, &input, &error)) {
+        fmt::print(stderr, "testmap plan: {}\n", error);
+        exit_code = kExitUsage;
+        return;
+      }
     }
     auto start = std::chrono::steady_clock::now();
     plan::Plan p = plan::make_plan(input, po);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/runtime/merge_run.h"
+#include "core/runtime/run_dir.h"
 
 namespace testmap::cli {
 namespace fs = std::filesystem;
@@ -38,12 +40,17 @@ void forward_signal(int sig) {
 
 // Runs argv with the environment changes; returns its exit code as a shell would.
 int run(const std::vector<std::string>& argv) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     fmt::print(stderr, "testmap record: cannot fork: {}\n", strerror(errno));
     return 127;
   }
   if (pid == 0) {
+    // pytest dies with testmap, even one killed with SIGKILL: an orphaned run would go on
+    // using the services and its results would never be merged by anyone.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(128 + SIGTERM);  // testmap died before prctl
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -97,13 +104,13 @@ void register_record(CLI::App& app, int& exit_code) {
                  "Python's socket module, which cannot see C-library traffic\n",
                  kShim);
     std::error_code ec;
-    std::string tmpl = (fs::temp_directory_path(ec) / "testmap-record-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      fmt::print(stderr, "testmap record: cannot create {}: {}\n", tmpl, strerror(errno));
+    runtime::RunDir run_dir;
+    if (!run_dir.ok()) {
+      fmt::print(stderr, "testmap record: {}\n", run_dir.error());
       exit_code = kExitUsage;
       return;
     }
-    fs::path dir = tmpl;
+    fs::path dir = run_dir.path();
     if (!shim.empty()) {
       const char* old = getenv("LD_PRELOAD");
       std::string preload = old && *old ? shim + " " + old : shim;
@@ -125,6 +132,7 @@ void register_record(CLI::App& app, int& exit_code) {
       exit_code = rc == 0 ? kExitCheckFailed : rc;
       return;
     }
+    runtime::adopt_killed_runs(root, dir.string());
     runtime::MergeSummary m = runtime::merge_runs(root, dir.string(), "record");
     for (const auto& msg : m.messages) fmt::print(stderr, "testmap record: {}\n", msg);
     if (!m.ok && rc == 0) rc = kExitCheckFailed;

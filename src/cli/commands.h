@@ -10,6 +10,19 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitCheckFailed = 1;
 inline constexpr int kExitUsage = 2;
 
+// --max-minutes: CLI::PositiveNumber lets nan and inf through, and a plan made for them
+// is no plan.
+inline CLI::Validator minutes_check() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(s, v) || !(v > 0 && v <= 7 * 24 * 60))
+          return "expected minutes, more than 0 and at most a week (10080), not " + s;
+        return "";
+      },
+      "MINUTES");
+}
+
 void register_scan(CLI::App& app, int& exit_code);
 void register_classify(CLI::App& app, int& exit_code);
 void register_record(CLI::App& app, int& exit_code);

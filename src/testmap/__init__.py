@@ -14,7 +14,8 @@ def classify(root: str, recorded: bool = True) -> dict[str, Any]:
     """Classify every test under ``root`` (see ``testmap classify --help``).
 
     With ``recorded`` (the default), what ``testmap record`` saw is merged in, as
-    ``testmap classify`` does; without, the source alone (``--no-store``).
+    ``testmap classify`` does; without, the source alone (``--no-store``). Raises
+    ValueError, with one line, when the store or the config cannot be read.
     """
     return json.loads(_core.classify(str(root), recorded))
 

@@ -130,7 +130,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _select_tiers(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
     """Keep the tests of the wanted tiers."""
-    result = testmap.classify(str(config.rootpath))
+    try:
+        result = testmap.classify(str(config.rootpath))
+    except ValueError as e:  # the store or the config cannot be read
+        raise pytest.UsageError(f"--testmap-tier: {e}") from None
     tiers = {t["id"]: t["tier"] for t in result["tests"]}
     known_tiers = {t["name"] for t in result["tiers"]} | {UNKNOWN_TIER}
     missing = sorted(wanted - known_tiers)

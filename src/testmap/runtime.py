@@ -295,7 +295,10 @@ class Recorder:
         for declared in _declared:
             self.source.declare(*declared)
         if enforce:
-            result = testmap.classify(root)
+            try:
+                result = testmap.classify(root)
+            except ValueError as e:  # the store or the config cannot be read
+                raise pytest.UsageError(f"--testmap-enforce: {e}") from None
             for t in result["tests"]:
                 services = None if t["unknown"] else list(t["services"])
                 self.tiers[t["id"]] = (t["tier"], services)
@@ -451,6 +454,10 @@ def configure(config: pytest.Config) -> None:
     record = os.environ.get("TESTMAP_RECORD_DIR")
     enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
     durations = bool(config.getoption("testmap_durations"))
+    if not (record or enforce or durations) and "PYTEST_XDIST_WORKER" not in os.environ:
+        # [tool.testmap] durations = true: what --testmap-durations does, on every run. A
+        # worker follows its controller through TESTMAP_RECORD_DIR instead.
+        durations = _core.config_durations(str(config.rootpath))
     if not (record or enforce or durations):
         return
     worker = "PYTEST_XDIST_WORKER" in os.environ

@@ -5,6 +5,8 @@ tier; without --enforce the same suite passes."""
 from __future__ import annotations
 
 import errno
+import json
+import subprocess
 
 import pytest
 
@@ -115,3 +117,53 @@ def test_without_enforce_the_same_suite_passes(run_suite):
     services = recorded.services()
     assert services["test_enforce.py::test_pg_then_redis"]["call"] == {"postgres", "redis"}
     assert services["test_enforce.py::test_dynamic"] == {"call": {"redis"}}
+
+
+# snuba needs redis: a test marked snuba may talk to redis, one marked memcached may not.
+REQUIRES_TESTS = """
+import pytest
+
+from test_enforce import ping_redis
+
+
+@pytest.mark.snuba
+def test_snuba_reaches_redis():
+    assert ping_redis().startswith(b"+PONG")
+
+
+@pytest.mark.memcached
+def test_memcached_reaches_redis():
+    assert ping_redis().startswith(b"+PONG")
+"""
+
+
+def test_a_required_service_is_part_of_the_tier_and_allowed(record, live, testmap_bin):
+    recorded = record(
+        {"conftest.py": CONFTEST, "test_enforce.py": TESTS, "test_requires.py": REQUIRES_TESTS},
+        services={
+            "postgres": {"ports": [live.postgres.port], "fixtures": ["pg_conn"]},
+            "redis": {"ports": [live.redis.port]},
+            "memcached": {"markers": ["memcached"]},
+            "snuba": {"markers": ["snuba"], "requires": ["redis"]},
+        },
+        toml=TOML,
+        enforce=True,
+        paths=("test_requires.py",),
+    )
+    assert recorded.outcomes() == {
+        "test_requires.py::test_snuba_reaches_redis": "passed",
+        "test_requires.py::test_memcached_reaches_redis": "failed",
+    }, recorded.describe()
+    out = subprocess.run(
+        [testmap_bin, "classify", "--json", "--no-store", str(recorded.root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    tests = {t["id"]: t for t in json.loads(out)["tests"]}
+    snuba = tests["test_requires.py::test_snuba_reaches_redis"]
+    assert snuba["services"] == ["redis", "snuba"]
+    assert snuba["tier"] == "redis_snuba"
+    assert any(
+        r["rule"] == "requires" and "snuba requires redis" in r["detail"] for r in snuba["reasons"]
+    ), snuba["reasons"]

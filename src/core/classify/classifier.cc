@@ -414,6 +414,12 @@ Classification classify_root(const std::string& root, unsigned threads,
   Stopwatch clock;
   config::Config cfg = config::load_config(root);
   double config_seconds = clock.lap();
+  if (!cfg.unusable.empty()) {
+    Classification c;
+    c.root = cfg.root;
+    c.unusable = cfg.unusable;
+    return c;
+  }
   Project project = load_project(cfg, threads);
   clock.lap();
   Classification c = classify(cfg, project, threads);

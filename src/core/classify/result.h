@@ -74,6 +74,7 @@ struct Classification {
   size_t test_files = 0;
   size_t bytes_scanned = 0;
   Diagnostics diagnostics;  // config problems and files that do not parse
+  std::string unusable;     // the config cannot be read: nothing here is to be trusted
   Timings timings;          // seconds per phase, for --timings
 };
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace testmap::classify {
 
 std::string tier_name(const std::vector<std::string>& services) {
@@ -14,6 +16,33 @@ std::string tier_name(const std::vector<std::string>& services) {
   for (const auto& s : services) name += (name.empty() ? "" : "_") + s;
   return name;
 }
+
+namespace {
+
+// A service's `requires`, followed transitively: a test that needs snuba needs what snuba
+// needs, so its tier, the CI job that runs it and enforcement all include those too.
+void add_required(const config::Config& cfg, TestResult& t) {
+  if (t.unknown) return;
+  std::set<std::string> have(t.services.begin(), t.services.end());
+  std::vector<std::string> queue = t.services;
+  bool added = false;
+  while (!queue.empty()) {
+    std::string s = queue.back();
+    queue.pop_back();
+    const config::Service* svc = cfg.service(s);
+    if (!svc) continue;
+    for (const auto& r : svc->requires_) {
+      if (!cfg.service(r) || !have.insert(r).second) continue;
+      queue.push_back(r);
+      t.reasons.push_back(
+          {r, "requires", fmt::format("{} requires {}", s, r), "pyproject.toml", 0, false});
+      added = true;
+    }
+  }
+  if (added) t.services.assign(have.begin(), have.end());
+}
+
+}  // namespace
 
 void assign_tiers(const config::Config& cfg, Classification& c) {
   // Declared tiers, smallest first: a test goes to the smallest that covers it.
@@ -25,6 +54,7 @@ void assign_tiers(const config::Config& cfg, Classification& c) {
   c.service_tests.clear();
   c.unknown_tests = 0;
   for (auto& t : c.tests) {
+    add_required(cfg, t);
     std::vector<std::string> services = t.services;
     if (t.unknown) {
       t.tier = kUnknownTier;

@@ -2,6 +2,10 @@
 // type, and layers the user's services over the built-in ones and presets.
 #include "core/config/config.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -81,19 +85,90 @@ struct Reader {
       else if (ks == "calls")
         append(s.calls, strings(v, key));
       else if (ks == "startup-seconds") {
-        if (auto d = v.value<double>(); d && *d >= 0)
+        // TOML has inf and nan; neither is a start-up time the planner can add up.
+        if (auto d = v.value<double>(); d && std::isfinite(*d) && *d >= 0 && *d <= 86400)
           s.startup_seconds = *d;
         else
-          error(&v, key, "expected a number of seconds");
+          error(&v, key, "expected a number of seconds (0 to 86400)");
       } else if (ks == "ci") {
-        if (auto* ci = v.as_table())
+        if (auto* ci = v.as_table()) {
+          for (const auto& [system, body] : *ci) {
+            std::string skey = fmt::format("{}.{}", key, system.str());
+            if (system.str() != "github" && system.str() != "gitlab")
+              error(&body, skey, "unknown key (known: github, gitlab)");
+            else if (const auto* bt = body.as_table())
+              check_table(*bt, skey,
+                          {{"image", Kind::kString},
+                           {"ports", Kind::kStrings},
+                           {"env", Kind::kTable},
+                           {"variables", Kind::kTable},
+                           {"options", Kind::kString},
+                           {"credentials", Kind::kTable},
+                           {"volumes", Kind::kStrings},
+                           {"alias", Kind::kString},
+                           {"command", Kind::kStrings},
+                           {"entrypoint", Kind::kStrings}});
+            else
+              error(&body, skey, "expected a table");
+          }
           s.ci = to_json(*ci);
-        else
+        } else {
           error(&v, key, "expected a table");
+        }
       } else {
         error(&v, key,
               "unknown key (known: ports, unix-sockets, requires, startup-seconds, "
               "base-classes, markers, fixtures, paths, calls, ci)");
+      }
+    }
+  }
+
+  enum class Kind { kString, kStrings, kStringOrStrings, kCount, kBool, kTable };
+  struct KeySpec {
+    const char* name;
+    Kind kind;
+  };
+
+  // Checks every key of `t` against `specs`: an unknown key or a wrong type is one
+  // diagnostic naming the full key, the type expected and the line.
+  void check_table(const toml::table& t, const std::string& prefix,
+                   std::initializer_list<KeySpec> specs) {
+    for (const auto& [k, v] : t) {
+      std::string key = fmt::format("{}.{}", prefix, k.str());
+      const KeySpec* spec = nullptr;
+      for (const auto& s : specs)
+        if (k.str() == s.name) spec = &s;
+      if (!spec) {
+        std::string known;
+        for (const auto& s : specs) known += (known.empty() ? "" : ", ") + std::string(s.name);
+        error(&v, key, fmt::format("unknown key (known: {})", known));
+        continue;
+      }
+      auto all_strings = [&] {
+        const auto* a = v.as_array();
+        return a && std::all_of(a->begin(), a->end(), [](const auto& x) { return x.is_string(); });
+      };
+      switch (spec->kind) {
+        case Kind::kString:
+          if (!v.is_string()) error(&v, key, "expected a string");
+          break;
+        case Kind::kStrings:
+          if (!all_strings()) error(&v, key, "expected a list of strings");
+          break;
+        case Kind::kStringOrStrings:
+          if (!v.is_string() && !all_strings())
+            error(&v, key, "expected a string or a list of strings");
+          break;
+        case Kind::kCount:
+          if (auto n = v.value_exact<int64_t>(); !n || *n < 0 || *n > 1'000'000)
+            error(&v, key, "expected a whole number, 0 or more");
+          break;
+        case Kind::kBool:
+          if (!v.is_boolean()) error(&v, key, "expected true or false");
+          break;
+        case Kind::kTable:
+          if (!v.is_table()) error(&v, key, "expected a table");
+          break;
       }
     }
   }
@@ -191,13 +266,29 @@ Service& service_named(Config& cfg, const std::string& name) {
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
-                                                    "exclude",  "ci",      "db"};
+                                                    "exclude",  "ci",      "db",    "durations"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
-      r.error(&v, key, "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db)");
+      r.error(&v, key,
+              "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
+              "durations)");
+    } else if (k.str() == "durations") {
+      if (auto b = v.value_exact<bool>())
+        cfg.durations = *b;
+      else
+        r.error(&v, key, "expected true or false");
     } else if (k.str() == "db") {
       if (const auto* t = v.as_table()) {
+        // docs/db.md says what each means; the plugin refuses to run while one is wrong.
+        r.check_table(*t, key,
+                      {{"build", Reader::Kind::kString},
+                       {"cache", Reader::Kind::kString},
+                       {"redis-db-env", Reader::Kind::kString},
+                       {"redis-db-offset", Reader::Kind::kCount},
+                       {"schema-files", Reader::Kind::kStringOrStrings},
+                       {"url", Reader::Kind::kString},
+                       {"url-env", Reader::Kind::kString}});
         cfg.db = Reader::to_json(*t);
         // One default for the plugin's schema hash and the CI cache key alike.
         if (!cfg.db.contains("schema-files"))
@@ -206,10 +297,17 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         r.error(&v, key, "expected a table");
       }
     } else if (k.str() == "ci") {
-      if (const auto* t = v.as_table())
+      if (const auto* t = v.as_table()) {
+        // docs/ci.md; `testmap ci` refuses to write a file while one is wrong.
+        r.check_table(*t, key,
+                      {{"python-version", Reader::Kind::kString},
+                       {"runs-on", Reader::Kind::kString},
+                       {"image", Reader::Kind::kString},
+                       {"install", Reader::Kind::kStrings}});
         cfg.ci = Reader::to_json(*t);
-      else
+      } else {
         r.error(&v, key, "expected a table");
+      }
     } else if (k.str() == "presets") {
       cfg.presets = r.strings(v, key);
       for (const auto& p : cfg.presets)
@@ -228,6 +326,17 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
           r.service(sname, *bt, service_named(cfg, sname));
         else
           r.error(&body, "tool.testmap.services." + sname, "expected a table");
+      }
+      // Checked once every service is known: one may require a service declared after it.
+      for (const auto& [name, body] : *st) {
+        const auto* req = body.is_table() ? body.as_table()->get("requires") : nullptr;
+        const Service* svc = cfg.service(std::string(name.str()));
+        if (!req || !svc) continue;
+        for (const auto& n : svc->requires_)
+          if (!cfg.service(n) || n == svc->name)
+            r.error(req, fmt::format("tool.testmap.services.{}.requires", name.str()),
+                    n == svc->name ? "a service cannot require itself"
+                                   : fmt::format("unknown service '{}'", n));
       }
     } else {
       r.error(services, "tool.testmap.services", "expected a table of services");
@@ -282,7 +391,11 @@ Config load_config(const std::string& root_arg) {
   Reader r{"pyproject.toml", &cfg.diagnostics};
   bool pyproject_has_pytest = false;
   std::string text;
-  if (read_text(root / "pyproject.toml", &text)) {
+  if (fs::exists(root / "pyproject.toml", ec) && !read_text(root / "pyproject.toml", &text)) {
+    cfg.unusable = fmt::format("pyproject.toml: cannot read it: {}", std::strerror(errno));
+    return cfg;
+  }
+  if (!text.empty()) {
     try {
       toml::table doc = toml::parse(text, (root / "pyproject.toml").string());
       if (const auto* tool = doc.get_as<toml::table>("tool")) {
@@ -304,9 +417,11 @@ Config load_config(const std::string& root_arg) {
         }
       }
     } catch (const toml::parse_error& e) {
-      cfg.diagnostics.push_back(
-          {"pyproject.toml", static_cast<int>(e.source().begin.line), "",
-           fmt::format("not valid TOML ({}); using the defaults", e.description())});
+      // Defaults in place of the user's services would reclassify the suite (tests that
+      // need postgres become no_services) and overwrite the store: refuse instead.
+      cfg.unusable = Diagnostic{"pyproject.toml", static_cast<int>(e.source().begin.line), "",
+                                fmt::format("not valid TOML: {}", e.description())}
+                         .format();
     }
   }
   load_pytest_ini_files(root, cfg, pyproject_has_pytest);

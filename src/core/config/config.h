@@ -1,6 +1,7 @@
 // The configuration testmap works from: `[tool.testmap]` in pyproject.toml, the
 // pytest discovery options, the built-in services and presets (docs/config.md).
-// Loading never fails: a broken file or key becomes a diagnostic and defaults apply.
+// A broken key becomes a diagnostic and its default applies; a file that cannot be read
+// at all (not valid TOML) sets `unusable`, and commands refuse to run on defaults.
 #pragma once
 
 #include <string>
@@ -17,7 +18,7 @@ struct Service {
   std::string name;
   std::vector<int> ports;
   std::vector<std::string> unix_sockets;
-  std::vector<std::string> requires_;  // started together in CI
+  std::vector<std::string> requires_;  // needed with it: in its tier, CI job and enforcement
   double startup_seconds = 0;
   std::vector<std::string> base_classes;
   std::vector<std::string> markers;
@@ -52,8 +53,10 @@ struct Config {
   std::vector<std::string> exclude;
   nlohmann::json ci = nlohmann::json::object();  // [tool.testmap.ci], for `testmap ci`
   nlohmann::json db = nlohmann::json::object();  // [tool.testmap.db], for --testmap-db
+  bool durations = false;  // [tool.testmap] durations: every pytest run stores durations
   PytestOptions pytest;
   Diagnostics diagnostics;  // problems in the config files; the rest still applies
+  std::string unusable;     // set when a config file cannot be read: one line, with file:line
 
   const Service* service(const std::string& name) const;
 };

@@ -1,6 +1,7 @@
 // Plan input parsing and output rendering.
 #include "core/plan/plan_io.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -118,7 +119,8 @@ bool read_input(const std::string& path, PlanInput* input, Diagnostic* error) {
           for (auto f : o) {
             std::string_view k;
             if (f.unescaped_key().get(k)) return fail("not JSON");
-            if (k == "startup-seconds" && f.value().get_double().get(startup)) {
+            if (k == "startup-seconds" &&
+                (f.value().get_double().get(startup) || !std::isfinite(startup) || startup < 0)) {
               key = fmt::format("services.{}.startup-seconds", service);
               return fail("expected a number of seconds");
             }
@@ -164,6 +166,40 @@ std::string plan_json_text(const Plan& plan) {
   return out;
 }
 
+namespace {
+
+// A plan's number at `key` of `o`: absent gives `fallback`; anything but a finite number
+// from `low` up is an error naming the key and the value.
+bool plan_number(const nlohmann::json& o, const char* name, double fallback, double low,
+                 const std::string& where, const std::string& key, double* out, Diagnostic* error) {
+  auto it = o.find(name);
+  if (it == o.end()) {
+    *out = fallback;
+    return true;
+  }
+  if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < low) {
+    *error = {where, 0, key.empty() ? name : key + "." + name,
+              fmt::format("expected a number from {} up, not {}", low, it->dump())};
+    return false;
+  }
+  *out = it->get<double>();
+  return true;
+}
+
+bool plan_string(const nlohmann::json& o, const char* name, const std::string& where,
+                 const std::string& key, std::string* out, Diagnostic* error) {
+  auto it = o.find(name);
+  if (it == o.end()) return true;
+  if (!it->is_string()) {
+    *error = {where, 0, key + "." + name, fmt::format("expected a string, not {}", it->dump())};
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+
+}  // namespace
+
 bool parse_plan(const std::string& text, const std::string& where, Plan* plan, Diagnostic* error) {
   nlohmann::json j;
   try {
@@ -173,20 +209,32 @@ bool parse_plan(const std::string& text, const std::string& where, Plan* plan, D
     for (size_t i = 0; i < std::min(text.size(), e.byte); ++i) line += text[i] == '\n';
     *error = {where, line, "", fmt::format("not a plan: {}", e.what())};
     return false;
+  } catch (const nlohmann::json::exception& e) {  // a number out of range: 1e400
+    *error = {where, 0, "", fmt::format("not a plan: {}", e.what())};
+    return false;
   }
   if (!j.is_object()) {
     *error = {where, 1, "", "not a plan: not a JSON object (write one with testmap plan --json)"};
     return false;
   }
-  if (j.value("version", 0) != 1) {
+  if (!j.contains("version") || j["version"] != 1) {
     *error = {where, 0, "version", "not a version 1 plan (write one with testmap plan --json)"};
     return false;
   }
-  if (!parse_unit(j.value("unit", "file"), &plan->unit)) {
+  std::string unit = "file";
+  if (!plan_string(j, "unit", where, "", &unit, error)) return false;
+  if (!parse_unit(unit, &plan->unit)) {
     *error = {where, 0, "unit", "expected test, class or file"};
     return false;
   }
-  plan->workers = j.value("workers", 1);
+  double workers = 1;
+  if (!plan_number(j, "workers", 1, 1, where, "", &workers, error)) return false;
+  if (workers != static_cast<int>(workers) || workers > 1024) {
+    *error = {where, 0, "workers",
+              fmt::format("expected a whole number of workers, not {}", j["workers"].dump())};
+    return false;
+  }
+  plan->workers = static_cast<int>(workers);
   if (!j.contains("machines") || !j["machines"].is_array()) {
     *error = {where, 0, "machines", "expected a list of machines"};
     return false;
@@ -201,7 +249,14 @@ bool parse_plan(const std::string& text, const std::string& where, Plan* plan, D
     }
     Machine mm;
     mm.id = m["id"].get<std::string>();
-    mm.tier = m.value("tier", "");
+    if (!plan_string(m, "tier", where, key, &mm.tier, error)) return false;
+    for (const char* list : {"tiers", "services"}) {
+      auto it = m.find(list);
+      if (it != m.end() && !it->is_array()) {
+        *error = {where, 0, key + "." + list, "expected a list of names"};
+        return false;
+      }
+    }
     for (const auto& t : m.value("tiers", nlohmann::json::array()))
       if (t.is_string()) mm.tiers.push_back(t.get<std::string>());
     for (const auto& s : m.value("services", nlohmann::json::array()))
@@ -209,9 +264,16 @@ bool parse_plan(const std::string& text, const std::string& where, Plan* plan, D
     std::sort(mm.services.begin(), mm.services.end());
     for (const auto& u : m["units"])
       if (u.is_string()) mm.units.push_back(u.get<std::string>());
-    mm.seconds = m.value("seconds", 0.0);
-    mm.startup_seconds = m.value("startup_seconds", 0.0);
-    mm.tests = m.value("tests", size_t{0});
+    double tests = 0;
+    if (!plan_number(m, "seconds", 0, 0, where, key, &mm.seconds, error) ||
+        !plan_number(m, "startup_seconds", 0, 0, where, key, &mm.startup_seconds, error) ||
+        !plan_number(m, "tests", 0, 0, where, key, &tests, error))
+      return false;
+    if (tests > 1e12) {
+      *error = {where, 0, key + ".tests", fmt::format("not a number of tests: {}", tests)};
+      return false;
+    }
+    mm.tests = static_cast<size_t>(tests);
     plan->machines.push_back(std::move(mm));
   }
   return true;

@@ -16,28 +16,30 @@ namespace {
 constexpr int kHistoryRuns = 5;  // the median of this many recent runs
 }
 
-PlanInput repository_input(const std::string& root) {
-  PlanInput input;
-  std::string error;
-  classify::RuntimeUses runtime = store::load_runtime_uses(root, &error);
-  if (!error.empty()) fmt::print(stderr, "testmap: {}\n", error);
-  classify::Classification c = classify::classify_root(root, 0, &runtime);
+bool repository_input(const std::string& root, PlanInput* input, std::string* error) {
   config::Config cfg = config::load_config(root);
+  if (!cfg.unusable.empty()) {
+    *error = cfg.unusable;
+    return false;
+  }
+  store::Store s(store::default_path(root), store::Access::kRead);
+  classify::RuntimeUses runtime;
+  std::map<std::string, std::vector<double>> history;
+  if (!s.missing() &&
+      (!s.ok() || !s.runtime_uses(&runtime) || !s.recent_durations(kHistoryRuns, &history))) {
+    *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
+    return false;
+  }
+  classify::Classification c = classify::classify_root(root, 0, &runtime);
   std::vector<std::string> every;
-  for (const auto& s : cfg.services) {
-    every.push_back(s.name);
-    input.startup[s.name] = s.startup_seconds;
+  for (const auto& svc : cfg.services) {
+    every.push_back(svc.name);
+    input->startup[svc.name] = svc.startup_seconds;
   }
   for (const auto& t : c.tests)
-    input.tests.push_back({t.id, t.tier, t.unknown ? every : t.services, 0, true});
-  std::map<std::string, std::vector<double>> history;
-  std::error_code ec;
-  if (std::filesystem::exists(store::default_path(root), ec)) {
-    store::Store s(store::default_path(root));
-    if (s.ok()) history = s.recent_durations(kHistoryRuns);
-  }
-  estimate_durations(input.tests, history);
-  return input;
+    input->tests.push_back({t.id, t.tier, t.unknown ? every : t.services, 0, true});
+  estimate_durations(input->tests, history);
+  return true;
 }
 
 }  // namespace testmap::plan

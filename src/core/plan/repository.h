@@ -8,6 +8,8 @@
 
 namespace testmap::plan {
 
-PlanInput repository_input(const std::string& root);
+// False with *error (one line) when the config or the store cannot be read: a plan made
+// without them would drop services or durations silently.
+bool repository_input(const std::string& root, PlanInput* input, std::string* error);
 
 }  // namespace testmap::plan

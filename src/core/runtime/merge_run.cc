@@ -38,7 +38,6 @@ bool merge_one(const fs::path& dir, const std::string& root, const std::string& 
     *error = fmt::format("cannot use the store {}: {}", store::default_path(root), s.error());
     return false;
   }
-  if (!s.notice().empty()) m->messages.push_back(s.notice());
   if (!s.merge_runtime(records, kind)) {
     *error = fmt::format("cannot write the store {}: {}", store::default_path(root), s.error());
     return false;
@@ -68,7 +67,13 @@ MergeSummary merge_runs(const std::string& root, const std::string& dir, const s
   runs.push_back(dir);
   for (const auto& r : runs) {
     std::string error;
+    size_t before = m.tests;
     if (merge_one(r, root, r == fs::path(dir) ? kind : "record", &m, &error)) {
+      if (r != fs::path(dir))
+        m.messages.push_back(fmt::format(
+            "merged {} tests that an earlier run left in {} (it was killed, or the store could "
+            "not take them then)",
+            m.tests - before, r.string()));
       fs::remove_all(r, ec);
       continue;
     }

@@ -2,9 +2,11 @@
 #include "core/runtime/results.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace testmap::runtime {
@@ -41,9 +43,17 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
       }
       TestRecord r;
       r.nodeid = j["nodeid"].get<std::string>();
-      r.outcome = j.value("outcome", "");
-      if (auto d = j.find("duration"); d != j.end() && d->is_number())
-        r.duration = d->get<double>();
+      if (auto o = j.find("outcome"); o != j.end() && o->is_string()) r.outcome = *o;
+      if (auto d = j.find("duration"); d != j.end() && d->is_number()) {
+        double v = d->get<double>();
+        if (std::isfinite(v) && v >= 0)
+          r.duration = v;
+        else
+          diagnostics->push_back({path.string(), n, r.nodeid,
+                                  fmt::format("duration {} is not a number of seconds: "
+                                              "stored as 0",
+                                              d->dump())});
+      }
       r.has_phases = j.contains("phases") && j["phases"].is_object();
       if (auto p = j.find("phases"); p != j.end() && p->is_object())
         for (const auto& [name, phase] : p->items()) {

@@ -1,5 +1,5 @@
-// The store's schema: one constant with a version. Opening a store with another
-// version (or a broken one) rebuilds it rather than trusting it.
+// The store's schema: one constant with a version. An older store is upgraded in place,
+// keeping what it recorded; a newer one is refused (store.cc).
 //
 // History:
 //   1  run, test, service_use, duration, dep, file_state (static classification).
@@ -7,7 +7,8 @@
 //      classification rewrites only the tests whose answer changed.
 //   3  duration.variant: the parametrize id ("[1-a]", or ""), so that exported
 //      durations name each variant as pytest does. A version 2 store is upgraded in
-//      place (kUpgradeFrom2), keeping what it recorded.
+//      place (kUpgradeFrom2), keeping what it recorded; a version 1 store too (kUpgradeFrom1
+//      first).
 #pragma once
 
 namespace testmap::store {
@@ -63,6 +64,9 @@ CREATE TABLE file_state (
   commit_sha TEXT
 );
 )sql";
+
+// Version 1 to 2; static_hash NULL makes the next classification rewrite every test's row.
+inline constexpr const char* kUpgradeFrom1 = "ALTER TABLE test ADD COLUMN static_hash INTEGER";
 
 // Version 2 to 3; the rows a version 2 store holds are variant "" (variants summed).
 inline constexpr const char* kUpgradeFrom2 =

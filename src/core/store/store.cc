@@ -2,7 +2,15 @@
 // transaction with prepared statements: tens of thousands of rows in milliseconds.
 #include "core/store/store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <unordered_map>
 
@@ -15,28 +23,87 @@
 
 namespace testmap::store {
 namespace fs = std::filesystem;
-namespace {}  // namespace
 
 std::string default_path(const std::string& root) {
   return (fs::path(root) / ".testmap" / "testmap.db").string();
 }
 
-Store::Store(const std::string& path) {
+int busy_timeout_ms() {
+  const char* env = std::getenv("TESTMAP_STORE_TIMEOUT");
+  if (env && *env) {
+    char* end = nullptr;
+    double s = std::strtod(env, &end);
+    if (end && *end == '\0' && std::isfinite(s) && s >= 0 && s <= 86400)
+      return static_cast<int>(s * 1000);
+  }
+  return 30000;
+}
+
+namespace {
+
+constexpr const char* kMoveAsideHint = "; `testmap classify` moves it aside and starts a new store";
+
+// A name beside `path` for a corrupt store, with the time it was moved there.
+std::string aside_path(const std::string& path) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::string base = fmt::format("{}.corrupt-{}", path, stamp);
+  std::string out = base;
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  if (open_and_check(path)) return;
-  // Old or broken: move it aside and start again rather than trust it.
+  for (int i = 2; fs::exists(out, ec); ++i) out = fmt::format("{}-{}", base, i);
+  return out;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, Access access) {
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) {
+    if (access == Access::kRead) {
+      missing_ = true;
+      return;
+    }
+    fs::create_directories(fs::path(path).parent_path(), ec);
+  } else if (!fs::is_regular_file(st)) {
+    error_ = "it is not a file";
+    return;
+  } else if (int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd < 0) {
+    // SQLite would say only "unable to open database file": the OS says why.
+    error_ = fmt::format("cannot read it: {}", std::strerror(errno));
+    return;
+  } else {
+    ::close(fd);
+  }
+  Opened opened = open_and_check(path, access);
+  if (opened == Opened::kOk) return;
   if (db_) sqlite3_close(db_);
   db_ = nullptr;
-  std::string why = error_;
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix, ec);
+  if (opened == Opened::kRefused) return;
+  if (access != Access::kRebuild) {
+    error_ += kMoveAsideHint;
+    return;
+  }
+  std::string why = error_, aside = aside_path(path);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (!fs::exists(path + suffix, ec)) continue;
+    fs::rename(path + suffix, aside + suffix, ec);
+    if (ec) {
+      error_ = fmt::format("{}; cannot move it aside to {}: {}", why, aside, ec.message());
+      return;
+    }
+  }
   error_.clear();
-  if (!open_and_check(path)) {
+  if (open_and_check(path, access) != Opened::kOk) {
     if (db_) sqlite3_close(db_);
     db_ = nullptr;
     return;
   }
-  notice_ = fmt::format("{}: {}; rebuilt it", path, why);
+  notice_ =
+      fmt::format("{} was corrupt ({}): moved it to {} and started a new store", path, why, aside);
 }
 
 Store::~Store() {
@@ -51,66 +118,134 @@ bool Store::exec(const char* sql) {
   return false;
 }
 
-bool Store::open_and_check(const std::string& path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    error_ = fmt::format("cannot open {}: {}", path, db_ ? sqlite3_errmsg(db_) : "out of memory");
-    return false;
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  // -1 when it cannot be read; -2 when the statement does not even prepare.
-  auto user_version = [this] {
-    Statement s(db_, "PRAGMA user_version");
-    if (!s.ok()) return -2;
-    return sqlite3_step(s.raw()) == SQLITE_ROW ? sqlite3_column_int(s.raw(), 0) : -1;
-  };
-  int version = user_version();
-  if (version == -2) {
-    error_ = fmt::format("not a testmap store ({})", sqlite3_errmsg(db_));
-    return false;
-  }
-  if (version < 0) {
-    error_ = "not a testmap store (unreadable)";
-    return false;
-  }
-  if (version == 0) {
-    int tables = -1;
-    {
-      // Finalized before the WAL switch, which refuses to run inside a read transaction.
-      Statement s(db_, "SELECT count(*) FROM sqlite_master");
-      if (s.ok() && sqlite3_step(s.raw()) == SQLITE_ROW) tables = sqlite3_column_int(s.raw(), 0);
-    }
-    if (tables != 0) {
-      error_ = "not a testmap store";
-      return false;
-    }
-    if (!exec("PRAGMA journal_mode=WAL") || !exec("BEGIN") || !exec(kSchema) ||
-        !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()) || !exec("COMMIT"))
-      return false;
-  } else if (version == 2) {
-    if (!exec("BEGIN IMMEDIATE")) return false;
-    // Another process may have upgraded it while we waited for the lock.
-    if (user_version() == 2 &&
-        (!exec(kUpgradeFrom2) ||
-         !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()))) {
-      exec("ROLLBACK");
-      return false;
-    }
-    if (!exec("COMMIT")) return false;
-  } else if (version != kSchemaVersion) {
-    error_ =
-        fmt::format("store has schema version {}, this testmap writes {}", version, kSchemaVersion);
-    return false;
-  }
-  if (!exec("PRAGMA foreign_keys=ON") || !exec("PRAGMA synchronous=NORMAL")) return false;
-  // Not `PRAGMA quick_check`: it reads the whole file on every open. A damaged page
-  // makes a later statement fail with SQLITE_CORRUPT, which the caller reports.
-  Statement check(db_, "SELECT count(*) FROM run");
-  if (!check.ok() || sqlite3_step(check.raw()) != SQLITE_ROW) {
-    error_ = fmt::format("store is corrupt ({})", sqlite3_errmsg(db_));
-    return false;
-  }
+namespace {
+
+bool is_corruption(int rc) {
+  rc &= 0xff;
+  return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+}  // namespace
+
+bool Store::query_failed(int rc) {
+  if (rc == SQLITE_DONE) return false;
+  error_ = fmt::format("cannot read it: {}{}", sqlite3_errmsg(db_),
+                       is_corruption(rc) ? kMoveAsideHint : "");
   return true;
+}
+
+namespace {
+
+// -1 when it cannot be read (the SQLite result code in *rc).
+int read_user_version(sqlite3* db, int* rc) {
+  Statement s(db, "PRAGMA user_version");
+  *rc = s.ok() ? sqlite3_step(s.raw()) : sqlite3_errcode(db);
+  return *rc == SQLITE_ROW ? sqlite3_column_int(s.raw(), 0) : -1;
+}
+
+}  // namespace
+
+Store::Opened Store::open_and_check(const std::string& path, Access access) {
+  int flags = SQLITE_OPEN_READWRITE | (access == Access::kRead ? 0 : SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    error_ = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    return Opened::kRefused;
+  }
+  int timeout = busy_timeout_ms();
+  sqlite3_busy_timeout(db_, timeout);
+  auto failed = [&](int rc) {
+    if (is_corruption(rc)) {
+      error_ = fmt::format("it is corrupt ({})", sqlite3_errstr(rc));
+      return Opened::kCorrupt;
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+      error_ =
+          fmt::format("another process held it for {} s (TESTMAP_STORE_TIMEOUT)", timeout / 1000.0);
+    else
+      error_ = fmt::format("cannot use it: {}", sqlite3_errmsg(db_));
+    return Opened::kRefused;
+  };
+  int rc = SQLITE_OK;
+  int version = read_user_version(db_, &rc);
+  if (version < 0) return failed(rc);
+  if (version > kSchemaVersion) {
+    error_ = fmt::format(
+        "it has schema version {}, from a newer testmap; this one reads versions up to {}", version,
+        kSchemaVersion);
+    return Opened::kRefused;
+  }
+  if (version == 0 && access == Access::kRead) {
+    Statement s(db_, "SELECT count(*) FROM sqlite_master");
+    if (!s.ok()) return failed(sqlite3_errcode(db_));
+    rc = sqlite3_step(s.raw());
+    if (rc != SQLITE_ROW) return failed(rc);
+    if (sqlite3_column_int(s.raw(), 0) == 0) {  // an empty file: nothing recorded
+      sqlite3_close(db_);
+      db_ = nullptr;
+      missing_ = true;
+      return Opened::kRefused;
+    }
+  }
+  if (version != kSchemaVersion) {
+    Opened o = create_or_upgrade();
+    if (o != Opened::kOk) return o;
+  }
+  if (!exec("PRAGMA foreign_keys=ON") || !exec("PRAGMA synchronous=NORMAL"))
+    return failed(sqlite3_errcode(db_));
+  // Readers do not run `PRAGMA quick_check`, which reads the whole file: a damaged page
+  // makes a later statement fail with SQLITE_CORRUPT, which they report. kRebuild reads
+  // it all anyway, and must find the damage before it can move the store aside.
+  Statement check(db_,
+                  access == Access::kRebuild ? "PRAGMA quick_check" : "SELECT count(*) FROM run");
+  if (!check.ok()) return failed(sqlite3_errcode(db_));
+  if (rc = sqlite3_step(check.raw()); rc != SQLITE_ROW) return failed(rc);
+  if (access == Access::kRebuild) {
+    const unsigned char* verdict = sqlite3_column_text(check.raw(), 0);
+    std::string v = verdict ? reinterpret_cast<const char*>(verdict) : "";
+    if (v != "ok") {
+      error_ = fmt::format("it is corrupt ({})", v.substr(0, v.find('\n')));
+      return Opened::kCorrupt;
+    }
+  }
+  return Opened::kOk;
+}
+
+// Creates the schema in an empty file, or upgrades an older one in place, in one
+// transaction: processes started together agree on one creator, the others wait for it.
+Store::Opened Store::create_or_upgrade() {
+  auto failed = [&](const char* what) {
+    int rc = sqlite3_errcode(db_);
+    std::string why = error_.empty() ? sqlite3_errmsg(db_) : error_;
+    exec("ROLLBACK");
+    error_ = fmt::format("cannot {} it: {}", what, why);
+    return is_corruption(rc) ? Opened::kCorrupt : Opened::kRefused;
+  };
+  error_.clear();
+  // WAL lets readers go on while a record or classify writes; it is kept in the file.
+  if (!exec("PRAGMA journal_mode=WAL") || !exec("BEGIN IMMEDIATE")) return failed("open");
+  int rc = SQLITE_OK;
+  int version = read_user_version(db_, &rc);  // another process may have been first
+  if (version == 0) {
+    Statement s(db_, "SELECT count(*) FROM sqlite_master");
+    int tables =
+        s.ok() && sqlite3_step(s.raw()) == SQLITE_ROW ? sqlite3_column_int(s.raw(), 0) : -1;
+    if (tables != 0) {
+      exec("ROLLBACK");
+      error_ = "it is not a testmap store (tables without a testmap schema version)";
+      return Opened::kCorrupt;
+    }
+    if (!exec(kSchema)) return failed("create");
+  } else if (version == 1 || version == 2) {
+    if (version == 1 && !exec(kUpgradeFrom1)) return failed("upgrade");
+    if (!exec(kUpgradeFrom2)) return failed("upgrade");
+  } else if (version != kSchemaVersion) {
+    return failed("open");
+  }
+  if (version != kSchemaVersion &&
+      !exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()))
+    return failed("upgrade");
+  if (!exec("COMMIT")) return failed("write");
+  return Opened::kOk;
 }
 
 namespace {
@@ -228,21 +363,6 @@ bool Store::replace_static(const classify::Classification& c) {
     if (remove.integer(1, row.id).step() != SQLITE_DONE) return fail("test " + nodeid);
   }
   return exec("COMMIT");
-}
-
-bool save_classification(const classify::Classification& c, std::string* error) {
-  Store s(default_path(c.root));
-  if (!s.ok()) {
-    *error = fmt::format("cannot use the store {}: {}; results were not saved",
-                         default_path(c.root), s.error());
-    return false;
-  }
-  if (!s.notice().empty()) *error = s.notice();
-  if (!s.replace_static(c)) {
-    *error = fmt::format("cannot write the store {}: {}", default_path(c.root), s.error());
-    return false;
-  }
-  return s.notice().empty();
 }
 
 }  // namespace testmap::store

@@ -14,17 +14,29 @@ namespace testmap::store {
 
 using classify::RuntimeUse;
 
+// What an opener may do to the file at the store's path. A store is never deleted or
+// replaced: a newer, busy or unreadable one is refused; a corrupt one is refused too,
+// except by kRebuild, which moves it aside (with a timestamp) and starts a new one.
+enum class Access {
+  kRead,     // a missing store is not created: missing() and no error
+  kWrite,    // a missing store is created
+  kRebuild,  // kWrite, and a corrupt store is moved aside: for commands that rewrite it all
+};
+
 class Store {
  public:
-  // Opens (creating or rebuilding as needed) the store at `path`; check ok().
-  explicit Store(const std::string& path);
+  // Opens the store at `path` (upgrading an older schema in place); check ok().
+  explicit Store(const std::string& path, Access access = Access::kWrite);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   bool ok() const { return db_ != nullptr; }
+  // kRead of a store that does not exist yet: nothing was recorded, which is no error.
+  bool missing() const { return missing_; }
+  // Why the store cannot be used (with the path), or why the last write failed.
   const std::string& error() const { return error_; }
-  // Set when an old or broken store was found and rebuilt.
+  // Set when a corrupt store was moved aside (kRebuild), naming where it went.
   const std::string& notice() const { return notice_; }
   sqlite3* db() { return db_; }
 
@@ -35,30 +47,37 @@ class Store {
   // `kind` names the run: record (under the shim), pytest (durations only), import.
   bool merge_runtime(const std::vector<runtime::TestRecord>& records,
                      const std::string& kind = "record");
-  // What runs recorded, by test id (without parametrize ids).
-  classify::RuntimeUses runtime_uses();
+  // What runs recorded, by test id (without parametrize ids). The readers below return
+  // false with error() when the store fails part-way: never a partial answer.
+  bool runtime_uses(classify::RuntimeUses* out);
   // Per test id, the seconds of its most recent `n` runs (parametrized variants summed per
   // run), newest first; skipped runs left out.
-  std::map<std::string, std::vector<double>> recent_durations(int n);
+  bool recent_durations(int n, std::map<std::string, std::vector<double>>* out);
   // The same per variant, keyed by pytest's node id with the parametrize id ("t.py::t[1]"):
   // what pytest-split reads. A test with recorded variants is not listed without one.
-  std::map<std::string, std::vector<double>> recent_variant_durations(int n);
+  bool recent_variant_durations(int n, std::map<std::string, std::vector<double>>* out);
 
  private:
+  enum class Opened { kOk, kRefused, kCorrupt };
   bool exec(const char* sql);
-  bool open_and_check(const std::string& path);
+  Opened open_and_check(const std::string& path, Access access);
+  Opened create_or_upgrade();
+  bool query_failed(int rc);
 
   sqlite3* db_ = nullptr;
+  bool missing_ = false;
   std::string error_;
   std::string notice_;
 };
 
+// How long a command waits for another process's write before refusing the store:
+// TESTMAP_STORE_TIMEOUT seconds, 30 by default.
+int busy_timeout_ms();
+
 std::string default_path(const std::string& root);
 
-// What recorded runs saw, from the root's store; empty when there is no store yet.
-classify::RuntimeUses load_runtime_uses(const std::string& root, std::string* error);
-
-// Convenience for front ends: opens the root's store and saves `c`.
-bool save_classification(const classify::Classification& c, std::string* error);
+// What recorded runs saw, from the root's store; empty when there is no store yet. False
+// with *error (one line, naming the store) when the store exists but cannot be read.
+bool load_runtime_uses(const std::string& root, classify::RuntimeUses* out, std::string* error);
 
 }  // namespace testmap::store

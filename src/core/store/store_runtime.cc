@@ -115,54 +115,51 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
   return exec("COMMIT");
 }
 
-classify::RuntimeUses load_runtime_uses(const std::string& root, std::string* error) {
-  std::error_code ec;
-  if (!std::filesystem::exists(default_path(root), ec)) return {};
-  Store s(default_path(root));
-  if (!s.ok()) {
+bool load_runtime_uses(const std::string& root, classify::RuntimeUses* out, std::string* error) {
+  Store s(default_path(root), Access::kRead);
+  if (s.missing()) return true;
+  if (!s.ok() || !s.runtime_uses(out)) {
     *error = fmt::format("cannot read the store {}: {}", default_path(root), s.error());
-    return {};
+    return false;
   }
-  if (!s.notice().empty()) *error = s.notice();  // an old or broken store was rebuilt
-  return s.runtime_uses();
+  return true;
 }
 
-std::map<std::string, std::vector<double>> Store::recent_durations(int n) {
-  std::map<std::string, std::vector<double>> out;
+bool Store::recent_durations(int n, std::map<std::string, std::vector<double>>* out) {
   Statement q(db_,
               "SELECT t.nodeid, sum(d.seconds) FROM duration d JOIN test t ON t.id = d.test_id "
               "WHERE d.outcome IS NULL OR d.outcome != 'skipped' "
               "GROUP BY d.test_id, d.run_id ORDER BY d.test_id, d.run_id DESC");
-  while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW) {
-    auto& v = out[reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0))];
+  int rc = q.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+  while (q.ok() && (rc = sqlite3_step(q.raw())) == SQLITE_ROW) {
+    auto& v = (*out)[reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0))];
     if (static_cast<int>(v.size()) < n) v.push_back(sqlite3_column_double(q.raw(), 1));
   }
-  return out;
+  return !query_failed(rc);
 }
 
-std::map<std::string, std::vector<double>> Store::recent_variant_durations(int n) {
-  std::map<std::string, std::vector<double>> out;
+bool Store::recent_variant_durations(int n, std::map<std::string, std::vector<double>>* out) {
   Statement q(db_,
               "SELECT t.nodeid, d.variant, sum(d.seconds) FROM duration d "
               "JOIN test t ON t.id = d.test_id WHERE d.outcome IS NULL OR d.outcome != 'skipped' "
               "GROUP BY d.test_id, d.variant, d.run_id "
               "ORDER BY d.test_id, d.variant, d.run_id DESC");
   std::set<std::string> with_variants;
-  while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW) {
+  int rc = q.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+  while (q.ok() && (rc = sqlite3_step(q.raw())) == SQLITE_ROW) {
     std::string id = reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0));
     std::string variant = reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 1));
     if (!variant.empty()) with_variants.insert(id);
-    auto& v = out[id + variant];
+    auto& v = (*out)[id + variant];
     if (static_cast<int>(v.size()) < n) v.push_back(sqlite3_column_double(q.raw(), 2));
   }
   // Rows from before variants were stored (a version 2 store) sum a test's variants: once
   // the variants themselves are known, that sum names no test pytest would run.
-  for (const auto& id : with_variants) out.erase(id);
-  return out;
+  for (const auto& id : with_variants) out->erase(id);
+  return !query_failed(rc);
 }
 
-classify::RuntimeUses Store::runtime_uses() {
-  classify::RuntimeUses out;
+bool Store::runtime_uses(classify::RuntimeUses* out) {
   Statement q(db_,
               "SELECT t.nodeid, u.service, u.phase, u.rule, u.detail FROM service_use u "
               "JOIN test t ON t.id = u.test_id WHERE u.source = 'runtime' "
@@ -171,14 +168,17 @@ classify::RuntimeUses Store::runtime_uses() {
     const unsigned char* v = sqlite3_column_text(s.raw(), col);
     return v ? std::string(reinterpret_cast<const char*>(v)) : std::string();
   };
-  while (q.ok() && sqlite3_step(q.raw()) == SQLITE_ROW)
-    out.uses[text(q, 0)].push_back(
+  int rc = q.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+  while (q.ok() && (rc = sqlite3_step(q.raw())) == SQLITE_ROW)
+    out->uses[text(q, 0)].push_back(
         {text(q, 1), text(q, 2), text(q, 3) == "runtime-shared", text(q, 4)});
+  if (query_failed(rc)) return false;
   Statement p(db_,
               "SELECT DISTINCT t.nodeid FROM duration d JOIN run r ON r.id = d.run_id "
               "JOIN test t ON t.id = d.test_id WHERE r.kind = 'record' AND d.outcome = 'passed'");
-  while (p.ok() && sqlite3_step(p.raw()) == SQLITE_ROW) out.passed.insert(text(p, 0));
-  return out;
+  rc = p.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+  while (p.ok() && (rc = sqlite3_step(p.raw())) == SQLITE_ROW) out->passed.insert(text(p, 0));
+  return !query_failed(rc);
 }
 
 }  // namespace testmap::store
