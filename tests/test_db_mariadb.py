@@ -12,17 +12,18 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pymysql
 import pytest
 
 MIGRATE = """\
 import glob, os, sys
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 import pymysql
 u = urlsplit(os.environ["DATABASE_URL"])
 conn = pymysql.connect(host=u.hostname, port=u.port, user=u.username, database=u.path[1:],
-                       autocommit=True)
+                       password=unquote(u.password or ""), autocommit=True)
 for path in sorted(glob.glob("migrations/*.sql")):
     try:
         with conn.cursor() as cur:
@@ -33,7 +34,7 @@ for path in sorted(glob.glob("migrations/*.sql")):
 
 TESTS = """\
 import os
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 import pymysql
 import pytest
 
@@ -42,7 +43,8 @@ import pytest
 def test_own_database(i):
     u = urlsplit(os.environ["DATABASE_URL"])
     conn = pymysql.connect(host=u.hostname, port=u.port, user=u.username,
-                           database=u.path[1:], autocommit=True)
+                           database=u.path[1:], password=unquote(u.password or ""),
+                           autocommit=True)
     with conn.cursor() as cur:
         cur.execute("INSERT INTO item(name) VALUES (%s)", (str(i),))
         cur.execute("SELECT DATABASE(), COUNT(*) FROM item")
@@ -111,8 +113,16 @@ def databases(url: str) -> set[str]:
     return {n for n in names if n.startswith(("tmtpl_", "tmw_"))}
 
 
-def test_mariadb_workers_get_copies_of_one_build(mariadb: str, tmp_path: Path) -> None:
-    root = tmp_path / "proj"
+def drop(url: str, *names: str) -> None:
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    conn = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
+    with conn.cursor() as cur:
+        for name in names:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    conn.close()
+
+
+def make_project(root: Path) -> Path:
     (root / "migrations").mkdir(parents=True)
     (root / "tests").mkdir()
     (root / "pyproject.toml").write_text(
@@ -125,11 +135,16 @@ def test_mariadb_workers_get_copies_of_one_build(mariadb: str, tmp_path: Path) -
     )
     (root / "migrations" / "0002.sql").write_text("INSERT INTO item(name) VALUES ('seed');")
     (root / "tests" / "test_items.py").write_text(TESTS)
+    return root
+
+
+def test_mariadb_workers_get_copies_of_one_build(mariadb: str, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
     env = {**os.environ, "DATABASE_URL": mariadb}
     env.pop("PYTEST_XDIST_WORKER", None)
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "3"]
-    # What a killed run leaves behind (its lock went with it), and a database of another
-    # project's that only looks like one of testmap's: the first is dropped, the second not.
+    # Databases of someone else's named like a killed run's and like a kept clone: testmap
+    # has no record of making them, so they are never its to drop.
     port = int(mariadb.rsplit(":", 1)[1].split("/")[0])
     conn = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
     with conn.cursor() as cur:
@@ -144,6 +159,55 @@ def test_mariadb_workers_get_copies_of_one_build(mariadb: str, tmp_path: Path) -
     assert "template built" in outputs[0]
     assert all("template reused" in o for o in outputs[1:])
     # The workers' copies are gone; the template stays; half-built ones do not.
-    left = databases(mariadb) - {"tmw_app_rkept00_gw0"}
+    foreign = {"tmw_app_0badc0de_gw0", "tmw_app_rkept00_gw0"}
+    left = databases(mariadb) - foreign
     assert len(left) == 1 and next(iter(left)).startswith("tmtpl_app_")
-    assert "tmw_app_rkept00_gw0" in databases(mariadb)
+    assert foreign <= databases(mariadb)
+    drop(mariadb, *foreign)
+
+
+# Records the command line it was started with (what `ps` shows every user), then runs
+# the real client with it.
+RECORDER = """\
+#!/bin/sh
+tr '\\0' ' ' < /proc/$$/cmdline >> "$ARGV_LOG"
+echo >> "$ARGV_LOG"
+exec {real} "$@"
+"""
+
+
+def test_the_password_is_never_on_a_command_line(mariadb: str, tmp_path: Path) -> None:
+    # Quotes, a backslash, a comment sign: what an option file must carry unharmed.
+    password = 'Xq7$ "zz9" #1 \\ it\'s'
+    port = int(mariadb.rsplit(":", 1)[1].split("/")[0])
+    conn = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("DROP USER IF EXISTS 'tm_pw'@'%'")
+        cur.execute("CREATE USER 'tm_pw'@'%%' IDENTIFIED BY %s", (password,))
+        cur.execute("GRANT ALL PRIVILEGES ON *.* TO 'tm_pw'@'%'")
+    conn.close()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("mariadb", "mariadb-dump"):
+        real = shutil.which(tool)
+        assert real, f"{tool} is not installed"
+        (bin_dir / tool).write_text(RECORDER.format(real=real))
+        (bin_dir / tool).chmod(0o755)
+    log = tmp_path / "argv.log"
+    root = make_project(tmp_path / "proj")
+    url = mariadb.replace("//root@", f"//tm_pw:{quote(password, safe='')}@")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ARGV_LOG": str(log),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("PYTEST_XDIST_WORKER", None)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "2"]
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    # The copies worked: the clients were given the password, another way.
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    argv = log.read_text()
+    assert "mariadb-dump" in argv and "--user=tm_pw" in argv  # every client was recorded
+    assert "Xq7" not in argv and "zz9" not in argv, argv
+    assert not list(Path(tempfile.gettempdir()).glob("testmap-*/client.cnf"))  # removed

@@ -27,7 +27,14 @@ from pathlib import Path
 import pytest
 
 from testmap import _core, db_django
-from testmap.db_server import DatabaseError, PostgresServer, open_server, with_database
+from testmap.db_server import (
+    DatabaseError,
+    PostgresServer,
+    open_server,
+    project_id,
+    url_problem,
+    with_database,
+)
 from testmap.db_template import (
     Preparation,
     Recipe,
@@ -35,13 +42,60 @@ from testmap.db_template import (
     build_template,
     clone,
     describe,
+    drop_each,
+    run_databases,
     run_key,
     template_name,
     worker_db_name,
 )
 
-# [tool.testmap.db]; docs/db.md says what each means.
-KNOWN_KEYS = {"build", "cache", "redis-db-env", "redis-db-offset", "schema-files", "url", "url-env"}
+# [tool.testmap.db] and the type of each key's value; docs/db.md says what each means.
+KEY_TYPES: dict[str, type] = {
+    "build": str,
+    "cache": str,
+    "redis-db-env": str,
+    "redis-db-offset": int,
+    "schema-files": list,
+    "url": str,
+    "url-env": str,
+}
+KNOWN_KEYS = set(KEY_TYPES)
+TYPE_WORDS = {str: "a string", int: "an integer", list: "a list of strings"}
+
+# How long the end of a run waits for sessions to leave a database before it leaves the
+# database instead: a worker that has just exited may still show as a session for a moment.
+DROP_WAIT_SECONDS = 2.0
+
+
+def _settings(root: Path) -> dict:
+    """[tool.testmap.db], checked: a wrong key or type is one line (pytest.UsageError)."""
+    raw = _core.db_config(str(root))
+    doc = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
+    # The C++ loader's own findings first: they carry the file and the line.
+    for diagnostic in doc.get("diagnostics", []):
+        if "tool.testmap.db" in str(diagnostic):
+            raise pytest.UsageError(f"--testmap-db: {diagnostic}")
+    settings = doc["db"]
+    unknown = sorted(set(settings) - KNOWN_KEYS)
+    if unknown:
+        raise pytest.UsageError(
+            f"--testmap-db: unknown key [tool.testmap.db] {unknown[0]} "
+            f"(known: {', '.join(sorted(KNOWN_KEYS))})"
+        )
+    # Checked here too, whatever the loader says: a value of the wrong type would otherwise
+    # fail half-way, after databases were made (bool is an int to Python, not to TOML).
+    for key, want in KEY_TYPES.items():
+        value = settings.get(key)
+        if value is None:
+            continue
+        ok = isinstance(value, want) and not isinstance(value, bool)
+        if ok and want is list:
+            ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            raise pytest.UsageError(
+                f"--testmap-db: [tool.testmap.db] {key} = {value!r}: expected {TYPE_WORDS[want]}"
+            )
+    return settings
 
 
 class TempIsolation:
@@ -74,14 +128,7 @@ class WorkerDatabase:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         root = Path(str(config.rootpath))
-        doc = json.loads(_core.db_config(str(root)))
-        settings = doc["db"]
-        unknown = sorted(set(settings) - KNOWN_KEYS)
-        if unknown:
-            raise pytest.UsageError(
-                f"--testmap-db: unknown key [tool.testmap.db] {unknown[0]} "
-                f"(known: {', '.join(sorted(KNOWN_KEYS))})"
-            )
+        settings = _settings(root)
         self.settings = settings
         self.env_name = settings.get("url-env", "DATABASE_URL")
         build = settings.get("build")
@@ -90,11 +137,12 @@ class WorkerDatabase:
                 "--testmap-db: [tool.testmap.db] build is missing: the command (or "
                 'module:function) that builds the schema, e.g. build = "alembic upgrade head"'
             )
-        self.source_url = (
-            os.environ.get("TESTMAP_DB_SOURCE")
-            or settings.get("url")
-            or os.environ.get(self.env_name, "")
-        )
+        sources = [
+            ("TESTMAP_DB_SOURCE", os.environ.get("TESTMAP_DB_SOURCE")),  # the controller's
+            ("[tool.testmap.db] url", settings.get("url")),
+            (self.env_name, os.environ.get(self.env_name)),
+        ]
+        where, self.source_url = next(((k, v) for k, v in sources if v), ("", ""))
         if not self.source_url and build.strip() == "django":
             # Only for the in-process build: a command would read the settings itself, and
             # so migrate the database they name instead of the template.
@@ -108,10 +156,15 @@ class WorkerDatabase:
                     else ""
                 )
             )
+        problem = url_problem(self.source_url)
+        if problem is not None:
+            # Before anything is made on any server: nothing is left behind.
+            raise pytest.UsageError(f"--testmap-db: {where or 'the database URL'} {problem}")
         globs = settings["schema-files"]  # the config loader fills in the default
         extra = [build, base_name(self.source_url)]
         self.schema, self.files = _core.schema_hash(str(root), globs, extra)
         cache = settings.get("cache")
+        self.project = project_id(root)
         self.recipe = Recipe(
             self.source_url,
             self.schema,
@@ -140,8 +193,10 @@ class WorkerDatabase:
         # Not 8 hex digits, as a run is: drop_dead_runs tells them apart by that.
         checkout = "r" + hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:7]
         self.owner = checkout if self.reuse else run
+        self.run = run
         self.run_lock: PostgresServer | None = None
         self.db = worker_db_name(self.source_url, self.owner, self.worker)
+        self.kept = self.db if self.reuse else None  # stays after the run (--reuse-db)
         self.deferred = False
         if not controller:
             # An xdist worker: its database (made by the controller meanwhile) is checked
@@ -151,14 +206,14 @@ class WorkerDatabase:
             self._use_database(config, run)
             return
         try:
-            server = open_server(self.source_url)
+            server = open_server(self.source_url, self.project)
         except DatabaseError as e:
             raise pytest.UsageError(f"--testmap-db: {e}") from None
         workers = len(config.getoption("tx", None) or []) if _distributed(config) else 0
         try:
             # Held until close(): while it is, the next run's drop_dead_runs leaves this
             # run's databases alone (a connection of its own, idle all along).
-            self.run_lock = open_server(self.source_url)
+            self.run_lock = open_server(self.source_url, self.project)
             self.run_lock.lock(run_key(run))
         except DatabaseError as e:
             server.close()
@@ -169,9 +224,14 @@ class WorkerDatabase:
                 # pytest-django's --create-db: build this schema's template afresh.
                 server.lock(base_name(self.source_url))
                 try:
-                    server.drop(template_name(self.source_url, self.schema))
+                    template = template_name(self.source_url, self.schema)
+                    why = server.drop(template)
                 finally:
                     server.unlock(base_name(self.source_url))
+                if why is not None:
+                    raise pytest.UsageError(
+                        f"--testmap-db: --create-db cannot build {template} afresh: {why}"
+                    )
             os.environ["TESTMAP_DB_TEMPLATE"] = template_name(self.source_url, self.schema)
             if workers:
                 # Prepared while xdist starts the workers (start()); the connection is its now.
@@ -184,24 +244,31 @@ class WorkerDatabase:
             except Exception as e:
                 raise _usage_error(e) from None
             what = describe(done, time.monotonic() - start, self.recipe)
-            self.report = "\n".join(
-                [*notes, f"testmap: schema {self.schema} ({self.files} files): {what}"]
-            )
             try:
-                self.url = clone(
-                    server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db
+                self.db, more = clone(
+                    server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], *self._names()
                 )
             except Exception as e:
                 raise _usage_error(e) from None
+            self.url = with_database(self.source_url, self.db)
+            self.report = "\n".join(
+                [*notes, *more, f"testmap: schema {self.schema} ({self.files} files): {what}"]
+            )
             self._use_database(config, run)
         finally:
             if server is not None:
                 server.close()
 
+    def _names(self, worker: str | None = None) -> tuple[str, str | None]:
+        """A worker's database, and (for a kept one, --reuse-db) the database named by the
+        run that it uses instead when the kept one is in use and cannot be replaced."""
+        worker = worker or self.worker
+        name = worker_db_name(self.source_url, self.owner, worker)
+        fallback = worker_db_name(self.source_url, self.run, worker) if self.reuse else None
+        return name, fallback
+
     def _prepare(self, server: PostgresServer, workers: int) -> None:
-        self.premade = [
-            worker_db_name(self.source_url, self.owner, f"gw{i}") for i in range(workers)
-        ]
+        self.premade = [self._names(f"gw{i}") for i in range(workers)]
         self.pending = server
         self.report = (
             f"testmap: schema {self.schema} ({self.files} files): template and "
@@ -236,13 +303,21 @@ class WorkerDatabase:
             return
         self.deferred = False
         try:
-            server = open_server(self.source_url)
+            server = open_server(self.source_url, self.project)
             try:
-                clone(server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], self.db)
+                name, notes = clone(
+                    server, self.source_url, os.environ["TESTMAP_DB_TEMPLATE"], *self._names()
+                )
             finally:
                 server.close()
         except DatabaseError as e:
             raise pytest.UsageError(f"--testmap-db: {e}") from None
+        if name != self.db:  # the kept clone is in use: this run's own instead
+            self.db = name
+            self.url = with_database(self.source_url, name)
+            os.environ[self.env_name] = self.url
+        for line in notes:
+            sys.stderr.write(line + "\n")
 
     def _use_database(self, config: pytest.Config, run: str) -> None:
         os.environ[self.env_name] = self.url
@@ -250,7 +325,7 @@ class WorkerDatabase:
         if settings.get("redis-db-env"):
             # gw0 -> 0, gw1 -> 1, ...: each worker its own Redis database number.
             index = int(self.worker[2:]) if self.worker.startswith("gw") else 0
-            offset = int(settings.get("redis-db-offset", 0))
+            offset = settings.get("redis-db-offset", 0)  # an int: checked by _settings
             os.environ[settings["redis-db-env"]] = str(offset + index)
         # pytest-django, when installed and set up for a Django project.
         if config.pluginmanager.has_plugin("django") and os.environ.get("DJANGO_SETTINGS_MODULE"):
@@ -272,10 +347,10 @@ class WorkerDatabase:
                 "testmap: --no-migrations has no effect with --testmap-db: the template is "
                 "built by [tool.testmap.db] build\n"
             )
-        config.pluginmanager.register(db_django.plugin(self.db), "testmap-django-db")
+        # The name is read when the fixture runs, after ensure_ready() may have changed it.
+        config.pluginmanager.register(db_django.plugin(lambda: self.db), "testmap-django-db")
 
     def close(self) -> None:
-        names = []
         if self.pending is not None:  # the session never started
             self.pending.close()
         if self.preparation is not None:
@@ -286,24 +361,44 @@ class WorkerDatabase:
                     "what this one leaves)\n"
                 )
             self.preparation.done.wait()  # never drop what is still being made
-            if not self.reuse:
-                names = self.premade  # a worker that never started left its clone
-        elif self.url and not self.reuse:
-            names = [self.db]
-        if names:
-            try:
-                server = open_server(self.source_url)
-                try:
-                    for name in names:
-                        server.drop(name)
-                finally:
-                    server.close()
-            except DatabaseError:
-                pass  # the server went away: nothing of ours is left to drop there
+        try:
+            self._drop_own()
+        except DatabaseError:
+            pass  # the server went away: nothing of ours is left to drop there
         if self.run_lock is not None:
             self.run_lock.close()  # releases the run's lock: last, after every drop
         if self.tmp is not None:
             self.tmp.close()
+
+    def _drop_own(self) -> None:
+        """Drop what this run made and does not keep. The process that started pytest drops
+        every database named by this run and recorded as this project's (a worker that
+        never started, or that xdist started later, left one; so does a kept clone's
+        stand-in), once its sessions are gone; one still in use stays, said so, and the next
+        run drops it when it is free. An xdist worker drops its own on the way out."""
+        worker = "PYTEST_XDIST_WORKER" in os.environ
+        if worker and (not self.url or self.db == self.kept):
+            return
+        if not worker and self.run_lock is None:
+            return  # nothing was made (the server was never reached)
+        server = open_server(self.source_url, self.project)
+        try:
+            if worker:
+                # Quietly: whatever still holds it, the controller tries again after the
+                # workers have exited.
+                if not server.holders(self.db):
+                    server.drop(self.db)
+                return
+            ours = run_databases(self.source_url, self.run)
+            records = server.records().items()
+            names = [n for n, r in records if r.project == self.project and ours.fullmatch(n)]
+            deadline = time.monotonic() + DROP_WAIT_SECONDS
+            while any(server.holders(n) for n in names) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for line in drop_each(server, names):
+                sys.stderr.write(line + "\n")
+        finally:
+            server.close()
 
 
 def _usage_error(e: Exception) -> pytest.UsageError:

@@ -94,8 +94,8 @@ def migrate(url: str) -> None:
         del connections["default"]
 
 
-def plugin(name: str) -> types.ModuleType:
-    """pytest-django's `django_db_setup`, pointed at the worker's clone `name` (a module, so
+def plugin(name: Callable[[], str]) -> types.ModuleType:
+    """pytest-django's `django_db_setup`, pointed at the worker's clone `name()` (a module, so
     that the fixture is a plain function: pytest deprecates session fixtures on instances)."""
 
     @pytest.fixture(scope="session")
@@ -108,8 +108,13 @@ def plugin(name: str) -> types.ModuleType:
         with django_db_blocker.unblock():
             for alias in connections:
                 connections[alias].close()
-            connections["default"].settings_dict["NAME"] = name
+            connections["default"].settings_dict["NAME"] = name()
         yield
+        # As pytest-django's own teardown does: testmap drops the clone at the end of the
+        # run only when nobody is connected to it, this process's Django included.
+        with django_db_blocker.unblock():
+            for alias in connections:
+                connections[alias].close()
 
     module = types.ModuleType("testmap_django_db")
     module.django_db_setup = django_db_setup

@@ -1,6 +1,9 @@
 """Templates for --testmap-db: one database per schema version, built once under a lock and
 a temporary name, and the workers' clones of it (made side by side by xdist's controller
-while the workers start)."""
+while the workers start).
+
+Everything dropped here is this project's by its record (db_server.Record) and free of other
+sessions; what is not is left alone, and said so in a line of the run's report."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from testmap.db_server import (
     DatabaseError,
     PostgresServer,
     open_server,
+    project_id,
     url_parts,
     with_database,
 )
@@ -45,6 +49,38 @@ def _templates_of(base: str, suffix: str = "") -> re.Pattern:
     return re.compile(re.escape(f"{TEMPLATE_PREFIX}{base}_") + "[0-9a-f]{16}" + re.escape(suffix))
 
 
+def building_name(template: str, project: str) -> str:
+    """The name a project builds `template` under. The project is part of it, so that a
+    build another project left half-made (killed) never stands in this one's way: only its
+    own project may drop it."""
+    return f"{template}_{project}{BUILDING_SUFFIX}"
+
+
+def _building_of(base: str) -> re.Pattern:
+    """building_name()s of this base's templates, and its templates themselves (a
+    MariaDB template is recorded as building until every table is in)."""
+    return re.compile(
+        re.escape(f"{TEMPLATE_PREFIX}{base}_")
+        + "[0-9a-f]{16}(?:_[0-9a-f]{12}"
+        + re.escape(BUILDING_SUFFIX)
+        + ")?"
+    )
+
+
+def _left_alone(name: str, why: str) -> str:
+    return f"testmap: {name} left alone: {why}"
+
+
+def drop_each(server: PostgresServer, names: list[str]) -> list[str]:
+    """Drop these databases; a line for each that stays (not this project's, or in use)."""
+    notes = []
+    for name in names:
+        why = server.drop(name)
+        if why is not None:
+            notes.append(_left_alone(name, why))
+    return notes
+
+
 @dataclass(frozen=True)
 class Recipe:
     """What makes one schema version's template: where, how, and where its dumps go."""
@@ -60,14 +96,19 @@ class Recipe:
     def template(self) -> str:
         return template_name(self.url, self.schema)
 
+    @property
+    def project(self) -> str:
+        return project_id(self.root)
+
 
 def build_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[str]]:
     """Make the template for this schema version unless it exists: (what was done, notes)."""
     base = base_name(recipe.url)
     server.lock(base)
     try:
-        drop_dead_runs(server, recipe.url)
-        return _ensure_template(server, recipe)
+        notes = drop_dead_runs(server, recipe.url)
+        done, more = _ensure_template(server, recipe)
+        return done, notes + more
     finally:
         server.unlock(base)
 
@@ -77,16 +118,30 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
     done ("reused", "restored" from the cache, "built") and notes worth a line each."""
     base = base_name(recipe.url)
     name = recipe.template
-    building = name + BUILDING_SUFFIX
+    building = building_name(name, recipe.project)
+    # This project's builds killed half-way (of this schema or an older one) left these
+    # behind; we hold the lock every builder of this base takes, so no build of ours is
+    # using them (a build command that outlived its pytest would be a session: kept).
+    half_built = _building_of(base)
+    notes = drop_each(
+        server,
+        [
+            n
+            for n, r in server.records().items()
+            if r.project == recipe.project and r.kind == "building" and half_built.fullmatch(n)
+        ],
+    )
     if name in server.names():
-        return "reused", []
-    # Builds killed half-way (of this schema or an older one) left these behind; we hold
-    # the lock every builder of this base takes, so nobody is using them.
-    half_built = _templates_of(base, BUILDING_SUFFIX)
-    for stale in server.names():
-        if half_built.fullmatch(stale):
-            server.drop(stale)
-    notes: list[str] = []
+        record = server.record_of(name)
+        if record is None or record.kind == "template":
+            # Ours, another project's (same schema, so the same content: two checkouts of
+            # one repository), or an older testmap's.
+            return "reused", notes
+        whose = "is in use" if record.project == recipe.project else "is another project's"
+        raise DatabaseError(
+            f"{name} was left half-made by a build killed while sealing it, and {whose}: "
+            "drop it, and the next run builds it again"
+        )
     done = "built"
     dump = recipe.cache / f"{name}.dump" if recipe.cache else None
     server.create(building)
@@ -97,7 +152,9 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
                 done = "restored"
             except DatabaseError as e:
                 notes.append(f"testmap: {dump} not used, building instead: {e}")
-                server.drop(building)
+                why = server.drop(building)
+                if why is not None:
+                    raise DatabaseError(f"{building} could not be emptied: {why}") from e
                 server.create(building)
         if done == "built":
             _run_build(
@@ -112,10 +169,10 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
                 except (DatabaseError, OSError) as e:
                     notes.append(f"testmap: the template was not saved to {dump}: {e}")
     except BaseException:
-        server.drop(building)
+        server.drop(building)  # or, in use by what the build left running, the next build
         raise
     server.seal(building, name, time.time())
-    _prune(server, base, keep=name)
+    notes += _prune(server, recipe.project, base, keep=name)
     return done, notes
 
 
@@ -131,15 +188,21 @@ def _prune_dumps(folder: Path, base: str, keep: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def _prune(server: PostgresServer, base: str, keep: str) -> None:
-    """Drop this base's templates beyond the newest few (only names testmap made)."""
-    ours = _templates_of(base)
+def _prune(server: PostgresServer, project: str, base: str, keep: str) -> list[str]:
+    """Drop this project's templates of this base beyond the newest few: never another
+    project's (two database names that differ only in punctuation share a base), nor one
+    with no record. Returns a line for each that stays."""
+    templates = _templates_of(base)
     stamped = sorted(
-        ((server.stamp(n), n) for n in server.names() if ours.fullmatch(n) and n != keep),
+        (
+            (float(r.detail or 0), n)
+            for n, r in server.records().items()
+            if r.project == project and r.kind == "template" and templates.fullmatch(n)
+            if n != keep
+        ),
         reverse=True,
     )
-    for _, name in stamped[KEEP_TEMPLATES - 1 :]:
-        server.drop(name)
+    return drop_each(server, [name for _, name in stamped[KEEP_TEMPLATES - 1 :]])
 
 
 def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
@@ -171,28 +234,43 @@ def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
         )
 
 
-def clone(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
+def clone(
+    server: PostgresServer, url: str, template: str, worker_db: str, fallback: str | None = None
+) -> tuple[str, list[str]]:
     """The worker's database, cloned from `template` under the base's lock (a template
-    being built or dropped is never cloned)."""
+    being built or dropped is never cloned): its name, and a line for anything left alone."""
     base = base_name(url)
     server.lock(base)
     try:
-        return _clone_held(server, url, template, worker_db)
+        return _clone_held(server, template, worker_db, fallback)
     finally:
         server.unlock(base)
 
 
-def _clone_held(server: PostgresServer, url: str, template: str, worker_db: str) -> str:
+def _clone_held(
+    server: PostgresServer, template: str, worker_db: str, fallback: str | None = None
+) -> tuple[str, list[str]]:
     """Clone `template` into `worker_db`, unless `worker_db` already comes from it: made by
-    the controller for this run, or kept by an earlier run of this checkout (--reuse-db)."""
-    if worker_db in server.names() and server.origin(worker_db) == template:
-        return with_database(url, worker_db)
+    the controller for this run, or kept by an earlier run of this checkout (--reuse-db).
+
+    A kept clone from an older template is replaced, unless someone is connected to it (or
+    it is not this project's): then it stays as it is and this run uses `fallback`, a clone
+    named by the run and dropped at its end. Returns the name used and what was left alone.
+    """
+    if worker_db in server.names():
+        if server.origin(worker_db) == template:
+            return worker_db, []
+        why = server.drop(worker_db)
+        if why is not None:
+            if fallback is None:
+                raise DatabaseError(f"{worker_db} exists and is left alone: {why}")
+            name, notes = _clone_held(server, template, fallback)
+            line = f"{_left_alone(worker_db, why)}; this run uses {name} instead"
+            return name, [line, *notes]
     if template not in server.names():
         raise DatabaseError(f"the template {template} does not exist (its build failed?)")
-    server.drop(worker_db)
-    server.clone(template, worker_db, url)
-    server.set_origin(worker_db, template)
-    return with_database(url, worker_db)
+    server.clone(template, worker_db)
+    return worker_db, []
 
 
 def run_key(run: str) -> str:
@@ -200,23 +278,28 @@ def run_key(run: str) -> str:
     return "run:" + run
 
 
-def drop_dead_runs(server: PostgresServer, url: str) -> list[str]:
-    """Drop the worker databases of runs that are gone: killed before they could drop their
-    own. A live run holds its run_key lock from before it makes its first database to after
-    it drops its last, so a database whose run's lock is free belongs to nobody. Databases
-    kept for --reuse-db are named by the checkout ("r" + 7 hex digits), never by a run, and
-    are left alone; so is a database someone is connected to (a run of a testmap from
-    before run locks). The caller holds the base's lock."""
-    runs = re.compile(
-        re.escape(f"{WORKER_PREFIX}{base_name(url)}_") + r"([0-9a-f]{8})_(?:gw[0-9]+|main)"
+def run_databases(url: str, run: str = "[0-9a-f]{8}") -> re.Pattern:
+    """The names worker_db_name gives the databases of a run (`run`: a pattern)."""
+    return re.compile(
+        re.escape(f"{WORKER_PREFIX}{base_name(url)}_") + f"({run})" + r"_(?:gw[0-9]+|main)"
     )
-    dropped = []
-    for name in server.names():
+
+
+def drop_dead_runs(server: PostgresServer, url: str) -> list[str]:
+    """Drop this project's worker databases of runs that are gone: killed before they could
+    drop their own. A live run holds its run_key lock from before it makes its first
+    database to after it drops its last, so a database whose run's lock is free belongs to
+    nobody. Databases kept for --reuse-db are named by the checkout ("r" + 7 hex digits),
+    never by a run, and are left alone; so is one someone is connected to, and one with no
+    record of this project (another project's, or an older testmap's). The caller holds the
+    base's lock. Returns a line for each left alone."""
+    runs = run_databases(url)
+    dead = []
+    for name, record in server.records().items():
         m = runs.fullmatch(name)
-        if m and not server.is_held(run_key(m.group(1))) and not server.in_use(name):
-            server.drop(name)
-            dropped.append(name)
-    return dropped
+        if m and record.project == server.project and not server.is_held(run_key(m.group(1))):
+            dead.append(name)
+    return drop_each(server, dead)
 
 
 def worker_db_name(url: str, owner: str, worker: str) -> str:
@@ -235,7 +318,10 @@ class Preparation:
 
     PARALLEL_CLONES = 4
 
-    def __init__(self, server: PostgresServer, recipe: Recipe, worker_dbs: list[str]) -> None:
+    def __init__(
+        self, server: PostgresServer, recipe: Recipe, worker_dbs: list[tuple[str, str | None]]
+    ) -> None:
+        # worker_dbs: each worker's database, and the one it uses if that cannot be replaced.
         self.server, self.recipe, self.worker_dbs = server, recipe, worker_dbs
         self.url = recipe.url
         self.template = recipe.template
@@ -253,11 +339,13 @@ class Preparation:
     def _run(self) -> None:
         start = time.monotonic()
         try:
-            drop_dead_runs(self.server, self.url)
-            self.done_what, self.notes = _ensure_template(self.server, self.recipe)
+            self.notes = drop_dead_runs(self.server, self.url)
+            self.done_what, notes = _ensure_template(self.server, self.recipe)
+            self.notes += notes
             self.build_seconds = time.monotonic() - start
             with ThreadPoolExecutor(min(self.PARALLEL_CLONES, len(self.worker_dbs))) as pool:
-                list(pool.map(self._clone, self.worker_dbs))
+                for notes in pool.map(self._clone, self.worker_dbs):
+                    self.notes += notes
         except BaseException as e:  # handed to the main thread by wait()
             self.error = e
         finally:
@@ -268,10 +356,11 @@ class Preparation:
                 self.server.close()
                 self.done.set()
 
-    def _clone(self, worker_db: str) -> None:
-        server = open_server(self.url)  # a connection per clone: they run side by side
+    def _clone(self, names: tuple[str, str | None]) -> list[str]:
+        # A connection per clone: they run side by side.
+        server = open_server(self.url, self.recipe.project)
         try:
-            _clone_held(server, self.url, self.template, worker_db)
+            return _clone_held(server, self.template, *names)[1]
         finally:
             server.close()
 
