@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -211,3 +212,38 @@ def test_the_password_is_never_on_a_command_line(mariadb: str, tmp_path: Path) -
     assert "mariadb-dump" in argv and "--user=tm_pw" in argv  # every client was recorded
     assert "Xq7" not in argv and "zz9" not in argv, argv
     assert not list(Path(tempfile.gettempdir()).glob("testmap-*/client.cnf"))  # removed
+
+
+def test_a_killed_runs_copies_are_dropped_by_its_next_run(mariadb: str, tmp_path: Path) -> None:
+    # The record of what testmap made is a table inside each database on MariaDB: a killed
+    # run's copies carry it, so the project's next run knows them for its own.
+    root = make_project(tmp_path / "proj")
+    (root / "tests" / "test_slow.py").write_text(
+        "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": mariadb}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    before = databases(mariadb)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-db", "-n", "2"]
+    victim = subprocess.Popen(
+        cmd,
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(300):  # until both workers' copies exist
+            if len({d for d in databases(mariadb) - before if d.startswith("tmw_")}) >= 2:
+                break
+            time.sleep(0.1)
+    finally:
+        os.killpg(victim.pid, signal.SIGKILL)  # the controller and its workers, no clean-up
+        victim.wait()
+    orphans = {d for d in databases(mariadb) - before if d.startswith("tmw_")}
+    assert len(orphans) == 2, orphans
+    (root / "tests" / "test_slow.py").unlink()
+    after = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
+    assert not {d for d in databases(mariadb) if d.startswith("tmw_")} & orphans

@@ -14,7 +14,6 @@ clones, db_server.py speaks to the servers, db_django.py is what Django needs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -36,6 +35,7 @@ from testmap.db_server import (
     with_database,
 )
 from testmap.db_template import (
+    DROP_WAIT_SECONDS,
     Preparation,
     Recipe,
     base_name,
@@ -61,10 +61,6 @@ KEY_TYPES: dict[str, type] = {
 }
 KNOWN_KEYS = set(KEY_TYPES)
 TYPE_WORDS = {str: "a string", int: "an integer", list: "a list of strings"}
-
-# How long the end of a run waits for sessions to leave a database before it leaves the
-# database instead: a worker that has just exited may still show as a session for a moment.
-DROP_WAIT_SECONDS = 2.0
 
 
 def _settings(root: Path) -> dict:
@@ -191,7 +187,7 @@ class WorkerDatabase:
             config.option, "create_db", False
         )
         # Not 8 hex digits, as a run is: drop_dead_runs tells them apart by that.
-        checkout = "r" + hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:7]
+        checkout = "r" + self.project[:7]  # the first digits of the root path's hash
         self.owner = checkout if self.reuse else run
         self.run = run
         self.run_lock: PostgresServer | None = None
@@ -386,16 +382,12 @@ class WorkerDatabase:
             if worker:
                 # Quietly: whatever still holds it, the controller tries again after the
                 # workers have exited.
-                if not server.holders(self.db):
-                    server.drop(self.db)
+                server.drop(self.db)
                 return
             ours = run_databases(self.source_url, self.run)
             records = server.records().items()
             names = [n for n, r in records if r.project == self.project and ours.fullmatch(n)]
-            deadline = time.monotonic() + DROP_WAIT_SECONDS
-            while any(server.holders(n) for n in names) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            for line in drop_each(server, names):
+            for line in drop_each(server, names, wait=DROP_WAIT_SECONDS):
                 sys.stderr.write(line + "\n")
         finally:
             server.close()

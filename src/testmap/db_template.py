@@ -71,8 +71,18 @@ def _left_alone(name: str, why: str) -> str:
     return f"testmap: {name} left alone: {why}"
 
 
-def drop_each(server: PostgresServer, names: list[str]) -> list[str]:
-    """Drop these databases; a line for each that stays (not this project's, or in use)."""
+# How long testmap waits for sessions to leave a database it is about to drop: a process
+# that has just exited (a build command, an xdist worker) may still show as a session for a
+# moment, until its server process notices.
+DROP_WAIT_SECONDS = 2.0
+
+
+def drop_each(server: PostgresServer, names: list[str], wait: float = 0.0) -> list[str]:
+    """Drop these databases, after waiting up to `wait` seconds for their sessions to leave;
+    a line for each that stays (not this project's, or in use)."""
+    deadline = time.monotonic() + wait
+    while any(server.holders(n) for n in names) and time.monotonic() < deadline:
+        time.sleep(0.1)
     notes = []
     for name in names:
         why = server.drop(name)
@@ -152,9 +162,9 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
                 done = "restored"
             except DatabaseError as e:
                 notes.append(f"testmap: {dump} not used, building instead: {e}")
-                why = server.drop(building)
-                if why is not None:
-                    raise DatabaseError(f"{building} could not be emptied: {why}") from e
+                why = drop_each(server, [building], wait=DROP_WAIT_SECONDS)
+                if why:
+                    raise DatabaseError(why[0]) from e
                 server.create(building)
         if done == "built":
             _run_build(
@@ -169,7 +179,8 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
                 except (DatabaseError, OSError) as e:
                     notes.append(f"testmap: the template was not saved to {dump}: {e}")
     except BaseException:
-        server.drop(building)  # or, in use by what the build left running, the next build
+        # Or, in use by what the build left running, by the next build.
+        drop_each(server, [building], wait=DROP_WAIT_SECONDS)
         raise
     server.seal(building, name, time.time())
     notes += _prune(server, recipe.project, base, keep=name)
@@ -264,6 +275,8 @@ def _clone_held(
         if why is not None:
             if fallback is None:
                 raise DatabaseError(f"{worker_db} exists and is left alone: {why}")
+            if fallback in server.names() and server.origin(fallback) == template:
+                return fallback, []  # made, and said, by xdist's controller
             name, notes = _clone_held(server, template, fallback)
             line = f"{_left_alone(worker_db, why)}; this run uses {name} instead"
             return name, [line, *notes]
