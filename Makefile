@@ -41,15 +41,26 @@ test-cpp: build
 test-py: build
 	$(PY) -m pytest -q
 
-# A short libFuzzer run of the scanner (clang, ASan, UBSan) from the checked-in corpus.
+# Short libFuzzer runs (clang, ASan, UBSan) from the checked-in corpora: the scanner
+# (fuzz/corpus), then the durations, plan and config parsers (fuzz/<name>/). A crash fails
+# the target and leaves its input in build/fuzz/.
+FUZZ_INPUT_SECONDS ?= 10
+FUZZERS := durations plan config
 fuzz-smoke: deps
 	cmake -S . -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESTMAP_FUZZ=ON >/dev/null
-	cmake --build build/fuzz --target scanner_fuzz
+	cmake --build build/fuzz --target scanner_fuzz $(addsuffix _fuzz,$(FUZZERS))
 	mkdir -p build/fuzz/corpus && cp -n fuzz/corpus/* build/fuzz/corpus/ 2>/dev/null || true
 	build/fuzz/scanner_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 	  -artifact_prefix=build/fuzz/ \
 	  build/fuzz/corpus fuzz/corpus 2>&1 | tail -5
+	for f in $(FUZZERS); do \
+	  mkdir -p build/fuzz/$$f && cp -n fuzz/$$f/* build/fuzz/$$f/ 2>/dev/null || true; \
+	  echo "fuzzing $$f:"; \
+	  build/fuzz/$${f}_fuzz -max_total_time=$(FUZZ_INPUT_SECONDS) -max_len=4096 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$f- build/fuzz/$$f fuzz/$$f 2>&1 \
+	    | tail -3 || exit 1; \
+	done
 
 test: test-cpp test-py fuzz-smoke
 

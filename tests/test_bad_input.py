@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -191,6 +193,51 @@ def test_50_mb_test_file_is_classified(good_tree, run_testmap, by_id):
     assert "tests/test_huge.py::test_tail_499" in huge
     assert_good_tests_classified(tests)
     assert result["bytes_scanned"] >= 50 * 1024 * 1024
+
+
+PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+    "sys.stderr.write(proc.stderr.decode())\n"
+    "print(proc.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+)
+
+
+@pytest.mark.parametrize("shape", ["one list literal", "one call per line"])
+def test_peak_memory_stays_a_small_multiple_of_a_50_mb_file(shape, make_tree, testmap_bin):
+    # One logical line of 50 MB used to be kept as 40-byte tokens: 1.4 GB.
+    item = "    (1, 'abc', 2.5, {'k': connect_db}),\n"
+    n = 50 * 1024 * 1024 // len(item)
+    if shape == "one list literal":
+        body = "def test_big():\n    data = [\n" + item * n + "        connect_db(),\n    ]\n"
+    else:
+        body = "def test_big():\n" + "    x = connect_db(1, 'abc', 2.5, {'k': 2})\n" * n
+    source = "import pytest\n\n\n" + body + "\n\ndef test_after():\n    pass\n"
+    root = make_tree(
+        {
+            "pyproject.toml": '[tool.testmap.services.postgres]\ncalls = ["connect_db"]\n',
+            "tests/test_big.py": source,
+        }
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, testmap_bin, "classify", "--no-store", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    code, peak = map(int, proc.stdout.split())
+    assert code == 0, proc.stderr
+    assert peak < 4 * len(source), f"peak {peak / 2**20:.0f} MB for {len(source) / 2**20:.0f} MB"
+    listed = subprocess.run(
+        [testmap_bin, "classify", "--json", "--no-store", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    tests = {t["id"]: t for t in json.loads(listed.stdout)["tests"]}
+    # The call at the end of the literal is still seen, and the test after it still found.
+    assert tests["tests/test_big.py::test_big"]["services"] == ["postgres"]
+    assert tests["tests/test_big.py::test_after"]["services"] == []
 
 
 # --------------------------------------------------------------------------------------

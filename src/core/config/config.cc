@@ -144,8 +144,9 @@ struct Reader {
         error(&v, key, fmt::format("unknown key (known: {})", known));
         continue;
       }
-      auto all_strings = [&] {
-        const auto* a = v.as_array();
+      const toml::node& node = v;  // clang 14 lambdas cannot capture a structured binding
+      auto all_strings = [&node] {
+        const auto* a = node.as_array();
         return a && std::all_of(a->begin(), a->end(), [](const auto& x) { return x.is_string(); });
       };
       switch (spec->kind) {

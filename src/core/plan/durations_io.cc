@@ -63,13 +63,15 @@ bool import_json(const std::string& path, const std::string& text,
   auto line = [&](const char* at) {
     return at ? line_of(text, static_cast<size_t>(at - padded.data())) : 0;
   };
+  bool iterated = false;  // a document that failed to start has no location to ask for
   auto not_json = [&](simdjson::error_code e) {
     const char* at = nullptr;
-    diags->push_back({path, doc.current_location().get(at) ? 0 : line(at), "",
+    diags->push_back({path, !iterated || doc.current_location().get(at) ? 0 : line(at), "",
                       fmt::format("not JSON: {}", simdjson::error_message(e))});
     return false;
   };
   if (auto e = parser.iterate(padded).get(doc)) return not_json(e);
+  iterated = true;
   if (doc.get_object().get(obj)) {
     diags->push_back({path, 1, "", "expected pytest-split's {\"node id\": seconds} object"});
     return false;
@@ -178,6 +180,12 @@ bool import_durations(const std::string& path, const std::string& root,
     return false;
   }
   std::string text((std::istreambuf_iterator<char>(in)), {});
+  return import_durations_text(path, text, root, records, diagnostics, rejected);
+}
+
+bool import_durations_text(const std::string& path, const std::string& text,
+                           const std::string& root, std::vector<runtime::TestRecord>* records,
+                           Diagnostics* diagnostics, size_t* rejected) {
   size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (first != std::string::npos && text[first] == '<')
     return import_junit(path, text, root, records, diagnostics, rejected);

@@ -20,6 +20,11 @@ bool import_durations(const std::string& path, const std::string& root,
                       std::vector<runtime::TestRecord>* records, Diagnostics* diagnostics,
                       size_t* rejected);
 
+// The same from the file's text (`path` names it in diagnostics).
+bool import_durations_text(const std::string& path, const std::string& text,
+                           const std::string& root, std::vector<runtime::TestRecord>* records,
+                           Diagnostics* diagnostics, size_t* rejected);
+
 // `{"node id": seconds}`, sorted, as pytest-split writes it.
 std::string durations_json_text(const std::map<std::string, double>& durations);
 

@@ -11,6 +11,9 @@ namespace testmap::plan {
 // Reads `{"tests": [...], "services": {...}}`; false with a diagnostic naming the file
 // (and the test's index or key) when it is malformed.
 bool read_input(const std::string& path, PlanInput* input, Diagnostic* error);
+// The same from the file's text; `where` names it in errors.
+bool parse_input(const std::string& text, const std::string& where, PlanInput* input,
+                 Diagnostic* error);
 
 std::string plan_json_text(const Plan& plan);
 // Reads a plan written by plan_json_text; `where` names it in errors.

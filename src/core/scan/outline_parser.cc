@@ -81,7 +81,9 @@ class OutlineParser {
       }
       if (expect_indent_) return fail(t.line, "expected an indented block");
       line_.clear();
+      spilled_ = false;
       while (t.kind != Tok::kNewline && t.kind != Tok::kEnd) {
+        if (line_.size() >= kSpillTokens) spill();
         // Field by field: a whole-struct copy reads the just-returned token with wider
         // loads than the lexer wrote it with, which stalls store forwarding (~15% of scan).
         Token& d = line_.emplace_back();
@@ -93,7 +95,10 @@ class OutlineParser {
         t = lexer_.next();
       }
       if (line_.empty()) continue;
-      process_line();
+      if (spilled_)
+        finish_spilled_line();
+      else
+        process_line();
       for (const auto& tok : line_) last_end_line_ = std::max(last_end_line_, tok.end_line);
       if (failed_) return;
       if (t.kind == Tok::kEnd) break;
@@ -147,14 +152,63 @@ class OutlineParser {
   // Every open scope hashes the line, with its block depth standing for indentation:
   // comments, blank lines and continuation layout never reach the hash.
   void hash_line(Tokens tokens) {
-    line_buf_.assign(reinterpret_cast<const char*>(&depth_), sizeof depth_);
+    hash_start();
+    hash_more(tokens);
+    hash_flush();
+  }
+  void hash_start() { line_buf_.assign(reinterpret_cast<const char*>(&depth_), sizeof depth_); }
+  void hash_more(Tokens tokens) {
     for (const auto& tok : tokens) {
       line_buf_.push_back(static_cast<char>(tok.kind));
       line_buf_.append(tok.text);
     }
+  }
+  // The hash is a stream: a line fed in pieces hashes as the same line fed whole.
+  void hash_flush() {
     for (auto& s : scopes_)
       if (s.hash) s.hash->feed(line_buf_.data(), line_buf_.size());
     if (pending_hash_) pending_hash_->feed(line_buf_.data(), line_buf_.size());
+    line_buf_.clear();
+  }
+
+  // A logical line of more than kSpillTokens tokens (a data literal of megabytes) is not
+  // kept whole: memory would grow to 40 bytes a token. Its tokens are hashed and searched
+  // for calls as they come, and it counts as a simple statement (a `def` or `pytestmark`
+  // of a quarter of a million tokens is no real test file's).
+  static constexpr size_t kSpillTokens = size_t{1} << 18;
+  static constexpr size_t kKeep = 1024;  // kept across a spill: a call's name and '(' meet
+
+  void spill() {
+    if (!spilled_) {
+      spilled_ = true;
+      spill_head_ = line_.front();
+      pending_decorators_.clear();
+      pending_hash_.reset();
+      hash_start();
+      hashed_ = 0;
+    }
+    Tokens t(line_);
+    hash_more(t.subspan(hashed_));
+    hash_flush();
+    size_t n = t.size() - kKeep;
+    add_calls(t.first(n));
+    for (size_t i = 0; i < n; ++i) last_end_line_ = std::max(last_end_line_, t[i].end_line);
+    // Calls found twice in the kept tokens are one entry in the sets.
+    size_t drop = n - kKeep;
+    line_.erase(line_.begin(), line_.begin() + static_cast<long>(drop));
+    hashed_ = line_.size();
+  }
+  void finish_spilled_line() {
+    Tokens t(line_);
+    hash_more(t.subspan(hashed_));
+    hash_flush();
+    add_calls(t);
+    // A block still follows a header that spilled (`for x in [...]:`).
+    bool header = spill_head_.kind == Tok::kName &&
+                  (is_compound_keyword(spill_head_.text) || spill_head_.text == "def" ||
+                   spill_head_.text == "class" || spill_head_.text == "async" ||
+                   spill_head_.text == "match" || spill_head_.text == "case");
+    if (header && t.back().is_op(":")) expect_indent_ = true;
   }
 
   void process_line() {
@@ -538,6 +592,9 @@ class OutlineParser {
   Lexer lexer_;
   Outline& out_;
   std::vector<Token> line_;
+  bool spilled_ = false;  // the current line passed kSpillTokens
+  Token spill_head_;      // its first token
+  size_t hashed_ = 0;     // tokens of line_ already hashed
   std::string line_buf_;
   std::vector<Scope> scopes_;
   std::vector<Reduced> pending_decorators_;
