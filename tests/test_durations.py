@@ -73,6 +73,21 @@ def test_the_plugin_stores_durations_on_a_plain_run(testmap_bin: str, project: P
     assert machine["seconds"] >= 0.15 + 0.02
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_durations_true_in_the_config_stores_them_on_every_run(
+    testmap_bin: str, project: Path, workers: tuple[str, ...]
+) -> None:
+    proc = run_pytest(project, *workers)
+    assert "durations stored" not in proc.stderr  # off by default
+    assert export(testmap_bin, project) == {}
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.testmap]\ndurations = true\n")
+    proc = run_pytest(project, *workers)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 test durations stored" in proc.stderr
+    assert len(export(testmap_bin, project)) == 4
+
+
 def test_a_durations_run_keeps_the_services_a_recorded_run_saw(
     testmap_bin: str, project: Path
 ) -> None:
