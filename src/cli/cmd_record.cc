@@ -138,8 +138,9 @@ void register_record(CLI::App& app, int& exit_code) {
     if (!m.ok && rc == 0) rc = kExitCheckFailed;
     std::string services;
     for (const auto& s : m.services) services += (services.empty() ? "" : ", ") + s;
-    fmt::print(stderr, "testmap record: {} tests recorded, {} used services{}{}\n", m.tests,
-               m.with_services, services.empty() ? "" : ": ", services);
+    fmt::print(stderr, "testmap record: {} tests recorded, {} used services{}{}\n",
+               m.tests - m.earlier_tests, m.with_services, services.empty() ? "" : ": ",
+               services);
     exit_code = rc;
   });
 }

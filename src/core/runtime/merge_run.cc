@@ -69,11 +69,15 @@ MergeSummary merge_runs(const std::string& root, const std::string& dir, const s
     std::string error;
     size_t before = m.tests;
     if (merge_one(r, root, r == fs::path(dir) ? kind : "record", &m, &error)) {
-      if (r != fs::path(dir))
-        m.messages.push_back(fmt::format(
-            "merged {} tests that an earlier run left in {} (it was killed, or the store could "
-            "not take them then)",
-            m.tests - before, r.string()));
+      if (r != fs::path(dir)) {
+        m.earlier_tests += m.tests - before;
+        m.messages.push_back(
+            m.tests == before
+                ? fmt::format("an earlier run left {} with no finished test in it", r.string())
+                : fmt::format("merged {} tests that an earlier run left in {} (it was killed, "
+                              "or the store could not take them then)",
+                              m.tests - before, r.string()));
+      }
       fs::remove_all(r, ec);
       continue;
     }

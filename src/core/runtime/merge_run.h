@@ -9,7 +9,8 @@
 namespace testmap::runtime {
 
 struct MergeSummary {
-  size_t tests = 0;
+  size_t tests = 0;          // every run merged, earlier ones included
+  size_t earlier_tests = 0;  // of those, the tests of runs left in .testmap/pending/
   size_t with_services = 0;
   std::set<std::string> services;     // "external" included
   std::vector<std::string> messages;  // problems, one line each

@@ -102,8 +102,7 @@ Store::Store(const std::string& path, Access access) {
     db_ = nullptr;
     return;
   }
-  notice_ =
-      fmt::format("{} was corrupt ({}): moved it to {} and started a new store", path, why, aside);
+  notice_ = fmt::format("{}: {}: moved it to {} and started a new store", path, why, aside);
 }
 
 Store::~Store() {
