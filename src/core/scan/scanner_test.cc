@@ -159,3 +159,43 @@ TEST_CASE("a lambda's parameters do not split a decorator's arguments") {
   CHECK(d.args.size() == 3);
   CHECK(d.kwargs.size() == 1);
 }
+
+namespace {
+
+// `def f():` whose body is one literal of n items, laid out one per line or all on one,
+// with item k changed to `changed` when given; then `g()` after it.
+std::string huge_literal(size_t n, bool one_line, size_t k = SIZE_MAX) {
+  std::string s = "def f():\n    data = [\n";
+  for (size_t i = 0; i < n; ++i) {
+    s += i == k ? "(2, 'x')," : "(1, 'x'),";
+    s += one_line ? " " : "\n        ";
+  }
+  return s + "call_at_the_end()]\n    return g(data)\n\n\ndef test_after():\n    pass\n";
+}
+
+}  // namespace
+
+TEST_CASE("a logical line too long to keep whole hashes and calls as it streams") {
+  // 100,000 items of 6 tokens: more than the 2^18 tokens a line is kept whole for.
+  Outline spread = scan_source(huge_literal(100000, false), "m.py");
+  Outline flat = scan_source(huge_literal(100000, true), "m.py");
+  Outline changed = scan_source(huge_literal(100000, true, 99000), "m.py");
+  REQUIRE(spread.ok());
+  REQUIRE(spread.functions.size() == 2);
+  CHECK(spread.functions[1].name == "test_after");
+  CHECK(spread.functions[0].calls == std::vector<std::string>{"call_at_the_end", "g"});
+  CHECK(spread.functions[0].end_line == flat.functions[0].end_line + 100000);
+  CHECK(spread.functions[0].hash == flat.functions[0].hash);   // layout is not content
+  CHECK(flat.functions[0].hash != changed.functions[0].hash);  // one item near the end is
+  CHECK(flat.functions[1].hash == changed.functions[1].hash);
+}
+
+TEST_CASE("a block still follows a header that is too long to keep whole") {
+  std::string s = "def f():\n    for x in [";
+  for (int i = 0; i < 100000; ++i) s += "(1, 'x'), ";
+  s += "]:\n        h(x)\n\n\ndef test_after():\n    pass\n";
+  Outline o = scan_source(s, "m.py");
+  REQUIRE(o.ok());
+  REQUIRE(o.functions.size() == 2);
+  CHECK(o.functions[0].calls == std::vector<std::string>{"h"});
+}

@@ -1,0 +1,111 @@
+// Store unit tests for what the CLI cannot reach easily: upgrades from old schemas keep
+// their rows, and readers neither create nor change a file.
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "core/store/store.h"
+#include "core/util/diagnostic.h"
+
+namespace fs = std::filesystem;
+using testmap::store::Access;
+using testmap::store::Store;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "testmap-store-test-XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()));
+    path = tmpl;
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void exec(const fs::path& db, const char* sql) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(h, sql, nullptr, nullptr, &err);
+  INFO(sql << ": " << (err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(h);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("a version 1 store is upgraded in place, keeping its durations") {
+  TempDir dir;
+  fs::path db = dir.path / "testmap.db";
+  // The version 1 schema: no static_hash, no duration.variant.
+  exec(db,
+       "CREATE TABLE run (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, started REAL NOT NULL, "
+       "commit_sha TEXT);"
+       "CREATE TABLE test (id INTEGER PRIMARY KEY, nodeid TEXT NOT NULL UNIQUE, file TEXT NOT "
+       "NULL, class TEXT, function TEXT, line INTEGER, tier TEXT, unknown INTEGER NOT NULL "
+       "DEFAULT 0);"
+       "CREATE TABLE service_use (test_id INTEGER NOT NULL, service TEXT NOT NULL, phase TEXT, "
+       "source TEXT NOT NULL, rule TEXT, detail TEXT, file TEXT, line INTEGER);"
+       "CREATE TABLE duration (test_id INTEGER NOT NULL, run_id INTEGER NOT NULL, seconds REAL "
+       "NOT NULL, outcome TEXT);"
+       "CREATE TABLE dep (test_id INTEGER NOT NULL, file TEXT NOT NULL, function TEXT, hash "
+       "TEXT);"
+       "CREATE TABLE file_state (file TEXT PRIMARY KEY, content_hash TEXT, outline_hash TEXT, "
+       "commit_sha TEXT);"
+       "INSERT INTO run VALUES (1, 'record', 1, NULL);"
+       "INSERT INTO test(id, nodeid, file) VALUES (1, 't.py::test_a', 't.py');"
+       "INSERT INTO duration VALUES (1, 1, 2.5, 'passed');"
+       "PRAGMA user_version = 1;");
+  Store s(db.string(), Access::kRead);
+  REQUIRE_MESSAGE(s.ok(), s.error());
+  std::map<std::string, std::vector<double>> durations;
+  REQUIRE(s.recent_durations(5, &durations));
+  CHECK(durations == std::map<std::string, std::vector<double>>{{"t.py::test_a", {2.5}}});
+}
+
+TEST_CASE("a reader of a missing or empty store creates nothing") {
+  TempDir dir;
+  fs::path db = dir.path / ".testmap" / "testmap.db";
+  {
+    Store s(db.string(), Access::kRead);
+    CHECK(s.missing());
+    CHECK(!s.ok());
+    CHECK(s.error().empty());
+  }
+  CHECK(!fs::exists(db.parent_path()));
+  fs::create_directories(db.parent_path());
+  std::ofstream(db).close();  // an empty file is an empty SQLite database
+  {
+    Store s(db.string(), Access::kRead);
+    CHECK(s.missing());
+  }
+  CHECK(fs::file_size(db) == 0);
+}
+
+TEST_CASE("a newer store is refused by every kind of opener and left as it was") {
+  TempDir dir;
+  fs::path db = dir.path / "testmap.db";
+  exec(db, "CREATE TABLE x (y INTEGER); PRAGMA user_version = 99;");
+  auto size = fs::file_size(db);
+  for (Access a : {Access::kRead, Access::kWrite, Access::kRebuild}) {
+    Store s(db.string(), a);
+    CHECK(!s.ok());
+    CHECK(s.error().find("99") != std::string::npos);
+    CHECK(s.notice().empty());
+  }
+  CHECK(fs::file_size(db) == size);
+  CHECK(fs::directory_iterator(dir.path)->path() == db);  // nothing moved aside
+}
+
+TEST_CASE("a diagnostic is one line whatever its input holds") {
+  testmap::Diagnostic d{"pyproject.toml", 3, "tool.testmap.a\nb", "bad\tvalue\x01"};
+  CHECK(d.format() == "pyproject.toml:3: tool.testmap.a\\nb: bad\\x09value\\x01");
+}
