@@ -139,8 +139,7 @@ void register_record(CLI::App& app, int& exit_code) {
     std::string services;
     for (const auto& s : m.services) services += (services.empty() ? "" : ", ") + s;
     fmt::print(stderr, "testmap record: {} tests recorded, {} used services{}{}\n",
-               m.tests - m.earlier_tests, m.with_services, services.empty() ? "" : ": ",
-               services);
+               m.tests - m.earlier_tests, m.with_services, services.empty() ? "" : ": ", services);
     exit_code = rc;
   });
 }
