@@ -286,6 +286,11 @@ def test_a_truncated_store_is_refused_by_readers_and_moved_aside_by_classify(
 # ---- concurrent writers -----------------------------------------------------------------
 
 
+def start(cmd: list[str]) -> subprocess.Popen:
+    """cmd started now, its output kept: processes started in a row run together."""
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_eight_classify_processes_on_a_fresh_tree_all_save(
     tmp_path: Path, testmap_bin: str
 ) -> None:
@@ -293,15 +298,7 @@ def test_eight_classify_processes_on_a_fresh_tree_all_save(
         tmp_path / "proj",
         {"pyproject.toml": PYPROJECT, "tests/__init__.py": "", "tests/test_a.py": TESTS},
     )
-    procs = [
-        subprocess.Popen(
-            [testmap_bin, "classify", "--json", str(root)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(8)
-    ]
+    procs = [start([testmap_bin, "classify", "--json", str(root)]) for _ in range(8)]
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
@@ -322,22 +319,9 @@ def test_concurrent_imports_and_classifies_lose_no_row(
         f.write_text(json.dumps({"tests/test_a.py::test_db": 100.0 + i}))
         files.append(f)
     procs = [
-        subprocess.Popen(
-            [testmap_bin, "durations", "import", str(f), "--root", str(project)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for f in files
-    ] + [
-        subprocess.Popen(
-            [testmap_bin, "classify", str(project)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
+        start([testmap_bin, "durations", "import", str(f), "--root", str(project)]) for f in files
     ]
+    procs += [start([testmap_bin, "classify", str(project)]) for _ in range(3)]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
