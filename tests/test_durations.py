@@ -228,7 +228,7 @@ def test_a_store_from_before_variants_is_upgraded_keeping_its_durations(
         "tests/test_a.py::TestB::test_in_class",
     }
     db = sqlite3.connect(store)
-    assert db.execute("PRAGMA user_version").fetchone() == (3,)
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 3  # upgraded, not rebuilt
     db.close()
     # Once a run stores the variants, they replace the old sum.
     assert run_pytest(project, "--testmap-durations").returncode == 0

@@ -148,7 +148,7 @@ def test_a_newer_store_is_refused_by_every_command_and_left_as_it_is(
         assert proc.returncode == expected, f"{name}: exit {proc.returncode}\n{proc.stderr}"
         out = proc.stderr + proc.stdout
         line = one_line(out, "99")
-        assert "3" in line and "newer testmap" in line, f"{name}: {line}"
+        assert "reads versions up to" in line and "newer testmap" in line, f"{name}: {line}"
         if cmd[0] != sys.executable:
             assert proc.stdout == "", f"{name} printed an answer: {proc.stdout[:200]}"
     assert digest(store_of(project)) == before

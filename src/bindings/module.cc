@@ -1,6 +1,7 @@
 // testmap._core: the C++ core for the pytest plugin. Only forwards into core;
 // results cross as JSON text so the Python side stays a few lines.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "bindings/tracer.h"
 #include "core/classify/classifier.h"
 #include "core/classify/report.h"
 #include "core/config/config.h"
@@ -23,6 +25,7 @@
 #include "core/runtime/region.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
+#include "core/select/affected.h"
 #include "core/store/store.h"
 
 namespace nb = nanobind;
@@ -160,6 +163,36 @@ NB_MODULE(_core, m) {
       },
       nb::arg("root"), nb::arg("plan_text"), nb::arg("where"), nb::arg("shard"), nb::arg("nodeids"),
       "(indices of the node ids that run on machine `shard`, units of it no test has now)");
+
+  // pytest --testmap-deps (docs/affected.md).
+  m.def("deps_start", &bindings::tracer_start, "Record the Python functions this thread calls");
+  m.def("deps_stop", &bindings::tracer_stop, "Stop recording");
+  m.def("deps_take", &bindings::tracer_take, nb::arg("root"),
+        "The (file relative to root, co_qualname) pairs run since the last take");
+  m.def(
+      "affected",
+      [](const std::string& root, const std::vector<std::string>& nodeids) {
+        select::Selection sel;
+        std::string error;
+        std::vector<std::string> ids;
+        for (const auto& n : nodeids) ids.push_back(n.substr(0, n.find('[')));
+        bool ok;
+        {
+          nb::gil_scoped_release release;
+          ok = select::select_affected(root, ids, &sel, &error);
+        }
+        if (!ok) throw std::invalid_argument(error);
+        nb::list picked;  // (index, first reason) of each node id that runs
+        for (size_t i = 0; i < ids.size(); ++i) {
+          if (!sel.run_all.empty())
+            picked.append(nb::make_tuple(i, sel.run_all));
+          else if (auto it = sel.why.find(ids[i]); it != sel.why.end())
+            picked.append(nb::make_tuple(i, it->second.front()));
+        }
+        return nb::make_tuple(sel.run_all, picked);
+      },
+      nb::arg("root"), nb::arg("nodeids"),
+      "(run_all reason or '', [(index, reason)]) for the collected node ids: which run");
 
   m.def(
       "merge_runs",

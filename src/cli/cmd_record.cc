@@ -79,12 +79,16 @@ int run(const std::vector<std::string>& argv) {
 void register_record(CLI::App& app, int& exit_code) {
   struct Options {
     bool enforce = false;
+    bool deps = false;
     bool fallback = false;
     std::vector<std::string> command;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "record", "Run pytest under the preload shim and record the services each test uses");
+  cmd->add_flag("--deps", opts->deps,
+                "Record which functions each test runs too, for `testmap affected` "
+                "(docs/affected.md)");
   cmd->add_flag("--enforce", opts->enforce,
                 "Refuse connections to services outside each test's tier; such tests fail");
   cmd->add_flag("--fallback", opts->fallback,
@@ -119,6 +123,7 @@ void register_record(CLI::App& app, int& exit_code) {
     setenv("TESTMAP_RECORD_DIR", dir.c_str(), 1);
     unsetenv("TESTMAP_SHM");  // a region of an outer run must not catch this one's traffic
     if (opts->enforce) setenv("TESTMAP_ENFORCE", "1", 1);
+    if (opts->deps) setenv("TESTMAP_DEPS", "1", 1);
     if (opts->fallback || shim.empty()) setenv("TESTMAP_FALLBACK", "1", 1);
 
     int rc = run(opts->command);

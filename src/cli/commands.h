@@ -29,5 +29,6 @@ void register_record(CLI::App& app, int& exit_code);
 void register_plan(CLI::App& app, int& exit_code);
 void register_durations(CLI::App& app, int& exit_code);
 void register_ci(CLI::App& app, int& exit_code);
+void register_affected(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

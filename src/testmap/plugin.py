@@ -54,6 +54,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "keep a history on every run); `testmap record` does this too",
     )
     group.addoption(
+        "--testmap-deps",
+        action="store_true",
+        default=False,
+        help="record which functions, class bodies and modules each test runs, for "
+        "--testmap-affected (docs/affected.md); stores durations too",
+    )
+    group.addoption(
+        "--testmap-affected",
+        action="store_true",
+        default=False,
+        help="run only the tests that a change to the working tree since the last "
+        "--testmap-deps recording can break; new, failed and unrecorded tests always run",
+    )
+    group.addoption(
         "--testmap-db",
         action="store_true",
         default=False,
@@ -117,6 +131,8 @@ def _strip_params(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("testmap_affected"):
+        _select_affected(config, items)
     wanted = {
         t.strip() for opt in config.getoption("testmap_tier") for t in opt.split(",") if t.strip()
     }
@@ -126,6 +142,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _select_tiers(config, items, wanted)
     if shard or plan_file:
         _select_shard(config, items, plan_file, shard, wanted)
+
+
+def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests a change can break (docs/affected.md)."""
+    try:
+        run_all, picked = _core.affected(str(config.rootpath), [i.nodeid for i in items])
+    except ValueError as e:  # the config cannot be read
+        raise pytest.UsageError(f"--testmap-affected: {e}") from None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if run_all:
+        if reporter is not None:
+            reporter.write_line(f"testmap: running every test: {run_all}")
+        return
+    keep = {i for i, _ in picked}
+    total = len(items)
+    _deselect(config, items, keep)
+    if reporter is not None:
+        reporter.write_line(
+            f"testmap: running {len(items)} of {total} tests that the change can affect; "
+            f"deselected {total - len(items)} (nothing they ran has changed)"
+        )
 
 
 def _select_tiers(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:

@@ -273,6 +273,8 @@ class Recorder:
             region_dir = Path(self.tmp.name)
         forced = os.environ.get("TESTMAP_FALLBACK") == "1"
         self.durations_only = durations_only and not enforce
+        self.deps = os.environ.get("TESTMAP_DEPS") == "1" and self.out is not None
+        self.root = root
         if self.durations_only:
             self.source: ShimSource | SocketPatchSource | NullSource = NullSource()
         elif not forced and shim_loaded():
@@ -318,6 +320,9 @@ class Recorder:
 
     def begin(self, item: pytest.Item, when: str) -> None:
         if when == "setup":
+            if self.deps:
+                _core.deps_take(self.root)  # what ran between tests belongs to none
+                _core.deps_start()
             self.item = item
             self.phases = {p: Phase() for p in PHASES}
             self.durations = {}
@@ -387,6 +392,9 @@ class Recorder:
             "refused": sorted({f"{s} {a}" for p in self.phases.values() for s, a in p.refused}),
             "time": time.time(),
         }
+        if self.deps:
+            _core.deps_stop()
+            line["deps"] = sorted(set(_core.deps_take(self.root)))
         self.out.write(json.dumps(line) + "\n")
 
     # -- hooks -------------------------------------------------------------------------
@@ -454,6 +462,9 @@ def configure(config: pytest.Config) -> None:
     record = os.environ.get("TESTMAP_RECORD_DIR")
     enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
     durations = bool(config.getoption("testmap_durations"))
+    if config.getoption("testmap_deps"):
+        durations = True
+        os.environ["TESTMAP_DEPS"] = "1"  # xdist's workers inherit it
     if not (record or enforce or durations) and "PYTEST_XDIST_WORKER" not in os.environ:
         # [tool.testmap] durations = true: what --testmap-durations does, on every run. A
         # worker follows its controller through TESTMAP_RECORD_DIR instead.

@@ -43,6 +43,9 @@ struct Project {
 // them with `threads` workers (0: one per core) and indexes module names.
 Project load_project(const config::Config& cfg, unsigned threads = 0);
 
+// The absolute module name of `import module` with `level` leading dots, written in `f`.
+std::string absolute_module(const SourceFile& f, const std::string& module, int level);
+
 // Fills the module index of files already scanned (unit tests build projects in memory).
 void index_modules(Project& p, const config::Config& cfg);
 

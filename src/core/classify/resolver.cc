@@ -41,8 +41,11 @@ long long key(int file, int cls) {
 }  // namespace
 
 std::string Resolver::absolute_module(int file, const std::string& module, int level) const {
+  return classify::absolute_module(project_.files[file], module, level);
+}
+
+std::string absolute_module(const SourceFile& f, const std::string& module, int level) {
   if (level == 0) return module;
-  const SourceFile& f = project_.files[file];
   std::string pkg = f.module;
   if (!f.is_init) {
     size_t dot = pkg.rfind('.');

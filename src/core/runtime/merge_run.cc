@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/runtime/results.h"
+#include "core/select/record.h"
 #include "core/store/store.h"
 
 namespace testmap::runtime {
@@ -38,8 +39,11 @@ bool merge_one(const fs::path& dir, const std::string& root, const std::string& 
     *error = fmt::format("cannot use the store {}: {}", store::default_path(root), s.error());
     return false;
   }
-  if (!s.merge_runtime(records, kind)) {
-    *error = fmt::format("cannot write the store {}: {}", store::default_path(root), s.error());
+  std::string deps_error;
+  if (!s.merge_runtime(records, kind) ||
+      !select::save_recorded_deps(s, records, root, &deps_error)) {
+    *error = fmt::format("cannot write the store {}: {}", store::default_path(root),
+                         deps_error.empty() ? s.error() : deps_error);
     return false;
   }
   for (const auto& r : records) {

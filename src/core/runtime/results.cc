@@ -62,6 +62,14 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
                             strings(phase, "external")};
         }
       r.refused = strings(j, "refused");
+      if (auto d = j.find("deps"); d != j.end() && d->is_array()) {
+        r.has_deps = true;
+        for (const auto& pair : *d)
+          if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+            r.deps.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+          else
+            r.has_deps = false;  // a line it cannot read whole records no dependencies
+      }
       out.push_back(std::move(r));
     }
   }

@@ -23,6 +23,10 @@ struct TestRecord {
   std::map<std::string, PhaseRecord> phases;  // setup, call, teardown
   std::vector<std::string> refused;
   bool has_phases = true;  // false for durations only (no shim, an imported report)
+  // pytest --testmap-deps: the code the test ran, as (file relative to the root,
+  // co_qualname) pairs; files whose code it ran are all there, nothing else.
+  std::vector<std::pair<std::string, std::string>> deps;
+  bool has_deps = false;
 };
 
 // Every `*.jsonl` file directly in `dir`, in name order, lines in order.

@@ -41,6 +41,9 @@ struct Class {
   std::vector<Reduced> decorators;
   int line = 0, end_line = 0;
   uint64_t hash = 0;
+  // Not in the JSON outline: the hash of the class's own lines (its header, attributes and
+  // statements), without its methods' and nested classes' bodies.
+  uint64_t own_hash = 0;
   // Not in the JSON outline: `__test__ = True/False` in the body; -1 when not set.
   int dunder_test = -1;
 };
@@ -85,6 +88,9 @@ struct Outline {
   std::vector<Function> functions;
   std::vector<Assignment> assignments;
   std::vector<Alias> aliases;
+  // Not in the JSON outline: the hash of the module's own top-level statements (imports,
+  // constants, calls), without its functions' and classes' bodies and headers.
+  uint64_t module_hash = 0;
   int error_line = 0;  // 0: parsed without error
   std::string error;
   bool ok() const { return error.empty(); }

@@ -34,6 +34,9 @@ struct Scope {
   int body_depth = 0;  // block depth of the body's statements
   std::string qualname;
   std::unique_ptr<HashState> hash;
+  // Modules and classes: the lines of their own body, not their functions' (nor nested
+  // classes'): what a change to a constant or a class attribute changes.
+  std::unique_ptr<HashState> own;
   std::set<std::string> calls;
   std::set<std::string> attr_calls;
 };
@@ -62,6 +65,7 @@ class OutlineParser {
  public:
   OutlineParser(std::string_view text, Outline& out) : lexer_(text), out_(out) {
     scopes_.emplace_back();
+    scopes_.back().own = std::make_unique<HashState>();
   }
 
   void run() {
@@ -121,6 +125,7 @@ class OutlineParser {
     if (finished_) return;
     finished_ = true;
     close_scopes_deeper_than(-1);
+    out_.module_hash = scopes_.front().own->digest();
   }
 
   bool in_function() const {
@@ -135,6 +140,7 @@ class OutlineParser {
     if (s.kind == Scope::kClass) {
       out_.classes[s.index].end_line = last_end_line_;
       out_.classes[s.index].hash = h;
+      out_.classes[s.index].own_hash = s.own->digest();
     } else if (s.kind == Scope::kFunction) {
       auto& f = out_.functions[s.index];
       f.end_line = last_end_line_;
@@ -167,6 +173,7 @@ class OutlineParser {
   void hash_flush() {
     for (auto& s : scopes_)
       if (s.hash) s.hash->feed(line_buf_.data(), line_buf_.size());
+    if (scopes_.back().own) scopes_.back().own->feed(line_buf_.data(), line_buf_.size());
     if (pending_hash_) pending_hash_->feed(line_buf_.data(), line_buf_.size());
     line_buf_.clear();
   }
@@ -302,6 +309,7 @@ class OutlineParser {
     s.body_depth = depth_ + 1;
     s.qualname = std::move(qualname);
     s.hash = pending_hash_ ? std::move(pending_hash_) : std::make_unique<HashState>();
+    if (kind == Scope::kClass) s.own = std::make_unique<HashState>();
     pending_hash_.reset();
     pending_decorators_.clear();
     scopes_.push_back(std::move(s));

@@ -9,11 +9,16 @@
 //      durations name each variant as pytest does. A version 2 store is upgraded in
 //      place (kUpgradeFrom2), keeping what it recorded; a version 1 store too (kUpgradeFrom1
 //      first).
+//   4  What tests depend on (pytest --testmap-deps): unit (a function, a class body or a
+//      whole file, with its hash when recorded), test_unit, test_deps (the run that
+//      recorded a test's units and its outcome then), module_state and watch_state (per
+//      recording run: each file's module-level hash; the content hash of the files that
+//      change everything, and of conftest.py files). Added to a version 3 store in place.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -63,10 +68,56 @@ CREATE TABLE file_state (
   outline_hash TEXT,
   commit_sha TEXT
 );
+)sql"
+                                       R"sql(
+CREATE TABLE unit (
+  id INTEGER PRIMARY KEY,
+  file TEXT NOT NULL,
+  name TEXT NOT NULL,            -- qualname of a function or class body; '*': the whole file
+  hash INTEGER NOT NULL,         -- the scanner's hash when recorded
+  UNIQUE (file, name, hash)
+);
+CREATE TABLE test_unit (
+  test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
+  unit_id INTEGER NOT NULL REFERENCES unit(id)
+);
+CREATE INDEX test_unit_test ON test_unit(test_id);
+CREATE TABLE test_deps (
+  test_id INTEGER PRIMARY KEY REFERENCES test(id) ON DELETE CASCADE,
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  outcome TEXT                   -- the worst of its variants in that run
+);
+CREATE TABLE module_state (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  file TEXT NOT NULL,
+  module_hash INTEGER NOT NULL,
+  PRIMARY KEY (run_id, file)
+);
+CREATE TABLE watch_state (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  file TEXT NOT NULL,
+  content_hash INTEGER NOT NULL,
+  PRIMARY KEY (run_id, file)
+);
 )sql";
 
 // Version 1 to 2; static_hash NULL makes the next classification rewrite every test's row.
 inline constexpr const char* kUpgradeFrom1 = "ALTER TABLE test ADD COLUMN static_hash INTEGER";
+
+// Version 3 to 4: the tables of kSchema after file_state.
+inline constexpr const char* kUpgradeFrom3 = R"sql(
+CREATE TABLE unit (id INTEGER PRIMARY KEY, file TEXT NOT NULL, name TEXT NOT NULL,
+  hash INTEGER NOT NULL, UNIQUE (file, name, hash));
+CREATE TABLE test_unit (test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
+  unit_id INTEGER NOT NULL REFERENCES unit(id));
+CREATE INDEX test_unit_test ON test_unit(test_id);
+CREATE TABLE test_deps (test_id INTEGER PRIMARY KEY REFERENCES test(id) ON DELETE CASCADE,
+  run_id INTEGER NOT NULL REFERENCES run(id), outcome TEXT);
+CREATE TABLE module_state (run_id INTEGER NOT NULL REFERENCES run(id), file TEXT NOT NULL,
+  module_hash INTEGER NOT NULL, PRIMARY KEY (run_id, file));
+CREATE TABLE watch_state (run_id INTEGER NOT NULL REFERENCES run(id), file TEXT NOT NULL,
+  content_hash INTEGER NOT NULL, PRIMARY KEY (run_id, file));
+)sql";
 
 // Version 2 to 3; the rows a version 2 store holds are variant "" (variants summed).
 inline constexpr const char* kUpgradeFrom2 =

@@ -234,9 +234,10 @@ Store::Opened Store::create_or_upgrade() {
       return Opened::kCorrupt;
     }
     if (!exec(kSchema)) return failed("create");
-  } else if (version == 1 || version == 2) {
+  } else if (version >= 1 && version <= 3) {
     if (version == 1 && !exec(kUpgradeFrom1)) return failed("upgrade");
-    if (!exec(kUpgradeFrom2)) return failed("upgrade");
+    if (version <= 2 && !exec(kUpgradeFrom2)) return failed("upgrade");
+    if (!exec(kUpgradeFrom3)) return failed("upgrade");
   } else if (version != kSchemaVersion) {
     return failed("open");
   }

@@ -14,6 +14,30 @@ namespace testmap::store {
 
 using classify::RuntimeUse;
 
+// What one test depended on when a run recorded it (pytest --testmap-deps).
+struct TestDeps {
+  std::string nodeid;   // without parametrize ids: its variants' units together
+  std::string outcome;  // the worst of its variants: failed, error, skipped or passed
+  struct Unit {
+    std::string file, name;
+    uint64_t hash = 0;
+  };
+  std::vector<Unit> units;
+  long long run_id = 0;  // when read back: the run that recorded it
+};
+
+// Per recording run: each file's module-level hash, and the content hash of the files
+// watched whole (config files, conftest.py).
+struct RunFiles {
+  std::map<std::string, uint64_t> modules;
+  std::map<std::string, uint64_t> watched;
+};
+
+struct DepsSnapshot {
+  std::map<std::string, TestDeps> tests;  // by node id
+  std::map<long long, RunFiles> runs;     // by run id
+};
+
 // What an opener may do to the file at the store's path. A store is never deleted or
 // replaced: a newer, busy or unreadable one is refused; a corrupt one is refused too,
 // except by kRebuild, which moves it aside (with a timestamp) and starts a new one.
@@ -56,6 +80,13 @@ class Store {
   // The same per variant, keyed by pytest's node id with the parametrize id ("t.py::t[1]"):
   // what pytest-split reads. A test with recorded variants is not listed without one.
   bool recent_variant_durations(int n, std::map<std::string, std::vector<double>>* out);
+
+  // Stores a recording of dependencies as one run: each test's units replace what an
+  // earlier run recorded for it; `files` is the state of the tree the run saw.
+  bool save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
+                 const std::string& commit);
+  // Every test's latest recorded dependencies and the file states of their runs.
+  bool load_deps(DepsSnapshot* out);
 
  private:
   enum class Opened { kOk, kRefused, kCorrupt };

@@ -161,6 +161,12 @@ JsonWriter& JsonWriter::value(bool v) {
   return *this;
 }
 
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
 JsonWriter& JsonWriter::value(const std::vector<std::string>& list) {
   begin_array();
   for (const auto& s : list) value(s);

@@ -28,6 +28,7 @@ class JsonWriter {
   JsonWriter& value(int v) { return value(static_cast<long long>(v)); }
   JsonWriter& value(size_t v);
   JsonWriter& value(bool v);
+  JsonWriter& null();
   // A number with `decimals` digits after the point (NaN and infinities as null).
   JsonWriter& value(double v, int decimals = 3);
   JsonWriter& value(const std::vector<std::string>& list);

@@ -1,0 +1,104 @@
+// `testmap affected`: which tests a change to the working tree can break, and why each
+// runs (docs/affected.md).
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "core/classify/classifier.h"
+#include "core/select/affected.h"
+#include "core/util/json_text.h"
+
+namespace testmap::cli {
+
+void register_affected(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string path = ".";
+    bool json = false;
+    std::string explain;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "affected", "List the tests a change to the working tree can break (since the recording)");
+  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json, "Print every selected test with its reasons as JSON");
+  cmd->add_option("--explain", opts->explain, "Say why one test runs, or why it does not");
+  cmd->footer(
+      "Record first with `pytest --testmap-deps` (or `testmap record --deps -- pytest ...`);\n"
+      "then `pytest --testmap-affected` runs what this lists. See docs/affected.md.");
+  cmd->callback([opts, &exit_code] {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(opts->path, ec)) {
+      fmt::print(stderr, "testmap affected: {} is not a directory\n", opts->path);
+      exit_code = kExitUsage;
+      return;
+    }
+    classify::Classification c = classify::classify_root(opts->path, 0, nullptr);
+    if (!c.unusable.empty()) {
+      fmt::print(stderr, "testmap affected: {}\n", c.unusable);
+      exit_code = kExitUsage;
+      return;
+    }
+    std::vector<std::string> ids;
+    for (const auto& t : c.tests) ids.push_back(t.id);
+    select::Selection sel;
+    std::string error;
+    if (!select::select_affected(opts->path, ids, &sel, &error)) {
+      fmt::print(stderr, "testmap affected: {}\n", error);
+      exit_code = kExitUsage;
+      return;
+    }
+    size_t selected = sel.run_all.empty() ? sel.why.size() : ids.size();
+    if (!opts->explain.empty()) {
+      std::string id = opts->explain.substr(0, opts->explain.find('['));
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+        fmt::print(stderr, "testmap affected: no test '{}' under {}\n", opts->explain, c.root);
+        exit_code = kExitUsage;
+        return;
+      }
+      if (!sel.run_all.empty()) {
+        fmt::print("{}: runs: every test runs: {}\n", id, sel.run_all);
+      } else if (auto it = sel.why.find(id); it != sel.why.end()) {
+        fmt::print("{}: runs:\n", id);
+        for (const auto& r : it->second) fmt::print("  {}\n", r);
+      } else {
+        fmt::print("{}: not affected: nothing it ran when recorded has changed\n", id);
+      }
+      return;
+    }
+    if (opts->json) {
+      std::string out;
+      JsonWriter j(out);
+      j.begin_object().field("tests", ids.size()).field("selected", selected);
+      j.key("run_all");
+      if (sel.run_all.empty())
+        j.null();
+      else
+        j.value(sel.run_all);
+      j.key("selection").begin_array();
+      for (const auto& id : ids) {
+        auto it = sel.why.find(id);
+        if (sel.run_all.empty() && it == sel.why.end()) continue;
+        j.begin_object().field("id", id).key("reasons");
+        j.value(sel.run_all.empty() ? it->second : std::vector<std::string>{sel.run_all});
+        j.end_object();
+      }
+      j.end_array().end_object();
+      out += '\n';
+      fwrite(out.data(), 1, out.size(), stdout);
+      return;
+    }
+    if (!sel.run_all.empty()) {
+      fmt::print("every test runs ({}): {}\n", ids.size(), sel.run_all);
+      return;
+    }
+    for (const auto& id : ids)
+      if (auto it = sel.why.find(id); it != sel.why.end())
+        fmt::print("{}  {}\n", id, it->second.front());
+    fmt::print("{} of {} tests selected ({} recorded, {} not affected)\n", selected, ids.size(),
+               sel.recorded, ids.size() - selected);
+  });
+}
+
+}  // namespace testmap::cli

@@ -1,0 +1,120 @@
+// Naming a recording's code by units and saving it with the tree's state.
+#include "core/select/record.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <xxhash.h>
+
+#include "core/classify/project.h"
+#include "core/config/config.h"
+#include "core/scan/scanner.h"
+#include "core/select/units.h"
+
+namespace testmap::select {
+namespace fs = std::filesystem;
+namespace {
+
+int severity(const std::string& outcome) {
+  if (outcome == "failed" || outcome == "error") return 3;
+  if (outcome == "skipped") return 1;
+  return outcome == "passed" ? 0 : 2;  // unknown words rank above passed
+}
+
+std::string git_head(const std::string& root) {
+  std::string cmd = "git -C '" + root + "' rev-parse HEAD 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return "";
+  char buf[128] = {};
+  std::string out = fgets(buf, sizeof buf, p) ? buf : "";
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out.size() == 40 ? out : "";
+}
+
+}  // namespace
+
+uint64_t content_hash(const std::string& path) {
+  std::string bytes;
+  if (!scan::read_file(path, &bytes)) return 0;
+  return XXH3_64bits(bytes.data(), bytes.size()) | 1;  // never 0, which means unreadable
+}
+
+std::vector<std::string> watched_files(const std::string& root,
+                                       const std::vector<std::string>& conftests) {
+  std::set<std::string> out(conftests.begin(), conftests.end());
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string name = it->path().filename().string();
+    bool config = name == "pyproject.toml" || name == "setup.cfg" || name == "setup.py" ||
+                  name == "tox.ini" || name == "pytest.ini" || name == ".pytest.ini" ||
+                  name == "noxfile.py" || name == "Pipfile" || name == "Pipfile.lock";
+    bool pins = (name.starts_with("requirements") || name.starts_with("constraints")) &&
+                (name.ends_with(".txt") || name.ends_with(".in"));
+    if (config || pins || name.ends_with(".lock")) out.insert(name);
+  }
+  for (fs::directory_iterator it(fs::path(root) / "requirements", ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->path().extension() == ".txt" || it->path().extension() == ".in")
+      out.insert("requirements/" + it->path().filename().string());
+  return {out.begin(), out.end()};
+}
+
+bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>& records,
+                        const std::string& root, std::string* error) {
+  bool any = false;
+  for (const auto& r : records) any |= r.has_deps;
+  if (!any) return true;
+  config::Config cfg = config::load_config(root);
+  classify::Project project = classify::load_project(cfg);
+  std::map<int, FileUnits> units;  // by file index, as needed
+  auto units_for = [&](int file) -> const FileUnits& {
+    auto it = units.find(file);
+    if (it == units.end()) it = units.emplace(file, units_of(project.files[file].outline)).first;
+    return it->second;
+  };
+  std::map<std::string, store::TestDeps> by_test;
+  std::map<std::string, std::set<std::tuple<std::string, std::string, uint64_t>>> seen;
+  for (const auto& r : records) {
+    if (!r.has_deps) continue;
+    std::string id = r.nodeid.substr(0, r.nodeid.find('['));
+    store::TestDeps& t = by_test[id];
+    t.nodeid = id;
+    if (t.outcome.empty() || severity(r.outcome) > severity(t.outcome)) t.outcome = r.outcome;
+    auto& mine = seen[id];
+    // The test's own file is a dependency even when its code ran at collection only.
+    std::vector<std::pair<std::string, std::string>> deps = r.deps;
+    deps.emplace_back(id.substr(0, id.find("::")), "");
+    for (const auto& [file, qualname] : deps) {
+      auto f = project.by_rel.find(file);
+      if (f == project.by_rel.end()) continue;  // not a Python file of this tree
+      const FileUnits& u = units_for(f->second);
+      std::vector<std::string> names = units_of_code(u, qualname);
+      if (names.empty()) names.push_back("");  // module-level code: the module's own lines
+      for (const auto& name : names) {
+        uint64_t h = name.empty() ? project.files[f->second].outline.module_hash : u.hash.at(name);
+        if (mine.emplace(file, name, h).second) t.units.push_back({file, name, h});
+      }
+    }
+  }
+  store::RunFiles state;
+  std::vector<std::string> conftests;
+  for (const auto& f : project.files) {
+    state.modules[f.rel] = f.outline.module_hash;
+    if (f.is_conftest) conftests.push_back(f.rel);
+  }
+  for (const auto& rel : watched_files(cfg.root, conftests))
+    state.watched[rel] = content_hash((fs::path(cfg.root) / rel).string());
+  std::vector<store::TestDeps> tests;
+  for (auto& [id, t] : by_test) tests.push_back(std::move(t));
+  if (!s.save_deps(tests, state, git_head(cfg.root))) {
+    *error = s.error();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace testmap::select

@@ -1,0 +1,36 @@
+// Code units: what a recorded test depends on, and what a change is compared by. A unit
+// is a function (its whole body), a class body (its own lines, not its methods'), or a
+// whole file ("*") when the code a test ran cannot be named in the source.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/scan/outline.h"
+
+namespace testmap::select {
+
+inline constexpr const char* kWholeFile = "*";
+
+// The units of one file and their hashes, from its outline.
+struct FileUnits {
+  std::unordered_map<std::string, uint64_t> hash;  // unit name -> hash
+  std::unordered_set<std::string> classes;         // the names that are class bodies
+};
+
+FileUnits units_of(const scan::Outline& o);
+
+// The units a code object of `qualname` (Python's co_qualname) stands for: the function
+// or class body itself and the class bodies around it ("A.m" is A.m and A). Module-level
+// code gives none (a change there is found through imports); a name the source does not
+// have (code made by exec, a file changed since) gives the whole file.
+std::vector<std::string> units_of_code(const FileUnits& u, std::string_view qualname);
+
+// A layout-blind digest of everything in the outline: the whole-file unit's hash.
+uint64_t outline_digest(const scan::Outline& o);
+
+}  // namespace testmap::select

@@ -1,0 +1,141 @@
+// What tests depend on, in the store: written by a recording run (pytest --testmap-deps),
+// read back whole by `testmap affected`.
+#include <chrono>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/store/statement.h"
+#include "core/store/store.h"
+
+namespace testmap::store {
+namespace {
+
+std::string column_text(sqlite3_stmt* s, int col) {
+  const unsigned char* v = sqlite3_column_text(s, col);
+  return v ? reinterpret_cast<const char*>(v) : "";
+}
+
+}  // namespace
+
+bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
+                      const std::string& commit) {
+  if (!exec("BEGIN IMMEDIATE")) return false;
+  auto fail = [&](const std::string& what) {
+    error_ = fmt::format("cannot write {}: {}", what, sqlite3_errmsg(db_));
+    exec("ROLLBACK");
+    return false;
+  };
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Statement run(db_, "INSERT INTO run(kind, started, commit_sha) VALUES('deps', ?, ?)");
+  run.real(1, now);
+  if (!commit.empty()) run.text(2, commit);
+  if (run.step() != SQLITE_DONE) return fail("the run");
+  long long run_id = sqlite3_last_insert_rowid(db_);
+  Statement find(db_, "SELECT id FROM test WHERE nodeid = ?");
+  Statement insert(db_, "INSERT INTO test(nodeid, file, class, function) VALUES(?,?,?,?)");
+  Statement clear(db_, "DELETE FROM test_unit WHERE test_id = ?");
+  Statement deps(db_, "INSERT OR REPLACE INTO test_deps(test_id, run_id, outcome) VALUES(?,?,?)");
+  Statement unit(db_, "INSERT OR IGNORE INTO unit(file, name, hash) VALUES(?,?,?)");
+  Statement unit_id(db_, "SELECT id FROM unit WHERE file = ? AND name = ? AND hash = ?");
+  Statement link(db_, "INSERT INTO test_unit(test_id, unit_id) VALUES(?,?)");
+  Statement module(db_, "INSERT INTO module_state(run_id, file, module_hash) VALUES(?,?,?)");
+  Statement watch(db_, "INSERT INTO watch_state(run_id, file, content_hash) VALUES(?,?,?)");
+  for (Statement* s : {&find, &insert, &clear, &deps, &unit, &unit_id, &link, &module, &watch})
+    if (!s->ok()) return fail("the dependencies");
+  std::unordered_map<std::string, long long> unit_ids;
+  for (const auto& t : tests) {
+    long long test_id = -1;
+    find.text(1, t.nodeid);
+    if (sqlite3_step(find.raw()) == SQLITE_ROW) test_id = sqlite3_column_int64(find.raw(), 0);
+    sqlite3_reset(find.raw());
+    if (test_id < 0) {
+      size_t sep = t.nodeid.find("::");
+      size_t last = t.nodeid.rfind("::");
+      if (insert.text(1, t.nodeid)
+              .text(2, t.nodeid.substr(0, sep))
+              .text(3, last > sep && last != std::string::npos
+                           ? t.nodeid.substr(sep + 2, last - sep - 2)
+                           : "")
+              .text(4, last == std::string::npos ? "" : t.nodeid.substr(last + 2))
+              .step() != SQLITE_DONE)
+        return fail("test " + t.nodeid);
+      test_id = sqlite3_last_insert_rowid(db_);
+    }
+    if (clear.integer(1, test_id).step() != SQLITE_DONE ||
+        deps.integer(1, test_id).integer(2, run_id).text(3, t.outcome).step() != SQLITE_DONE)
+      return fail("the dependencies of " + t.nodeid);
+    for (const auto& u : t.units) {
+      std::string key = fmt::format("{}\n{}\n{}", u.file, u.name, u.hash);
+      auto it = unit_ids.find(key);
+      if (it == unit_ids.end()) {
+        auto h = static_cast<long long>(u.hash);
+        if (unit.text(1, u.file).text(2, u.name).integer(3, h).step() != SQLITE_DONE)
+          return fail("unit " + u.name);
+        unit_id.text(1, u.file).text(2, u.name).integer(3, h);
+        if (sqlite3_step(unit_id.raw()) != SQLITE_ROW) return fail("unit " + u.name);
+        it = unit_ids.emplace(key, sqlite3_column_int64(unit_id.raw(), 0)).first;
+        sqlite3_reset(unit_id.raw());
+      }
+      if (link.integer(1, test_id).integer(2, it->second).step() != SQLITE_DONE)
+        return fail("the dependencies of " + t.nodeid);
+    }
+  }
+  for (const auto& [file, h] : files.modules)
+    if (module.integer(1, run_id).text(2, file).integer(3, static_cast<long long>(h)).step() !=
+        SQLITE_DONE)
+      return fail("the state of " + file);
+  for (const auto& [file, h] : files.watched)
+    if (watch.integer(1, run_id).text(2, file).integer(3, static_cast<long long>(h)).step() !=
+        SQLITE_DONE)
+      return fail("the state of " + file);
+  // A run no test refers to any more: its file states compare nothing.
+  if (!exec("DELETE FROM module_state WHERE run_id NOT IN (SELECT run_id FROM test_deps)") ||
+      !exec("DELETE FROM watch_state WHERE run_id NOT IN (SELECT run_id FROM test_deps)") ||
+      !exec("DELETE FROM unit WHERE id NOT IN (SELECT unit_id FROM test_unit)"))
+    return fail("the store");
+  return exec("COMMIT");
+}
+
+bool Store::load_deps(DepsSnapshot* out) {
+  // One read transaction: a recording that lands meanwhile is seen whole or not at all.
+  if (!exec("BEGIN")) return false;
+  Statement tests(db_,
+                  "SELECT t.nodeid, d.run_id, d.outcome FROM test_deps d "
+                  "JOIN test t ON t.id = d.test_id");
+  int rc = tests.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+  while (tests.ok() && (rc = sqlite3_step(tests.raw())) == SQLITE_ROW) {
+    TestDeps& t = out->tests[column_text(tests.raw(), 0)];
+    t.nodeid = column_text(tests.raw(), 0);
+    t.run_id = sqlite3_column_int64(tests.raw(), 1);
+    t.outcome = column_text(tests.raw(), 2);
+  }
+  Statement units(db_,
+                  "SELECT t.nodeid, u.file, u.name, u.hash FROM test_unit tu "
+                  "JOIN test t ON t.id = tu.test_id JOIN unit u ON u.id = tu.unit_id");
+  if (!query_failed(rc)) {
+    rc = units.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+    while (units.ok() && (rc = sqlite3_step(units.raw())) == SQLITE_ROW)
+      out->tests[column_text(units.raw(), 0)].units.push_back(
+          {column_text(units.raw(), 1), column_text(units.raw(), 2),
+           static_cast<uint64_t>(sqlite3_column_int64(units.raw(), 3))});
+  }
+  for (const char* sql : {"SELECT run_id, file, module_hash FROM module_state",
+                          "SELECT run_id, file, content_hash FROM watch_state"}) {
+    if (query_failed(rc)) break;
+    Statement s(db_, sql);
+    bool modules = std::string_view(sql).find("module_state") != std::string_view::npos;
+    rc = s.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+    while (s.ok() && (rc = sqlite3_step(s.raw())) == SQLITE_ROW) {
+      RunFiles& r = out->runs[sqlite3_column_int64(s.raw(), 0)];
+      (modules ? r.modules : r.watched)[column_text(s.raw(), 1)] =
+          static_cast<uint64_t>(sqlite3_column_int64(s.raw(), 2));
+    }
+  }
+  bool ok = !query_failed(rc);
+  exec("COMMIT");
+  return ok;
+}
+
+}  // namespace testmap::store
