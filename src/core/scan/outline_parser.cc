@@ -162,6 +162,13 @@ class OutlineParser {
     hash_more(tokens);
     hash_flush();
   }
+  // A def or class line in a class body is part of that class's own lines too: a method
+  // added to a subclass changes what its instances do.
+  void hash_header(Tokens tokens) {
+    header_ = true;
+    hash_line(tokens);
+    header_ = false;
+  }
   void hash_start() { line_buf_.assign(reinterpret_cast<const char*>(&depth_), sizeof depth_); }
   void hash_more(Tokens tokens) {
     for (const auto& tok : tokens) {
@@ -174,6 +181,10 @@ class OutlineParser {
     for (auto& s : scopes_)
       if (s.hash) s.hash->feed(line_buf_.data(), line_buf_.size());
     if (scopes_.back().own) scopes_.back().own->feed(line_buf_.data(), line_buf_.size());
+    if (header_ && scopes_.size() >= 2) {
+      Scope& parent = scopes_[scopes_.size() - 2];
+      if (parent.kind == Scope::kClass) parent.own->feed(line_buf_.data(), line_buf_.size());
+    }
     if (pending_hash_) pending_hash_->feed(line_buf_.data(), line_buf_.size());
     line_buf_.clear();
   }
@@ -356,7 +367,7 @@ class OutlineParser {
     out_.functions.push_back(std::move(f));
     open_scope(Scope::kFunction, static_cast<int>(out_.functions.size()) - 1,
                out_.functions.back().qualname);
-    hash_line(t);
+    hash_header(t);
     after_header(t, colon);
   }
 
@@ -411,7 +422,7 @@ class OutlineParser {
     out_.classes.push_back(std::move(c));
     open_scope(Scope::kClass, static_cast<int>(out_.classes.size()) - 1,
                out_.classes.back().qualname);
-    hash_line(t);
+    hash_header(t);
     after_header(t, i);
   }
 
@@ -600,6 +611,7 @@ class OutlineParser {
   Lexer lexer_;
   Outline& out_;
   std::vector<Token> line_;
+  bool header_ = false;   // hashing a def or class line
   bool spilled_ = false;  // the current line passed kSpillTokens
   Token spill_head_;      // its first token
   size_t hashed_ = 0;     // tokens of line_ already hashed

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/classify/project.h"
+#include "core/classify/resolver.h"
 #include "core/config/config.h"
 #include "core/select/record.h"
 #include "core/select/units.h"
@@ -49,6 +50,9 @@ struct RunView {
   // Files that import (directly or not) a file whose module-level code changed since the
   // run, each with the changed file that reaches it.
   std::unordered_map<std::string, std::string> reached;
+  // Class bodies ("file::Class") related by inheritance to one that changed since the run
+  // (its ancestors and descendants in the repository), each with the changed class.
+  std::unordered_map<std::string, std::string> related;
   std::vector<std::string> conftests_changed;  // directories ("" for the root)
   std::string config_changed;
 };
@@ -83,6 +87,33 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     return true;
   }
   classify::Project project = classify::load_project(cfg);
+  classify::Resolver resolver(project);
+  // Every class's repository ancestors, computed once when a class changed.
+  std::vector<std::pair<std::string, std::vector<std::string>>> lineage;
+  auto family_of = [&](const std::set<std::string>& changed) {
+    std::unordered_map<std::string, std::string> out;
+    if (changed.empty()) return out;
+    if (lineage.empty())
+      for (size_t i = 0; i < project.files.size(); ++i)
+        for (size_t k = 0; k < project.files[i].outline.classes.size(); ++k) {
+          const auto& c = project.files[i].outline.classes[k];
+          if (c.in_function) continue;
+          std::vector<std::string> up;
+          for (auto [file, idx] :
+               resolver.ancestry(static_cast<int>(i), static_cast<int>(k)).classes)
+            up.push_back(class_key(project.files[file].rel,
+                                   project.files[file].outline.classes[idx].qualname));
+          lineage.emplace_back(class_key(project.files[i].rel, c.qualname), std::move(up));
+        }
+    for (const auto& key : changed) out.emplace(key, key);
+    for (const auto& [key, up] : lineage)
+      for (const auto& a : up)
+        if (changed.count(a)) {
+          out.emplace(key, a);                         // a descendant inherits the change
+          for (const auto& b : up) out.emplace(b, a);  // an ancestor's users may meet the class
+        }
+    return out;
+  };
   std::vector<std::string> conftests;
   for (const auto& f : project.files)
     if (f.is_conftest) conftests.push_back(f.rel);
@@ -110,6 +141,20 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
         v.config_changed = fmt::format("{} {}", rel, what);
     }
     std::deque<int> queue;
+    std::set<std::string> changed_classes;
+    std::set<std::string> classes_now;
+    for (const auto& f : project.files)
+      for (const auto& c : f.outline.classes) {
+        if (c.in_function) continue;
+        std::string key = class_key(f.rel, c.qualname);
+        classes_now.insert(key);
+        auto then = files.modules.find(key);
+        if (then == files.modules.end() || then->second != c.own_hash) changed_classes.insert(key);
+      }
+    for (const auto& [key, h] : files.modules)
+      if (key.find("::") != std::string::npos && !classes_now.count(key))
+        changed_classes.insert(key);  // removed: its subclasses' bases changed too
+    for (const auto& [key, origin] : family_of(changed_classes)) v.related.emplace(key, origin);
     for (size_t i = 0; i < project.files.size(); ++i) {
       const auto& f = project.files[i];
       auto then = files.modules.find(f.rel);
@@ -168,6 +213,12 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     std::set<std::string> files{file};
     for (const auto& u : t->second.units) {
       files.insert(u.file);
+      if (auto r = v.related.find(class_key(u.file, u.name)); r != v.related.end())
+        if (r->second != class_key(u.file, u.name))
+          add(
+              fmt::format("{} changed, and it is related by inheritance to {}::{}, which it "
+                          "used",
+                          r->second, u.file, u.name));
       uint64_t h = 0;
       if (!current(u.file, u.name, &h))
         add(u.name.empty() ? fmt::format("{} was removed", u.file)

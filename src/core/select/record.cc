@@ -104,6 +104,10 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
   std::vector<std::string> conftests;
   for (const auto& f : project.files) {
     state.modules[f.rel] = f.outline.module_hash;
+    // Class bodies too, as "file::Class": a change to one reaches the tests that used a
+    // class related to it by inheritance, which recorded only that relative.
+    for (const auto& c : f.outline.classes)
+      if (!c.in_function) state.modules[class_key(f.rel, c.qualname)] = c.own_hash;
     if (f.is_conftest) conftests.push_back(f.rel);
   }
   for (const auto& rel : watched_files(cfg.root, conftests))

@@ -30,6 +30,11 @@ FileUnits units_of(const scan::Outline& o);
 // have (code made by exec, a file changed since) gives the whole file.
 std::vector<std::string> units_of_code(const FileUnits& u, std::string_view qualname);
 
+// The key of a class body among a run's module states: "file::qualname".
+inline std::string class_key(const std::string& file, const std::string& qualname) {
+  return file + "::" + qualname;
+}
+
 // A layout-blind digest of everything in the outline: the whole-file unit's hash.
 uint64_t outline_digest(const scan::Outline& o);
 

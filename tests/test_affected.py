@@ -1,0 +1,244 @@
+"""Affected-test selection: `pytest --testmap-deps` records what each test runs, then
+`testmap affected` and `pytest --testmap-affected` run only what a change can break.
+
+Each test edits a small real project after a real recording and checks which tests are
+selected, against what the edit can reach; the fail-safe cases run everything and say why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = {
+    "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
+    "pkg/__init__.py": "",
+    "pkg/consts.py": "LIMIT = 3\n",
+    "pkg/calc.py": (
+        "from pkg.consts import LIMIT\n\n\n"
+        "def add(a, b):\n    return a + b\n\n\n"
+        "def mul(a, b):\n    return a * b\n\n\n"
+        "def twice(a):\n    return add(a, a)\n\n\n"
+        "class Shape:\n    sides = 4\n\n    def area(self):\n        return self.sides * 2\n\n\n"
+        "class Square(Shape):\n    def name(self):\n        return 'square'\n"
+    ),
+    "pkg/data.py": (
+        "import json\nimport pathlib\n\n\n"
+        "def load():\n"
+        "    return json.loads((pathlib.Path(__file__).parent / 'data.json').read_text())\n"
+    ),
+    "pkg/data.json": '{"n": 1}\n',
+    "tests/__init__.py": "",
+    "tests/test_calc.py": (
+        "from pkg import calc\nfrom pkg.consts import LIMIT\n\n\n"
+        "def test_add():\n    assert calc.add(1, 2) == 3\n\n\n"
+        "def test_mul():\n    assert calc.mul(2, 3) == 6\n\n\n"
+        "def test_twice():\n    assert calc.twice(2) == 4\n\n\n"
+        "def test_area():\n    assert calc.Square().area() == 8\n\n\n"
+        "def test_name():\n    assert calc.Square().name() == 'square'\n\n\n"
+        "def test_limit():\n    assert LIMIT == 3\n"
+    ),
+    "tests/sub/__init__.py": "",
+    "tests/sub/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef one():\n    return 1\n",
+    "tests/sub/test_sub.py": "def test_one(one):\n    assert one == 1\n",
+}
+ALL = {
+    "tests/test_calc.py::test_add",
+    "tests/test_calc.py::test_mul",
+    "tests/test_calc.py::test_twice",
+    "tests/test_calc.py::test_area",
+    "tests/test_calc.py::test_name",
+    "tests/test_calc.py::test_limit",
+    "tests/sub/test_sub.py::test_one",
+}
+
+
+def pytest_run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "TESTMAP_DEPS")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def affected(testmap_bin: str, root: Path) -> dict:
+    proc = subprocess.run(
+        [testmap_bin, "affected", "--json", str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def selected(testmap_bin: str, root: Path) -> set[str]:
+    return {t["id"] for t in affected(testmap_bin, root)["selection"]}
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    """The project, with one passing run recorded by pytest --testmap-deps."""
+    root = tmp_path / "proj"
+    for rel, text in PROJECT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    proc = pytest_run(root, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def test_nothing_changed_selects_nothing(recorded: Path, testmap_bin: str) -> None:
+    result = affected(testmap_bin, recorded)
+    assert result["tests"] == len(ALL)
+    assert result["selected"] == 0 and result["run_all"] is None
+
+
+def test_a_function_edit_selects_exactly_its_callers_tests(recorded, testmap_bin) -> None:
+    edit(recorded, "pkg/calc.py", "return a + b", "return b + a")
+    assert selected(testmap_bin, recorded) == {
+        "tests/test_calc.py::test_add",
+        "tests/test_calc.py::test_twice",  # through twice() -> add()
+    }
+
+
+def test_reformatting_and_comments_select_nothing(recorded, testmap_bin) -> None:
+    edit(
+        recorded,
+        "pkg/calc.py",
+        "def mul(a, b):\n    return a * b",
+        "def mul(a,\n        b):\n    # why\n\n    return a * \\\n        b",
+    )
+    (recorded / "pkg/consts.py").write_text("# the limit\nLIMIT = 3  # three\n")
+    assert selected(testmap_bin, recorded) == set()
+
+
+def test_a_class_attribute_selects_the_tests_that_used_the_class(recorded, testmap_bin) -> None:
+    edit(recorded, "pkg/calc.py", "    sides = 4\n", "    sides = 4\n    colour = 'red'\n")
+    assert selected(testmap_bin, recorded) == {
+        "tests/test_calc.py::test_area",  # ran Shape.area
+        "tests/test_calc.py::test_name",  # used Square, which inherits the attribute
+    }
+
+
+def test_a_method_added_to_a_subclass_selects_its_users(recorded, testmap_bin) -> None:
+    edit(
+        recorded,
+        "pkg/calc.py",
+        "class Square(Shape):\n",
+        "class Square(Shape):\n    def area(self):\n        return 0\n\n",
+    )
+    got = selected(testmap_bin, recorded)
+    # test_area ran only Shape.area, on a Square: the new override changes its result.
+    assert got == {"tests/test_calc.py::test_area", "tests/test_calc.py::test_name"}
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert "1 failed, 1 passed" in proc.stdout and "test_area" in proc.stdout, proc.stdout
+
+
+def test_a_module_level_constant_selects_every_importer(recorded, testmap_bin) -> None:
+    (recorded / "pkg/consts.py").write_text("LIMIT = 4\n")
+    result = affected(testmap_bin, recorded)
+    got = {t["id"]: t["reasons"] for t in result["selection"]}
+    # test_limit read the constant at import time and ran no code of consts.py.
+    assert "tests/test_calc.py::test_limit" in got
+    assert any("pkg/consts.py" in r for r in got["tests/test_calc.py::test_limit"])
+    assert "tests/sub/test_sub.py::test_one" not in got
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert "1 failed" in proc.stdout and "test_limit" in proc.stdout, proc.stdout
+
+
+def test_a_deleted_function_selects_its_callers(recorded, testmap_bin) -> None:
+    edit(recorded, "pkg/calc.py", "def mul(a, b):\n    return a * b\n\n\n", "")
+    assert selected(testmap_bin, recorded) == {"tests/test_calc.py::test_mul"}
+
+
+def test_a_new_test_runs(recorded, testmap_bin) -> None:
+    (recorded / "tests/test_new.py").write_text("def test_new():\n    pass\n")
+    result = affected(testmap_bin, recorded)
+    got = {t["id"]: t["reasons"] for t in result["selection"]}
+    assert set(got) == {"tests/test_new.py::test_new"}
+    assert "never recorded" in got["tests/test_new.py::test_new"][0]
+
+
+def test_a_conftest_change_runs_the_tests_below_it(recorded, testmap_bin) -> None:
+    edit(recorded, "tests/sub/conftest.py", "return 1", "return 1  # one")
+    assert selected(testmap_bin, recorded) == {"tests/sub/test_sub.py::test_one"}
+
+
+@pytest.mark.parametrize("rel", ["pyproject.toml", "requirements.txt"])
+def test_a_config_or_requirements_change_runs_everything(recorded, testmap_bin, rel) -> None:
+    with open(recorded / rel, "a") as f:
+        f.write("\n# changed\n")
+    result = affected(testmap_bin, recorded)
+    assert result["selected"] == len(ALL)
+    assert rel in result["run_all"]
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert f"running every test: {rel}" in proc.stdout, proc.stdout
+
+
+def test_without_a_recording_everything_runs(tmp_path: Path, testmap_bin: str) -> None:
+    root = tmp_path / "proj"
+    for rel, text in PROJECT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    result = affected(testmap_bin, root)
+    assert result["selected"] == len(ALL)
+    assert "no recording" in result["run_all"]
+    assert not (root / ".testmap").exists()  # asking creates no store
+
+
+def test_a_test_that_failed_when_recorded_runs_again(recorded, testmap_bin) -> None:
+    edit(recorded, "tests/sub/test_sub.py", "assert one == 1", "assert one == 2")
+    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 1
+    edit(recorded, "tests/sub/test_sub.py", "assert one == 2", "assert one == 1")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert "tests/sub/test_sub.py::test_one" in got
+    assert any("failed" in r for r in got["tests/sub/test_sub.py::test_one"])
+
+
+def test_a_corrupt_store_runs_everything_and_says_why(recorded, testmap_bin) -> None:
+    store = recorded / ".testmap" / "testmap.db"
+    db = sqlite3.connect(store)
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    result = affected(testmap_bin, recorded)
+    assert result["selected"] == len(ALL)
+    assert "cannot be read" in result["run_all"]
+
+
+def test_xdist_records_what_one_process_records(recorded, testmap_bin, tmp_path) -> None:
+    def units(root: Path) -> dict[str, set[tuple[str, str]]]:
+        db = sqlite3.connect(root / ".testmap" / "testmap.db")
+        rows = db.execute(
+            "SELECT t.nodeid, u.file, u.name FROM test_unit tu JOIN test t ON t.id = tu.test_id "
+            "JOIN unit u ON u.id = tu.unit_id"
+        ).fetchall()
+        db.close()
+        out: dict[str, set[tuple[str, str]]] = {}
+        for nodeid, file, name in rows:
+            out.setdefault(nodeid, set()).add((file, name))
+        return out
+
+    alone = units(recorded)
+    assert set(alone) == ALL
+    assert ("pkg/calc.py", "add") in alone["tests/test_calc.py::test_twice"]
+    assert ("pkg/calc.py", "Shape") in alone["tests/test_calc.py::test_area"]
+    (recorded / ".testmap" / "testmap.db").unlink()
+    proc = pytest_run(recorded, "--testmap-deps", "-n", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert units(recorded) == alone
