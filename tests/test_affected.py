@@ -242,3 +242,14 @@ def test_xdist_records_what_one_process_records(recorded, testmap_bin, tmp_path)
     proc = pytest_run(recorded, "--testmap-deps", "-n", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert units(recorded) == alone
+
+
+def test_a_data_file_the_test_read_selects_it(recorded, testmap_bin) -> None:
+    (recorded / "tests/test_data.py").write_text(
+        "from pkg import data\n\n\ndef test_data():\n    assert data.load() == {'n': 1}\n"
+    )
+    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    assert selected(testmap_bin, recorded) == set()
+    (recorded / "pkg/data.json").write_text('{"n": 2}\n')
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert got == {"tests/test_data.py::test_data": ["pkg/data.json changed"]}

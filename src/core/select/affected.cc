@@ -177,7 +177,15 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     }
 
   std::unordered_map<std::string, FileUnits> now;  // by file, as needed
+  std::unordered_map<std::string, uint64_t> data_now;
   auto current = [&](const std::string& rel, const std::string& name, uint64_t* h) {
+    if (name == kDataFile) {
+      auto it = data_now.find(rel);
+      if (it == data_now.end())
+        it = data_now.emplace(rel, content_hash((fs::path(cfg.root) / rel).string())).first;
+      *h = it->second;
+      return *h != 0;
+    }
     auto f = project.by_rel.find(rel);
     if (f == project.by_rel.end()) return false;
     if (name.empty()) {
@@ -221,12 +229,14 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
                           r->second, u.file, u.name));
       uint64_t h = 0;
       if (!current(u.file, u.name, &h))
-        add(u.name.empty() ? fmt::format("{} was removed", u.file)
-                           : fmt::format("{}::{} was removed", u.file, u.name));
+        add(u.name.empty() || u.name == kDataFile
+                ? fmt::format("{} was removed", u.file)
+                : fmt::format("{}::{} was removed", u.file, u.name));
       else if (h != u.hash)
-        add(u.name.empty()         ? fmt::format("the module-level code of {} changed", u.file)
-            : u.name == kWholeFile ? fmt::format("{} changed", u.file)
-                                   : fmt::format("{}::{} changed", u.file, u.name));
+        add(u.name.empty() ? fmt::format("the module-level code of {} changed", u.file)
+            : u.name == kWholeFile || u.name == kDataFile
+                ? fmt::format("{} changed", u.file)
+                : fmt::format("{}::{} changed", u.file, u.name));
     }
     for (const auto& f : files) {
       auto r = v.reached.find(f);

@@ -89,6 +89,11 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     std::vector<std::pair<std::string, std::string>> deps = r.deps;
     deps.emplace_back(id.substr(0, id.find("::")), "");
     for (const auto& [file, qualname] : deps) {
+      if (qualname == kDataFile) {
+        uint64_t h = content_hash((fs::path(cfg.root) / file).string());
+        if (h && mine.emplace(file, qualname, h).second) t.units.push_back({file, qualname, h});
+        continue;
+      }
       auto f = project.by_rel.find(file);
       if (f == project.by_rel.end()) continue;  // not a Python file of this tree
       const FileUnits& u = units_for(f->second);

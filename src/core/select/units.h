@@ -15,6 +15,8 @@
 namespace testmap::select {
 
 inline constexpr const char* kWholeFile = "*";
+// The unit name of a data file a test opened (JSON fixtures, templates, SQL): its content.
+inline constexpr const char* kDataFile = "<data>";
 
 // The units of one file and their hashes, from its outline.
 struct FileUnits {
