@@ -253,3 +253,26 @@ def test_a_data_file_the_test_read_selects_it(recorded, testmap_bin) -> None:
     (recorded / "pkg/data.json").write_text('{"n": 2}\n')
     got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
     assert got == {"tests/test_data.py::test_data": ["pkg/data.json changed"]}
+
+
+def test_plan_affected_plans_only_the_selected_tests(recorded, testmap_bin) -> None:
+    edit(recorded, "pkg/calc.py", "return a + b", "return b + a")
+    proc = subprocess.run(
+        [
+            testmap_bin,
+            "plan",
+            str(recorded),
+            "--affected",
+            "--shards",
+            "2",
+            "--unit",
+            "test",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    units = {u for m in json.loads(proc.stdout)["machines"] for u in m["units"]}
+    assert units == {"tests/test_calc.py::test_add", "tests/test_calc.py::test_twice"}
+    assert "2 of 7 tests affected" in proc.stderr

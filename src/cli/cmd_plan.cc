@@ -10,6 +10,7 @@
 #include "core/config/config.h"
 #include "core/plan/plan_io.h"
 #include "core/plan/repository.h"
+#include "core/select/affected.h"
 #include "core/store/store.h"
 
 namespace testmap::cli {
@@ -24,6 +25,7 @@ void register_plan(CLI::App& app, int& exit_code) {
     std::string unit = "file";
     bool json = false;
     std::string explain;
+    bool affected = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -42,6 +44,9 @@ void register_plan(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--unit", opts->unit, "What moves between machines: test, class or file")
       ->capture_default_str();
+  cmd->add_flag("--affected", opts->affected,
+                "Plan only the tests `testmap affected` selects: a pull request starts fewer "
+                "machines");
   cmd->add_flag("--json", opts->json, "Print the plan as JSON (pytest --testmap-plan reads it)");
   cmd->add_option("--explain", opts->explain, "Say which machine a test is on, and why");
   cmd->callback([opts, &exit_code] {
@@ -74,6 +79,23 @@ void register_plan(CLI::App& app, int& exit_code) {
         fmt::print(stderr, "testmap plan: {}\n", error);
         exit_code = kExitUsage;
         return;
+      }
+      if (opts->affected) {
+        std::vector<std::string> ids;
+        for (const auto& t : input.tests) ids.push_back(t.id);
+        select::Selection sel;
+        if (!select::select_affected(opts->path, ids, &sel, &error)) {
+          fmt::print(stderr, "testmap plan: {}\n", error);
+          exit_code = kExitUsage;
+          return;
+        }
+        if (sel.run_all.empty()) {
+          std::erase_if(input.tests, [&](const plan::PlanTest& t) { return !sel.why.count(t.id); });
+          fmt::print(stderr, "testmap plan: {} of {} tests affected by the change\n",
+                     input.tests.size(), ids.size());
+        } else {
+          fmt::print(stderr, "testmap plan: every test is affected: {}\n", sel.run_all);
+        }
       }
     }
     auto start = std::chrono::steady_clock::now();
