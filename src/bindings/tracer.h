@@ -12,7 +12,8 @@ namespace testmap::bindings {
 void tracer_start();
 void tracer_stop();
 // The code run since the last take() whose file is under `root` and not in an installed
-// package, as (path relative to root, co_qualname); forgets it.
+// package, as (path relative to root, co_qualname), and the regular files under `root`
+// opened for reading from Python, as (path relative to root, "<data>"); forgets them.
 std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root);
 
 }  // namespace testmap::bindings

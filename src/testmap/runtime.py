@@ -247,52 +247,6 @@ class NullSource:
         pass
 
 
-# pytest --testmap-deps: the data files a test opens from Python (the audit hook's "open"
-# event covers open(), io.open, pathlib and os.open). Audit hooks cannot be removed, so one
-# is installed once and reads these while a test runs.
-_opened: set[str] | None = None
-_audit_installed = False
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event != "open" or _opened is None:
-        return
-    path, mode, flags = (*args, None, None)[:3]
-    if not isinstance(path, str):
-        return
-    writing = (
-        any(c in mode for c in "wax+")
-        if isinstance(mode, str)
-        else bool(isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR))
-    )
-    if not writing and not path.endswith((".py", ".pyc")):
-        _opened.add(os.path.abspath(path))  # relative to the directory of the moment
-
-
-def _track_opens(on: bool) -> set[str]:
-    """Start (on) or stop collecting the files opened; returns what was collected."""
-    global _opened, _audit_installed
-    seen = _opened or set()
-    _opened = set() if on else None
-    if on and not _audit_installed:
-        sys.addaudithook(_audit)
-        _audit_installed = True
-    return seen
-
-
-def _data_deps(root: str, opened: set[str]) -> list[tuple[str, str]]:
-    """The regular files under root among those opened, relative to it, as data units."""
-    out = []
-    for p in opened:
-        full = os.path.realpath(p)
-        rel = os.path.relpath(full, root)
-        if rel.startswith("..") or rel.startswith(".testmap") or "site-packages" in rel:
-            continue
-        if os.path.isfile(full):
-            out.append((rel, "<data>"))
-    return out
-
-
 class Recorder:
     """Publishes test phases to the source, collects what they used, writes JSON lines."""
 
@@ -369,7 +323,6 @@ class Recorder:
             if self.deps:
                 _core.deps_take(self.root)  # what ran between tests belongs to none
                 _core.deps_start()
-                _track_opens(True)
             self.item = item
             self.phases = {p: Phase() for p in PHASES}
             self.durations = {}
@@ -441,8 +394,7 @@ class Recorder:
         }
         if self.deps:
             _core.deps_stop()
-            data = _data_deps(os.path.realpath(self.root), _track_opens(False))
-            line["deps"] = sorted(set(_core.deps_take(self.root)) | set(data))
+            line["deps"] = sorted(set(_core.deps_take(self.root)))
         self.out.write(json.dumps(line) + "\n")
 
     # -- hooks -------------------------------------------------------------------------

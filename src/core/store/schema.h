@@ -106,16 +106,16 @@ inline constexpr const char* kUpgradeFrom1 = "ALTER TABLE test ADD COLUMN static
 
 // Version 3 to 4: the tables of kSchema after file_state.
 inline constexpr const char* kUpgradeFrom3 = R"sql(
-CREATE TABLE unit (id INTEGER PRIMARY KEY, file TEXT NOT NULL, name TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS unit (id INTEGER PRIMARY KEY, file TEXT NOT NULL, name TEXT NOT NULL,
   hash INTEGER NOT NULL, UNIQUE (file, name, hash));
-CREATE TABLE test_unit (test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
+CREATE TABLE IF NOT EXISTS test_unit (test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
   unit_id INTEGER NOT NULL REFERENCES unit(id));
-CREATE INDEX test_unit_test ON test_unit(test_id);
-CREATE TABLE test_deps (test_id INTEGER PRIMARY KEY REFERENCES test(id) ON DELETE CASCADE,
+CREATE INDEX IF NOT EXISTS test_unit_test ON test_unit(test_id);
+CREATE TABLE IF NOT EXISTS test_deps (test_id INTEGER PRIMARY KEY REFERENCES test(id) ON DELETE CASCADE,
   run_id INTEGER NOT NULL REFERENCES run(id), outcome TEXT);
-CREATE TABLE module_state (run_id INTEGER NOT NULL REFERENCES run(id), file TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS module_state (run_id INTEGER NOT NULL REFERENCES run(id), file TEXT NOT NULL,
   module_hash INTEGER NOT NULL, PRIMARY KEY (run_id, file));
-CREATE TABLE watch_state (run_id INTEGER NOT NULL REFERENCES run(id), file TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS watch_state (run_id INTEGER NOT NULL REFERENCES run(id), file TEXT NOT NULL,
   content_hash INTEGER NOT NULL, PRIMARY KEY (run_id, file));
 )sql";
 
