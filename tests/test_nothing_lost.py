@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -232,13 +233,18 @@ def test_an_unreadable_store_is_refused_with_the_os_error(testmap_bin: str) -> N
         for f in (root / "pyproject.toml", root / "tests" / "test_a.py"):
             f.chmod(0o644)
         store_of(root).chmod(0o000)
+        # A copy the other user can run wherever the checkout lives (it may sit under a
+        # directory only root can enter).
+        exe = base / "testmap"
+        shutil.copy(testmap_bin, exe)
+        exe.chmod(0o755)
         before = (store_of(root).stat().st_size, store_of(root).stat().st_mtime_ns)
         for args in (
             ["durations", "export", "--root", str(root)],
             ["plan", "--shards", "1", str(root)],
             ["classify", str(root)],
         ):
-            proc = run([*as_other_user(), testmap_bin, *args], root)
+            proc = run([*as_other_user(), str(exe), *args], root)
             assert proc.returncode == 2, f"{args}: exit {proc.returncode}\n{proc.stderr}"
             line = one_line(proc.stderr, "testmap.db")
             assert "Permission denied" in line, line
