@@ -276,3 +276,60 @@ def test_plan_affected_plans_only_the_selected_tests(recorded, testmap_bin) -> N
     units = {u for m in json.loads(proc.stdout)["machines"] for u in m["units"]}
     assert units == {"tests/test_calc.py::test_add", "tests/test_calc.py::test_twice"}
     assert "2 of 7 tests affected" in proc.stderr
+
+
+WORK = {
+    "pkg/work.py": (
+        "def in_child():\n    return 5\n\n\n"
+        "def in_thread():\n    return 6\n\n\n"
+        "def in_old_thread():\n    return 7\n"
+    ),
+    "tests/test_work.py": (
+        "import concurrent.futures\nimport os\nimport subprocess\nimport sys\n"
+        "import threading\n\n"
+        "from pkg import work\n\n"
+        "POOL = concurrent.futures.ThreadPoolExecutor(1)\n"
+        "POOL.submit(lambda: None).result()  # its thread starts before any test\n\n\n"
+        "def test_child():\n"
+        "    code = 'from pkg import work; print(work.in_child())'\n"
+        "    env = {**os.environ, 'PYTHONPATH': os.getcwd()}\n"
+        "    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,\n"
+        "                         text=True, check=True).stdout\n"
+        "    assert out.strip() == '5'\n\n\n"
+        "def test_thread():\n"
+        "    got = []\n"
+        "    t = threading.Thread(target=lambda: got.append(work.in_thread()))\n"
+        "    t.start()\n    t.join()\n    assert got == [6]\n\n\n"
+        "def test_old_thread():\n"
+        "    assert POOL.submit(work.in_old_thread).result() == 7\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("function", "test"),
+    [
+        ("in_child", "test_child"),
+        ("in_thread", "test_thread"),
+        ("in_old_thread", "test_old_thread"),
+    ],
+)
+def test_code_run_in_a_child_process_or_another_thread_counts(
+    recorded, testmap_bin, function, test
+) -> None:
+    for rel, text in WORK.items():
+        (recorded / rel).write_text(text)
+    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert selected(testmap_bin, recorded) == set()
+    value = {"in_child": "5", "in_thread": "6", "in_old_thread": "7"}[function]
+    edit(
+        recorded,
+        "pkg/work.py",
+        f"def {function}():\n    return {value}",
+        f"def {function}():\n    return 0",
+    )
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert got == {f"tests/test_work.py::{test}": [f"pkg/work.py::{function} changed"]}
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert "1 failed" in proc.stdout and test in proc.stdout, proc.stdout

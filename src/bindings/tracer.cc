@@ -1,8 +1,11 @@
-// PyEval_SetProfile with a C callback: one hash-set insert per Python call, where
-// coverage.py's line tracing costs several times the run. Code objects are kept alive
-// while recorded, so an address is never reused for another function meanwhile. Data
-// files come from an audit hook in C: a Python hook would be a Python call per audit
-// event of the whole process.
+// Which Python functions each test runs, without line events. On 3.12+ a sys.monitoring
+// PY_START callback that disables itself for each function after its first call (events
+// restarted at each test boundary), so a function costs one C call per test; on 3.11 a
+// PyEval_SetProfile hook in C on every thread, the only call hook 3.11 has. Each code object
+// is marked in its co_extra slot with the generation (test) that saw it: a pointer compare
+// instead of a hash-set insert per call. Code objects are kept alive while recorded, so an
+// address is never reused meanwhile. Data files come from an audit hook in C: a Python hook
+// would be a Python call per audit event of the whole process.
 #include "bindings/tracer.h"
 
 #include <Python.h>
@@ -13,16 +16,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdarg>
+#include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define TESTMAP_SYS_MONITORING 1
+#define TESTMAP_REQUEST_EXTRA PyUnstable_Eval_RequestCodeExtraIndex
+#define TESTMAP_GET_EXTRA PyUnstable_Code_GetExtra
+#define TESTMAP_SET_EXTRA PyUnstable_Code_SetExtra
+#else
+#define TESTMAP_SYS_MONITORING 0
+#define TESTMAP_REQUEST_EXTRA _PyEval_RequestCodeExtraIndex
+#define TESTMAP_GET_EXTRA _PyCode_GetExtra
+#define TESTMAP_SET_EXTRA _PyCode_SetExtra
+#endif
 
 namespace testmap::bindings {
 namespace {
 
-std::unordered_set<PyCodeObject*>* seen() {
-  static auto* s = new std::unordered_set<PyCodeObject*>();  // lives as long as Python
+std::vector<PyCodeObject*>* seen() {
+  static auto* s = new std::vector<PyCodeObject*>();  // lives as long as Python
   return s;
+}
+
+Py_ssize_t extra_index = -1;
+uintptr_t generation = 1;  // bumped by take(): a mark from an earlier test is stale
+
+// Records `code` once per generation; borrowed reference.
+inline void saw(PyCodeObject* code) {
+  void* mark = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &mark) == 0 &&
+      reinterpret_cast<uintptr_t>(mark) == generation)
+    return;
+  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
+                    reinterpret_cast<void*>(generation));
+  Py_INCREF(code);
+  seen()->push_back(code);
 }
 
 bool tracking_opens = false;
@@ -65,11 +99,117 @@ int on_audit(const char* event, PyObject* args, void*) {
   return 0;
 }
 
+#if TESTMAP_SYS_MONITORING
+// sys.monitoring's tool slot: PROFILER_ID is cProfile's, COVERAGE_ID coverage.py's.
+int tool_id = -1;
+PyObject* monitoring = nullptr;  // the sys.monitoring module
+PyObject* disable = nullptr;     // sys.monitoring.DISABLE
+
+PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t n) {
+  if (n >= 1 && PyCode_Check(args[0])) saw(reinterpret_cast<PyCodeObject*>(args[0]));
+  return Py_NewRef(disable);  // this function is known for this test: no more calls
+}
+
+PyMethodDef on_start_def = {"testmap_on_start", reinterpret_cast<PyCFunction>(on_start),
+                            METH_FASTCALL, nullptr};
+
+bool call_monitoring(const char* name, const char* format, ...) {
+  PyObject* fn = PyObject_GetAttrString(monitoring, name);
+  if (!fn) return false;
+  va_list va;
+  va_start(va, format);
+  PyObject* args = Py_VaBuildValue(format, va);
+  va_end(va);
+  PyObject* r = args ? PyObject_CallObject(fn, args) : nullptr;
+  Py_XDECREF(args);
+  Py_DECREF(fn);
+  Py_XDECREF(r);
+  return r != nullptr;
+}
+
+bool monitoring_start() {
+  if (!monitoring) {
+    monitoring = PyImport_ImportModule("sys.monitoring");
+    if (!monitoring) {
+      PyObject* sys = PyImport_ImportModule("sys");
+      monitoring = sys ? PyObject_GetAttrString(sys, "monitoring") : nullptr;
+      Py_XDECREF(sys);
+    }
+    if (!monitoring) return false;
+    disable = PyObject_GetAttrString(monitoring, "DISABLE");
+    if (!disable) return false;
+  }
+  if (tool_id < 0) {
+    for (int id : {4, 3, 5, 0}) {  // the first free slot; 1 and 2 are coverage's and cProfile's
+      if (call_monitoring("use_tool_id", "(is)", id, "testmap")) {
+        tool_id = id;
+        break;
+      }
+      PyErr_Clear();
+    }
+    if (tool_id < 0) {
+      PyErr_SetString(PyExc_RuntimeError, "every sys.monitoring tool slot is in use");
+      return false;
+    }
+    PyObject* cb = PyCFunction_New(&on_start_def, nullptr);
+    PyObject* events = PyObject_GetAttrString(monitoring, "events");
+    PyObject* py_start = events ? PyObject_GetAttrString(events, "PY_START") : nullptr;
+    long ev = py_start ? PyLong_AsLong(py_start) : -1;
+    Py_XDECREF(py_start);
+    Py_XDECREF(events);
+    bool ok = cb && ev > 0 && call_monitoring("register_callback", "(ilO)", tool_id, ev, cb);
+    Py_XDECREF(cb);
+    if (!ok) return false;
+  }
+  PyObject* events = PyObject_GetAttrString(monitoring, "events");
+  PyObject* py_start = events ? PyObject_GetAttrString(events, "PY_START") : nullptr;
+  long ev = py_start ? PyLong_AsLong(py_start) : -1;
+  Py_XDECREF(py_start);
+  Py_XDECREF(events);
+  return ev > 0 && call_monitoring("set_events", "(il)", tool_id, ev) &&
+         call_monitoring("restart_events", "()");
+}
+#else
 int on_event(PyObject*, PyFrameObject* frame, int what, PyObject*) {
   if (what != PyTrace_CALL) return 0;
-  PyCodeObject* code = PyFrame_GetCode(frame);  // a new reference: kept when new
-  if (!seen()->insert(code).second) Py_DECREF(code);
+  PyCodeObject* code = PyFrame_GetCode(frame);  // a new reference
+  saw(code);
+  Py_DECREF(code);
   return 0;
+}
+
+// Every thread of the interpreter: a test's work can run on a thread pool made earlier.
+void profile_all_threads(Py_tracefunc fn) {
+  PyThreadState* me = PyThreadState_Get();
+  for (PyThreadState* t = PyInterpreterState_ThreadHead(me->interp); t; t = PyThreadState_Next(t))
+    if (_PyEval_SetProfile(t, fn, nullptr) < 0) PyErr_Clear();
+}
+
+// threading.setprofile's hook: a thread started later installs the C hook on its first
+// Python call, in place of this Python-level one.
+PyObject* thread_hook(PyObject*, PyObject* const*, Py_ssize_t) {
+  PyEval_SetProfile(on_event, nullptr);
+  Py_RETURN_NONE;
+}
+
+PyMethodDef thread_hook_def = {"testmap_thread_hook", reinterpret_cast<PyCFunction>(thread_hook),
+                               METH_FASTCALL, nullptr};
+#endif
+
+bool set_threading_profile(bool on) {
+#if TESTMAP_SYS_MONITORING
+  (void)on;
+  return true;  // sys.monitoring covers every thread
+#else
+  PyObject* threading = PyImport_ImportModule("threading");
+  if (!threading) return false;
+  PyObject* hook = on ? PyCFunction_New(&thread_hook_def, nullptr) : Py_NewRef(Py_None);
+  PyObject* r = hook ? PyObject_CallMethod(threading, "setprofile", "O", hook) : nullptr;
+  Py_XDECREF(hook);
+  Py_DECREF(threading);
+  Py_XDECREF(r);
+  return r != nullptr;
+#endif
 }
 
 std::string text_attr(PyObject* o, const char* name) {
@@ -89,17 +229,38 @@ std::string text_attr(PyObject* o, const char* name) {
 void tracer_start() {
   static bool hooked = PySys_AddAuditHook(on_audit, nullptr) == 0;  // cannot be removed
   tracking_opens = hooked;
-  PyEval_SetProfile(on_event, nullptr);
+  if (extra_index < 0) extra_index = TESTMAP_REQUEST_EXTRA(nullptr);
+  if (extra_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
+#if TESTMAP_SYS_MONITORING
+  if (!monitoring_start()) {
+    std::string why = "sys.monitoring cannot be used";
+    if (PyErr_Occurred()) PyErr_Clear();
+    throw std::runtime_error(why);
+  }
+#else
+  profile_all_threads(on_event);
+#endif
+  if (!set_threading_profile(true)) PyErr_Clear();
 }
 
 void tracer_stop() {
-  PyEval_SetProfile(nullptr, nullptr);
+#if TESTMAP_SYS_MONITORING
+  if (tool_id >= 0 && !call_monitoring("set_events", "(ii)", tool_id, 0)) PyErr_Clear();
+#else
+  profile_all_threads(nullptr);
+#endif
+  if (!set_threading_profile(false)) PyErr_Clear();
   tracking_opens = false;
 }
 
 std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string prefix = root.ends_with('/') ? root : root + "/";
+  ++generation;  // before the loop: the marks of what is taken go stale together
+#if TESTMAP_SYS_MONITORING
+  // Functions disabled during the test call back again in the next one.
+  if (tool_id >= 0 && !call_monitoring("restart_events", "()")) PyErr_Clear();
+#endif
   for (PyCodeObject* code : *seen()) {
     std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");
     if (file.starts_with(prefix) && file.find("/site-packages/") == std::string::npos &&

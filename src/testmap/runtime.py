@@ -310,6 +310,27 @@ class Recorder:
         self.durations: dict[str, float] = {}
         self.outcome = "passed"
 
+    # Python processes the test starts record into this directory (src/testmap/_child.py);
+    # set only while a test runs, so xdist's workers and servers started before are not.
+    def _children_start(self) -> None:
+        assert self.record_dir is not None
+        self.children = self.record_dir / f"children-{self.worker}"
+        self.children.mkdir(exist_ok=True)
+        os.environ["TESTMAP_DEPS_CHILD"] = str(self.children)
+        os.environ["TESTMAP_DEPS_ROOT"] = self.root
+
+    def _children_take(self) -> set[tuple[str, str]]:
+        os.environ.pop("TESTMAP_DEPS_CHILD", None)
+        os.environ.pop("TESTMAP_DEPS_ROOT", None)
+        out: set[tuple[str, str]] = set()
+        for f in self.children.glob("*.json"):
+            try:
+                out.update((a, b) for a, b in json.loads(f.read_text()))
+                f.unlink()
+            except (OSError, ValueError):
+                pass  # a child still writing: its deps go to the next test, never nowhere
+        return out
+
     def declare(self, name: str, port: int | None, unix_socket: str | None) -> None:
         self.source.declare(name, port, unix_socket)
 
@@ -322,6 +343,7 @@ class Recorder:
         if when == "setup":
             if self.deps:
                 _core.deps_take(self.root)  # what ran between tests belongs to none
+                self._children_start()
                 _core.deps_start()
             self.item = item
             self.phases = {p: Phase() for p in PHASES}
@@ -394,7 +416,7 @@ class Recorder:
         }
         if self.deps:
             _core.deps_stop()
-            line["deps"] = sorted(set(_core.deps_take(self.root)))
+            line["deps"] = sorted(set(_core.deps_take(self.root)) | self._children_take())
         self.out.write(json.dumps(line) + "\n")
 
     # -- hooks -------------------------------------------------------------------------
