@@ -149,14 +149,16 @@ def test_a_method_added_to_a_subclass_selects_its_users(recorded, testmap_bin) -
     assert "1 failed, 1 passed" in proc.stdout and "test_area" in proc.stdout, proc.stdout
 
 
-def test_a_module_level_constant_selects_every_importer(recorded, testmap_bin) -> None:
+def test_a_module_level_constant_selects_the_tests_that_name_it(recorded, testmap_bin) -> None:
     (recorded / "pkg/consts.py").write_text("LIMIT = 4\n")
     result = affected(testmap_bin, recorded)
     got = {t["id"]: t["reasons"] for t in result["selection"]}
-    # test_limit read the constant at import time and ran no code of consts.py.
-    assert "tests/test_calc.py::test_limit" in got
-    assert any("pkg/consts.py" in r for r in got["tests/test_calc.py::test_limit"])
-    assert "tests/sub/test_sub.py::test_one" not in got
+    # test_limit read the constant imported at import time and ran no code of consts.py;
+    # calc.py imports it too, but none of the calc functions the other tests ran names it.
+    assert set(got) == {"tests/test_calc.py::test_limit"}
+    assert got["tests/test_calc.py::test_limit"] == [
+        "tests/test_calc.py imports LIMIT from pkg/consts.py, where it changed"
+    ]
     proc = pytest_run(recorded, "--testmap-affected")
     assert "1 failed" in proc.stdout and "test_limit" in proc.stdout, proc.stdout
 
@@ -333,3 +335,72 @@ def test_code_run_in_a_child_process_or_another_thread_counts(
     assert got == {f"tests/test_work.py::{test}": [f"pkg/work.py::{function} changed"]}
     proc = pytest_run(recorded, "--testmap-affected")
     assert "1 failed" in proc.stdout and test in proc.stdout, proc.stdout
+
+
+FLOW = {
+    "flow/__init__.py": "from flow.consts import RATE\n",
+    "flow/consts.py": "RATE = 2\nSCALE = 10\nBASE = 5\nBIG = BASE * 20\n\nprint_me = False\n",
+    "flow/money.py": (
+        "from flow import consts\nfrom flow.consts import BIG\n\n\n"
+        "def scaled(x):\n    return x * consts.SCALE\n\n\n"
+        "def big(x):\n    return x + BIG\n\n\n"
+        "def plain(x):\n    return x\n"
+    ),
+    "tests/test_flow.py": (
+        "import flow\nfrom flow import money\n\n\n"
+        "def test_rate():\n    assert flow.RATE == 2\n\n\n"
+        "def test_scaled():\n    assert money.scaled(1) == 10\n\n\n"
+        "def test_big():\n    assert money.big(0) == 100\n\n\n"
+        "def test_plain():\n    assert money.plain(1) == 1\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected", "reason"),
+    [
+        # Re-exported by the package's __init__, read as an attribute of the package.
+        ("RATE = 2", "RATE = 3", {"test_rate"}, "RATE"),
+        # Read as an attribute of the module, in a function.
+        ("SCALE = 10", "SCALE = 11", {"test_scaled"}, "SCALE"),
+        ("BIG = BASE * 20", "BIG = BASE * 21", {"test_big"}, "BIG"),
+        # BIG is computed from BASE at import time: a BASE change may reach anything BIG
+        # reaches, as a change of the whole module does.
+        (
+            "BASE = 5",
+            "BASE = 6",
+            {"test_rate", "test_scaled", "test_big", "test_plain"},
+            "module-level code",
+        ),
+        # Any other top-level statement can do anything at import: every importer.
+        (
+            "print_me = False\n",
+            "print_me = False\nprint('hello')\n",
+            {"test_rate", "test_scaled", "test_big", "test_plain"},
+            "module-level code",
+        ),
+    ],
+)
+def test_a_changed_binding_is_followed_by_name(
+    recorded, testmap_bin, old, new, expected, reason
+) -> None:
+    for rel, text in FLOW.items():
+        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
+        (recorded / rel).write_text(text)
+    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert selected(testmap_bin, recorded) == set()
+    edit(recorded, "flow/consts.py", old, new)
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert set(got) == {f"tests/test_flow.py::{t}" for t in expected}
+    assert all(any(reason in r for r in reasons) for reasons in got.values()), got
+    # What the selection leaves out passes: the change broke only selected tests.
+    proc = pytest_run(recorded, "tests/test_flow.py", "--testmap-affected")
+    full = pytest_run(recorded, "tests/test_flow.py")
+    failed = {
+        line.split("::")[-1].split(" ")[0]
+        for line in full.stdout.splitlines()
+        if line.startswith("FAILED")
+    }
+    assert failed <= expected, full.stdout
+    assert f"running {len(expected)} of " in proc.stdout, proc.stdout

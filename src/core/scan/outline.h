@@ -89,8 +89,18 @@ struct Outline {
   std::vector<Assignment> assignments;
   std::vector<Alias> aliases;
   // Not in the JSON outline: the hash of the module's own top-level statements (imports,
-  // constants, calls), without its functions' and classes' bodies and headers.
+  // calls, blocks), without its functions' and classes' bodies and headers, and without
+  // the simple bindings below.
   uint64_t module_hash = 0;
+  // Not in the JSON outline: `NAME = ...` and `NAME: T = ...` statements at the top level
+  // of the module (not in a block), hashed by name, sorted: a change to one constant is
+  // followed to the code that can read that name, not to every importer of the module.
+  std::vector<std::pair<std::string, uint64_t>> bindings;
+  // Not in the JSON outline: the names, attributes included, that code run at import time
+  // reads (module-level statements, class bodies, decorators, defaults), sorted and
+  // unique, without import statements and binding targets. A binding named here may flow
+  // into other values.
+  std::vector<std::string> import_time_names;
   int error_line = 0;  // 0: parsed without error
   std::string error;
   bool ok() const { return error.empty(); }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -126,6 +127,8 @@ class OutlineParser {
     finished_ = true;
     close_scopes_deeper_than(-1);
     out_.module_hash = scopes_.front().own->digest();
+    for (const auto& [name, h] : bindings_) out_.bindings.emplace_back(name, h->digest());
+    out_.import_time_names.assign(import_time_names_.begin(), import_time_names_.end());
   }
 
   bool in_function() const {
@@ -180,7 +183,10 @@ class OutlineParser {
   void hash_flush() {
     for (auto& s : scopes_)
       if (s.hash) s.hash->feed(line_buf_.data(), line_buf_.size());
-    if (scopes_.back().own) scopes_.back().own->feed(line_buf_.data(), line_buf_.size());
+    if (binding_)
+      binding_->feed(line_buf_.data(), line_buf_.size());
+    else if (scopes_.back().own)
+      scopes_.back().own->feed(line_buf_.data(), line_buf_.size());
     if (header_ && scopes_.size() >= 2) {
       Scope& parent = scopes_[scopes_.size() - 2];
       if (parent.kind == Scope::kClass) parent.own->feed(line_buf_.data(), line_buf_.size());
@@ -229,8 +235,38 @@ class OutlineParser {
     if (header && t.back().is_op(":")) expect_indent_ = true;
   }
 
+  // `NAME = value` or `NAME: T [= value]` with one target, at the module's top level (not
+  // in a block): its name, else empty.
+  std::string_view top_binding(Tokens t) const {
+    if (scopes_.size() != 1 || depth_ != 0 || t.size() < 2 || t[0].kind != Tok::kName ||
+        is_keyword(t[0].text) || !(t[1].is_op("=") || t[1].is_op(":")))
+      return {};
+    int nesting = 0, equals = 0;
+    for (size_t i = 1; i < t.size(); ++i) {
+      if (t[i].kind != Tok::kOp) continue;
+      std::string_view x = t[i].text;
+      if (x == "(" || x == "[" || x == "{") ++nesting;
+      if (x == ")" || x == "]" || x == "}") --nesting;
+      // `a = b = 1`, `a = lambda x=1: x` and `a = 1; b = 2` bind or hide more than one name.
+      if (nesting == 0 && (x == "=" || x == ";")) ++equals;
+      if (nesting == 0 && x == ";") return {};
+    }
+    return equals <= 1 ? t[0].text : std::string_view();
+  }
+
+  // Names read by code that runs at import time, attributes included (`m.LIMIT`): every
+  // line outside a function body, but for imports and a binding's own target.
+  void note_import_time_names(Tokens t, bool skip_first) {
+    if (scopes_.back().kind == Scope::kFunction) return;
+    if (t[0].is_name("import") || t[0].is_name("from")) return;
+    for (size_t i = skip_first ? 1 : 0; i < t.size(); ++i)
+      if (t[i].kind == Tok::kName && !is_keyword(t[i].text)) import_time_names_.emplace(t[i].text);
+  }
+
   void process_line() {
     Tokens t(line_);
+    std::string_view binding = top_binding(t);
+    note_import_time_names(t, !binding.empty());
     if (t[0].is_op("@")) {
       if (!pending_hash_) pending_hash_ = std::make_unique<HashState>();
       hash_line(t);
@@ -247,7 +283,14 @@ class OutlineParser {
     if (t[k].is_name("class")) return open_class(t);
     pending_decorators_.clear();
     pending_hash_.reset();
+    if (!binding.empty()) {
+      auto it = bindings_.find(binding);
+      if (it == bindings_.end())
+        it = bindings_.emplace(std::string(binding), std::make_unique<HashState>()).first;
+      binding_ = it->second.get();
+    }
     hash_line(t);
+    binding_ = nullptr;
 
     bool compound = t[0].kind == Tok::kName && is_compound_keyword(t[0].text);
     if (t[0].is_name("async") && t.size() > 1 && (t[1].is_name("for") || t[1].is_name("with")))
@@ -619,6 +662,10 @@ class OutlineParser {
   std::vector<Scope> scopes_;
   std::vector<Reduced> pending_decorators_;
   std::unique_ptr<HashState> pending_hash_;
+  // Top-level simple bindings by name, and the one the current line feeds (else null).
+  std::map<std::string, std::unique_ptr<HashState>, std::less<>> bindings_;
+  HashState* binding_ = nullptr;
+  std::set<std::string, std::less<>> import_time_names_;
   int depth_ = 0;
   int last_end_line_ = 0;
   bool expect_indent_ = false;

@@ -1,6 +1,7 @@
 // Scanner unit tests: the outline of small sources, and errors with their lines.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/scan/scanner.h"
@@ -198,4 +199,36 @@ TEST_CASE("a block still follows a header that is too long to keep whole") {
   REQUIRE(o.ok());
   REQUIRE(o.functions.size() == 2);
   CHECK(o.functions[0].calls == std::vector<std::string>{"h"});
+}
+
+TEST_CASE("top-level bindings are hashed by name, apart from the other module-level code") {
+  auto scan = [](const char* src) { return scan_source(src, "m.py"); };
+  Outline a = scan("import os\nLIMIT = 3\nNAME: str = 'x'\nA = B = 1\nif os:\n    C = 2\n");
+  Outline b = scan("import os\nLIMIT = 4\nNAME: str = 'x'\nA = B = 1\nif os:\n    C = 2\n");
+  Outline c = scan("import os\nLIMIT = 3\nNAME: str = 'x'\nA = B = 2\nif os:\n    C = 2\n");
+  // Only single-target statements at the top level (not in a block) are bindings.
+  REQUIRE(a.bindings.size() == 2);
+  CHECK(a.bindings[0].first == "LIMIT");
+  CHECK(a.bindings[1].first == "NAME");
+  CHECK(a.module_hash == b.module_hash);  // a constant changed: the rest did not
+  CHECK(a.bindings[0].second != b.bindings[0].second);
+  CHECK(a.bindings[1].second == b.bindings[1].second);
+  CHECK(a.module_hash != c.module_hash);  // `A = B = ...` binds two names: the rest
+}
+
+TEST_CASE("names read at import time: module and class level, decorators, defaults") {
+  Outline o = scan_source(
+      "from m import X\nY = X + 1\n@deco(Z)\ndef f(a=W):\n    return HIDDEN\n"
+      "class K(Base):\n    attr = m.ATTR\n",
+      "m.py");
+  auto has = [&](const char* n) {
+    return std::binary_search(o.import_time_names.begin(), o.import_time_names.end(), n);
+  };
+  CHECK(has("X"));
+  CHECK(has("Z"));
+  CHECK(has("W"));
+  CHECK(has("Base"));
+  CHECK(has("ATTR"));          // attributes too: `m.ATTR` reads ATTR of m
+  CHECK_FALSE(has("Y"));       // a binding's own target
+  CHECK_FALSE(has("HIDDEN"));  // a function body runs later, when called
 }

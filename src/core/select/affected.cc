@@ -1,7 +1,8 @@
-// Comparing each test's recorded units with the working tree, and following module-level
-// changes to every file that imports them.
+// Comparing each test's recorded units with the working tree; module-level changes are
+// followed to their readers by module_changes.cc.
 #include "core/select/affected.h"
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <set>
@@ -12,6 +13,7 @@
 #include "core/classify/project.h"
 #include "core/classify/resolver.h"
 #include "core/config/config.h"
+#include "core/select/module_changes.h"
 #include "core/select/record.h"
 #include "core/select/units.h"
 #include "core/store/store.h"
@@ -22,34 +24,8 @@ namespace {
 
 constexpr size_t kReasons = 3;  // enough to say why; --explain lists these
 
-// importers[f]: the files that import f (a module, or a package on the way to one).
-std::vector<std::vector<int>> importers_of(const classify::Project& p) {
-  std::vector<std::vector<int>> out(p.files.size());
-  for (size_t i = 0; i < p.files.size(); ++i) {
-    std::set<int> targets;
-    for (const auto& imp : p.files[i].outline.imports) {
-      std::string mod = classify::absolute_module(p.files[i], imp.module, imp.level);
-      std::vector<std::string> names;
-      if (imp.has_name() && imp.name != "*")
-        names.push_back(mod.empty() ? imp.name : mod + "." + imp.name);
-      // `import a.b.c` runs a, a.b and a.b.c.
-      for (std::string m = mod; !m.empty();) {
-        names.push_back(m);
-        size_t dot = m.rfind('.');
-        m = dot == std::string::npos ? "" : m.substr(0, dot);
-      }
-      for (const auto& n : names)
-        if (int f = p.module_file(n); f >= 0 && f != static_cast<int>(i)) targets.insert(f);
-    }
-    for (int t : targets) out[t].push_back(static_cast<int>(i));
-  }
-  return out;
-}
-
 struct RunView {
-  // Files that import (directly or not) a file whose module-level code changed since the
-  // run, each with the changed file that reaches it.
-  std::unordered_map<std::string, std::string> reached;
+  ModuleChanges modules;
   // Class bodies ("file::Class") related by inheritance to one that changed since the run
   // (its ancestors and descendants in the repository), each with the changed class.
   std::unordered_map<std::string, std::string> related;
@@ -121,7 +97,6 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
   std::map<std::string, uint64_t> watched_hash;
   for (const auto& rel : watched_now)
     watched_hash[rel] = content_hash((fs::path(cfg.root) / rel).string());
-  std::vector<std::vector<int>> importers = importers_of(project);
 
   std::map<long long, RunView> views;
   for (const auto& [run_id, files] : snap.runs) {
@@ -140,7 +115,6 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
       else if (v.config_changed.empty())
         v.config_changed = fmt::format("{} {}", rel, what);
     }
-    std::deque<int> queue;
     std::set<std::string> changed_classes;
     std::set<std::string> classes_now;
     for (const auto& f : project.files)
@@ -155,20 +129,7 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
       if (key.find("::") != std::string::npos && !classes_now.count(key))
         changed_classes.insert(key);  // removed: its subclasses' bases changed too
     for (const auto& [key, origin] : family_of(changed_classes)) v.related.emplace(key, origin);
-    for (size_t i = 0; i < project.files.size(); ++i) {
-      const auto& f = project.files[i];
-      auto then = files.modules.find(f.rel);
-      if (then != files.modules.end() && then->second == f.outline.module_hash) continue;
-      v.reached.emplace(f.rel, f.rel);
-      queue.push_back(static_cast<int>(i));
-    }
-    while (!queue.empty()) {
-      int f = queue.front();
-      queue.pop_front();
-      const std::string& origin = v.reached[project.files[f].rel];
-      for (int imp : importers[f])
-        if (v.reached.emplace(project.files[imp].rel, origin).second) queue.push_back(imp);
-    }
+    v.modules = module_changes(project, files);
   }
   for (const auto& [run_id, v] : views)
     if (!v.config_changed.empty()) {
@@ -227,6 +188,8 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
               fmt::format("{} changed, and it is related by inheritance to {}::{}, which it "
                           "used",
                           r->second, u.file, u.name));
+      if (auto r = v.modules.units.find(unit_key(u.file, u.name)); r != v.modules.units.end())
+        add(r->second);
       uint64_t h = 0;
       if (!current(u.file, u.name, &h))
         add(u.name.empty() || u.name == kDataFile
@@ -238,13 +201,8 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
                 ? fmt::format("{} changed", u.file)
                 : fmt::format("{}::{} changed", u.file, u.name));
     }
-    for (const auto& f : files) {
-      auto r = v.reached.find(f);
-      if (r == v.reached.end()) continue;
-      add(r->second == f
-              ? fmt::format("the module-level code of {} changed", f)
-              : fmt::format("{} imports {}, whose module-level code changed", f, r->second));
-    }
+    for (const auto& f : files)
+      if (auto r = v.modules.files.find(f); r != v.modules.files.end()) add(r->second);
     if (!why.empty()) out->why[id] = std::move(why);
   }
   return true;

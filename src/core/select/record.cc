@@ -113,6 +113,9 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     // class related to it by inheritance, which recorded only that relative.
     for (const auto& c : f.outline.classes)
       if (!c.in_function) state.modules[class_key(f.rel, c.qualname)] = c.own_hash;
+    // And each top-level binding, as "file:=NAME": a changed constant reaches the code
+    // that can read it.
+    for (const auto& [name, h] : f.outline.bindings) state.modules[binding_key(f.rel, name)] = h;
     if (f.is_conftest) conftests.push_back(f.rel);
   }
   for (const auto& rel : watched_files(cfg.root, conftests))

@@ -34,6 +34,8 @@ uint64_t outline_digest(const scan::Outline& o) {
   uint64_t h = mix(o.module_hash, o.ok() ? 0 : 1);
   for (const auto& f : o.functions) h = mix(h, f.hash);
   for (const auto& c : o.classes) h = mix(h, c.hash);
+  for (const auto& [name, bh] : o.bindings)
+    h = mix(h, mix(XXH3_64bits(name.data(), name.size()), bh));
   return h;
 }
 

@@ -37,6 +37,11 @@ inline std::string class_key(const std::string& file, const std::string& qualnam
   return file + "::" + qualname;
 }
 
+// The key of a top-level binding (`NAME = ...`) among a run's module states: "file:=NAME".
+inline std::string binding_key(const std::string& file, const std::string& name) {
+  return file + ":=" + name;
+}
+
 // A layout-blind digest of everything in the outline: the whole-file unit's hash.
 uint64_t outline_digest(const scan::Outline& o);
 
