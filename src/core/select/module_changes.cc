@@ -69,8 +69,7 @@ std::string bound_name(const scan::Import& imp) {
 
 bool read_at_import(const scan::Outline& o, const std::set<std::string>& names) {
   for (const auto& n : names)
-    if (std::binary_search(o.import_time_names.begin(), o.import_time_names.end(), n))
-      return true;
+    if (std::binary_search(o.import_time_names.begin(), o.import_time_names.end(), n)) return true;
   return false;
 }
 
@@ -85,8 +84,8 @@ std::string listed(const std::set<std::string>& names) {
 }
 
 bool ident_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || static_cast<unsigned char>(c) >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
 }
 
 // Whether `text` names any of `names` as a whole word (in code, a comment or a string:
@@ -113,8 +112,8 @@ class Follower {
       broad_.pop_front();
       for (const Edge& e : edges_[file])
         reach(e.from,
-              fmt::format("{} imports {}, whose module-level code changed",
-                          p_.files[e.from].rel, origin),
+              fmt::format("{} imports {}, whose module-level code changed", p_.files[e.from].rel,
+                          origin),
               origin);
     }
   }
@@ -166,12 +165,11 @@ class Follower {
           held.insert(bound_name(*e.imp));
         if (e.kind == Edge::kNames && held.empty()) continue;
         std::string why =
-            e.kind == Edge::kModule
-                ? fmt::format("{} imports {}, whose {} changed", importer.rel, holder_rel,
-                              listed(names))
+            e.kind == Edge::kModule ? fmt::format("{} imports {}, whose {} changed", importer.rel,
+                                                  holder_rel, listed(names))
             : holder == origin
-                ? fmt::format("{} imports {} from {}, where it changed", importer.rel,
-                              listed(held), holder_rel)
+                ? fmt::format("{} imports {} from {}, where it changed", importer.rel, listed(held),
+                              holder_rel)
                 : fmt::format("{} imports {} from {}, which has it from {}, where it changed",
                               importer.rel, listed(held), holder_rel, origin_rel);
         // Import-time code names it (`B = A + 1`, `X = mod.A`, as an attribute of
