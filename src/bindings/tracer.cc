@@ -1,7 +1,7 @@
 // Which Python functions each test runs, without line events. On 3.12+ a sys.monitoring
 // PY_START callback that disables itself for each function after its first call (events
 // restarted at each test boundary), so a function costs one C call per test; on 3.11 a
-// PyEval_SetProfile hook in C on every thread, the only call hook 3.11 has. Each code object
+// PEP 523 frame-evaluation hook, which sees every thread's frames. Each code object
 // is marked in its co_extra slot with the generation (test) that saw it: a pointer compare
 // instead of a hash-set insert per call. Code objects are kept alive while recorded, so an
 // address is never reused meanwhile. Data files come from an audit hook in C: a Python hook
@@ -170,47 +170,27 @@ bool monitoring_start() {
          call_monitoring("restart_events", "()");
 }
 #else
-int on_event(PyObject*, PyFrameObject* frame, int what, PyObject*) {
-  if (what != PyTrace_CALL) return 0;
-  PyCodeObject* code = PyFrame_GetCode(frame);  // a new reference
-  saw(code);
-  Py_DECREF(code);
-  return 0;
-}
+// The head of 3.11's _PyInterpreterFrame (Include/internal/pycore_frame.h), which only
+// core builds may include; these leading fields are fixed for every 3.11 release.
+struct FrameHead311 {
+  PyObject* f_func;
+  PyObject* f_globals;
+  PyObject* f_builtins;
+  PyObject* f_locals;
+  PyCodeObject* f_code;
+};
 
-// Every thread of the interpreter: a test's work can run on a thread pool made earlier.
-void profile_all_threads(Py_tracefunc fn) {
-  PyThreadState* me = PyThreadState_Get();
-  for (PyThreadState* t = PyInterpreterState_ThreadHead(me->interp); t; t = PyThreadState_Next(t))
-    if (_PyEval_SetProfile(t, fn, nullptr) < 0) PyErr_Clear();
-}
+_PyFrameEvalFunction previous_eval = nullptr;  // another tool's hook, kept in the chain
 
-// threading.setprofile's hook: a thread started later installs the C hook on its first
-// Python call, in place of this Python-level one.
-PyObject* thread_hook(PyObject*, PyObject* const*, Py_ssize_t) {
-  PyEval_SetProfile(on_event, nullptr);
-  Py_RETURN_NONE;
+// PEP 523: every Python frame of every thread starts here. 3.11 has no cheaper call hook: a
+// profile function costs a C call per Python and builtin call and return, and keeps the
+// interpreter in its tracing mode. With this hook set the interpreter makes each Python
+// call through C instead of inlining it, which costs far less.
+PyObject* eval_frame(PyThreadState* ts, struct _PyInterpreterFrame* f, int exc) {
+  saw(reinterpret_cast<FrameHead311*>(f)->f_code);
+  return previous_eval ? previous_eval(ts, f, exc) : _PyEval_EvalFrameDefault(ts, f, exc);
 }
-
-PyMethodDef thread_hook_def = {"testmap_thread_hook", reinterpret_cast<PyCFunction>(thread_hook),
-                               METH_FASTCALL, nullptr};
 #endif
-
-bool set_threading_profile(bool on) {
-#if TESTMAP_SYS_MONITORING
-  (void)on;
-  return true;  // sys.monitoring covers every thread
-#else
-  PyObject* threading = PyImport_ImportModule("threading");
-  if (!threading) return false;
-  PyObject* hook = on ? PyCFunction_New(&thread_hook_def, nullptr) : Py_NewRef(Py_None);
-  PyObject* r = hook ? PyObject_CallMethod(threading, "setprofile", "O", hook) : nullptr;
-  Py_XDECREF(hook);
-  Py_DECREF(threading);
-  Py_XDECREF(r);
-  return r != nullptr;
-#endif
-}
 
 std::string text_attr(PyObject* o, const char* name) {
   PyObject* v = PyObject_GetAttrString(o, name);
@@ -238,18 +218,24 @@ void tracer_start() {
     throw std::runtime_error(why);
   }
 #else
-  profile_all_threads(on_event);
+  PyInterpreterState* interp = PyThreadState_Get()->interp;
+  _PyFrameEvalFunction now = _PyInterpreterState_GetEvalFrameFunc(interp);
+  if (now != eval_frame) {
+    previous_eval = now == _PyEval_EvalFrameDefault ? nullptr : now;
+    _PyInterpreterState_SetEvalFrameFunc(interp, eval_frame);
+  }
 #endif
-  if (!set_threading_profile(true)) PyErr_Clear();
 }
 
 void tracer_stop() {
 #if TESTMAP_SYS_MONITORING
   if (tool_id >= 0 && !call_monitoring("set_events", "(ii)", tool_id, 0)) PyErr_Clear();
 #else
-  profile_all_threads(nullptr);
+  PyInterpreterState* interp = PyThreadState_Get()->interp;
+  if (_PyInterpreterState_GetEvalFrameFunc(interp) == eval_frame)
+    _PyInterpreterState_SetEvalFrameFunc(interp,
+                                         previous_eval ? previous_eval : _PyEval_EvalFrameDefault);
 #endif
-  if (!set_threading_profile(false)) PyErr_Clear();
   tracking_opens = false;
 }
 
