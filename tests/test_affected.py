@@ -404,3 +404,147 @@ def test_a_changed_binding_is_followed_by_name(
     }
     assert failed <= expected, full.stdout
     assert f"running {len(expected)} of " in proc.stdout, proc.stdout
+
+
+def git(root: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    proc = subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def affected_base(testmap_bin: str, root: Path, base: str) -> dict:
+    proc = subprocess.run(
+        [testmap_bin, "affected", "--json", "--base", base, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def committed(recorded: Path) -> Path:
+    """The recorded project as the first commit of a git repository."""
+    git(recorded, "init", "-q", "-b", "main")
+    (recorded / ".gitignore").write_text(".testmap/\n__pycache__/\n")
+    git(recorded, "add", "-A")
+    git(recorded, "commit", "-q", "-m", "base")
+    return recorded
+
+
+def test_base_counts_changes_the_recording_already_saw(committed, testmap_bin) -> None:
+    # Changed, then recorded: the recording holds the change, so on its own nothing is
+    # affected; against the commit before the change, add's callers are.
+    edit(committed, "pkg/calc.py", "return a + b", "return b + a")
+    git(committed, "commit", "-q", "-am", "change add")
+    assert pytest_run(committed, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    assert selected(testmap_bin, committed) == set()
+    got = {
+        t["id"]: t["reasons"] for t in affected_base(testmap_bin, committed, "HEAD~1")["selection"]
+    }
+    assert got == {
+        "tests/test_calc.py::test_add": ["pkg/calc.py::add changed since HEAD~1"],
+        "tests/test_calc.py::test_twice": ["pkg/calc.py::add changed since HEAD~1"],
+    }
+    proc = pytest_run(committed, "--testmap-affected", "--testmap-base", "HEAD~1")
+    assert "running 2 of 7 tests" in proc.stdout, proc.stdout
+
+
+def test_base_with_a_rename_a_binary_file_and_a_merge_commit(committed, testmap_bin) -> None:
+    (committed / "tests/test_data.py").write_text(
+        "from pkg import data\n\n\ndef test_data():\n    assert data.load() == {'n': 1}\n"
+    )
+    git(committed, "add", "-A")
+    git(committed, "commit", "-q", "-m", "data test")
+    assert pytest_run(committed, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    git(committed, "checkout", "-q", "-b", "side")
+    (committed / "blob.bin").write_bytes(b"\x00\xff\x00")
+    git(committed, "add", "-A")
+    git(committed, "commit", "-q", "-m", "binary")
+    git(committed, "checkout", "-q", "main")
+    git(committed, "merge", "-q", "--no-ff", "-m", "merge", "side")
+    # On a detached HEAD, against the merge commit's first parent; then a rename.
+    git(committed, "checkout", "-q", "--detach", "HEAD")
+    git(committed, "mv", "pkg/data.py", "pkg/loader.py")
+    edit(committed, "tests/test_data.py", "from pkg import data", "from pkg import loader as data")
+    result = affected_base(testmap_bin, committed, "HEAD^1")
+    got = {t["id"]: t["reasons"] for t in result["selection"]}
+    assert result["run_all"] is None
+    # The test's own file changed and the module it ran is gone: it runs; nothing else does.
+    assert set(got) == {"tests/test_data.py::test_data"}
+    assert any("pkg/data.py" in r and "removed" in r for r in got["tests/test_data.py::test_data"])
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("missing", "--base nope: no such commit here"),
+        ("no-git", "is not in a git work tree"),
+        ("shallow", "no such commit in this shallow clone"),
+    ],
+)
+def test_a_base_git_cannot_answer_runs_everything(recorded, testmap_bin, tmp_path, setup, expected):
+    root, base = recorded, "nope"
+    if setup == "missing":
+        git(recorded, "init", "-q")
+    if setup == "shallow":
+        git(recorded, "init", "-q", "-b", "main")
+        git(recorded, "add", "-A")
+        git(recorded, "commit", "-q", "-m", "one")
+        base = git(recorded, "rev-parse", "HEAD")
+        (recorded / "pkg/extra.py").write_text("X = 1\n")
+        git(recorded, "add", "-A")
+        git(recorded, "commit", "-q", "-m", "two")
+        root = tmp_path / "clone"
+        git(tmp_path, "clone", "-q", "--depth", "1", f"file://{recorded}", str(root))
+        (root / ".testmap").mkdir(exist_ok=True)
+        (root / ".testmap/testmap.db").write_bytes((recorded / ".testmap/testmap.db").read_bytes())
+    result = affected_base(testmap_bin, root, base)
+    assert result["selected"] == result["tests"] == len(ALL)
+    assert expected in result["run_all"], result["run_all"]
+
+
+def test_base_sees_a_submodule_change(committed, testmap_bin, tmp_path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "vendored.py").write_text("def f():\n    return 1\n")
+    git(lib, "init", "-q", "-b", "main")
+    git(lib, "add", "-A")
+    git(lib, "commit", "-q", "-m", "lib")
+    git(committed, "submodule", "-q", "add", str(lib), "vendor")
+    (committed / "tests/test_vendor.py").write_text(
+        "import sys\nsys.path.insert(0, 'vendor')\nimport vendored\n\n\n"
+        "def test_vendor():\n    assert vendored.f() == 1\n"
+    )
+    git(committed, "add", "-A")
+    git(committed, "commit", "-q", "-m", "submodule")
+    # Changed inside the submodule, then recorded: only --base sees the change.
+    (committed / "vendor/vendored.py").write_text("def f():\n    return 1  # changed\n\n")
+    edit(committed, "vendor/vendored.py", "return 1  # changed", "return 1 + 0")
+    assert pytest_run(committed, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    assert selected(testmap_bin, committed) == set()
+    got = {
+        t["id"]: t["reasons"] for t in affected_base(testmap_bin, committed, "HEAD")["selection"]
+    }
+    assert got == {"tests/test_vendor.py::test_vendor": ["vendor changed since HEAD"]}
+
+
+def test_testmap_base_alone_is_a_usage_error(recorded) -> None:
+    proc = pytest_run(recorded, "--testmap-base", "HEAD")
+    assert proc.returncode == 4
+    assert "--testmap-base needs --testmap-affected" in proc.stderr

@@ -171,7 +171,8 @@ NB_MODULE(_core, m) {
         "The (file relative to root, co_qualname) pairs run since the last take");
   m.def(
       "affected",
-      [](const std::string& root, const std::vector<std::string>& nodeids) {
+      [](const std::string& root, const std::vector<std::string>& nodeids,
+         const std::string& base) {
         select::Selection sel;
         std::string error;
         std::vector<std::string> ids;
@@ -179,7 +180,7 @@ NB_MODULE(_core, m) {
         bool ok;
         {
           nb::gil_scoped_release release;
-          ok = select::select_affected(root, ids, &sel, &error);
+          ok = select::select_affected(root, ids, base, &sel, &error);
         }
         if (!ok) throw std::invalid_argument(error);
         nb::list picked;  // (index, first reason) of each node id that runs
@@ -191,8 +192,9 @@ NB_MODULE(_core, m) {
         }
         return nb::make_tuple(sel.run_all, picked);
       },
-      nb::arg("root"), nb::arg("nodeids"),
-      "(run_all reason or '', [(index, reason)]) for the collected node ids: which run");
+      nb::arg("root"), nb::arg("nodeids"), nb::arg("base") = "",
+      "(run_all reason or '', [(index, reason)]) for the collected node ids: which run; with "
+      "base (a commit), the changes since it count too");
 
   m.def(
       "merge_runs",

@@ -16,6 +16,7 @@ void register_affected(CLI::App& app, int& exit_code) {
     std::string path = ".";
     bool json = false;
     std::string explain;
+    std::string base;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -24,6 +25,9 @@ void register_affected(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print every selected test with its reasons as JSON");
   cmd->add_option("--explain", opts->explain, "Say why one test runs, or why it does not");
+  cmd->add_option("--base", opts->base,
+                  "Also count every change since this commit (a branch's merge base, say), "
+                  "whatever the recording saw");
   cmd->footer(
       "Record first with `pytest --testmap-deps` (or `testmap record --deps -- pytest ...`);\n"
       "then `pytest --testmap-affected` runs what this lists. See docs/affected.md.");
@@ -44,7 +48,7 @@ void register_affected(CLI::App& app, int& exit_code) {
     for (const auto& t : c.tests) ids.push_back(t.id);
     select::Selection sel;
     std::string error;
-    if (!select::select_affected(opts->path, ids, &sel, &error)) {
+    if (!select::select_affected(opts->path, ids, opts->base, &sel, &error)) {
       fmt::print(stderr, "testmap affected: {}\n", error);
       exit_code = kExitUsage;
       return;

@@ -26,6 +26,7 @@ void register_plan(CLI::App& app, int& exit_code) {
     bool json = false;
     std::string explain;
     bool affected = false;
+    std::string base;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -44,9 +45,11 @@ void register_plan(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--unit", opts->unit, "What moves between machines: test, class or file")
       ->capture_default_str();
-  cmd->add_flag("--affected", opts->affected,
-                "Plan only the tests `testmap affected` selects: a pull request starts fewer "
-                "machines");
+  auto* affected = cmd->add_flag("--affected", opts->affected,
+                                 "Plan only the tests `testmap affected` selects: a pull request "
+                                 "starts fewer machines");
+  cmd->add_option("--base", opts->base, "With --affected: count every change since this commit")
+      ->needs(affected);
   cmd->add_flag("--json", opts->json, "Print the plan as JSON (pytest --testmap-plan reads it)");
   cmd->add_option("--explain", opts->explain, "Say which machine a test is on, and why");
   cmd->callback([opts, &exit_code] {
@@ -84,7 +87,7 @@ void register_plan(CLI::App& app, int& exit_code) {
         std::vector<std::string> ids;
         for (const auto& t : input.tests) ids.push_back(t.id);
         select::Selection sel;
-        if (!select::select_affected(opts->path, ids, &sel, &error)) {
+        if (!select::select_affected(opts->path, ids, opts->base, &sel, &error)) {
           fmt::print(stderr, "testmap plan: {}\n", error);
           exit_code = kExitUsage;
           return;

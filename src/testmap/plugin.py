@@ -67,6 +67,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the tests that a change to the working tree since the last "
         "--testmap-deps recording can break; new, failed and unrecorded tests always run",
     )
+    # A separate option, not --testmap-affected[=REF]: an optional value would swallow a
+    # test path written after the flag (`--testmap-affected tests/`).
+    group.addoption(
+        "--testmap-base",
+        metavar="REF",
+        default="",
+        help="with --testmap-affected: count every change since this commit too (a pull "
+        "request's merge base), whatever the recording saw",
+    )
     group.addoption(
         "--testmap-db",
         action="store_true",
@@ -93,6 +102,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has set Django up
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("testmap_base") and not config.getoption("testmap_affected"):
+        raise pytest.UsageError("--testmap-base needs --testmap-affected")
     db.configure(config)
     runtime.configure(config)
 
@@ -147,7 +158,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the tests a change can break (docs/affected.md)."""
     try:
-        run_all, picked = _core.affected(str(config.rootpath), [i.nodeid for i in items])
+        run_all, picked = _core.affected(
+            str(config.rootpath), [i.nodeid for i in items], config.getoption("testmap_base")
+        )
     except ValueError as e:  # the config cannot be read
         raise pytest.UsageError(f"--testmap-affected: {e}") from None
     reporter = config.pluginmanager.get_plugin("terminalreporter")

@@ -13,6 +13,7 @@
 #include "core/classify/project.h"
 #include "core/classify/resolver.h"
 #include "core/config/config.h"
+#include "core/select/base_state.h"
 #include "core/select/module_changes.h"
 #include "core/select/record.h"
 #include "core/select/units.h"
@@ -40,8 +41,8 @@ std::string dir_of(const std::string& rel) {
 
 }  // namespace
 
-bool select_affected(const std::string& root, const std::vector<std::string>& ids, Selection* out,
-                     std::string* error) {
+bool select_affected(const std::string& root, const std::vector<std::string>& ids,
+                     const std::string& base, Selection* out, std::string* error) {
   config::Config cfg = config::load_config(root);
   if (!cfg.unusable.empty()) {
     *error = cfg.unusable;
@@ -98,9 +99,9 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
   for (const auto& rel : watched_now)
     watched_hash[rel] = content_hash((fs::path(cfg.root) / rel).string());
 
-  std::map<long long, RunView> views;
-  for (const auto& [run_id, files] : snap.runs) {
-    RunView& v = views[run_id];
+  // What changed since one recorded run (or since --base), as the rules need it.
+  auto build_view = [&](const store::RunFiles& files) {
+    RunView v;
     std::set<std::string> all(watched_now.begin(), watched_now.end());
     for (const auto& [rel, h] : files.watched) all.insert(rel);
     for (const auto& rel : all) {
@@ -130,12 +131,31 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
         changed_classes.insert(key);  // removed: its subclasses' bases changed too
     for (const auto& [key, origin] : family_of(changed_classes)) v.related.emplace(key, origin);
     v.modules = module_changes(project, files);
-  }
+    return v;
+  };
+  std::map<long long, RunView> views;
+  for (const auto& [run_id, files] : snap.runs) views.emplace(run_id, build_view(files));
   for (const auto& [run_id, v] : views)
     if (!v.config_changed.empty()) {
       out->run_all = v.config_changed + ": it can change every test";
       return true;
     }
+  // --base REF: the changes since REF count too, whatever the recording saw.
+  BaseState since;
+  RunView base_view;
+  if (!base.empty()) {
+    since = base_state(project, base, watched_hash);
+    if (!since.run_all.empty()) {
+      out->run_all = since.run_all;
+      return true;
+    }
+    base_view = build_view(since.files);
+    if (!base_view.config_changed.empty()) {
+      out->run_all =
+          fmt::format("{} since {}: it can change every test", base_view.config_changed, base);
+      return true;
+    }
+  }
 
   std::unordered_map<std::string, FileUnits> now;  // by file, as needed
   std::unordered_map<std::string, uint64_t> data_now;
@@ -174,22 +194,30 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     if (t->second.outcome == "failed" || t->second.outcome == "error")
       add(fmt::format("it {} when it was recorded",
                       t->second.outcome == "error" ? "errored" : "failed"));
-    const RunView& v = views[t->second.run_id];
     std::string file = id.substr(0, id.find("::"));
-    for (const auto& d : v.conftests_changed)
-      if (d.empty() || file.starts_with(d + "/"))
-        add(fmt::format("{} changed", d.empty() ? "conftest.py" : d + "/conftest.py"));
     std::set<std::string> files{file};
+    for (const auto& u : t->second.units) files.insert(u.file);
+    // The rules that compare states, against the test's run and against --base.
+    auto by_view = [&](const RunView& v, const std::string& since_what) {
+      for (const auto& d : v.conftests_changed)
+        if (d.empty() || file.starts_with(d + "/"))
+          add(fmt::format("{} changed{}", d.empty() ? "conftest.py" : d + "/conftest.py",
+                          since_what));
+      for (const auto& u : t->second.units) {
+        if (auto r = v.related.find(class_key(u.file, u.name)); r != v.related.end())
+          if (r->second != class_key(u.file, u.name))
+            add(fmt::format(
+                "{} changed{}, and it is related by inheritance to {}::{}, which it used",
+                r->second, since_what, u.file, u.name));
+        if (auto r = v.modules.units.find(unit_key(u.file, u.name)); r != v.modules.units.end())
+          add(r->second + since_what);
+      }
+      for (const auto& f : files)
+        if (auto r = v.modules.files.find(f); r != v.modules.files.end())
+          add(r->second + since_what);
+    };
+    by_view(views[t->second.run_id], "");
     for (const auto& u : t->second.units) {
-      files.insert(u.file);
-      if (auto r = v.related.find(class_key(u.file, u.name)); r != v.related.end())
-        if (r->second != class_key(u.file, u.name))
-          add(
-              fmt::format("{} changed, and it is related by inheritance to {}::{}, which it "
-                          "used",
-                          r->second, u.file, u.name));
-      if (auto r = v.modules.units.find(unit_key(u.file, u.name)); r != v.modules.units.end())
-        add(r->second);
       uint64_t h = 0;
       if (!current(u.file, u.name, &h))
         add(u.name.empty() || u.name == kDataFile
@@ -201,8 +229,15 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
                 ? fmt::format("{} changed", u.file)
                 : fmt::format("{}::{} changed", u.file, u.name));
     }
-    for (const auto& f : files)
-      if (auto r = v.modules.files.find(f); r != v.modules.files.end()) add(r->second);
+    if (!base.empty()) {
+      by_view(base_view, " since " + base);
+      for (const auto& u : t->second.units) {
+        if (auto r = since.units.find(unit_key(u.file, u.name)); r != since.units.end())
+          add(r->second);
+        for (const auto& d : since.changed_dirs)
+          if (u.file.starts_with(d + "/")) add(fmt::format("{} changed since {}", d, base));
+      }
+    }
     if (!why.empty()) out->why[id] = std::move(why);
   }
   return true;

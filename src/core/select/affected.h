@@ -18,9 +18,11 @@ struct Selection {
 };
 
 // Decides for each of `ids` (node ids without parametrize ids, as `classify` and the
-// store spell them) whether it runs. False with *error (one line) only when the config
-// cannot be read; a store that cannot be read runs everything.
-bool select_affected(const std::string& root, const std::vector<std::string>& ids, Selection* out,
-                     std::string* error);
+// store spell them) whether it runs. With `base` (a commit), what changed since that commit
+// counts too, besides what changed since each test was recorded. False with *error (one
+// line) only when the config cannot be read; a store that cannot be read, or a base git
+// cannot find, runs everything.
+bool select_affected(const std::string& root, const std::vector<std::string>& ids,
+                     const std::string& base, Selection* out, std::string* error);
 
 }  // namespace testmap::select
