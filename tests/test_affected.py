@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -548,3 +549,77 @@ def test_testmap_base_alone_is_a_usage_error(recorded) -> None:
     proc = pytest_run(recorded, "--testmap-base", "HEAD")
     assert proc.returncode == 4
     assert "--testmap-base needs --testmap-affected" in proc.stderr
+
+
+def test_a_recording_split_over_machines_gathers_into_the_same_selection(
+    recorded, testmap_bin, tmp_path
+) -> None:
+    """What CI does: each machine records its share, exports it, and one job imports all."""
+    alone = recorded / ".testmap" / "testmap.db"
+    exports = []
+    for k, part in enumerate(["tests/test_calc.py", "tests/sub"]):
+        machine = tmp_path / f"machine{k}"
+        subprocess.run(["cp", "-a", str(recorded), str(machine)], check=True)
+        shutil.rmtree(machine / ".testmap")
+        assert pytest_run(machine, "--testmap-deps", "-p", "no:xdist", part).returncode == 0
+        out = tmp_path / f"deps{k}.json"
+        subprocess.run(
+            [testmap_bin, "deps", "export", "--root", str(machine), "-o", str(out)], check=True
+        )
+        exports.append(str(out))
+    gathered = tmp_path / "gathered"
+    subprocess.run(["cp", "-a", str(recorded), str(gathered)], check=True)
+    shutil.rmtree(gathered / ".testmap")
+    proc = subprocess.run(
+        [testmap_bin, "deps", "import", "--root", str(gathered), *exports],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "6 tests imported" in proc.stderr and "1 tests imported" in proc.stderr
+    assert alone.exists()
+    for root in (recorded, gathered):
+        edit(root, "pkg/calc.py", "return a + b", "return b + a")
+        (root / "pkg/consts.py").write_text("LIMIT = 4\n")
+    assert (
+        selected(testmap_bin, gathered)
+        == selected(testmap_bin, recorded)
+        == {
+            "tests/test_calc.py::test_add",
+            "tests/test_calc.py::test_twice",
+            "tests/test_calc.py::test_limit",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{", "not JSON"),
+        ('{"runs": []}', 'no "testmap_deps" format number'),
+        ('{"testmap_deps": 99, "runs": []}', "format 99 is not this testmap's"),
+        (
+            '{"testmap_deps": 1, "runs": [{"modules": {"a.py": 5}, "watched": {}, "tests": []}]}',
+            'runs[0]: "modules" and "watched" must map paths to 16 hex digits',
+        ),
+        (
+            '{"testmap_deps": 1, "runs": [{"modules": {}, "watched": {}, "tests": '
+            '[{"nodeid": "t.py::x", "outcome": "passed", "units": [["a.py", "f"]]}]}]}',
+            "runs[0].tests[0] (t.py::x): a unit is [file, name, 16 hex digits]",
+        ),
+    ],
+)
+def test_a_bad_deps_file_is_one_line_and_imports_nothing(
+    recorded, testmap_bin, tmp_path, text, expected
+) -> None:
+    before = (recorded / ".testmap" / "testmap.db").read_bytes()
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    proc = subprocess.run(
+        [testmap_bin, "deps", "import", "--root", str(recorded), str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and expected in proc.stderr, proc.stderr
+    assert (recorded / ".testmap" / "testmap.db").read_bytes() == before

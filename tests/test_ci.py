@@ -30,14 +30,16 @@ def generate(testmap_bin: str, root: Path, system: str, *args: str) -> str:
     ).stdout
 
 
+@pytest.mark.parametrize("affected", [False, True], ids=["plain", "affected"])
 @pytest.mark.parametrize(
     ("system", "schema"), [("github", "vendor.github-workflows"), ("gitlab", "vendor.gitlab-ci")]
 )
 def test_the_generated_file_is_valid_for_its_ci(
-    testmap_bin: str, shop: Path, tmp_path: Path, system: str, schema: str
+    testmap_bin: str, shop: Path, tmp_path: Path, system: str, schema: str, affected: bool
 ) -> None:
     f = tmp_path / f"{system}.yml"
-    f.write_text(generate(testmap_bin, shop, system, "--shards", "6", "--workers", "2"))
+    extra = ["--affected"] if affected else []
+    f.write_text(generate(testmap_bin, shop, system, "--shards", "6", "--workers", "2", *extra))
     proc = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(f)], capture_output=True, text=True
     )
@@ -213,3 +215,38 @@ def test_a_service_starts_with_the_services_it_requires(testmap_bin: str, tmp_pa
     started = {name: set(job.get("services", {})) for name, job in jobs.items()}
     assert {"kafka", "snuba"} in started.values(), started
     assert set() in started.values(), started  # the plain test's job starts nothing
+
+
+def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewhere(
+    testmap_bin: str, shop: Path
+) -> None:
+    workflow = YAML(typ="safe").load(
+        generate(testmap_bin, shop, "github", "--shards", "6", "--affected")
+    )
+    jobs = {k: v for k, v in workflow["jobs"].items() if k != "test-map"}
+    for job in jobs.values():
+        steps = job["steps"]
+        [command] = [s["run"] for s in steps if "-m pytest" in s.get("run", "")]
+        pr = "${{ github.event_name == 'pull_request' && '--testmap-affected --testmap-durations' || '--testmap-deps' }}"
+        assert command.endswith(pr)
+        # What each test ran travels with the durations, except from pull requests.
+        [export] = [s for s in steps if s.get("run", "").startswith("testmap deps export")]
+        assert "github.event_name != 'pull_request'" in export["if"]
+        [upload] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
+        assert upload["with"]["path"].split() == ["durations.json", "deps.json"]
+        # The pull-request command selects the same tests a plain run of the shard would.
+        for shard in job["strategy"]["matrix"]["shard"]:
+            plain = command.replace(pr, "").replace("${{ matrix.shard }}", str(shard))
+            assert collected(shop, plain)
+    last = [s.get("run", "") for s in workflow["jobs"]["test-map"]["steps"]]
+    assert "testmap deps import durations/*/deps.json" in last
+    gitlab = YAML(typ="safe").load(
+        generate(testmap_bin, shop, "gitlab", "--shards", "6", "--affected")
+    )
+    job = next(v for k, v in gitlab.items() if k not in ("stages", "test-map"))
+    assert any(
+        "CI_MERGE_REQUEST_IID" in line and "--testmap-affected" in line for line in job["script"]
+    )
+    assert any(line.endswith("$TESTMAP_MODE") for line in job["script"])
+    assert "deps-*.json" in job["artifacts"]["paths"]
+    assert any("testmap deps import" in line for line in gitlab["test-map"]["script"])

@@ -22,6 +22,7 @@ void register_ci(CLI::App& app, int& exit_code) {
     int workers = 1;
     std::string output;
     std::string check;
+    bool affected = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -40,6 +41,9 @@ void register_ci(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("-o,--output", opts->output, "Write the file here instead of to stdout");
+  cmd->add_flag("--affected", opts->affected,
+                "Pull requests run only the tests their change can break; other pipelines run "
+                "everything and record what each test runs for them (docs/affected.md)");
   cmd->add_option("--check", opts->check,
                   "Compare this committed file with what would be generated; exit 1 with a "
                   "diff when they differ");
@@ -83,8 +87,9 @@ void register_ci(CLI::App& app, int& exit_code) {
       return;
     }
     std::vector<ci::Job> jobs = ci::jobs_of(p);
-    std::string text = opts->system == "github" ? ci::github_workflow(jobs, cfg, opts->workers)
-                                                : ci::gitlab_ci(jobs, cfg, opts->workers);
+    std::string text = opts->system == "github"
+                           ? ci::github_workflow(jobs, cfg, opts->workers, opts->affected)
+                           : ci::gitlab_ci(jobs, cfg, opts->workers, opts->affected);
     if (!opts->check.empty()) {
       std::ifstream in(opts->check, std::ios::binary);
       if (!in) {

@@ -28,6 +28,7 @@ void register_classify(CLI::App& app, int& exit_code);
 void register_record(CLI::App& app, int& exit_code);
 void register_plan(CLI::App& app, int& exit_code);
 void register_durations(CLI::App& app, int& exit_code);
+void register_deps(CLI::App& app, int& exit_code);
 void register_ci(CLI::App& app, int& exit_code);
 void register_affected(CLI::App& app, int& exit_code);
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   testmap::cli::register_record(app, exit_code);
   testmap::cli::register_plan(app, exit_code);
   testmap::cli::register_durations(app, exit_code);
+  testmap::cli::register_deps(app, exit_code);
   testmap::cli::register_ci(app, exit_code);
   testmap::cli::register_affected(app, exit_code);
   testmap::cli::register_scan(app, exit_code);

@@ -72,12 +72,19 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
-std::string pytest_command(const Job& j, int workers, const char* shard_var) {
+// `mode`: the recording options, or an expression that picks them per pipeline.
+std::string pytest_command(const Job& j, int workers, const char* shard_var,
+                           const std::string& mode = "--testmap-durations") {
   std::string cmd = fmt::format("python -m pytest --testmap-tier={} --testmap-shard={}/{}",
                                 join(j.tiers, ","), shard_var, j.machines);
   if (workers > 1) cmd += fmt::format(" -n {} --testmap-workers={}", workers, workers);
-  return cmd + " --testmap-durations";
+  return cmd + " " + mode;
 }
+
+constexpr const char* kGithubMode =
+    "${{ github.event_name == 'pull_request' && '--testmap-affected --testmap-durations' || "
+    "'--testmap-deps' }}";
+constexpr const char* kGithubNotPr = "always() && github.event_name != 'pull_request'";
 
 // The service's `ci.<system>` table as YAML lines under `indent`.
 void service_yaml(std::string& out, const nlohmann::json& v, const std::string& indent) {
@@ -113,7 +120,8 @@ std::vector<Job> jobs_of(const plan::Plan& plan) {
   return out;
 }
 
-std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers) {
+std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+                            bool affected) {
   std::string out = fmt::format(fmt::runtime(kHeader), "github", "github");
   out += "name: tests\non:\n  push:\n  pull_request:\n\njobs:\n";
   std::string python = setting(cfg, "python-version", "3.11");
@@ -155,14 +163,21 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
           q(cache), q(fmt::format("testmap-db-${{{{ hashFiles({}) }}}}", join(globs, ", "))));
     }
     out += fmt::format("      - name: Run this machine's tests\n        run: {}\n",
-                       q(pytest_command(j, workers, "${{ matrix.shard }}")));
+                       q(affected ? pytest_command(j, workers, "${{ matrix.shard }}", kGithubMode)
+                                  : pytest_command(j, workers, "${{ matrix.shard }}")));
     out +=
         "      - name: Export durations\n        if: always()\n"
         "        run: testmap durations export -o durations.json\n";
+    if (affected)
+      out += fmt::format(
+          "      - name: Export what each test ran\n        if: {}\n"
+          "        run: testmap deps export -o deps.json\n",
+          kGithubNotPr);
     out += fmt::format(
         "      - uses: actions/upload-artifact@v4\n        if: always()\n        with:\n"
-        "          name: durations-{}-${{{{ matrix.shard }}}}\n          path: durations.json\n",
-        j.name);
+        "          name: durations-{}-${{{{ matrix.shard }}}}\n          path: {}\n",
+        j.name,
+        affected ? "|\n            durations.json\n            deps.json" : "durations.json");
   }
   // One job gathers every machine's durations into the map for the next run.
   std::vector<std::string> needs;
@@ -178,13 +193,17 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
       "      - uses: actions/download-artifact@v4\n        with:\n          pattern: durations-*\n"
       "          path: durations\n";
   out += "      - run: testmap durations import durations/*/durations.json\n";
+  if (affected)
+    out += fmt::format("      - if: {}\n        run: testmap deps import durations/*/deps.json\n",
+                       kGithubNotPr);
   out +=
       "      - uses: actions/cache/save@v4\n        with:\n          path: .testmap\n"
       "          key: testmap-${{ github.sha }}\n";
   return out;
 }
 
-std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers) {
+std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+                      bool affected) {
   std::string out = fmt::format(fmt::runtime(kHeader), "gitlab", "gitlab");
   std::string image =
       setting(cfg, "image", fmt::format("python:{}", setting(cfg, "python-version", "3.11")));
@@ -219,14 +238,33 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, i
     }
     out += "  script:\n";
     for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
-    out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD")));
+    if (affected) {
+      out += fmt::format(
+          "    - {}\n",
+          q("if [ -n \"${CI_MERGE_REQUEST_IID:-}\" ]; then TESTMAP_MODE=\"--testmap-affected "
+            "--testmap-durations\"; else TESTMAP_MODE=--testmap-deps; fi"));
+      out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD", "$TESTMAP_MODE")));
+    } else {
+      out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD")));
+    }
     out += "    - testmap durations export -o durations-$CI_JOB_ID.json\n";
-    out += "  artifacts:\n    when: always\n    paths: [durations-*.json]\n\n";
+    if (affected) {
+      out += "  after_script:\n";
+      out += fmt::format("    - {}\n",
+                         q("[ -n \"${CI_MERGE_REQUEST_IID:-}\" ] || testmap deps export -o "
+                           "deps-$CI_JOB_ID.json"));
+      out += "  artifacts:\n    when: always\n    paths: [durations-*.json, deps-*.json]\n\n";
+    } else {
+      out += "  artifacts:\n    when: always\n    paths: [durations-*.json]\n\n";
+    }
   }
   out += fmt::format("test-map:\n  stage: map\n  image: {}\n  when: always\n", q(image));
   out += "  cache:\n    key: testmap\n    paths: [.testmap/]\n    policy: pull-push\n  script:\n";
   for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
   out += "    - testmap durations import durations-*.json\n";
+  if (affected)
+    out += fmt::format("    - {}\n", q("[ -n \"${CI_MERGE_REQUEST_IID:-}\" ] || testmap deps "
+                                       "import deps-*.json"));
   return out;
 }
 

@@ -20,8 +20,13 @@ struct Job {
 
 std::vector<Job> jobs_of(const plan::Plan& plan);
 
-std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers);
-std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers);
+// With `affected`, pull (merge) requests run only the tests their change can break
+// (--testmap-affected), and other pipelines run everything with --testmap-deps, whose
+// recording every machine exports for the last job to gather into the cached map.
+std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+                            bool affected = false);
+std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+                      bool affected = false);
 
 // A unified diff of two texts ("" when equal), for --check.
 std::string unified_diff(const std::string& a, const std::string& b, const std::string& a_name,
