@@ -227,7 +227,10 @@ def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewher
     for job in jobs.values():
         steps = job["steps"]
         [command] = [s["run"] for s in steps if "-m pytest" in s.get("run", "")]
-        pr = "${{ github.event_name == 'pull_request' && '--testmap-affected --testmap-durations' || '--testmap-deps' }}"
+        pr = (
+            "${{ github.event_name == 'pull_request' && "
+            "'--testmap-affected --testmap-durations' || '--testmap-deps' }}"
+        )
         assert command.endswith(pr)
         # What each test ran travels with the durations, except from pull requests.
         [export] = [s for s in steps if s.get("run", "").startswith("testmap deps export")]
