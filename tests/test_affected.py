@@ -623,3 +623,34 @@ def test_a_bad_deps_file_is_one_line_and_imports_nothing(
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and expected in proc.stderr, proc.stderr
     assert (recorded / ".testmap" / "testmap.db").read_bytes() == before
+
+
+def test_a_module_imported_in_a_function_reaches_only_that_functions_callers(
+    recorded, testmap_bin
+) -> None:
+    files = {
+        "lazy/__init__.py": "",
+        "lazy/heavy.py": "REGISTRY = {}\nREGISTRY.update(a=1)\n",
+        "lazy/api.py": (
+            "def light():\n    return 1\n\n\n"
+            "def heavy():\n    from lazy import heavy\n\n    return heavy.REGISTRY['a']\n"
+        ),
+        "tests/test_lazy.py": (
+            "from lazy import api\n\n\n"
+            "def test_light():\n    assert api.light() == 1\n\n\n"
+            "def test_heavy():\n    assert api.heavy() == 1\n"
+        ),
+    }
+    for rel, text in files.items():
+        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
+        (recorded / rel).write_text(text)
+    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    edit(recorded, "lazy/heavy.py", "REGISTRY.update(a=1)", "REGISTRY.update(a=2)")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    # test_heavy ran the import itself; test_light ran api.py but not that function.
+    assert got == {
+        "tests/test_lazy.py::test_heavy": [
+            "lazy/api.py imports lazy/heavy.py, whose module-level code changed",
+            "the module-level code of lazy/heavy.py changed",
+        ]
+    }

@@ -183,7 +183,8 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
   for (const auto& id : ids) {
     std::vector<std::string> why;
     auto add = [&](std::string reason) {
-      if (why.size() < kReasons) why.push_back(std::move(reason));
+      if (why.size() < kReasons && std::find(why.begin(), why.end(), reason) == why.end())
+        why.push_back(std::move(reason));
     };
     auto t = snap.tests.find(id);
     if (t == snap.tests.end()) {

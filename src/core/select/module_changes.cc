@@ -110,12 +110,30 @@ class Follower {
     while (!broad_.empty()) {
       auto [file, origin] = std::move(broad_.front());
       broad_.pop_front();
-      for (const Edge& e : edges_[file])
-        reach(e.from,
-              fmt::format("{} imports {}, whose module-level code changed", p_.files[e.from].rel,
-                          origin),
-              origin);
+      for (const Edge& e : edges_[file]) {
+        const auto& importer = p_.files[e.from];
+        std::string why =
+            fmt::format("{} imports {}, whose module-level code changed", importer.rel, origin);
+        // An import in a function runs the module when that function runs: its callers
+        // can meet the change, not every user of the importing file.
+        if (e.imp->in_function) {
+          if (const scan::Function* fn = enclosing(importer.outline, e.imp->line)) {
+            out_.units.emplace(unit_key(importer.rel, fn->qualname), why);
+            out_.units.emplace(unit_key(importer.rel, kWholeFile), why);
+            continue;
+          }
+        }
+        reach(e.from, why, origin);
+      }
     }
+  }
+
+  // The innermost function whose lines hold `line`, or null.
+  static const scan::Function* enclosing(const scan::Outline& o, int line) {
+    const scan::Function* best = nullptr;
+    for (const auto& f : o.functions)
+      if (f.line <= line && line <= f.end_line && (!best || f.line >= best->line)) best = &f;
+    return best;
   }
 
  private:
