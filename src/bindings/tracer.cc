@@ -21,6 +21,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -172,13 +173,55 @@ bool monitoring_start() {
 #else
 // The head of 3.11's _PyInterpreterFrame (Include/internal/pycore_frame.h), which only
 // core builds may include; these leading fields are fixed for every 3.11 release.
-struct FrameHead311 {
+struct Frame311 {
   PyObject* f_func;
   PyObject* f_globals;
   PyObject* f_builtins;
   PyObject* f_locals;
   PyCodeObject* f_code;
+  PyObject* frame_obj;
+  Frame311* previous;
+  void* prev_instr;
+  int stacktop;
+  bool is_entry;
+  char owner;
+  PyObject* localsplus[1];
 };
+
+// The classes of the objects a test's methods ran on (type(self), or cls), so a change to a
+// subclass's body reaches a test that only ran its base's methods on one of its instances.
+std::unordered_set<PyTypeObject*>* receivers() {
+  static auto* s = new std::unordered_set<PyTypeObject*>();
+  return s;
+}
+
+Py_ssize_t kind_index = -1;  // co_extra: 1 a function, 2 takes self first, 3 takes cls
+uintptr_t receiver_kind(PyCodeObject* code) {
+  void* k = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), kind_index, &k) == 0 && k)
+    return reinterpret_cast<uintptr_t>(k);
+  uintptr_t kind = 1;
+  if (code->co_argcount >= 1 && PyTuple_Check(code->co_localsplusnames) &&
+      PyTuple_GET_SIZE(code->co_localsplusnames) >= 1) {
+    PyObject* first = PyTuple_GET_ITEM(code->co_localsplusnames, 0);
+    if (PyUnicode_Check(first)) {
+      if (PyUnicode_CompareWithASCIIString(first, "self") == 0) kind = 2;
+      if (PyUnicode_CompareWithASCIIString(first, "cls") == 0) kind = 3;
+    }
+  }
+  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), kind_index, reinterpret_cast<void*>(kind));
+  return kind;
+}
+
+void saw_receiver(Frame311* f) {
+  uintptr_t kind = receiver_kind(f->f_code);
+  if (kind == 1) return;
+  PyObject* first = f->localsplus[0];
+  if (!first) return;
+  PyTypeObject* type =
+      kind == 3 && PyType_Check(first) ? reinterpret_cast<PyTypeObject*>(first) : Py_TYPE(first);
+  if (receivers()->insert(type).second) Py_INCREF(type);
+}
 
 _PyFrameEvalFunction previous_eval = nullptr;  // another tool's hook, kept in the chain
 
@@ -187,7 +230,10 @@ _PyFrameEvalFunction previous_eval = nullptr;  // another tool's hook, kept in t
 // interpreter in its tracing mode. With this hook set the interpreter makes each Python
 // call through C instead of inlining it, which costs far less.
 PyObject* eval_frame(PyThreadState* ts, struct _PyInterpreterFrame* f, int exc) {
-  saw(reinterpret_cast<FrameHead311*>(f)->f_code);
+  auto* frame = reinterpret_cast<Frame311*>(f);
+  saw(frame->f_code);
+  // A new frame (not a generator resumed): its first local is still the argument.
+  if (!exc && frame->stacktop == frame->f_code->co_nlocalsplus) saw_receiver(frame);
   return previous_eval ? previous_eval(ts, f, exc) : _PyEval_EvalFrameDefault(ts, f, exc);
 }
 #endif
@@ -211,6 +257,10 @@ void tracer_start() {
   tracking_opens = hooked;
   if (extra_index < 0) extra_index = TESTMAP_REQUEST_EXTRA(nullptr);
   if (extra_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
+#if !TESTMAP_SYS_MONITORING
+  if (kind_index < 0) kind_index = TESTMAP_REQUEST_EXTRA(nullptr);
+  if (kind_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
+#endif
 #if TESTMAP_SYS_MONITORING
   if (!monitoring_start()) {
     std::string why = "sys.monitoring cannot be used";
@@ -257,6 +307,34 @@ std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& 
     Py_DECREF(code);
   }
   seen()->clear();
+#if !TESTMAP_SYS_MONITORING
+  // Each receiver's classes, by the file of their module: "<mro>" says they were recorded,
+  // so `affected` need not assume that a base class's users met every subclass.
+  out.emplace_back("<mro>", "");
+  std::unordered_map<std::string, std::string> module_file;
+  PyObject* modules = PySys_GetObject("modules");  // borrowed
+  for (PyTypeObject* type : *receivers()) {
+    PyObject* mro = type->tp_mro;
+    for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); ++i) {
+      PyObject* cls = PyTuple_GET_ITEM(mro, i);
+      if (!PyType_Check(cls) ||
+          (reinterpret_cast<PyTypeObject*>(cls)->tp_flags & Py_TPFLAGS_HEAPTYPE) == 0)
+        continue;  // builtins and C types have no file of the project
+      std::string mod = text_attr(cls, "__module__");
+      auto it = module_file.find(mod);
+      if (it == module_file.end()) {
+        PyObject* m = modules ? PyDict_GetItemString(modules, mod.c_str()) : nullptr;
+        it = module_file.emplace(mod, m ? text_attr(m, "__file__") : "").first;
+      }
+      const std::string& file = it->second;
+      if (file.starts_with(prefix) && file.find("/site-packages/") == std::string::npos &&
+          file.ends_with(".py"))
+        out.emplace_back(file.substr(prefix.size()), text_attr(cls, "__qualname__"));
+    }
+    Py_DECREF(type);
+  }
+  receivers()->clear();
+#endif
   // Regular files under the root, outside the store and installed packages.
   char real_root[PATH_MAX];
   std::string rroot = realpath(root.c_str(), real_root) ? real_root : root;

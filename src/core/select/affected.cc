@@ -67,7 +67,7 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
   classify::Resolver resolver(project);
   // Every class's repository ancestors, computed once when a class changed.
   std::vector<std::pair<std::string, std::vector<std::string>>> lineage;
-  auto family_of = [&](const std::set<std::string>& changed) {
+  auto family_of = [&](const std::set<std::string>& changed, bool receivers_recorded) {
     std::unordered_map<std::string, std::string> out;
     if (changed.empty()) return out;
     if (lineage.empty())
@@ -86,8 +86,11 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     for (const auto& [key, up] : lineage)
       for (const auto& a : up)
         if (changed.count(a)) {
-          out.emplace(key, a);                         // a descendant inherits the change
-          for (const auto& b : up) out.emplace(b, a);  // an ancestor's users may meet the class
+          out.emplace(key, a);  // a descendant inherits the change
+          // An ancestor's users may have met the class through the ancestor's methods,
+          // unless the recording says which classes they met.
+          if (!receivers_recorded)
+            for (const auto& b : up) out.emplace(b, a);
         }
     return out;
   };
@@ -129,7 +132,9 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     for (const auto& [key, h] : files.modules)
       if (key.find("::") != std::string::npos && !classes_now.count(key))
         changed_classes.insert(key);  // removed: its subclasses' bases changed too
-    for (const auto& [key, origin] : family_of(changed_classes)) v.related.emplace(key, origin);
+    for (const auto& [key, origin] :
+         family_of(changed_classes, files.modules.count(kReceiversRecorded) > 0))
+      v.related.emplace(key, origin);
     v.modules = module_changes(project, files);
     return v;
   };

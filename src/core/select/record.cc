@@ -77,6 +77,7 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     return it->second;
   };
   std::map<std::string, store::TestDeps> by_test;
+  bool receivers = false;
   std::map<std::string, std::set<std::tuple<std::string, std::string, uint64_t>>> seen;
   for (const auto& r : records) {
     if (!r.has_deps) continue;
@@ -89,6 +90,10 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     std::vector<std::pair<std::string, std::string>> deps = r.deps;
     deps.emplace_back(id.substr(0, id.find("::")), "");
     for (const auto& [file, qualname] : deps) {
+      if (file == kReceiversRecorded) {
+        receivers = true;
+        continue;
+      }
       if (qualname == kDataFile) {
         uint64_t h = content_hash((fs::path(cfg.root) / file).string());
         if (h && mine.emplace(file, qualname, h).second) t.units.push_back({file, qualname, h});
@@ -106,6 +111,7 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     }
   }
   store::RunFiles state;
+  if (receivers) state.modules[kReceiversRecorded] = 1;
   std::vector<std::string> conftests;
   for (const auto& f : project.files) {
     state.modules[f.rel] = f.outline.module_hash;

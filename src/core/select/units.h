@@ -17,6 +17,10 @@ namespace testmap::select {
 inline constexpr const char* kWholeFile = "*";
 // The unit name of a data file a test opened (JSON fixtures, templates, SQL): its content.
 inline constexpr const char* kDataFile = "<data>";
+// The tracer's mark (as a file) that it recorded the classes of the objects methods ran on,
+// kept among a run's module states: without it, a base class's users are assumed to have
+// met every subclass.
+inline constexpr const char* kReceiversRecorded = "<mro>";
 
 // The units of one file and their hashes, from its outline.
 struct FileUnits {
