@@ -676,3 +676,36 @@ def test_a_sibling_subclass_change_skips_tests_that_met_only_another(recorded, t
     got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
     assert got["tests/test_calc.py::test_area"] == ["pkg/calc.py::Square changed"]
     assert "tests/test_calc.py::test_add" not in got
+
+
+def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
+    recorded, testmap_bin
+) -> None:
+    files = {
+        "fees/__init__.py": "",
+        "fees/rates.py": (
+            "FEE = 3\n\n\nclass Fee:\n    amount = FEE\n\n    def total(self, n):\n"
+            "        return self.amount * n\n\n\nclass Other:\n    def one(self):\n        return 1\n"
+        ),
+        "tests/test_fees.py": (
+            "from fees import rates\n\n\n"
+            "def test_total():\n    assert rates.Fee().total(2) == 6\n\n\n"
+            "def test_other():\n    assert rates.Other().one() == 1\n"
+        ),
+    }
+    for rel, text in files.items():
+        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
+        (recorded / rel).write_text(text)
+    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    edit(recorded, "fees/rates.py", "FEE = 3", "FEE = 4")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    if sys.version_info < (3, 12):  # the recording says which classes each test met
+        assert got == {
+            "tests/test_fees.py::test_total": [
+                "FEE in fees/rates.py changed, and the body of Fee reads it"
+            ]
+        }
+    else:  # it does not: the whole module counts as changed
+        assert set(got) == {"tests/test_fees.py::test_total", "tests/test_fees.py::test_other"}
+    proc = pytest_run(recorded, "tests/test_fees.py", "--testmap-affected")
+    assert "1 failed" in proc.stdout and "test_total" in proc.stdout, proc.stdout

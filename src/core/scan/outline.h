@@ -28,6 +28,8 @@ struct Import {
   int level = 0;       // number of leading dots
   int line = 0;
   bool in_function = false;  // inside a def: not part of the module namespace
+  // Not in the JSON outline: in the body of `if TYPE_CHECKING:`, which never runs.
+  bool type_checking = false;
   bool has_name() const { return !name.empty(); }
 };
 
@@ -44,6 +46,9 @@ struct Class {
   // Not in the JSON outline: the hash of the class's own lines (its header, attributes and
   // statements), without its methods' and nested classes' bodies.
   uint64_t own_hash = 0;
+  // Not in the JSON outline: the names its own lines read (attribute values, decorators and
+  // defaults of its methods), sorted and unique: they run when the module is imported.
+  std::vector<std::string> import_time_names;
   // Not in the JSON outline: `__test__ = True/False` in the body; -1 when not set.
   int dunder_test = -1;
 };
@@ -96,10 +101,10 @@ struct Outline {
   // of the module (not in a block), hashed by name, sorted: a change to one constant is
   // followed to the code that can read that name, not to every importer of the module.
   std::vector<std::pair<std::string, uint64_t>> bindings;
-  // Not in the JSON outline: the names, attributes included, that code run at import time
-  // reads (module-level statements, class bodies, decorators, defaults), sorted and
-  // unique, without import statements and binding targets. A binding named here may flow
-  // into other values.
+  // Not in the JSON outline: the names, attributes included, that module-level code run at
+  // import time reads (statements, decorators, defaults, class headers; class bodies keep
+  // their own), sorted and unique, without import statements and binding targets. A
+  // binding named here may flow into other values.
   std::vector<std::string> import_time_names;
   int error_line = 0;  // 0: parsed without error
   std::string error;

@@ -40,6 +40,7 @@ struct Scope {
   std::unique_ptr<HashState> own;
   std::set<std::string> calls;
   std::set<std::string> attr_calls;
+  std::set<std::string, std::less<>> body_names;  // a class's: names its own lines read
 };
 
 // Keywords that open a compound statement (def and class are handled apart).
@@ -144,6 +145,7 @@ class OutlineParser {
       out_.classes[s.index].end_line = last_end_line_;
       out_.classes[s.index].hash = h;
       out_.classes[s.index].own_hash = s.own->digest();
+      out_.classes[s.index].import_time_names.assign(s.body_names.begin(), s.body_names.end());
     } else if (s.kind == Scope::kFunction) {
       auto& f = out_.functions[s.index];
       f.end_line = last_end_line_;
@@ -256,15 +258,31 @@ class OutlineParser {
 
   // Names read by code that runs at import time, attributes included (`m.LIMIT`): every
   // line outside a function body, but for imports and a binding's own target.
+  // A class body's lines go to that class: what they read changes the class, which the
+  // tests that met it recorded.
   void note_import_time_names(Tokens t, bool skip_first) {
-    if (scopes_.back().kind == Scope::kFunction) return;
+    Scope& scope = scopes_.back();
+    if (scope.kind == Scope::kFunction) return;
     if (t[0].is_name("import") || t[0].is_name("from")) return;
+    auto& names = scope.kind == Scope::kClass ? scope.body_names : import_time_names_;
     for (size_t i = skip_first ? 1 : 0; i < t.size(); ++i)
-      if (t[i].kind == Tok::kName && !is_keyword(t[i].text)) import_time_names_.emplace(t[i].text);
+      if (t[i].kind == Tok::kName && !is_keyword(t[i].text)) names.emplace(t[i].text);
+  }
+
+  // `if TYPE_CHECKING:` (or `typing.`, `t.` before it): its body never runs.
+  static bool is_type_checking_if(Tokens t) {
+    if (t.size() < 3 || !t[0].is_name("if") || !t.back().is_op(":")) return false;
+    Tokens cond = t.subspan(1, t.size() - 2);
+    if (cond.size() == 1) return cond[0].is_name("TYPE_CHECKING");
+    return cond.size() == 3 && cond[0].kind == Tok::kName && cond[1].is_op(".") &&
+           cond[2].is_name("TYPE_CHECKING");
   }
 
   void process_line() {
     Tokens t(line_);
+    // A line back at the `if`'s depth (its else, or what follows) ends the block.
+    if (type_checking_depth_ >= 0 && depth_ < type_checking_depth_) type_checking_depth_ = -1;
+    if (type_checking_depth_ < 0 && is_type_checking_if(t)) type_checking_depth_ = depth_ + 1;
     std::string_view binding = top_binding(t);
     note_import_time_names(t, !binding.empty());
     if (t[0].is_op("@")) {
@@ -528,6 +546,7 @@ class OutlineParser {
         imp.asname = std::string(part[end + 1].text);
       imp.line = t[0].line;
       imp.in_function = scopes_.size() > 1;
+      imp.type_checking = type_checking_depth_ >= 0;
       out_.imports.push_back(std::move(imp));
     }
   }
@@ -557,6 +576,7 @@ class OutlineParser {
       if (part.size() >= 3 && part[1].is_name("as")) imp.asname = std::string(part[2].text);
       imp.line = t[0].line;
       imp.in_function = scopes_.size() > 1;
+      imp.type_checking = type_checking_depth_ >= 0;
       out_.imports.push_back(std::move(imp));
     }
   }
@@ -665,6 +685,7 @@ class OutlineParser {
   // Top-level simple bindings by name, and the one the current line feeds (else null).
   std::map<std::string, std::unique_ptr<HashState>, std::less<>> bindings_;
   HashState* binding_ = nullptr;
+  int type_checking_depth_ = -1;  // the body depth of an open `if TYPE_CHECKING:`, or -1
   std::set<std::string, std::less<>> import_time_names_;
   int depth_ = 0;
   int last_end_line_ = 0;

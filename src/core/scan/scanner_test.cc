@@ -228,7 +228,23 @@ TEST_CASE("names read at import time: module and class level, decorators, defaul
   CHECK(has("Z"));
   CHECK(has("W"));
   CHECK(has("Base"));
-  CHECK(has("ATTR"));          // attributes too: `m.ATTR` reads ATTR of m
+  CHECK_FALSE(has("ATTR"));  // a class body's names are the class's
+  REQUIRE(o.classes.size() == 1);
+  CHECK(o.classes[0].import_time_names == std::vector<std::string>{"ATTR", "attr", "m"});
   CHECK_FALSE(has("Y"));       // a binding's own target
   CHECK_FALSE(has("HIDDEN"));  // a function body runs later, when called
+}
+
+TEST_CASE("imports under if TYPE_CHECKING are marked; the else branch runs") {
+  Outline o = scan_source(
+      "import typing as t\nif t.TYPE_CHECKING:\n    from a import A\n    import b\nelse:\n"
+      "    from c import C\nif TYPE_CHECKING:\n    import d\nimport e\n",
+      "m.py");
+  REQUIRE(o.imports.size() == 6);
+  CHECK_FALSE(o.imports[0].type_checking);  // typing
+  CHECK(o.imports[1].type_checking);        // a
+  CHECK(o.imports[2].type_checking);        // b
+  CHECK_FALSE(o.imports[3].type_checking);  // c, in the else branch
+  CHECK(o.imports[4].type_checking);        // d
+  CHECK_FALSE(o.imports[5].type_checking);  // e
 }

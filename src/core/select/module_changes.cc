@@ -37,6 +37,7 @@ std::vector<std::vector<Edge>> import_edges(const classify::Project& p) {
   std::vector<std::vector<Edge>> out(p.files.size());
   for (size_t i = 0; i < p.files.size(); ++i)
     for (const auto& imp : p.files[i].outline.imports) {
+      if (imp.type_checking) continue;  // never runs
       auto add = [&](int f, Edge::Kind kind) {
         if (f >= 0 && f != static_cast<int>(i)) out[f].push_back({static_cast<int>(i), &imp, kind});
       };
@@ -67,9 +68,9 @@ std::string bound_name(const scan::Import& imp) {
   return imp.module.substr(0, imp.module.find('.'));
 }
 
-bool read_at_import(const scan::Outline& o, const std::set<std::string>& names) {
+bool read_at_import(const std::vector<std::string>& read, const std::set<std::string>& names) {
   for (const auto& n : names)
-    if (std::binary_search(o.import_time_names.begin(), o.import_time_names.end(), n)) return true;
+    if (std::binary_search(read.begin(), read.end(), n)) return true;
   return false;
 }
 
@@ -157,7 +158,7 @@ class Follower {
         changed.insert(name);
     }
     if (changed.empty()) return;
-    if (changed.count("__all__") || read_at_import(f.outline, changed)) {
+    if (changed.count("__all__") || !read_by_classes_only(fi, changed)) {
       reach(fi, fmt::format("the module-level code of {} changed", f.rel), f.rel);
       return;
     }
@@ -193,7 +194,7 @@ class Follower {
         // Import-time code names it (`B = A + 1`, `X = mod.A`, as an attribute of
         // whatever): the value may have flowed into others.
         if (!e.imp->in_function &&
-            read_at_import(importer.outline, e.kind == Edge::kNames ? held : names)) {
+            !read_by_classes_only(e.from, e.kind == Edge::kNames ? held : names, why)) {
           reach(e.from, why, origin_rel);
           continue;
         }
@@ -205,6 +206,25 @@ class Follower {
         if (!fresh.empty()) queue.emplace_back(e.from, std::move(fresh));
       }
     }
+  }
+
+  // Whether import-time code of `file` reads `names` in class bodies only, or not at all;
+  // each such class counts as changed for the tests that met it. Module-level code that
+  // reads one, or a recording that does not say which classes tests met, is false.
+  bool read_by_classes_only(int file, const std::set<std::string>& names,
+                            const std::string& why = "") {
+    const auto& f = p_.files[file];
+    if (read_at_import(f.outline.import_time_names, names)) return false;
+    bool receivers = run_.modules.count(kReceiversRecorded) > 0;
+    for (const auto& c : f.outline.classes) {
+      if (c.in_function || !read_at_import(c.import_time_names, names)) continue;
+      if (!receivers) return false;
+      out_.units.emplace(unit_key(f.rel, c.qualname),
+                         why.empty() ? fmt::format("{} in {} changed, and the body of {} reads it",
+                                                   listed(names), f.rel, c.qualname)
+                                     : why);
+    }
+    return true;
   }
 
   // The units of `file` that can read `names`: the functions whose text names one, and
