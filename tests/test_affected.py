@@ -685,7 +685,8 @@ def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
         "fees/__init__.py": "",
         "fees/rates.py": (
             "FEE = 3\n\n\nclass Fee:\n    amount = FEE\n\n    def total(self, n):\n"
-            "        return self.amount * n\n\n\nclass Other:\n    def one(self):\n        return 1\n"
+            "        return self.amount * n\n\n\n"
+            "class Other:\n    def one(self):\n        return 1\n"
         ),
         "tests/test_fees.py": (
             "from fees import rates\n\n\n"
