@@ -710,3 +710,32 @@ def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
         assert set(got) == {"tests/test_fees.py::test_total", "tests/test_fees.py::test_other"}
     proc = pytest_run(recorded, "tests/test_fees.py", "--testmap-affected")
     assert "1 failed" in proc.stdout and "test_total" in proc.stdout, proc.stdout
+
+
+def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testmap_bin) -> None:
+    (recorded / "pkg/table.csv").write_text("a,1\n")
+    (recorded / "tests/test_c.py").write_text(
+        "import ctypes\n\n"
+        "libc = ctypes.CDLL(None)\n"
+        "libc.fopen.restype = ctypes.c_void_p\n"
+        "libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]\n"
+        "libc.fclose.argtypes = [ctypes.c_void_p]\n\n\n"
+        "def test_c_reads():\n"
+        "    f = libc.fopen(b'pkg/table.csv', b'r')  # C code: no Python audit event\n"
+        "    assert f\n    libc.fclose(f)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "TESTMAP_DEPS")}
+    proc = subprocess.run(
+        [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", "-q"]
+        + ["-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=recorded,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert selected(testmap_bin, recorded) == set()
+    (recorded / "pkg/table.csv").write_text("a,2\n")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert got == {"tests/test_c.py::test_c_reads": ["pkg/table.csv changed"]}

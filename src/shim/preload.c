@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,6 +69,12 @@ DECLARE_REAL(int, close_range, unsigned int, unsigned int, int);
 DECLARE_REAL(int, socket, int, int, int);
 DECLARE_REAL(int, accept, int, struct sockaddr*, socklen_t*);
 DECLARE_REAL(int, accept4, int, struct sockaddr*, socklen_t*, int);
+DECLARE_REAL(int, open, const char*, int, ...);
+DECLARE_REAL(int, open64, const char*, int, ...);
+DECLARE_REAL(int, openat, int, const char*, int, ...);
+DECLARE_REAL(int, openat64, int, const char*, int, ...);
+DECLARE_REAL(FILE*, fopen, const char*, const char*);
+DECLARE_REAL(FILE*, fopen64, const char*, const char*);
 
 /* Resolved on first use: another library's constructor may call write() before ours. */
 #define RESOLVE(name)                                              \
@@ -98,6 +105,12 @@ __attribute__((constructor)) static void resolve_all(void) {
   RESOLVE(socket);
   RESOLVE(accept);
   RESOLVE(accept4);
+  RESOLVE(open);
+  RESOLVE(open64);
+  RESOLVE(openat);
+  RESOLVE(openat64);
+  RESOLVE(fopen);
+  RESOLVE(fopen64);
   errno = saved;
 }
 
@@ -472,4 +485,121 @@ EXPORT int accept4(int fd, struct sockaddr* sa, socklen_t* len, int flags) {
   int rc = REAL(accept4)(fd, sa, len, flags);
   forget(rc);
   return rc;
+}
+
+/* ---- files opened for reading (testmap record --deps) --------------------------------- */
+
+/* With TESTMAP_DEPS_OPENS set (a directory), a file under TESTMAP_DEPS_ROOT opened for
+ * reading by any code of the process, C libraries included, is appended to
+ * <dir>/<pid>.opens, one path a line; the
+ * recorder gives each test the lines written while it ran. Python source and compiled files
+ * are skipped: the tracer names code better. The real call comes first, so a failed open
+ * is not noted and errno is the real one. */
+static void note_open(int dirfd, const char* path, int flags, int rc) {
+  if (rc < 0 || path == NULL || (flags & (O_WRONLY | O_RDWR)) != 0) return;
+  const char* dir = getenv("TESTMAP_DEPS_OPENS");
+  if (dir == NULL || dir[0] == '\0') return;
+  size_t n = strlen(path);
+  if (n == 0 || n > 3000) return;
+  if ((n > 3 && strcmp(path + n - 3, ".py") == 0) || (n > 4 && strcmp(path + n - 4, ".pyc") == 0) ||
+      (n > 3 && strcmp(path + n - 3, ".so") == 0))
+    return;
+  int saved = errno;
+  char line[4200];
+  size_t len = 0;
+  if (path[0] != '/') {
+    if (dirfd != AT_FDCWD) goto done; /* relative to another directory: cannot name it */
+    if (getcwd(line, 1024) == NULL) goto done;
+    len = strlen(line);
+    line[len++] = '/';
+  }
+  memcpy(line + len, path, n);
+  len += n;
+  /* Under the repository only: the rest (/etc, /proc, installed packages) is not the
+   * project's. */
+  const char* root = getenv("TESTMAP_DEPS_ROOT");
+  size_t rn = root ? strlen(root) : 0;
+  if (rn == 0 || len <= rn || memcmp(line, root, rn) != 0 || line[rn] != '/') goto done;
+  line[len++] = '\n';
+  char log[1200];
+  int m = snprintf(log, sizeof log, "%s/%d.opens", dir, (int)getpid());
+  if (m <= 0 || (size_t)m >= sizeof log) goto done;
+  int fd = REAL(open)(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ssize_t w = REAL(write)(fd, line, len); /* one write: lines of two threads never mix */
+    (void)w;
+    REAL(close)(fd);
+  }
+done:
+  errno = saved;
+}
+
+static mode_t mode_arg(int flags, va_list ap) {
+  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
+}
+
+EXPORT int open(const char* path, int flags, ...) {
+  RESOLVE(open);
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  int rc = REAL(open)(path, flags, mode);
+  forget(rc);
+  note_open(AT_FDCWD, path, flags, rc);
+  return rc;
+}
+
+EXPORT int open64(const char* path, int flags, ...) {
+  RESOLVE(open64);
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  int rc = REAL(open64)(path, flags, mode);
+  forget(rc);
+  note_open(AT_FDCWD, path, flags, rc);
+  return rc;
+}
+
+EXPORT int openat(int dirfd, const char* path, int flags, ...) {
+  RESOLVE(openat);
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  int rc = REAL(openat)(dirfd, path, flags, mode);
+  forget(rc);
+  note_open(dirfd, path, flags, rc);
+  return rc;
+}
+
+EXPORT int openat64(int dirfd, const char* path, int flags, ...) {
+  RESOLVE(openat64);
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  int rc = REAL(openat64)(dirfd, path, flags, mode);
+  forget(rc);
+  note_open(dirfd, path, flags, rc);
+  return rc;
+}
+
+static int fopen_flags(const char* mode) {
+  return mode != NULL && strpbrk(mode, "wa+") != NULL ? O_RDWR : O_RDONLY;
+}
+
+EXPORT FILE* fopen(const char* path, const char* mode) {
+  RESOLVE(fopen);
+  FILE* f = REAL(fopen)(path, mode);
+  if (f != NULL) note_open(AT_FDCWD, path, fopen_flags(mode), 0);
+  return f;
+}
+
+EXPORT FILE* fopen64(const char* path, const char* mode) {
+  RESOLVE(fopen64);
+  FILE* f = REAL(fopen64)(path, mode);
+  if (f != NULL) note_open(AT_FDCWD, path, fopen_flags(mode), 0);
+  return f;
 }

@@ -309,20 +309,50 @@ class Recorder:
         self.phases: dict[str, Phase] = {}
         self.durations: dict[str, float] = {}
         self.outcome = "passed"
+        self.opens_read: dict[str, int] = {}
 
     # Python processes the test starts record into this directory (src/testmap/_child.py);
     # set only while a test runs, so xdist's workers and servers started before are not.
+    # Under `testmap record` the shim also notes the files any code opens for reading, C
+    # libraries included, in this directory (src/shim/preload.c, "files opened").
     def _children_start(self) -> None:
         assert self.record_dir is not None
         self.children = self.record_dir / f"children-{self.worker}"
         self.children.mkdir(exist_ok=True)
         os.environ["TESTMAP_DEPS_CHILD"] = str(self.children)
         os.environ["TESTMAP_DEPS_ROOT"] = self.root
+        if isinstance(self.source, ShimSource):
+            self._opens_take()  # what was opened between tests belongs to none
+            os.environ["TESTMAP_DEPS_OPENS"] = str(self.children)
+
+    def _opens_take(self) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        real_root = os.path.realpath(self.root)
+        for f in self.children.glob("*.opens"):
+            start = self.opens_read.get(f.name, 0)
+            try:
+                with open(f, "rb") as fh:
+                    fh.seek(start)
+                    data = fh.read()
+            except OSError:
+                continue
+            end = data.rfind(b"\n") + 1  # a line still being written waits for the next take
+            self.opens_read[f.name] = start + end
+            for raw in data[:end].splitlines():
+                path = os.path.realpath(os.fsdecode(raw))
+                rel = os.path.relpath(path, real_root)
+                if rel.startswith("..") or rel.startswith(".testmap") or not os.path.isfile(path):
+                    continue
+                out.add((rel, "<data>"))
+        return out
 
     def _children_take(self) -> set[tuple[str, str]]:
         os.environ.pop("TESTMAP_DEPS_CHILD", None)
         os.environ.pop("TESTMAP_DEPS_ROOT", None)
-        out: set[tuple[str, str]] = set()
+        os.environ.pop("TESTMAP_DEPS_OPENS", None)
+        out: set[tuple[str, str]] = (
+            self._opens_take() if isinstance(self.source, ShimSource) else set()
+        )
         for f in self.children.glob("*.json"):
             try:
                 out.update((a, b) for a, b in json.loads(f.read_text()))
