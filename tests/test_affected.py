@@ -712,6 +712,9 @@ def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
     assert "1 failed" in proc.stdout and "test_total" in proc.stdout, proc.stdout
 
 
+PLAIN = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+
+
 def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testmap_bin) -> None:
     (recorded / "pkg/table.csv").write_text("a,1\n")
     (recorded / "tests/test_c.py").write_text(
@@ -726,8 +729,7 @@ def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testm
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "TESTMAP_DEPS")}
     proc = subprocess.run(
-        [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", "-q"]
-        + ["-p", "no:cacheprovider", "-p", "no:xdist"],
+        [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *PLAIN],
         cwd=recorded,
         capture_output=True,
         text=True,
