@@ -482,13 +482,13 @@ def test_base_with_a_rename_a_binary_file_and_a_merge_commit(committed, testmap_
     # On a detached HEAD, against the merge commit's first parent; then a rename.
     git(committed, "checkout", "-q", "--detach", "HEAD")
     git(committed, "mv", "pkg/data.py", "pkg/loader.py")
-    edit(committed, "tests/test_data.py", "from pkg import data", "from pkg import loader as data")
+    (committed / "pkg/data.py").write_text("from pkg.loader import load\n")
     result = affected_base(testmap_bin, committed, "HEAD^1")
     got = {t["id"]: t["reasons"] for t in result["selection"]}
     assert result["run_all"] is None
-    # The test's own file changed and the module it ran is gone: it runs; nothing else does.
+    # The function it ran moved to another file: it runs; nothing else does.
     assert set(got) == {"tests/test_data.py::test_data"}
-    assert any("pkg/data.py" in r and "removed" in r for r in got["tests/test_data.py::test_data"])
+    assert "pkg/data.py::load was removed" in got["tests/test_data.py::test_data"]
 
 
 @pytest.mark.parametrize(
@@ -741,3 +741,21 @@ def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testm
     (recorded / "pkg/table.csv").write_text("a,2\n")
     got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
     assert got == {"tests/test_c.py::test_c_reads": ["pkg/table.csv changed"]}
+
+
+def test_a_test_whose_own_file_changed_runs(recorded, testmap_bin) -> None:
+    edit(
+        recorded,
+        "tests/test_calc.py",
+        "def test_mul():",
+        "def test_new_helper():\n    pass\n\n\ndef test_mul():",
+    )
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    calc = {i for i in ALL if i.startswith("tests/test_calc.py")}
+    assert set(got) == calc | {"tests/test_calc.py::test_new_helper"}
+    assert got["tests/test_calc.py::test_add"] == ["its own file tests/test_calc.py changed"]
+    proc = pytest_run(recorded, "--testmap-affected", "-vv")  # -q -vv: verbose
+    assert "testmap: tests/test_calc.py::test_add: its own file tests/test_calc.py changed" in (
+        proc.stdout
+    )
+    assert "running 7 of 8 tests" in proc.stdout, proc.stdout

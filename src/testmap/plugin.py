@@ -170,6 +170,9 @@ def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
         return
     keep = {i for i, _ in picked}
     total = len(items)
+    if reporter is not None and config.option.verbose > 0:
+        for i, reason in picked:  # why each runs; `testmap affected --explain` says more
+            reporter.write_line(f"testmap: {items[i].nodeid}: {reason}")
     _deselect(config, items, keep)
     if reporter is not None:
         reporter.write_line(

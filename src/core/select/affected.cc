@@ -203,6 +203,17 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     std::string file = id.substr(0, id.find("::"));
     std::set<std::string> files{file};
     for (const auto& u : t->second.units) files.insert(u.file);
+    // Its own test file changed, anywhere: it runs (an edit to a test is checked at once).
+    auto own_changed = [&](const store::RunFiles& then) {
+      auto h = then.modules.find(whole_key(file));
+      if (h == then.modules.end()) return false;  // recorded before files had a digest
+      auto f = project.by_rel.find(file);
+      return f == project.by_rel.end() ||
+             h->second != outline_digest(project.files[f->second].outline);
+    };
+    if (own_changed(snap.runs[t->second.run_id])) add(fmt::format("its own file {} changed", file));
+    if (!base.empty() && own_changed(since.files))
+      add(fmt::format("its own file {} changed since {}", file, base));
     // The rules that compare states, against the test's run and against --base.
     auto by_view = [&](const RunView& v, const std::string& since_what) {
       for (const auto& d : v.conftests_changed)

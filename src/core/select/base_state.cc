@@ -19,6 +19,7 @@ namespace {
 
 void put_states(store::RunFiles& files, const std::string& rel, const scan::Outline& o) {
   files.modules[rel] = o.module_hash;
+  files.modules[whole_key(rel)] = outline_digest(o);
   for (const auto& c : o.classes)
     if (!c.in_function) files.modules[class_key(rel, c.qualname)] = c.own_hash;
   for (const auto& [name, h] : o.bindings) files.modules[binding_key(rel, name)] = h;
@@ -26,6 +27,7 @@ void put_states(store::RunFiles& files, const std::string& rel, const scan::Outl
 
 void drop_states(store::RunFiles& files, const std::string& rel) {
   files.modules.erase(rel);
+  files.modules.erase(whole_key(rel));
   for (const std::string& prefix : {class_key(rel, ""), binding_key(rel, "")})
     for (auto it = files.modules.lower_bound(prefix);
          it != files.modules.end() && it->first.starts_with(prefix);)

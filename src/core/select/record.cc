@@ -115,6 +115,7 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
   std::vector<std::string> conftests;
   for (const auto& f : project.files) {
     state.modules[f.rel] = f.outline.module_hash;
+    state.modules[whole_key(f.rel)] = outline_digest(f.outline);
     // Class bodies too, as "file::Class": a change to one reaches the tests that used a
     // class related to it by inheritance, which recorded only that relative.
     for (const auto& c : f.outline.classes)

@@ -46,6 +46,12 @@ inline std::string binding_key(const std::string& file, const std::string& name)
   return file + ":=" + name;
 }
 
+// The key of a whole file's digest among a run's module states: "file:*". A test whose own
+// file changed runs, whatever the change.
+inline std::string whole_key(const std::string& file) {
+  return file + ":*";
+}
+
 // A layout-blind digest of everything in the outline: the whole-file unit's hash.
 uint64_t outline_digest(const scan::Outline& o);
 
