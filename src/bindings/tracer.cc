@@ -130,12 +130,7 @@ bool call_monitoring(const char* name, const char* format, ...) {
 
 bool monitoring_start() {
   if (!monitoring) {
-    monitoring = PyImport_ImportModule("sys.monitoring");
-    if (!monitoring) {
-      PyObject* sys = PyImport_ImportModule("sys");
-      monitoring = sys ? PyObject_GetAttrString(sys, "monitoring") : nullptr;
-      Py_XDECREF(sys);
-    }
+    monitoring = Py_XNewRef(PySys_GetObject("monitoring"));  // a namespace, not importable
     if (!monitoring) return false;
     disable = PyObject_GetAttrString(monitoring, "DISABLE");
     if (!disable) return false;
@@ -264,7 +259,18 @@ void tracer_start() {
 #if TESTMAP_SYS_MONITORING
   if (!monitoring_start()) {
     std::string why = "sys.monitoring cannot be used";
-    if (PyErr_Occurred()) PyErr_Clear();
+    if (PyErr_Occurred()) {
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      if (PyObject* text = value ? PyObject_Str(value) : nullptr) {
+        if (const char* c = PyUnicode_AsUTF8(text)) why += std::string(": ") + c;
+        Py_DECREF(text);
+      }
+      Py_XDECREF(type);
+      Py_XDECREF(value);
+      Py_XDECREF(tb);
+      PyErr_Clear();
+    }
     throw std::runtime_error(why);
   }
 #else
