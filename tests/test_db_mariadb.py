@@ -125,6 +125,19 @@ def sessions_on(url: str, names: set[str]) -> int:
     return n
 
 
+def recorded_in(url: str, names: set[str]) -> set[str]:
+    """Which of these databases hold testmap's `_testmap` record table."""
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    conn = pymysql.connect(host="127.0.0.1", port=port, user="root")
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = '_testmap'"
+        )
+        found = {r[0] for r in cur.fetchall()} & names
+    conn.close()
+    return found
+
+
 def drop(url: str, *names: str) -> None:
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     conn = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
@@ -245,8 +258,11 @@ def test_a_killed_runs_copies_are_dropped_by_its_next_run(mariadb: str, tmp_path
         start_new_session=True,
     )
     try:
-        for _ in range(300):  # until both workers' copies exist
-            if len({d for d in databases(mariadb) - before if d.startswith("tmw_")}) >= 2:
+        # Until both workers' copies exist and carry testmap's record: a copy killed between
+        # CREATE DATABASE and its record is nobody's, and is rightly never dropped.
+        for _ in range(300):
+            made = {d for d in databases(mariadb) - before if d.startswith("tmw_")}
+            if len(made) >= 2 and recorded_in(mariadb, made) == made:
                 break
             time.sleep(0.1)
     finally:
