@@ -207,9 +207,8 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     auto own_changed = [&](const store::RunFiles& then) {
       auto h = then.modules.find(whole_key(file));
       if (h == then.modules.end()) return false;  // recorded before files had a digest
-      auto f = project.by_rel.find(file);
-      return f == project.by_rel.end() ||
-             h->second != outline_digest(project.files[f->second].outline);
+      uint64_t now_hash = 0;  // the whole-file unit's hash, computed once per file
+      return !current(file, kWholeFile, &now_hash) || h->second != now_hash;
     };
     if (own_changed(snap.runs[t->second.run_id])) add(fmt::format("its own file {} changed", file));
     if (!base.empty() && own_changed(since.files))

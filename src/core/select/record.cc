@@ -1,7 +1,6 @@
 // Naming a recording's code by units and saving it with the tree's state.
 #include "core/select/record.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -12,6 +11,7 @@
 #include "core/config/config.h"
 #include "core/scan/scanner.h"
 #include "core/select/units.h"
+#include "core/util/git.h"
 
 namespace testmap::select {
 namespace fs = std::filesystem;
@@ -24,13 +24,8 @@ int severity(const std::string& outcome) {
 }
 
 std::string git_head(const std::string& root) {
-  std::string cmd = "git -C '" + root + "' rev-parse HEAD 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  char buf[128] = {};
-  std::string out = fgets(buf, sizeof buf, p) ? buf : "";
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  util::GitResult r = util::git(root, {"rev-parse", "HEAD"});
+  std::string out = r.status == 0 ? r.out.substr(0, r.out.find('\n')) : "";
   return out.size() == 40 ? out : "";
 }
 
