@@ -11,7 +11,7 @@ APT_PACKAGES := cmake ninja-build g++ python3-venv python3-dev libsqlite3-dev li
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps venv build test test-cpp test-py fuzz-smoke demo bench format lint clean
+.PHONY: all deps venv build test test-cpp test-py test-wheel sdist fuzz-smoke demo bench format lint clean
 
 all: build
 
@@ -41,6 +41,16 @@ test-cpp: build
 test-py: build
 	$(PY) -m pytest -q
 
+# The portable wheel (tests/test_portable_wheel.py): the sdist built without the -dev
+# packages and without a network, checked with auditwheel, run in a fresh venv.
+test-wheel: build
+	$(PY) -m pytest -q -m wheel tests/test_portable_wheel.py
+
+# The sdist, with the pinned C/C++ sources in third_party/ so that it builds offline.
+sdist: venv
+	cmake -P cmake/fetch_third_party.cmake
+	$(PY) -m build --sdist --no-isolation -o dist
+
 # Short libFuzzer runs (clang, ASan, UBSan) from the checked-in corpora: the scanner
 # (fuzz/corpus), then the durations, plan and config parsers (fuzz/<name>/). A crash fails
 # the target and leaves its input in build/fuzz/.
@@ -62,7 +72,7 @@ fuzz-smoke: deps
 	    | tail -3 || exit 1; \
 	done
 
-test: test-cpp test-py fuzz-smoke
+test: test-cpp test-py test-wheel fuzz-smoke
 
 # The main job on the example shop: classify it from the source, record its suite with real
 # services (started by the suite on free ports), then show what the recorded run changed
