@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/root_args.h"
 #include "core/classify/classifier.h"
 #include "core/select/affected.h"
 #include "core/util/json_text.h"
@@ -13,7 +14,9 @@ namespace testmap::cli {
 
 void register_affected(CLI::App& app, int& exit_code) {
   struct Options {
-    std::string path = ".";
+    RootArgs root;
+    std::vector<std::string> narrow;
+    std::string path;  // the rootdir, once resolved
     bool json = false;
     std::string explain;
     std::string base;
@@ -21,8 +24,7 @@ void register_affected(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "affected", "List the tests a change to the working tree can break (since the recording)");
-  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")
-      ->capture_default_str();
+  add_root_args(cmd, &opts->root, true);
   cmd->add_flag("--json", opts->json, "Print every selected test with its reasons as JSON");
   cmd->add_option("--explain", opts->explain, "Say why one test runs, or why it does not");
   cmd->add_option("--base", opts->base,
@@ -33,8 +35,10 @@ void register_affected(CLI::App& app, int& exit_code) {
       "then `pytest --testmap-affected` runs what this lists. See docs/affected.md.");
   cmd->callback([opts, &exit_code] {
     std::error_code ec;
-    if (!std::filesystem::is_directory(opts->path, ec)) {
-      fmt::print(stderr, "testmap affected: {} is not a directory\n", opts->path);
+    if (auto found = resolve_root("affected", opts->root)) {
+      opts->path = found->rootdir;
+      opts->narrow = found->narrow;
+    } else {
       exit_code = kExitUsage;
       return;
     }
@@ -45,7 +49,8 @@ void register_affected(CLI::App& app, int& exit_code) {
       return;
     }
     std::vector<std::string> ids;
-    for (const auto& t : c.tests) ids.push_back(t.id);
+    for (const auto& t : c.tests)
+      if (config::within(opts->narrow, t.id)) ids.push_back(t.id);
     select::Selection sel;
     std::string error;
     if (!select::select_affected(opts->path, ids, opts->base, &sel, &error)) {

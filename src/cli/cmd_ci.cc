@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/root_args.h"
 #include "core/ci/ci.h"
 #include "core/config/config.h"
 #include "core/plan/repository.h"
@@ -16,7 +17,8 @@ namespace testmap::cli {
 void register_ci(CLI::App& app, int& exit_code) {
   struct Options {
     std::string system;
-    std::string path = ".";
+    RootArgs root;
+    std::string path;  // the rootdir, once resolved
     int shards = 0;
     double max_minutes = 0;
     int workers = 1;
@@ -30,8 +32,7 @@ void register_ci(CLI::App& app, int& exit_code) {
   cmd->add_option("system", opts->system, "github or gitlab")
       ->required()
       ->check(CLI::IsMember({"github", "gitlab"}));
-  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")
-      ->capture_default_str();
+  add_root_args(cmd, &opts->root, false);
   auto* shards =
       cmd->add_option("--shards", opts->shards, "Machines in all")->check(CLI::PositiveNumber);
   cmd->add_option("--max-minutes", opts->max_minutes, "Wall clock not to pass")
@@ -49,8 +50,9 @@ void register_ci(CLI::App& app, int& exit_code) {
                   "diff when they differ");
   cmd->callback([opts, &exit_code] {
     std::error_code ec;
-    if (!std::filesystem::is_directory(opts->path, ec)) {
-      fmt::print(stderr, "testmap ci: {} is not a directory\n", opts->path);
+    if (auto found = resolve_root("ci", opts->root)) {
+      opts->path = found->rootdir;
+    } else {
       exit_code = kExitUsage;
       return;
     }

@@ -1,5 +1,6 @@
-// `testmap classify [PATH]`: static service classification of every test, as a
-// tier table, JSON, or the reasons behind one test; results go into the store.
+// `testmap classify [PATH...]`: the services every test needs, from the source and the
+// recorded runs, as a tier table, JSON, or the reasons behind one test; the whole
+// project's classification goes into the store, the paths narrow what is printed.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/root_args.h"
 #include "core/classify/classifier.h"
 #include "core/classify/report.h"
 #include "core/config/config.h"
@@ -17,7 +19,7 @@ namespace testmap::cli {
 
 void register_classify(CLI::App& app, int& exit_code) {
   struct Options {
-    std::string path = ".";
+    RootArgs root;
     bool json = false;
     std::string explain;
     bool strict = false;
@@ -27,11 +29,11 @@ void register_classify(CLI::App& app, int& exit_code) {
     bool diff = false;
   };
   auto opts = std::make_shared<Options>();
-  auto* cmd =
-      app.add_subcommand("classify", "Say which services every test needs, from the source alone");
-  cmd->add_option("path,--root", opts->path,
-                  "Repository root, where pyproject.toml is (also --root DIR)")
-      ->capture_default_str();
+  auto* cmd = app.add_subcommand(
+      "classify",
+      "Say which services every test needs: from the source, and from the runs `testmap record` "
+      "stored (--no-store: the source alone)");
+  add_root_args(cmd, &opts->root, true);
   cmd->add_flag("--json", opts->json,
                 "Print every test with its tier, services and reasons as JSON");
   cmd->add_option("--explain", opts->explain, "Print each reason behind one test's classification");
@@ -45,15 +47,16 @@ void register_classify(CLI::App& app, int& exit_code) {
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
   cmd->add_flag("--timings", opts->timings, "Print the seconds each phase took on stderr");
   cmd->callback([opts, &exit_code] {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(opts->path, ec)) {
-      fmt::print(stderr, "testmap classify: {} is not a directory\n", opts->path);
+    std::optional<config::RootDir> found = resolve_root("classify", opts->root);
+    if (!found) {
       exit_code = kExitUsage;
       return;
     }
+    const std::string& root = found->rootdir;
     auto start = std::chrono::steady_clock::now();
+    config::Config cfg = config::load_config(root);
     // A config that cannot be read would classify on defaults and overwrite the store.
-    if (std::string bad = config::load_config(opts->path).unusable; !bad.empty()) {
+    if (std::string bad = cfg.unusable; !bad.empty()) {
       fmt::print(stderr, "testmap classify: {}\n", bad);
       exit_code = kExitUsage;
       return;
@@ -62,7 +65,7 @@ void register_classify(CLI::App& app, int& exit_code) {
     // work, and classify (which rewrites everything) moves a corrupt one aside.
     std::optional<store::Store> stored;
     classify::RuntimeUses runtime;
-    std::string store_path = store::default_path(opts->path);
+    std::string store_path = store::default_path(root);
     if (!opts->no_store) {
       stored.emplace(store_path, store::Access::kRebuild);
       if (!stored->notice().empty()) fmt::print(stderr, "testmap: {}\n", stored->notice());
@@ -72,7 +75,9 @@ void register_classify(CLI::App& app, int& exit_code) {
         return;
       }
     }
-    classify::Classification c = classify::classify_root(opts->path, opts->threads, &runtime);
+    classify::Classification c = classify::classify_root(root, opts->threads, &runtime);
+    // What is printed: the tests under the paths; the store gets the whole project.
+    classify::Classification shown = classify::narrowed(cfg, c, found->narrow);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
@@ -96,13 +101,14 @@ void register_classify(CLI::App& app, int& exit_code) {
       }
       fmt::print("{}", text);
     } else if (opts->diff) {
-      std::string text = opts->json ? classify::diff_json_text(c) : classify::render_diff(c);
+      std::string text =
+          opts->json ? classify::diff_json_text(shown) : classify::render_diff(shown);
       fwrite(text.data(), 1, text.size(), stdout);
     } else if (opts->json) {
-      std::string text = classify::to_json_text(c);
+      std::string text = classify::to_json_text(shown);
       fwrite(text.data(), 1, text.size(), stdout);
     } else {
-      fmt::print("{}", classify::render_table(c, seconds));
+      fmt::print("{}", classify::render_table(shown, seconds));
     }
     fflush(stdout);
     Timings timings = c.timings;

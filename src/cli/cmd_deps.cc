@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "cli/commands.h"
+#include "cli/root_args.h"
 #include "core/scan/scanner.h"
 #include "core/select/deps_io.h"
 #include "core/store/store.h"
@@ -17,15 +18,23 @@ void register_deps(CLI::App& app, int& exit_code) {
   cmd->require_subcommand(1);
 
   struct ExportOptions {
-    std::string root = ".";
+    std::string root;  // --root, or found as pytest finds its rootdir
     std::string output;
   };
   auto out = std::make_shared<ExportOptions>();
   auto* exp = cmd->add_subcommand("export", "Write the store's recorded dependencies as JSON");
-  exp->add_option("--root", out->root, "Repository root (where the store is)")
+  exp->add_option(
+         "--root", out->root,
+         "The project's root, where the store is (default: found as pytest finds its rootdir)")
       ->capture_default_str();
   exp->add_option("-o,--output", out->output, "Write to this file instead of stdout");
   exp->callback([out, &exit_code] {
+    if (auto found = resolve_root("deps export", RootArgs{{}, out->root}))
+      out->root = found->rootdir;
+    else {
+      exit_code = kExitUsage;
+      return;
+    }
     store::Store s(store::default_path(out->root), store::Access::kRead);
     store::DepsSnapshot snap;
     if (!s.missing() && (!s.ok() || !s.load_deps(&snap))) {
@@ -51,15 +60,23 @@ void register_deps(CLI::App& app, int& exit_code) {
 
   struct ImportOptions {
     std::vector<std::string> files;
-    std::string root = ".";
+    std::string root;  // --root, or found as pytest finds its rootdir
   };
   auto in = std::make_shared<ImportOptions>();
   auto* imp = cmd->add_subcommand(
       "import", "Add the dependencies of `testmap deps export` files (a later one wins per test)");
   imp->add_option("files", in->files, "Files to import")->required()->check(CLI::ExistingFile);
-  imp->add_option("--root", in->root, "Repository root (where the store is)")
+  imp->add_option(
+         "--root", in->root,
+         "The project's root, where the store is (default: found as pytest finds its rootdir)")
       ->capture_default_str();
   imp->callback([in, &exit_code] {
+    if (auto found = resolve_root("deps import", RootArgs{{}, in->root}))
+      in->root = found->rootdir;
+    else {
+      exit_code = kExitUsage;
+      return;
+    }
     for (const auto& f : in->files) {
       std::string text, error;
       std::vector<select::ImportedRun> runs;

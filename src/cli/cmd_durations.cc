@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "cli/commands.h"
+#include "cli/root_args.h"
 #include "core/plan/durations_io.h"
 #include "core/plan/estimate.h"
 #include "core/store/store.h"
@@ -18,15 +19,23 @@ void register_durations(CLI::App& app, int& exit_code) {
 
   struct ImportOptions {
     std::vector<std::string> files;
-    std::string root = ".";
+    std::string root;  // --root, or found as pytest finds its rootdir
   };
   auto in = std::make_shared<ImportOptions>();
   auto* imp = cmd->add_subcommand(
       "import", "Add durations from pytest-split's .test_durations or JUnit XML reports");
   imp->add_option("files", in->files, "Files to import")->required()->check(CLI::ExistingFile);
-  imp->add_option("--root", in->root, "Repository root (where the store is)")
+  imp->add_option(
+         "--root", in->root,
+         "The project's root, where the store is (default: found as pytest finds its rootdir)")
       ->capture_default_str();
   imp->callback([in, &exit_code] {
+    if (auto found = resolve_root("durations import", RootArgs{{}, in->root}))
+      in->root = found->rootdir;
+    else {
+      exit_code = kExitUsage;
+      return;
+    }
     for (const auto& f : in->files) {
       std::vector<runtime::TestRecord> records;
       Diagnostics diags;
@@ -52,16 +61,24 @@ void register_durations(CLI::App& app, int& exit_code) {
   });
 
   struct ExportOptions {
-    std::string root = ".";
+    std::string root;  // --root, or found as pytest finds its rootdir
     std::string output;
   };
   auto out = std::make_shared<ExportOptions>();
   auto* exp = cmd->add_subcommand(
       "export", "Print each test's duration (median of recent runs) as pytest-split's JSON");
-  exp->add_option("--root", out->root, "Repository root (where the store is)")
+  exp->add_option(
+         "--root", out->root,
+         "The project's root, where the store is (default: found as pytest finds its rootdir)")
       ->capture_default_str();
   exp->add_option("-o,--output", out->output, "Write to this file instead of stdout");
   exp->callback([out, &exit_code] {
+    if (auto found = resolve_root("durations export", RootArgs{{}, out->root}))
+      out->root = found->rootdir;
+    else {
+      exit_code = kExitUsage;
+      return;
+    }
     std::map<std::string, double> durations;
     store::Store s(store::default_path(out->root), store::Access::kRead);
     std::map<std::string, std::vector<double>> recent;

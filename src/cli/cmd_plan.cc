@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/root_args.h"
 #include "core/classify/classifier.h"
 #include "core/config/config.h"
 #include "core/plan/plan_io.h"
@@ -17,7 +18,8 @@ namespace testmap::cli {
 
 void register_plan(CLI::App& app, int& exit_code) {
   struct Options {
-    std::string path = ".";
+    RootArgs root;
+    std::string path;  // the rootdir, once resolved
     std::string input;
     int shards = 0;
     double max_minutes = 0;
@@ -31,8 +33,7 @@ void register_plan(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "plan", "Split the suite over CI machines, one tier per machine, balanced by duration");
-  cmd->add_option("path,--root", opts->path, "Repository root (also --root DIR)")
-      ->capture_default_str();
+  add_root_args(cmd, &opts->root, false);
   cmd->add_option("--input", opts->input, "Plan from this JSON file instead of the store");
   auto* shards = cmd->add_option("--shards", opts->shards, "Machines in all (minimise wall clock)")
                      ->check(CLI::PositiveNumber);
@@ -72,8 +73,9 @@ void register_plan(CLI::App& app, int& exit_code) {
       }
     } else {
       std::error_code ec;
-      if (!std::filesystem::is_directory(opts->path, ec)) {
-        fmt::print(stderr, "testmap plan: {} is not a directory\n", opts->path);
+      if (auto found = resolve_root("plan", opts->root)) {
+        opts->path = found->rootdir;
+      } else {
         exit_code = kExitUsage;
         return;
       }

@@ -17,6 +17,7 @@
 #include "core/classify/merge.h"
 #include "core/classify/resolver.h"
 #include "core/classify/tiers.h"
+#include "core/config/rootdir.h"
 #include "core/util/glob.h"
 
 namespace testmap::classify {
@@ -100,6 +101,18 @@ class Classifier {
                            f.outline.error_line});
       out.tests.push_back(std::move(t));
       files_with_tests.insert(static_cast<int>(i));
+    }
+    // --deselect in addopts: pytest drops every item whose node id starts with one.
+    if (!cfg_.pytest.deselect.empty()) {
+      std::erase_if(out.tests, [&](const TestResult& t) {
+        for (const auto& d : cfg_.pytest.deselect)
+          if (t.id.starts_with(d)) return true;
+        return false;
+      });
+      files_with_tests.clear();
+      for (const auto& t : out.tests)
+        if (auto it = p_.by_rel.find(t.file); it != p_.by_rel.end())
+          files_with_tests.insert(it->second);
     }
     out.files_scanned = p_.files.size();
     out.test_files = files_with_tests.size();
@@ -431,6 +444,18 @@ Classification classify_root(const std::string& root, unsigned threads,
     c.timings.emplace_back("merge", clock.lap());
   }
   return c;
+}
+
+Classification narrowed(const config::Config& cfg, const Classification& c,
+                        const std::vector<std::string>& within) {
+  Classification out = c;
+  if (within.empty()) return out;
+  std::erase_if(out.tests, [&](const TestResult& t) { return !config::within(within, t.id); });
+  std::set<std::string> files;
+  for (const auto& t : out.tests) files.insert(t.file);
+  out.test_files = files.size();
+  assign_tiers(cfg, out);
+  return out;
 }
 
 }  // namespace testmap::classify

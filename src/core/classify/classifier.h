@@ -17,4 +17,9 @@ Classification classify(const config::Config& cfg, const Project& project, unsig
 Classification classify_root(const std::string& root, unsigned threads = 0,
                              const RuntimeUses* runtime = nullptr);
 
+// The tests of `c` under `within` (config::within: paths or node ids relative to the
+// root), with tiers and counts for those alone; `c` itself when `within` is empty.
+Classification narrowed(const config::Config& cfg, const Classification& c,
+                        const std::vector<std::string>& within);
+
 }  // namespace testmap::classify

@@ -1,6 +1,8 @@
 // Test collection without importing anything, mirroring pytest's python plugin.
 #include "core/classify/collect.h"
 
+#include <fnmatch.h>
+
 #include <set>
 
 #include "core/util/glob.h"
@@ -143,6 +145,46 @@ class Collector {
 
 }  // namespace
 
+namespace {
+
+std::string clean_path(std::string t) {
+  while (t.starts_with("./")) t = t.substr(2);
+  while (t.ends_with("/")) t.pop_back();
+  return t == "." ? "" : t;
+}
+
+// pytest's fnmatch_ex: a pattern without '/' matches the last component, another one
+// the end of the path.
+bool fnmatch_ex(const std::string& pattern, const std::string& path) {
+  std::string name = path.substr(path.rfind('/') + 1);
+  if (pattern.find('/') == std::string::npos) return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+  std::string p = pattern.starts_with("/") ? pattern : "*/" + pattern;
+  return fnmatch(p.c_str(), ("/" + path).c_str(), 0) == 0;
+}
+
+// What pytest does not collect: --ignore, --ignore-glob, and directories it does not
+// recurse into (norecursedirs) below the directory it started from (`from`, a testpath).
+bool ignored(const config::PytestOptions& opts, const std::string& rel, const std::string& from) {
+  for (const auto& i : opts.ignore) {
+    std::string t = clean_path(i);
+    if (t.empty() || rel == t || rel.starts_with(t + "/")) return true;
+  }
+  for (const auto& g : opts.ignore_glob) {
+    std::string t = g.starts_with("/") ? g : clean_path(g);
+    if (fnmatch(t.c_str(), rel.c_str(), 0) == 0) return true;
+  }
+  size_t start = from.empty() ? 0 : from.size() + 1;
+  for (size_t slash = rel.find('/', start); slash != std::string::npos;
+       slash = rel.find('/', slash + 1)) {
+    std::string dir = rel.substr(0, slash);
+    for (const auto& pat : opts.norecursedirs)
+      if (fnmatch_ex(pat, dir)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool is_test_file(const config::PytestOptions& opts, const std::string& rel) {
   std::string base = rel.substr(rel.rfind('/') + 1);
   if (base == "conftest.py") return false;
@@ -150,13 +192,11 @@ bool is_test_file(const config::PytestOptions& opts, const std::string& rel) {
   for (const auto& p : opts.python_files)
     if (pytest_name_match(p, base, false)) name_ok = true;
   if (!name_ok) return false;
-  if (opts.testpaths.empty()) return true;
+  if (opts.testpaths.empty()) return !ignored(opts, rel, "");
   for (const auto& tp : opts.testpaths) {
-    std::string t = tp;
-    while (t.starts_with("./")) t = t.substr(2);
-    while (t.ends_with("/")) t.pop_back();
-    if (t.empty() || t == "." || rel == t || rel.starts_with(t + "/") || glob_match(t, rel))
-      return true;
+    std::string t = clean_path(tp);
+    if (t.empty() || rel == t || rel.starts_with(t + "/")) return !ignored(opts, rel, t);
+    if (glob_match(t, rel)) return !ignored(opts, rel, "");
   }
   return false;
 }

@@ -48,7 +48,10 @@ void walk(const config::Config& cfg, std::vector<SourceFile>& out) {
       const auto& [name, is_dir] = *it;
       std::string child_rel = rel.empty() ? name : rel + "/" + name;
       if (is_dir) {
-        if (!skipped_dir(name) && !excluded(cfg, child_rel))
+        // A virtualenv (pyvenv.cfg) is installed code, which pytest does not collect.
+        struct stat venv {};
+        if (!skipped_dir(name) && !excluded(cfg, child_rel) &&
+            ::stat((dir / name / "pyvenv.cfg").c_str(), &venv) != 0)
           stack.emplace_back(dir / name, child_rel);
       } else if (name.ends_with(".py") && !excluded(cfg, child_rel)) {
         SourceFile f;

@@ -3,8 +3,10 @@
 #include "core/config/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -192,6 +194,64 @@ std::vector<std::string> split_ws(const std::string& s) {
   return out;
 }
 
+}  // namespace
+
+std::vector<std::string> split_shell(const std::string& s) {
+  std::vector<std::string> out;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < s.size() &&
+               (s[i + 1] == '"' || s[i + 1] == '\\'))
+        word += s[++i];
+      else
+        word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < s.size()) {
+      word += s[++i];
+      in_word = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) out.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) out.push_back(std::move(word));
+  return out;
+}
+
+void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p) {
+  static const std::pair<const char*, std::vector<std::string> PytestOptions::*> kOptions[] = {
+      {"--ignore", &PytestOptions::ignore},
+      {"--ignore-glob", &PytestOptions::ignore_glob},
+      {"--deselect", &PytestOptions::deselect}};
+  for (size_t i = 0; i < args.size(); ++i) {
+    for (const auto& [name, field] : kOptions) {
+      std::string_view a = args[i];
+      if (a == name && i + 1 < args.size()) {
+        (p.*field).push_back(args[++i]);
+        break;
+      }
+      if (a.starts_with(name) && a.size() > strlen(name) && a[strlen(name)] == '=') {
+        (p.*field).emplace_back(a.substr(strlen(name) + 1));
+        break;
+      }
+    }
+  }
+}
+
+namespace {
+
 bool read_text(const fs::path& p, std::string* out) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return false;
@@ -210,6 +270,9 @@ void apply_ini(const IniSection& sec, PytestOptions& p) {
   get("python_classes", p.python_classes);
   get("python_functions", p.python_functions);
   get("pythonpath", p.pythonpath);
+  get("norecursedirs", p.norecursedirs);
+  if (auto it = sec.find("addopts"); it != sec.end())
+    apply_pytest_args(split_shell(it->second.value), p);
 }
 
 void apply_toml_pytest(const toml::table& t, PytestOptions& p, Reader& r, const char* prefix) {
@@ -226,6 +289,13 @@ void apply_toml_pytest(const toml::table& t, PytestOptions& p, Reader& r, const 
   get("python_classes", p.python_classes);
   get("python_functions", p.python_functions);
   get("pythonpath", p.pythonpath);
+  get("norecursedirs", p.norecursedirs);
+  if (const toml::node* n = t.get("addopts")) {
+    if (auto s = n->value<std::string>())
+      apply_pytest_args(split_shell(*s), p);
+    else
+      apply_pytest_args(r.strings(*n, fmt::format("{}.addopts", prefix)), p);
+  }
 }
 
 // pytest's order: pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg.
@@ -426,6 +496,9 @@ Config load_config(const std::string& root_arg) {
     }
   }
   load_pytest_ini_files(root, cfg, pyproject_has_pytest);
+  // pytest adds $PYTEST_ADDOPTS after the ini file's addopts.
+  if (const char* env = std::getenv("PYTEST_ADDOPTS"))
+    apply_pytest_args(split_shell(env), cfg.pytest);
   return cfg;
 }
 

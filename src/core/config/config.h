@@ -42,7 +42,20 @@ struct PytestOptions {
   std::vector<std::string> python_classes{"Test"};
   std::vector<std::string> python_functions{"test"};
   std::vector<std::string> pythonpath;
+  std::vector<std::string> norecursedirs{"*.egg", ".*",           "_darcs", "build", "CVS",
+                                         "dist",  "node_modules", "venv",   "{arch}"};
+  // From addopts and $PYTEST_ADDOPTS, as pytest applies them to collection.
+  std::vector<std::string> ignore;       // --ignore: paths relative to the root
+  std::vector<std::string> ignore_glob;  // --ignore-glob: fnmatch patterns over the path
+  std::vector<std::string> deselect;     // --deselect: node id prefixes
 };
+
+// Reads the collection options of pytest's command line (--ignore, --ignore-glob,
+// --deselect, in both spellings) from `args`, split as a shell would split addopts.
+void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p);
+
+// addopts as pytest splits it (shlex: quotes and backslashes).
+std::vector<std::string> split_shell(const std::string& s);
 
 struct Config {
   std::string root;               // absolute

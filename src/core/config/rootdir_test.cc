@@ -1,0 +1,109 @@
+// The rootdir as pytest finds it, on small trees made in a temporary directory.
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/config/rootdir.h"
+
+namespace fs = std::filesystem;
+using testmap::config::find_rootdir;
+using testmap::config::within;
+
+namespace {
+
+struct Tree {
+  fs::path root;
+  Tree() {
+    std::string tmpl = (fs::temp_directory_path() / "testmap-rootdir-XXXXXX").string();
+    root = fs::canonical(::mkdtemp(tmpl.data()));
+  }
+  ~Tree() { fs::remove_all(root); }
+  std::string put(const std::string& rel, const std::string& text = "") {
+    fs::path p = root / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::string dir(const std::string& rel) {
+    fs::create_directories(root / rel);
+    return (root / rel).string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("run from a subdirectory, the rootdir is the directory of the pytest config above") {
+  Tree t;
+  t.put("pyproject.toml", "[tool.pytest.ini_options]\ntestpaths = ['tests']\n");
+  t.put("tests/unit/test_a.py");
+  auto r = find_rootdir(t.dir("tests/unit"), {});
+  CHECK(r.error.empty());
+  CHECK(r.rootdir == t.root.string());
+  CHECK(r.inifile == (t.root / "pyproject.toml").string());
+  // pytest without arguments collects the directory it runs in.
+  CHECK(r.narrow == std::vector<std::string>{"tests/unit"});
+}
+
+TEST_CASE("a pyproject.toml without pytest's table counts only when nothing else is found") {
+  Tree t;
+  t.put("tox.ini", "[pytest]\n");
+  t.put("app/pyproject.toml", "[tool.testmap]\n");
+  t.put("app/tests/test_a.py");
+  auto r = find_rootdir(t.root.string(), {"app/tests"});
+  CHECK(r.rootdir == t.root.string());
+  CHECK(r.inifile == (t.root / "tox.ini").string());
+  CHECK(r.narrow == std::vector<std::string>{"app/tests"});
+
+  Tree u;
+  u.put("app/pyproject.toml", "[tool.testmap]\n");
+  u.put("app/tests/test_a.py");
+  auto s = find_rootdir(u.root.string(), {"app/tests"});
+  CHECK(s.rootdir == (u.root / "app").string());
+}
+
+TEST_CASE("sections decide: tox.ini needs [pytest], setup.cfg [tool:pytest]") {
+  Tree t;
+  t.put("setup.cfg", "[tool:pytest]\n");
+  t.put("pkg/tox.ini", "[tox]\nenvlist = py311\n");
+  t.put("pkg/test_a.py");
+  auto r = find_rootdir(t.dir("pkg"), {});
+  CHECK(r.rootdir == t.root.string());
+  CHECK(r.inifile == (t.root / "setup.cfg").string());
+}
+
+TEST_CASE("no config: setup.py upwards, else the common ancestor") {
+  Tree t;
+  t.put("setup.py");
+  t.put("src/pkg/tests/test_a.py");
+  CHECK(find_rootdir(t.dir("src/pkg"), {"tests"}).rootdir == t.root.string());
+
+  Tree u;
+  u.put("a/test_a.py");
+  u.put("b/test_b.py");
+  auto r = find_rootdir(u.root.string(), {"a", "b/test_b.py::test_b"});
+  CHECK(r.rootdir == u.root.string());
+  CHECK(r.inifile.empty());
+  CHECK(r.narrow == std::vector<std::string>{"a", "b/test_b.py::test_b"});
+}
+
+TEST_CASE("--rootdir wins; arguments that do not exist or lie outside are one-line errors") {
+  Tree t;
+  t.put("pytest.ini");
+  t.put("sub/test_a.py");
+  CHECK(find_rootdir(t.root.string(), {}, "sub").rootdir == (t.root / "sub").string());
+  CHECK(find_rootdir(t.root.string(), {"nope"}).error == "nope: no such file or directory");
+  CHECK(find_rootdir(t.root.string(), {}, "nope").error == "--rootdir nope: not a directory");
+  auto r = find_rootdir(t.root.string(), {"."}, "sub");
+  CHECK(r.error == ". is outside the rootdir " + (t.root / "sub").string());
+}
+
+TEST_CASE("narrowing by paths and node ids") {
+  std::vector<std::string> n{"tests/unit", "tests/test_x.py::TestA"};
+  CHECK(within(n, "tests/unit/test_a.py::test_1"));
+  CHECK(within(n, "tests/test_x.py::TestA::test_1"));
+  CHECK_FALSE(within(n, "tests/test_x.py::TestAB::test_1"));
+  CHECK_FALSE(within(n, "tests/unitary/test_a.py::test_1"));
+  CHECK(within({}, "anything.py::test"));
+}

@@ -1,0 +1,177 @@
+"""testmap finds the project as pytest does: from any directory, with pytest's own options.
+
+Each test compares testmap's test ids with what `pytest --collect-only -q` prints for the
+same tree, run from the root and from a subdirectory: the rootdir, the ids, the store's
+place, addopts' --ignore/--ignore-glob/--deselect and norecursedirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import CLI_TIMEOUT, HERE, _clean_env, write_tree
+
+TIMEOUT = CLI_TIMEOUT
+
+
+def ids_of_pytest(cwd: Path, *args: str) -> set[str]:
+    """The node ids `pytest --collect-only -q` prints, parametrize ids stripped."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=_clean_env(),
+    )
+    assert proc.returncode == 0, f"pytest could not collect in {cwd}:\n{proc.stdout}{proc.stderr}"
+    ids = set()
+    for line in proc.stdout.splitlines():
+        if not line.strip():
+            break
+        assert "::" in line, f"unexpected line in pytest's output: {line!r}"
+        ids.add(line.split("[", 1)[0])
+    return ids
+
+
+def ids_of_testmap(testmap_bin: str, cwd: Path, *args: str) -> set[str]:
+    proc = subprocess.run(
+        [testmap_bin, "classify", "--json", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=_clean_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {t["id"] for t in json.loads(proc.stdout)["tests"]}
+
+
+LAYERED = {
+    "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\nmarkers = ['cache: c']\n"
+    "[tool.testmap.services.cache]\nports = [6399]\nmarkers = ['cache']\n",
+    "src/app/__init__.py": "",
+    "tests/test_top.py": "def test_top():\n    pass\n",
+    "tests/unit/test_unit.py": "import pytest\n\n\n@pytest.mark.cache\ndef test_cached():\n"
+    "    pass\n\n\nclass TestUnit:\n    def test_a(self):\n        pass\n",
+    "tests/unit/deeper/test_deep.py": "def test_deep():\n    pass\n",
+    "tests/other/test_other.py": "def test_other():\n    pass\n",
+}
+
+
+def test_run_from_a_subdirectory_the_project_and_its_config_are_the_roots(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    root = write_tree(tmp_path / "repo", LAYERED)
+    sub = root / "tests" / "unit"
+    ids = ids_of_testmap(testmap_bin, sub)
+    assert ids == ids_of_pytest(sub)
+    assert ids == {
+        "tests/unit/test_unit.py::test_cached",
+        "tests/unit/test_unit.py::TestUnit::test_a",
+        "tests/unit/deeper/test_deep.py::test_deep",
+    }
+    # The store is the root's: no stray .testmap/ where the command ran.
+    assert (root / ".testmap" / "testmap.db").is_file()
+    assert not (sub / ".testmap").exists()
+    # The config is the root's too: the marker still names the service.
+    proc = subprocess.run(
+        [testmap_bin, "classify", "--explain", "tests/unit/test_unit.py::test_cached"],
+        cwd=sub,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "cache" in proc.stdout
+
+
+def test_path_arguments_narrow_the_tests_as_they_do_for_pytest(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    root = write_tree(tmp_path / "repo", LAYERED)
+    for args in (
+        ("tests/unit/deeper",),
+        ("tests/other/test_other.py", "tests/unit"),
+        ("tests/unit/test_unit.py::TestUnit",),
+    ):
+        assert ids_of_testmap(testmap_bin, root, *args) == ids_of_pytest(root, *args), args
+    # From elsewhere, a path into the project finds the same root.
+    assert ids_of_testmap(testmap_bin, tmp_path, "repo/tests/other") == {
+        "tests/other/test_other.py::test_other"
+    }
+    missing = subprocess.run(
+        [testmap_bin, "classify", "tests/nope"], cwd=root, capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "testmap classify: tests/nope: no such file or directory"
+
+
+def test_addopts_ignore_deselect_and_norecursedirs_are_honoured(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            "setup.cfg": "[tool:pytest]\n"
+            "addopts = --ignore=tests/old --ignore-glob=*/gen/*_y.py\n"
+            "    --deselect tests/test_keep.py::test_flaky -p no:randomly\n"
+            "norecursedirs = fixtures_data .*\n",
+            "tests/test_keep.py": "def test_kept():\n    pass\n\n\ndef test_flaky():\n    pass\n",
+            "tests/old/test_old.py": "def test_old():\n    pass\n",
+            "tests/gen/test_gen_x.py": "def test_gen():\n    pass\n",
+            "tests/gen/test_gen_y.py": "def test_y():\n    pass\n",
+            "tests/fixtures_data/test_data.py": "def test_data():\n    pass\n",
+            "build/test_built.py": "def test_built():\n    pass\n",
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/test_in_venv.py": "def test_venv():\n    pass\n",
+        },
+    )
+    ids = ids_of_testmap(testmap_bin, root)
+    assert ids == ids_of_pytest(root)
+    # norecursedirs replaces pytest's defaults: build/ is collected here.
+    assert ids == {
+        "tests/test_keep.py::test_kept",
+        "tests/gen/test_gen_x.py::test_gen",
+        "build/test_built.py::test_built",
+    }
+    # pytest resolves addopts' --ignore paths against the directory it runs in, so `cd tests
+    # && pytest` would collect tests/old; testmap resolves them against the rootdir, the
+    # same from everywhere, as `pytest tests` run from the root does.
+    assert ids_of_testmap(testmap_bin, root / "tests") == ids_of_pytest(root, "tests")
+
+
+def test_pytest_addopts_from_the_environment_count_too(testmap_bin: str, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", LAYERED)
+    env = {**_clean_env(), "PYTEST_ADDOPTS": "--ignore=tests/unit"}
+    proc = subprocess.run(
+        [testmap_bin, "classify", "--json", "--no-store"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    ids = {t["id"] for t in json.loads(proc.stdout)["tests"]}
+    assert ids == {"tests/test_top.py::test_top", "tests/other/test_other.py::test_other"}
+
+
+def test_the_example_matches_pytest_from_the_root_and_from_a_subdirectory(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    shop = tmp_path / "shop"
+    shutil.copytree(
+        HERE.parent / "examples" / "shop",
+        shop,
+        ignore=shutil.ignore_patterns("__pycache__", ".testmap"),
+    )
+    assert ids_of_testmap(testmap_bin, shop) == ids_of_pytest(shop)
+    sub = shop / "tests" / "orders"
+    assert ids_of_testmap(testmap_bin, sub) == ids_of_pytest(sub)
+    assert os.listdir(sub).count(".testmap") == 0
