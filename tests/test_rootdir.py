@@ -12,11 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import CLI_TIMEOUT, HERE, _clean_env, write_tree
+TIMEOUT = 120
+REPO = Path(__file__).resolve().parent.parent
 
-TIMEOUT = CLI_TIMEOUT
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def ids_of_pytest(cwd: Path, *args: str) -> set[str]:
@@ -65,9 +71,9 @@ LAYERED = {
 
 
 def test_run_from_a_subdirectory_the_project_and_its_config_are_the_roots(
-    testmap_bin: str, tmp_path: Path
+    testmap_bin: str, tmp_path: Path, make_tree: Callable[..., Path]
 ) -> None:
-    root = write_tree(tmp_path / "repo", LAYERED)
+    root = make_tree(LAYERED)
     sub = root / "tests" / "unit"
     ids = ids_of_testmap(testmap_bin, sub)
     assert ids == ids_of_pytest(sub)
@@ -92,9 +98,9 @@ def test_run_from_a_subdirectory_the_project_and_its_config_are_the_roots(
 
 
 def test_path_arguments_narrow_the_tests_as_they_do_for_pytest(
-    testmap_bin: str, tmp_path: Path
+    testmap_bin: str, tmp_path: Path, make_tree: Callable[..., Path]
 ) -> None:
-    root = write_tree(tmp_path / "repo", LAYERED)
+    root = make_tree(LAYERED)
     for args in (
         ("tests/unit/deeper",),
         ("tests/other/test_other.py", "tests/unit"),
@@ -113,10 +119,9 @@ def test_path_arguments_narrow_the_tests_as_they_do_for_pytest(
 
 
 def test_addopts_ignore_deselect_and_norecursedirs_are_honoured(
-    testmap_bin: str, tmp_path: Path
+    testmap_bin: str, tmp_path: Path, make_tree: Callable[..., Path]
 ) -> None:
-    root = write_tree(
-        tmp_path / "repo",
+    root = make_tree(
         {
             "setup.cfg": "[tool:pytest]\n"
             "addopts = --ignore=tests/old --ignore-glob=*/gen/*_y.py\n"
@@ -146,8 +151,10 @@ def test_addopts_ignore_deselect_and_norecursedirs_are_honoured(
     assert ids_of_testmap(testmap_bin, root / "tests") == ids_of_pytest(root, "tests")
 
 
-def test_pytest_addopts_from_the_environment_count_too(testmap_bin: str, tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "repo", LAYERED)
+def test_pytest_addopts_from_the_environment_count_too(
+    testmap_bin: str, tmp_path: Path, make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree(LAYERED)
     env = {**_clean_env(), "PYTEST_ADDOPTS": "--ignore=tests/unit"}
     proc = subprocess.run(
         [testmap_bin, "classify", "--json", "--no-store"],
@@ -163,11 +170,11 @@ def test_pytest_addopts_from_the_environment_count_too(testmap_bin: str, tmp_pat
 
 
 def test_the_example_matches_pytest_from_the_root_and_from_a_subdirectory(
-    testmap_bin: str, tmp_path: Path
+    testmap_bin: str, tmp_path: Path, make_tree: Callable[..., Path]
 ) -> None:
     shop = tmp_path / "shop"
     shutil.copytree(
-        HERE.parent / "examples" / "shop",
+        REPO / "examples" / "shop",
         shop,
         ignore=shutil.ignore_patterns("__pycache__", ".testmap"),
     )
@@ -175,3 +182,24 @@ def test_the_example_matches_pytest_from_the_root_and_from_a_subdirectory(
     sub = shop / "tests" / "orders"
     assert ids_of_testmap(testmap_bin, sub) == ids_of_pytest(sub)
     assert os.listdir(sub).count(".testmap") == 0
+
+
+def test_collect_ignore_lists_in_conftest_files_are_honoured(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree(
+        {
+            "pytest.ini": "[pytest]\n",
+            "conftest.py": 'collect_ignore = ["setup.py", "tests/legacy"]\n',
+            "setup.py": "",
+            "tests/conftest.py": "collect_ignore_glob = ['*_old.py']\n",
+            "tests/test_new.py": "def test_new():\n    pass\n",
+            "tests/test_thing_old.py": "def test_old():\n    pass\n",
+            "tests/legacy/test_legacy.py": "def test_legacy():\n    pass\n",
+            "other/test_thing_old.py": "def test_other_old():\n    pass\n",
+        }
+    )
+    ids = ids_of_testmap(testmap_bin, root)
+    assert ids == ids_of_pytest(root)
+    # The glob applies below the conftest that lists it only.
+    assert ids == {"tests/test_new.py::test_new", "other/test_thing_old.py::test_other_old"}

@@ -95,6 +95,7 @@ class Classifier {
       TestResult t;
       t.id = f.rel;
       t.file = f.rel;
+      t.defined_file = f.rel;
       t.unknown = true;
       t.reasons.push_back({"*", "parse-error",
                            fmt::format("{} does not parse: {}", f.rel, f.outline.error), f.rel,
@@ -148,6 +149,11 @@ class Classifier {
 
   void add(TestResult& t, const std::string& service, const char* rule, std::string detail,
            const std::string& file, int line) {
+    // The same rule given twice (by the config and by a preset, say) is one reason.
+    for (const auto& r : t.reasons)
+      if (r.service == service && r.rule == rule && r.detail == detail && r.file == file &&
+          r.line == line)
+        return;
     t.reasons.push_back({service, rule, std::move(detail), file, line});
   }
 
@@ -200,6 +206,8 @@ class Classifier {
       t.line = tf.outline.classes[item.classes.front().second].line;
     else
       t.line = 0;
+    t.defined_file = ff.rel;
+    t.defined_line = fn.line;
     std::string cls;
     for (const auto& c : item.class_path) cls += (cls.empty() ? "" : "::") + c;
     t.cls = cls;
@@ -419,7 +427,10 @@ class Classifier {
 }  // namespace
 
 Classification classify(const config::Config& cfg, const Project& project, unsigned threads) {
-  return Classifier(cfg, project, threads).run();
+  // conftest.py's collect_ignore lists count like --ignore, for this project's files.
+  config::Config effective = cfg;
+  effective.pytest = with_conftest_ignores(cfg.pytest, project);
+  return Classifier(effective, project, threads).run();
 }
 
 Classification classify_root(const std::string& root, unsigned threads,

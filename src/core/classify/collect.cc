@@ -3,6 +3,8 @@
 
 #include <fnmatch.h>
 
+#include <filesystem>
+
 #include <set>
 
 #include "core/util/glob.h"
@@ -199,6 +201,27 @@ bool is_test_file(const config::PytestOptions& opts, const std::string& rel) {
     if (glob_match(t, rel)) return !ignored(opts, rel, "");
   }
   return false;
+}
+
+config::PytestOptions with_conftest_ignores(const config::PytestOptions& opts,
+                                            const Project& project) {
+  config::PytestOptions out = opts;
+  for (const auto& f : project.files) {
+    if (!f.is_conftest) continue;
+    std::string dir = f.rel.substr(0, f.rel.rfind('/') == std::string::npos ? 0 : f.rel.rfind('/'));
+    for (const auto& a : f.outline.assignments) {
+      bool glob = a.target == "collect_ignore_glob";
+      if (!a.scope.empty() || (!glob && a.target != "collect_ignore")) continue;
+      for (const auto& v : a.values) {
+        if (v.text.size() < 2 || (v.text.front() != '"' && v.text.front() != '\'')) continue;
+        std::string entry = v.text.substr(1, v.text.size() - 2);
+        std::string path =
+            std::filesystem::path(dir.empty() ? entry : dir + "/" + entry).lexically_normal();
+        (glob ? out.ignore_glob : out.ignore).push_back(path);
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project,

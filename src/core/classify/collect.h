@@ -25,6 +25,12 @@ struct TestItem {
 
 bool is_test_file(const config::PytestOptions& opts, const std::string& rel);
 
+// `opts` with the `collect_ignore` and `collect_ignore_glob` lists of every conftest.py
+// (list literals of strings, relative to the conftest's directory) added to --ignore
+// and --ignore-glob, as pytest applies them.
+config::PytestOptions with_conftest_ignores(const config::PytestOptions& opts,
+                                            const Project& project);
+
 std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project,
                                     Resolver& resolver);
 

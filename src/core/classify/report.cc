@@ -56,6 +56,8 @@ std::string to_json_text(const Classification& c) {
         .field("id", t.id)
         .field("file", t.file)
         .field("line", t.line)
+        .field("defined_file", t.defined_file)
+        .field("defined_line", t.defined_line)
         .field("tier", t.tier)
         .field("services", t.services)
         .field("unknown", t.unknown);
@@ -198,6 +200,8 @@ std::string explain(const Classification& c, const std::string& id_arg) {
   for (const auto& t : c.tests) {
     if (t.id != id) continue;
     std::string out = fmt::format("{}\n  tier: {}\n", t.id, t.tier);
+    if (t.defined_file != t.file || (t.line != 0 && t.defined_line != t.line))
+      out += fmt::format("  defined in: {}:{} (inherited)\n", t.defined_file, t.defined_line);
     if (t.unknown)
       out += "  treated as needing every service, because:\n";
     else if (t.static_unknown)

@@ -44,7 +44,11 @@ struct RuntimeUses {
 struct TestResult {
   std::string id;  // as pytest spells it, without parametrize ids
   std::string file;
-  int line = 0;     // of the test function
+  int line = 0;  // of the test function
+  // Where the test function is defined: a base class's method (a mixin in another file,
+  // say) that this class inherits; the same as file/line otherwise.
+  std::string defined_file;
+  int defined_line = 0;
   std::string cls;  // "Outer::Inner" or empty
   std::string function;
   std::vector<std::string> services;          // sorted; empty for unknown tests

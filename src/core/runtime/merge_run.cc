@@ -48,12 +48,14 @@ bool merge_one(const fs::path& dir, const std::string& root, const std::string& 
   }
   for (const auto& r : records) {
     ++m->tests;
-    bool any = false;
+    m->test_ids.insert(r.nodeid.substr(0, r.nodeid.find('[')));
+    bool any = false, external = false;
     for (const auto& [phase, p] : r.phases) {
       for (const auto& svc : p.services) m->services.insert(svc), any = true;
-      if (!p.external.empty()) m->services.insert("external"), any = true;
+      for (const auto& addr : p.external) m->external.insert(addr), external = any = true;
     }
     m->with_services += any;
+    m->external_tests += external;
   }
   return true;
 }

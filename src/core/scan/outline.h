@@ -71,7 +71,7 @@ struct Function {
 };
 
 struct Assignment {
-  std::string target;  // pytestmark or pytest_plugins
+  std::string target;  // pytestmark, pytest_plugins, collect_ignore, collect_ignore_glob
   std::string scope;   // "" for module level, else the class's qualname
   int class_index = -1;
   std::vector<Reduced> values;

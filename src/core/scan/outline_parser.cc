@@ -585,8 +585,10 @@ class OutlineParser {
     if (scope.kind == Scope::kModule) parse_alias(t);
     bool named = false;  // cheap test first: most statements name neither target
     for (const auto& tok : t)
-      named |= tok.kind == Tok::kName &&
-               (tok.text == "pytestmark" || tok.text == "pytest_plugins" || tok.text == "__test__");
+      named |=
+          tok.kind == Tok::kName &&
+          (tok.text == "pytestmark" || tok.text == "pytest_plugins" || tok.text == "__test__" ||
+           tok.text == "collect_ignore" || tok.text == "collect_ignore_glob");
     if (!named) return;
     // Split at top-level '=' until a lambda, whose defaults also use '='.
     std::vector<Tokens> parts;
@@ -616,7 +618,9 @@ class OutlineParser {
           out_.classes[scope.index].dunder_test = value[0].is_name("True") ? 1 : 0;
         continue;
       }
-      if (target[0].text != "pytestmark" && target[0].text != "pytest_plugins") continue;
+      if (target[0].text != "pytestmark" && target[0].text != "pytest_plugins" &&
+          target[0].text != "collect_ignore" && target[0].text != "collect_ignore_glob")
+        continue;
       Assignment a;
       a.target = std::string(target[0].text);
       a.scope = scope.qualname;
