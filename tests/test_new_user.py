@@ -80,8 +80,7 @@ def test_record_counts_tests_as_classify_does_and_names_external_traffic(
     )
     try:
         proc = subprocess.run(
-            [testmap_bin, "record", "--", sys.executable, "-m", "pytest", "-q"]
-            + ["-p", "no:cacheprovider", str(root)],
+            [testmap_bin, "record", "--", sys.executable, *("-m", "pytest", "-q"), str(root)],
             cwd=root,
             capture_output=True,
             text=True,
