@@ -154,6 +154,23 @@ else()
   target_include_directories(testmap_dep_xxhash SYSTEM PUBLIC "${dir}")
 endif()
 
+# mimalloc, for the CLI only (the extension leaves allocation to Python): the scanner
+# allocates many small strings and classify runs ~15% faster with it. Built from source
+# it overrides malloc and operator new in the executable (its override functions keep
+# default visibility, so libstdc++ allocates through it too).
+if(NOT TESTMAP_BUNDLED_DEPS)
+  find_package(mimalloc CONFIG QUIET)
+endif()
+if(mimalloc_FOUND)
+  testmap_system(mimalloc mimalloc)
+else()
+  testmap_fetch(mimalloc dir)
+  testmap_static_library(mimalloc "${dir}/src/static.c")
+  target_include_directories(testmap_dep_mimalloc SYSTEM PUBLIC "${dir}/include")
+  target_compile_definitions(testmap_dep_mimalloc PRIVATE MI_MALLOC_OVERRIDE MI_STATIC_LIB)
+  target_link_libraries(testmap_dep_mimalloc PUBLIC Threads::Threads)
+endif()
+
 if(TESTMAP_BUNDLED)
   string(REPLACE ";" ", " bundled "${TESTMAP_BUNDLED}")
   message(STATUS "testmap: built from pinned sources and linked statically: ${bundled}")
