@@ -27,8 +27,12 @@ function(testmap_fetch name out_dir)
       set(urls "${PROJECT_SOURCE_DIR}/third_party/${file}")
     endif()
     # SOURCE_SUBDIR names no directory: unpack only, the targets are defined below.
+    set(timestamp "")
+    if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.24)  # the option and its warning came in 3.24
+      set(timestamp DOWNLOAD_EXTRACT_TIMESTAMP TRUE)
+    endif()
     FetchContent_Declare(testmap_src_${name} URL ${urls} URL_HASH SHA256=${sha256}
-      DOWNLOAD_EXTRACT_TIMESTAMP TRUE SOURCE_SUBDIR testmap-no-cmake)
+      ${timestamp} SOURCE_SUBDIR testmap-no-cmake)
     FetchContent_MakeAvailable(testmap_src_${name})
     set(${out_dir} "${testmap_src_${name}_SOURCE_DIR}" PARENT_SCOPE)
     set(TESTMAP_BUNDLED ${TESTMAP_BUNDLED} ${name} PARENT_SCOPE)
@@ -72,7 +76,7 @@ else()
   # sqlean.py appends its extension loader after the amalgamation's own end marker:
   # compile SQLite up to that marker only.
   set(amalgamation "${CMAKE_CURRENT_BINARY_DIR}/sqlite/sqlite3.c")
-  if(NOT EXISTS "${amalgamation}")
+  if(NOT EXISTS "${amalgamation}" OR "${dir}/sqlite/sqlite3.c" IS_NEWER_THAN "${amalgamation}")
     file(READ "${dir}/sqlite/sqlite3.c" text)
     set(marker "/************************** End of sqlite3.c ******************************/")
     string(FIND "${text}" "${marker}" end)
@@ -156,8 +160,8 @@ endif()
 
 # mimalloc, for the CLI only (the extension leaves allocation to Python): the scanner
 # allocates many small strings and classify runs ~15% faster with it. Built from source
-# it overrides malloc and operator new in the executable (its override functions keep
-# default visibility, so libstdc++ allocates through it too).
+# it overrides malloc, operator new and the rest in the executable, with default
+# visibility, so libstdc++ and every library loaded allocate through it too.
 if(NOT TESTMAP_BUNDLED_DEPS)
   find_package(mimalloc CONFIG QUIET)
 endif()
@@ -165,7 +169,11 @@ if(mimalloc_FOUND)
   testmap_system(mimalloc mimalloc)
 else()
   testmap_fetch(mimalloc dir)
-  testmap_static_library(mimalloc "${dir}/src/static.c")
+  # Default visibility: every function it overrides (posix_memalign, aligned_alloc, ...,
+  # not only malloc and new) must be seen by the shared libraries the executable loads.
+  add_library(testmap_dep_mimalloc STATIC "${dir}/src/static.c")
+  set_target_properties(testmap_dep_mimalloc PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  add_library(testmap::mimalloc ALIAS testmap_dep_mimalloc)
   target_include_directories(testmap_dep_mimalloc SYSTEM PUBLIC "${dir}/include")
   target_compile_definitions(testmap_dep_mimalloc PRIVATE MI_MALLOC_OVERRIDE MI_STATIC_LIB)
   target_link_libraries(testmap_dep_mimalloc PUBLIC Threads::Threads)

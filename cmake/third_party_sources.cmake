@@ -1,7 +1,7 @@
 # The pinned sources of the C and C++ libraries testmap links, used where Debian's -dev
 # packages are not installed (a stock CI runner, a manylinux container, a slim image).
 # One entry per library: "name|file|sha256|url..." (the URLs are tried in turn). The sdist
-# carries every file in third_party/ (tools/fetch-third-party), so building it needs no
+# carries every file in third_party/ (cmake/fetch_third_party.cmake, `make sdist`), so building it needs no
 # network; a git checkout without the -dev packages downloads them once into the build dir.
 # Debian's pool keeps the orig tarballs of its packages (the versions the developer build
 # uses); SQLite and toml++ come from sdists on PyPI that carry their sources (sqlean.py

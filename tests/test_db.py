@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -460,6 +461,9 @@ def test_a_killed_runs_databases_are_dropped_by_the_next_run(postgres: str, proj
         os.killpg(victim.pid, signal.SIGKILL)  # the controller and its workers, no clean-up
         victim.wait()
     orphans = {d for d in databases(postgres) - others if d.startswith("tmw_")} - reused
+    # The server ends a killed client's sessions only when it notices the closed socket: a
+    # session still there would make the next run take the orphan for one in use.
+    wait_for_no_sessions(postgres, orphans)
     assert len(orphans) == 2, orphans
     # An orphan someone is connected to stays, and the run says who holds it.
     held = sorted(orphans)[0]
@@ -525,6 +529,22 @@ def test_the_template_cache_lets_a_new_server_skip_the_build(postgres: str, proj
         assert databases(fresh.url) == {"shop", dump.stem}  # no clone or half-build left
     finally:
         fresh.stop()
+
+
+def wait_for_no_sessions(url: str, names: set[str], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        conn = maintenance(url)
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", (sorted(names),)
+            )
+            (left,) = cur.fetchone()
+        conn.close()
+        if left == 0:
+            return
+        assert time.monotonic() < deadline, f"{left} sessions still on {sorted(names)}"
+        time.sleep(0.1)
 
 
 def execute(url: str, *statements: str) -> None:

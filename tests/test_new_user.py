@@ -92,7 +92,7 @@ def test_record_counts_tests_as_classify_does_and_names_external_traffic(
     summary = [line for line in proc.stderr.splitlines() if line.startswith("testmap record:")]
     assert summary[0] == (
         "testmap record: 2 tests (4 with their parametrized variants) recorded; "
-        "4 used services: echo"
+        "1 of them used services: echo"
     ), proc.stderr
     assert summary[1] == (
         "testmap record: 1 test reached addresses that no service declares (external): "

@@ -203,3 +203,18 @@ def test_collect_ignore_lists_in_conftest_files_are_honoured(
     assert ids == ids_of_pytest(root)
     # The glob applies below the conftest that lists it only.
     assert ids == {"tests/test_new.py::test_new", "other/test_thing_old.py::test_other_old"}
+
+
+def test_paths_ending_in_a_slash_or_dot_and_paths_outside_testpaths(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree({**LAYERED, "scripts/test_tool.py": "def test_tool():\n    pass\n"})
+    for args in (("tests/unit/",), ("./tests/other/../unit",)):
+        assert ids_of_testmap(testmap_bin, root, *args) == ids_of_pytest(root, *args), args
+    assert ids_of_testmap(testmap_bin, root / "tests", ".") == ids_of_pytest(root / "tests", ".")
+    # pytest collects what a path names even outside testpaths; so does testmap.
+    assert ids_of_testmap(testmap_bin, root, "scripts") == {"scripts/test_tool.py::test_tool"}
+    assert ids_of_pytest(root, "scripts") == {"scripts/test_tool.py::test_tool"}
+    assert ids_of_testmap(testmap_bin, root / "scripts") == {"scripts/test_tool.py::test_tool"}
+    # The whole project, however the root is spelled.
+    assert ids_of_testmap(testmap_bin, root, "--root", ".") == ids_of_pytest(root)

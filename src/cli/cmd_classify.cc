@@ -76,8 +76,12 @@ void register_classify(CLI::App& app, int& exit_code) {
       }
     }
     classify::Classification c = classify::classify_root(root, opts->threads, &runtime);
-    // What is printed: the tests under the paths; the store gets the whole project.
-    classify::Classification shown = classify::narrowed(cfg, c, found->narrow);
+    // What is printed: the tests under the paths, as pytest would collect them there;
+    // the store gets the whole project.
+    classify::Classification shown =
+        found->narrow.empty()
+            ? c
+            : classify::classify_paths(root, found->narrow, opts->threads, &runtime);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());

@@ -143,23 +143,23 @@ void register_record(CLI::App& app, int& exit_code) {
     if (!m.ok && rc == 0) rc = kExitCheckFailed;
     // In classify's words: a test is a node id without parametrize ids.
     std::string services;
-    for (const auto& s : m.services)
-      if (s != "external") services += (services.empty() ? "" : ", ") + s;
+    for (const auto& s : m.services) services += (services.empty() ? "" : ", ") + s;
     std::string tests = fmt::format("{} tests", m.test_ids.size());
     if (m.tests != m.test_ids.size())
       tests += fmt::format(" ({} with their parametrized variants)", m.tests);
-    if (m.earlier_tests) tests += fmt::format(", {} of them from an earlier run", m.earlier_tests);
-    fmt::print(stderr, "testmap record: {} recorded; {} used services{}{}\n", tests,
-               m.with_services, services.empty() ? "" : ": ", services);
-    if (m.external_tests) {
+    fmt::print(stderr, "testmap record: {} recorded; {} of them used services{}{}\n", tests,
+               m.with_services.size(), services.empty() ? "" : ": ", services);
+    if (!m.external_tests.empty()) {
       std::string addrs;
       size_t shown = 0;
       for (const auto& a : m.external)
         if (shown++ < 5) addrs += (addrs.empty() ? "" : ", ") + a;
       if (m.external.size() > 5) addrs += fmt::format(" and {} more", m.external.size() - 5);
-      fmt::print(
-          stderr, "testmap record: {} reached addresses that no service declares (external): {}\n",
-          m.external_tests == 1 ? "1 test" : fmt::format("{} tests", m.external_tests), addrs);
+      fmt::print(stderr,
+                 "testmap record: {} reached addresses that no service declares (external): {}\n",
+                 m.external_tests.size() == 1 ? "1 test"
+                                              : fmt::format("{} tests", m.external_tests.size()),
+                 addrs);
     }
     exit_code = rc;
   });

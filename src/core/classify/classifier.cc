@@ -469,4 +469,22 @@ Classification narrowed(const config::Config& cfg, const Classification& c,
   return out;
 }
 
+Classification classify_paths(const std::string& root, const std::vector<std::string>& within,
+                              unsigned threads, const RuntimeUses* runtime) {
+  config::Config cfg = config::load_config(root);
+  if (!cfg.unusable.empty()) {
+    Classification c;
+    c.root = cfg.root;
+    c.unusable = cfg.unusable;
+    return c;
+  }
+  // pytest collects what its arguments name, testpaths or not.
+  cfg.pytest.testpaths.clear();
+  for (const auto& w : within) cfg.pytest.testpaths.push_back(w.substr(0, w.find("::")));
+  Project project = load_project(cfg, threads);
+  Classification c = classify(cfg, project, threads);
+  if (runtime != nullptr && !runtime->empty()) merge_runtime(cfg, *runtime, c);
+  return narrowed(cfg, c, within);
+}
+
 }  // namespace testmap::classify

@@ -164,25 +164,29 @@ bool fnmatch_ex(const std::string& pattern, const std::string& path) {
   return fnmatch(p.c_str(), ("/" + path).c_str(), 0) == 0;
 }
 
-// What pytest does not collect: --ignore, --ignore-glob, and directories it does not
-// recurse into (norecursedirs) below the directory it started from (`from`, a testpath).
+// What pytest does not collect below the path it starts from (`from`: a testpath or a
+// path argument, which pytest never ignores itself): paths named by --ignore or
+// collect_ignore, paths matching --ignore-glob or collect_ignore_glob, and directories
+// matching norecursedirs. Each directory on the way down is checked, as pytest checks
+// it before going into it.
 bool ignored(const config::PytestOptions& opts, const std::string& rel, const std::string& from) {
-  for (const auto& i : opts.ignore) {
-    std::string t = clean_path(i);
-    if (t.empty() || rel == t || rel.starts_with(t + "/")) return true;
-  }
-  for (const auto& g : opts.ignore_glob) {
-    std::string t = g.starts_with("/") ? g : clean_path(g);
-    if (fnmatch(t.c_str(), rel.c_str(), 0) == 0) return true;
-  }
+  auto ignores = [&](const std::string& path, bool is_dir) {
+    for (const auto& i : opts.ignore) {
+      std::string t = clean_path(i);
+      if (!t.empty() && path == t) return true;
+    }
+    for (const auto& g : opts.ignore_glob)
+      if (!g.empty() && fnmatch(clean_path(g).c_str(), path.c_str(), 0) == 0) return true;
+    if (is_dir)
+      for (const auto& pat : opts.norecursedirs)
+        if (fnmatch_ex(pat, path)) return true;
+    return false;
+  };
   size_t start = from.empty() ? 0 : from.size() + 1;
   for (size_t slash = rel.find('/', start); slash != std::string::npos;
-       slash = rel.find('/', slash + 1)) {
-    std::string dir = rel.substr(0, slash);
-    for (const auto& pat : opts.norecursedirs)
-      if (fnmatch_ex(pat, dir)) return true;
-  }
-  return false;
+       slash = rel.find('/', slash + 1))
+    if (ignores(rel.substr(0, slash), true)) return true;
+  return rel != from && ignores(rel, false);
 }
 
 }  // namespace

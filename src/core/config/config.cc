@@ -299,10 +299,28 @@ void apply_toml_pytest(const toml::table& t, PytestOptions& p, Reader& r, const 
 }
 
 // pytest's order: pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg.
+// pytest reads one file only: one found before pyproject.toml replaces what it said.
 void load_pytest_ini_files(const fs::path& root, Config& cfg, bool pyproject_has_pytest) {
   std::string text;
+  for (const char* name : {"pytest.toml", ".pytest.toml"}) {
+    if (!read_text(root / name, &text)) continue;
+    cfg.pytest = PytestOptions{};
+    cfg.pytest.source = name;
+    Reader r{name, &cfg.diagnostics};
+    try {
+      toml::table doc = toml::parse(text, (root / name).string());
+      if (const auto* t = doc.get_as<toml::table>("pytest"))
+        apply_toml_pytest(*t, cfg.pytest, r, "pytest");
+    } catch (const toml::parse_error& e) {
+      cfg.unusable = Diagnostic{name, static_cast<int>(e.source().begin.line), "",
+                                fmt::format("not valid TOML: {}", e.description())}
+                         .format();
+    }
+    return;
+  }
   for (const char* name : {"pytest.ini", ".pytest.ini"}) {
     if (read_text(root / name, &text)) {
+      cfg.pytest = PytestOptions{};
       IniFile ini = parse_ini(text);
       if (auto it = ini.find("pytest"); it != ini.end()) apply_ini(it->second, cfg.pytest);
       cfg.pytest.source = name;
@@ -499,6 +517,18 @@ Config load_config(const std::string& root_arg) {
   // pytest adds $PYTEST_ADDOPTS after the ini file's addopts.
   if (const char* env = std::getenv("PYTEST_ADDOPTS"))
     apply_pytest_args(split_shell(env), cfg.pytest);
+  // Collection compares root-relative paths: an absolute path under the root becomes
+  // relative, "a/../b" becomes "b"; one outside the root can match nothing here.
+  for (auto* list : {&cfg.pytest.ignore, &cfg.pytest.ignore_glob})
+    for (auto& entry : *list) {
+      fs::path e(entry);
+      if (e.is_absolute()) {
+        fs::path rel = e.lexically_normal().lexically_relative(root);
+        entry = rel.empty() || *rel.begin() == ".." ? "" : rel.generic_string();
+      } else if (!entry.empty()) {
+        entry = e.lexically_normal().generic_string();
+      }
+    }
   return cfg;
 }
 

@@ -15,8 +15,12 @@ namespace testmap::config {
 namespace fs = std::filesystem;
 namespace {
 
+// Absolute, without "." and "..", and without the trailing '/' that lexically_normal
+// keeps ("tests/" and "tests" are one directory).
 fs::path normal(const fs::path& p) {
-  return fs::absolute(p).lexically_normal();
+  fs::path n = fs::absolute(p).lexically_normal();
+  if (!n.has_filename() && n != n.root_path()) n = n.parent_path();
+  return n;
 }
 
 bool read_file(const fs::path& p, std::string* out) {
@@ -72,8 +76,8 @@ std::optional<Found> locate_config(const std::vector<fs::path>& args) {
   std::error_code ec;
   for (const auto& arg : args) {
     for (fs::path base = arg;; base = base.parent_path()) {
-      for (const char* name :
-           {"pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"}) {
+      for (const char* name : {"pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini",
+                               "pyproject.toml", "tox.ini", "setup.cfg"}) {
         fs::path p = base / name;
         if (!fs::is_regular_file(p, ec)) continue;
         if (!pyproject && std::string_view(name) == "pyproject.toml") pyproject = Found{base, p};
@@ -90,7 +94,10 @@ std::optional<Found> locate_config(const std::vector<fs::path>& args) {
 bool is_pytest_config(const std::string& path_text) {
   fs::path path(path_text);
   std::string name = path.filename().string();
-  if (name == "pytest.ini" || name == ".pytest.ini") return true;
+  // pytest 9's pytest.toml and .pytest.toml count like pytest.ini, whatever they hold.
+  if (name == "pytest.ini" || name == ".pytest.ini" || name == "pytest.toml" ||
+      name == ".pytest.toml")
+    return true;
   std::string text;
   if (!read_file(path, &text)) return false;
   if (name == "pyproject.toml") {
@@ -141,10 +148,11 @@ RootDir find_rootdir(const std::string& invocation_dir, const std::vector<std::s
         out.inifile = found->file.string();
       }
     }
-    if (rootdir.empty()) {
-      rootdir = common_path(invocation, ancestor);
-      if (rootdir == rootdir.root_path() || rootdir.empty()) rootdir = ancestor;
-    }
+    // pytest takes the common ancestor of the arguments and the directory it runs in
+    // (`cd /tmp/x && pytest /tmp/proj` roots at /tmp); testmap takes the arguments'
+    // alone, so that a project without any config gets the same ids and store from
+    // everywhere.
+    if (rootdir.empty()) rootdir = ancestor;
   }
   if (!rootdir_option.empty()) {
     rootdir = normal(invocation / rootdir_option);
@@ -167,8 +175,13 @@ RootDir find_rootdir(const std::string& invocation_dir, const std::vector<std::s
       return out;
     }
     std::string rel = p.lexically_relative(rootdir).generic_string();
-    if (colons != std::string::npos) rel += arg.substr(colons);
-    out.narrow.push_back(rel);
+    if (colons != std::string::npos) {
+      // Test ids carry no parametrize ids: `t.py::test_x[1]` narrows to test_x.
+      std::string rest = arg.substr(colons);
+      if (rest.ends_with("]")) rest = rest.substr(0, rest.find('['));
+      rel = (rel == "." ? "" : rel) + rest;
+    }
+    if (!rel.empty() && rel != ".") out.narrow.push_back(rel);
   }
   return out;
 }

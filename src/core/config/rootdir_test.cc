@@ -107,3 +107,36 @@ TEST_CASE("narrowing by paths and node ids") {
   CHECK_FALSE(within(n, "tests/unitary/test_a.py::test_1"));
   CHECK(within({}, "anything.py::test"));
 }
+
+TEST_CASE("a trailing slash, '.' and '..' name the same directories") {
+  Tree t;
+  t.put("pytest.ini");
+  t.put("tests/unit/test_a.py");
+  CHECK(find_rootdir(t.root.string(), {"tests/"}).narrow == std::vector<std::string>{"tests"});
+  CHECK(find_rootdir(t.root.string(), {"./tests/unit/../"}).narrow ==
+        std::vector<std::string>{"tests"});
+  auto dot = find_rootdir(t.dir("tests"), {"."});
+  CHECK(dot.rootdir == t.root.string());
+  CHECK(dot.narrow == std::vector<std::string>{"tests"});
+  // The rootdir itself, however spelled, narrows nothing.
+  CHECK(find_rootdir(t.root.string(), {"."}).narrow.empty());
+  CHECK(find_rootdir(t.dir("tests"), {".."}).narrow.empty());
+  CHECK(find_rootdir(t.root.string(), {}, ".").narrow.empty());
+  CHECK(find_rootdir(t.root.string(), {}, "./").rootdir == t.root.string());
+}
+
+TEST_CASE("a node id with parametrize ids narrows to the test") {
+  Tree t;
+  t.put("pytest.ini");
+  t.put("t.py");
+  CHECK(find_rootdir(t.root.string(), {"t.py::test_x[1-a]"}).narrow ==
+        std::vector<std::string>{"t.py::test_x"});
+}
+
+TEST_CASE("pytest 9's pytest.toml makes the rootdir before pytest.ini") {
+  Tree t;
+  t.put("pytest.ini");
+  t.put("app/pytest.toml", "[pytest]\n");
+  t.put("app/test_a.py");
+  CHECK(find_rootdir(t.dir("app"), {}).rootdir == (t.root / "app").string());
+}

@@ -48,14 +48,12 @@ bool merge_one(const fs::path& dir, const std::string& root, const std::string& 
   }
   for (const auto& r : records) {
     ++m->tests;
-    m->test_ids.insert(r.nodeid.substr(0, r.nodeid.find('[')));
-    bool any = false, external = false;
+    std::string id = r.nodeid.substr(0, r.nodeid.find('['));
+    m->test_ids.insert(id);
     for (const auto& [phase, p] : r.phases) {
-      for (const auto& svc : p.services) m->services.insert(svc), any = true;
-      for (const auto& addr : p.external) m->external.insert(addr), external = any = true;
+      for (const auto& svc : p.services) m->services.insert(svc), m->with_services.insert(id);
+      for (const auto& addr : p.external) m->external.insert(addr), m->external_tests.insert(id);
     }
-    m->with_services += any;
-    m->external_tests += external;
   }
   return true;
 }

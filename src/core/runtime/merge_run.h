@@ -9,16 +9,16 @@
 namespace testmap::runtime {
 
 struct MergeSummary {
-  size_t tests = 0;                // every run merged, earlier ones included; each
-                                   // parametrized variant counts (pytest's node ids)
-  std::set<std::string> test_ids;  // the same without parametrize ids, as classify counts
-  size_t external_tests = 0;       // tests with traffic to an address no service declares
-  std::set<std::string> external;  // those addresses
-  size_t earlier_tests = 0;        // of those, the tests of runs left in .testmap/pending/
-  size_t with_services = 0;
-  std::set<std::string> services;     // "external" included
-  std::vector<std::string> messages;  // problems, one line each
-  bool ok = true;                     // false: something is waiting in .testmap/pending/
+  size_t tests = 0;                      // every run merged, earlier ones included; each
+                                         // parametrized variant counts (pytest's node ids)
+  std::set<std::string> test_ids;        // the same without parametrize ids, as classify counts
+  std::set<std::string> external_tests;  // test ids that reached an address no service declares
+  std::set<std::string> external;        // those addresses
+  size_t earlier_tests = 0;              // of those, the tests of runs left in .testmap/pending/
+  std::set<std::string> with_services;   // test ids (as in test_ids) that used a service
+  std::set<std::string> services;        // the declared services used ("external" apart)
+  std::vector<std::string> messages;     // problems, one line each
+  bool ok = true;                        // false: something is waiting in .testmap/pending/
 };
 
 // The rootdir the plugin wrote in `dir` (meta-<worker>.json), or "".
