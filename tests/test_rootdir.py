@@ -218,3 +218,64 @@ def test_paths_ending_in_a_slash_or_dot_and_paths_outside_testpaths(
     assert ids_of_testmap(testmap_bin, root / "scripts") == {"scripts/test_tool.py::test_tool"}
     # The whole project, however the root is spelled.
     assert ids_of_testmap(testmap_bin, root, "--root", ".") == ids_of_pytest(root)
+
+
+MONOREPO = {
+    "pyproject.toml": "[tool.testmap]\nprojects = ['services/billing']\n"
+    "[tool.testmap.services.cache]\nports = [6399]\nmarkers = ['cache']\n",
+    "services/billing/pytest.ini": "[pytest]\nmarkers =\n    cache: c\n    queue: q\n",
+    "services/billing/pyproject.toml": "[tool.testmap.services.queue]\nports = [5673]\n"
+    "markers = ['queue']\n",
+    "services/billing/tests/test_bill.py": "import pytest\n\n\n@pytest.mark.cache\n"
+    "def test_cached():\n    pass\n\n\n@pytest.mark.queue\ndef test_queued():\n    pass\n",
+    "services/other/pytest.ini": "[pytest]\nmarkers =\n    cache: c\n",
+    "services/other/tests/test_o.py": "import pytest\n\n\n@pytest.mark.cache\n"
+    "def test_cached():\n    pass\n",
+}
+
+
+def test_a_monorepo_project_extends_the_repositorys_config(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree(MONOREPO)
+    billing = root / "services" / "billing"
+    proc = subprocess.run(
+        [testmap_bin, "classify", "--json", "--no-store"],
+        cwd=billing / "tests",
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    services = {t["id"]: t["services"] for t in json.loads(proc.stdout)["tests"]}
+    # Ids as pytest spells them in the project; the repository's service and its own.
+    assert services == {
+        "tests/test_bill.py::test_cached": ["cache"],
+        "tests/test_bill.py::test_queued": ["queue"],
+    }
+    assert set(services) == ids_of_pytest(billing)
+    # A project the repository does not list inherits nothing.
+    other = subprocess.run(
+        [testmap_bin, "classify", "--json", "--no-store", "services/other"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert other.returncode == 0, other.stderr
+    assert [t["services"] for t in json.loads(other.stdout)["tests"]] == [[]]
+
+
+def test_a_projects_entry_that_is_no_directory_is_a_config_error(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree({**MONOREPO, "pyproject.toml": "[tool.testmap]\nprojects = ['nope']\n"})
+    proc = subprocess.run(
+        [testmap_bin, "classify", "--strict", "--no-store"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 1
+    assert "tool.testmap.projects" in proc.stderr and "'nope' is not a directory" in proc.stderr

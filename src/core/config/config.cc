@@ -354,14 +354,25 @@ Service& service_named(Config& cfg, const std::string& name) {
 }
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
-  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
-                                                    "exclude",  "ci",      "db",    "durations"};
+  static const std::set<std::string_view> kKnown = {
+      "services", "dynamic", "tiers", "presets", "exclude", "ci", "db", "durations", "projects"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
-              "durations)");
+              "durations, projects)");
+    } else if (k.str() == "projects") {
+      cfg.projects.clear();
+      for (std::string p : r.strings(v, key)) {
+        while (p.ends_with("/")) p.pop_back();
+        std::error_code ec;
+        if (p.empty() || p.starts_with("/") || p.find("..") != std::string::npos ||
+            !fs::is_directory(fs::path(cfg.root) / p, ec))
+          r.error(&v, key, fmt::format("'{}' is not a directory under the root", p));
+        else
+          cfg.projects.push_back(p);
+      }
     } else if (k.str() == "durations") {
       if (auto b = v.value_exact<bool>())
         cfg.durations = *b;
@@ -471,6 +482,43 @@ const Service* Config::service(const std::string& name) const {
   return nullptr;
 }
 
+// A project of a monorepo: the nearest pyproject.toml above `root` whose
+// [tool.testmap] projects lists it gives the config this project's own extends.
+static void inherit_repository_config(const fs::path& root, Config& cfg) {
+  std::error_code ec;
+  for (fs::path dir = root.parent_path(); dir != dir.parent_path(); dir = dir.parent_path()) {
+    std::string text;
+    if (!read_text(dir / "pyproject.toml", &text)) continue;
+    try {
+      toml::table doc = toml::parse(text, (dir / "pyproject.toml").string());
+      const toml::table* tm = doc.at_path("tool.testmap").as_table();
+      const toml::array* projects = tm ? tm->get_as<toml::array>("projects") : nullptr;
+      if (!projects) continue;
+      std::string rel = root.lexically_relative(dir).generic_string();
+      bool listed = false;
+      for (const auto& p : *projects)
+        if (auto s = p.value<std::string>()) {
+          std::string name = *s;
+          while (name.ends_with("/")) name.pop_back();
+          listed |= name == rel;
+        }
+      if (!listed) continue;
+      std::string file = (dir / "pyproject.toml").lexically_relative(root).generic_string();
+      Reader r{file, &cfg.diagnostics};
+      toml::table inherited = *tm;
+      inherited.erase("projects");
+      std::string own_root = cfg.root;
+      cfg.root = dir.string();  // paths in the repository's table are its own
+      load_testmap_table(inherited, cfg, r);
+      cfg.root = own_root;
+      cfg.inherited_from = file;
+      return;
+    } catch (const toml::parse_error&) {
+      continue;  // that file's own commands say what is wrong with it
+    }
+  }
+}
+
 Config load_config(const std::string& root_arg) {
   Config cfg;
   std::error_code ec;
@@ -484,6 +532,7 @@ Config load_config(const std::string& root_arg) {
     cfg.unusable = fmt::format("pyproject.toml: cannot read it: {}", std::strerror(errno));
     return cfg;
   }
+  inherit_repository_config(root, cfg);
   if (!text.empty()) {
     try {
       toml::table doc = toml::parse(text, (root / "pyproject.toml").string());

@@ -67,6 +67,10 @@ struct Config {
   nlohmann::json ci = nlohmann::json::object();  // [tool.testmap.ci], for `testmap ci`
   nlohmann::json db = nlohmann::json::object();  // [tool.testmap.db], for --testmap-db
   bool durations = false;  // [tool.testmap] durations: every pytest run stores durations
+  // A monorepo: the pytest projects under this root, each with its own pytest settings
+  // (root-relative directories). A project's own config extends this root's.
+  std::vector<std::string> projects;
+  std::string inherited_from;  // the repository's pyproject.toml this project extends, or ""
   PytestOptions pytest;
   Diagnostics diagnostics;  // problems in the config files; the rest still applies
   std::string unusable;     // set when a config file cannot be read: one line, with file:line
