@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from collection import clean_env, collected_ids
 from shoprun import copy_shop, record_pytest
 
 HERE = Path(__file__).resolve().parent
@@ -45,13 +46,7 @@ def testmap_bin() -> str:
     return exe
 
 
-def _clean_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        env.pop(name, None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
+_clean_env = clean_env
 
 
 RunTestmap = Callable[..., subprocess.CompletedProcess]
@@ -155,22 +150,7 @@ def collected_by_pytest() -> Callable[[Path], set[str]]:
     stripped. Collection must succeed."""
 
     def collect(root: Path) -> set[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
-            cwd=root,
-            capture_output=True,
-            encoding="utf-8",
-            timeout=CLI_TIMEOUT,
-            env=_clean_env(),
-        )
-        assert proc.returncode == 0, f"pytest could not collect {root}:\n{proc.stdout}{proc.stderr}"
-        ids = set()
-        for line in proc.stdout.splitlines():
-            if not line.strip():
-                break
-            assert "::" in line, f"unexpected line in pytest's output: {line!r}"
-            ids.add(line.split("[", 1)[0])
-        return ids
+        return collected_ids(root)
 
     return collect
 

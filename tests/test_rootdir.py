@@ -10,50 +10,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-TIMEOUT = 120
+from collection import clean_env, collected_ids, run_classify
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-def ids_of_pytest(cwd: Path, *args: str) -> set[str]:
-    """The node ids `pytest --collect-only -q` prints, parametrize ids stripped."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=_clean_env(),
-    )
-    assert proc.returncode == 0, f"pytest could not collect in {cwd}:\n{proc.stdout}{proc.stderr}"
-    ids = set()
-    for line in proc.stdout.splitlines():
-        if not line.strip():
-            break
-        assert "::" in line, f"unexpected line in pytest's output: {line!r}"
-        ids.add(line.split("[", 1)[0])
-    return ids
+ids_of_pytest = collected_ids
 
 
 def ids_of_testmap(testmap_bin: str, cwd: Path, *args: str) -> set[str]:
-    proc = subprocess.run(
-        [testmap_bin, "classify", "--json", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=_clean_env(),
-    )
+    proc = run_classify(testmap_bin, cwd, "--json", *args)
     assert proc.returncode == 0, proc.stderr
     return {t["id"] for t in json.loads(proc.stdout)["tests"]}
 
@@ -86,13 +53,7 @@ def test_run_from_a_subdirectory_the_project_and_its_config_are_the_roots(
     assert (root / ".testmap" / "testmap.db").is_file()
     assert not (sub / ".testmap").exists()
     # The config is the root's too: the marker still names the service.
-    proc = subprocess.run(
-        [testmap_bin, "classify", "--explain", "tests/unit/test_unit.py::test_cached"],
-        cwd=sub,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    proc = run_classify(testmap_bin, sub, "--explain", "tests/unit/test_unit.py::test_cached")
     assert proc.returncode == 0, proc.stderr
     assert "cache" in proc.stdout
 
@@ -111,9 +72,7 @@ def test_path_arguments_narrow_the_tests_as_they_do_for_pytest(
     assert ids_of_testmap(testmap_bin, tmp_path, "repo/tests/other") == {
         "tests/other/test_other.py::test_other"
     }
-    missing = subprocess.run(
-        [testmap_bin, "classify", "tests/nope"], cwd=root, capture_output=True, text=True
-    )
+    missing = run_classify(testmap_bin, root, "tests/nope")
     assert missing.returncode == 2
     assert missing.stderr.strip() == "testmap classify: tests/nope: no such file or directory"
 
@@ -155,15 +114,8 @@ def test_pytest_addopts_from_the_environment_count_too(
     testmap_bin: str, tmp_path: Path, make_tree: Callable[..., Path]
 ) -> None:
     root = make_tree(LAYERED)
-    env = {**_clean_env(), "PYTEST_ADDOPTS": "--ignore=tests/unit"}
-    proc = subprocess.run(
-        [testmap_bin, "classify", "--json", "--no-store"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=TIMEOUT,
-    )
+    env = {**clean_env(), "PYTEST_ADDOPTS": "--ignore=tests/unit"}
+    proc = run_classify(testmap_bin, root, "--json", "--no-store", env=env)
     assert proc.returncode == 0, proc.stderr
     ids = {t["id"] for t in json.loads(proc.stdout)["tests"]}
     assert ids == {"tests/test_top.py::test_top", "tests/other/test_other.py::test_other"}
@@ -239,13 +191,7 @@ def test_a_monorepo_project_extends_the_repositorys_config(
 ) -> None:
     root = make_tree(MONOREPO)
     billing = root / "services" / "billing"
-    proc = subprocess.run(
-        [testmap_bin, "classify", "--json", "--no-store"],
-        cwd=billing / "tests",
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    proc = run_classify(testmap_bin, billing / "tests", "--json", "--no-store")
     assert proc.returncode == 0, proc.stderr
     services = {t["id"]: t["services"] for t in json.loads(proc.stdout)["tests"]}
     # Ids as pytest spells them in the project; the repository's service and its own.
@@ -255,13 +201,7 @@ def test_a_monorepo_project_extends_the_repositorys_config(
     }
     assert set(services) == ids_of_pytest(billing)
     # A project the repository does not list inherits nothing.
-    other = subprocess.run(
-        [testmap_bin, "classify", "--json", "--no-store", "services/other"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    other = run_classify(testmap_bin, root, "--json", "--no-store", "services/other")
     assert other.returncode == 0, other.stderr
     assert [t["services"] for t in json.loads(other.stdout)["tests"]] == [[]]
 
@@ -270,12 +210,6 @@ def test_a_projects_entry_that_is_no_directory_is_a_config_error(
     testmap_bin: str, make_tree: Callable[..., Path]
 ) -> None:
     root = make_tree({**MONOREPO, "pyproject.toml": "[tool.testmap]\nprojects = ['nope']\n"})
-    proc = subprocess.run(
-        [testmap_bin, "classify", "--strict", "--no-store"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    proc = run_classify(testmap_bin, root, "--strict", "--no-store")
     assert proc.returncode == 1
     assert "tool.testmap.projects" in proc.stderr and "'nope' is not a directory" in proc.stderr

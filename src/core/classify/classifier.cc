@@ -433,8 +433,12 @@ Classification classify(const config::Config& cfg, const Project& project, unsig
   return Classifier(effective, project, threads).run();
 }
 
-Classification classify_root(const std::string& root, unsigned threads,
-                             const RuntimeUses* runtime) {
+namespace {
+
+// Loads the config at `root`, scans the tree, classifies it and merges what recorded runs
+// saw; with `within`, the tests under those paths as pytest collects them (classify_paths).
+Classification classify_at(const std::string& root, const std::vector<std::string>* within,
+                           unsigned threads, const RuntimeUses* runtime) {
   Stopwatch clock;
   config::Config cfg = config::load_config(root);
   double config_seconds = clock.lap();
@@ -443,6 +447,11 @@ Classification classify_root(const std::string& root, unsigned threads,
     c.root = cfg.root;
     c.unusable = cfg.unusable;
     return c;
+  }
+  if (within) {
+    // pytest collects what its arguments name, testpaths or not.
+    cfg.pytest.testpaths.clear();
+    for (const auto& w : *within) cfg.pytest.testpaths.push_back(w.substr(0, w.find("::")));
   }
   Project project = load_project(cfg, threads);
   clock.lap();
@@ -454,37 +463,27 @@ Classification classify_root(const std::string& root, unsigned threads,
     merge_runtime(cfg, *runtime, c);
     c.timings.emplace_back("merge", clock.lap());
   }
+  if (within) {
+    // Node ids narrow below the files; tiers and counts are for those tests alone.
+    std::erase_if(c.tests, [&](const TestResult& t) { return !config::within(*within, t.id); });
+    std::set<std::string> files;
+    for (const auto& t : c.tests) files.insert(t.file);
+    c.test_files = files.size();
+    assign_tiers(cfg, c);
+  }
   return c;
 }
 
-Classification narrowed(const config::Config& cfg, const Classification& c,
-                        const std::vector<std::string>& within) {
-  Classification out = c;
-  if (within.empty()) return out;
-  std::erase_if(out.tests, [&](const TestResult& t) { return !config::within(within, t.id); });
-  std::set<std::string> files;
-  for (const auto& t : out.tests) files.insert(t.file);
-  out.test_files = files.size();
-  assign_tiers(cfg, out);
-  return out;
+}  // namespace
+
+Classification classify_root(const std::string& root, unsigned threads,
+                             const RuntimeUses* runtime) {
+  return classify_at(root, nullptr, threads, runtime);
 }
 
 Classification classify_paths(const std::string& root, const std::vector<std::string>& within,
                               unsigned threads, const RuntimeUses* runtime) {
-  config::Config cfg = config::load_config(root);
-  if (!cfg.unusable.empty()) {
-    Classification c;
-    c.root = cfg.root;
-    c.unusable = cfg.unusable;
-    return c;
-  }
-  // pytest collects what its arguments name, testpaths or not.
-  cfg.pytest.testpaths.clear();
-  for (const auto& w : within) cfg.pytest.testpaths.push_back(w.substr(0, w.find("::")));
-  Project project = load_project(cfg, threads);
-  Classification c = classify(cfg, project, threads);
-  if (runtime != nullptr && !runtime->empty()) merge_runtime(cfg, *runtime, c);
-  return narrowed(cfg, c, within);
+  return classify_at(root, within.empty() ? nullptr : &within, threads, runtime);
 }
 
 }  // namespace testmap::classify

@@ -17,14 +17,9 @@ Classification classify(const config::Config& cfg, const Project& project, unsig
 Classification classify_root(const std::string& root, unsigned threads = 0,
                              const RuntimeUses* runtime = nullptr);
 
-// The tests of `c` under `within` (config::within: paths or node ids relative to the
-// root), with tiers and counts for those alone; `c` itself when `within` is empty.
 // The tests under `within` as pytest collects them when given those paths: testpaths
 // do not apply, and the paths themselves are never ignored. Empty `within`: classify_root.
 Classification classify_paths(const std::string& root, const std::vector<std::string>& within,
                               unsigned threads = 0, const RuntimeUses* runtime = nullptr);
-
-Classification narrowed(const config::Config& cfg, const Classification& c,
-                        const std::vector<std::string>& within);
 
 }  // namespace testmap::classify

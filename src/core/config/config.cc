@@ -230,6 +230,15 @@ std::vector<std::string> split_shell(const std::string& s) {
   return out;
 }
 
+bool read_text(const std::string& p, std::string* out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
 void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p) {
   static const std::pair<const char*, std::vector<std::string> PytestOptions::*> kOptions[] = {
       {"--ignore", &PytestOptions::ignore},
@@ -251,15 +260,6 @@ void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p) {
 }
 
 namespace {
-
-bool read_text(const fs::path& p, std::string* out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 void apply_ini(const IniSection& sec, PytestOptions& p) {
   auto get = [&](const char* key, std::vector<std::string>& to) {

@@ -54,6 +54,9 @@ struct PytestOptions {
 // --deselect, in both spellings) from `args`, split as a shell would split addopts.
 void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p);
 
+// The whole file at `path`; false when it cannot be read.
+bool read_text(const std::string& path, std::string* out);
+
 // addopts as pytest splits it (shlex: quotes and backslashes).
 std::vector<std::string> split_shell(const std::string& s);
 

@@ -6,9 +6,8 @@
 
 #include <toml++/toml.h>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "core/config/config.h"
 #include "core/config/ini.h"
 
 namespace testmap::config {
@@ -21,15 +20,6 @@ fs::path normal(const fs::path& p) {
   fs::path n = fs::absolute(p).lexically_normal();
   if (!n.has_filename() && n != n.root_path()) n = n.parent_path();
   return n;
-}
-
-bool read_file(const fs::path& p, std::string* out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
 }
 
 bool is_ancestor(const fs::path& dir, const fs::path& p) {
@@ -99,7 +89,7 @@ bool is_pytest_config(const std::string& path_text) {
       name == ".pytest.toml")
     return true;
   std::string text;
-  if (!read_file(path, &text)) return false;
+  if (!read_text(path_text, &text)) return false;
   if (name == "pyproject.toml") {
     try {
       return toml::parse(text, path_text).at_path("tool.pytest").is_table();
