@@ -129,6 +129,23 @@ NB_MODULE(_core, m) {
         if (machine == p.machines.size())
           throw std::invalid_argument(
               fmt::format("{}: no machine '{}' (machines: {})", where, shard, ids));
+        if (std::string project = p.machines[machine].project; !project.empty()) {
+          // A monorepo's plan: this project's machines, their units as pytest names them
+          // in the project's directory.
+          if (!(root + "/").ends_with("/" + project + "/"))
+            throw std::invalid_argument(fmt::format(
+                "{}: machine '{}' runs the tests of project {}: run pytest in its directory", where,
+                shard, project));
+          std::string id = p.machines[machine].id;
+          std::erase_if(p.machines, [&](const plan::Machine& m) { return m.project != project; });
+          for (auto& m : p.machines) {
+            for (auto& u : m.units)
+              if (u.starts_with(project + "/")) u = u.substr(project.size() + 1);
+            m.project.clear();
+          }
+          for (size_t i = 0; i < p.machines.size(); ++i)
+            if (p.machines[i].id == id) machine = i;
+        }
         std::vector<plan::PlanTest> tests;
         std::string store_error;
         {

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/root_args.h"
 #include "core/classify/classifier.h"
+#include "core/config/projects.h"
 #include "core/select/affected.h"
 #include "core/util/json_text.h"
 
@@ -15,8 +16,6 @@ namespace testmap::cli {
 void register_affected(CLI::App& app, int& exit_code) {
   struct Options {
     RootArgs root;
-    std::vector<std::string> narrow;
-    std::string path;  // the rootdir, once resolved
     bool json = false;
     std::string explain;
     std::string base;
@@ -34,35 +33,56 @@ void register_affected(CLI::App& app, int& exit_code) {
       "Record first with `pytest --testmap-deps` (or `testmap record --deps -- pytest ...`);\n"
       "then `pytest --testmap-affected` runs what this lists. See docs/affected.md.");
   cmd->callback([opts, &exit_code] {
-    std::error_code ec;
-    if (auto found = resolve_root("affected", opts->root)) {
-      opts->path = found->rootdir;
-      opts->narrow = found->narrow;
-    } else {
+    std::string repo_root;
+    auto projects = resolve_projects("affected", opts->root, &repo_root);
+    if (!projects) {
       exit_code = kExitUsage;
       return;
     }
-    classify::Classification c = classify::classify_root(opts->path, 0, nullptr);
-    if (!c.unusable.empty()) {
-      fmt::print(stderr, "testmap affected: {}\n", c.unusable);
-      exit_code = kExitUsage;
-      return;
-    }
+    // Each project selects from its own recording; at a monorepo's root the ids are
+    // spelled from the root, and a project that must run everything says why per test.
     std::vector<std::string> ids;
-    for (const auto& t : c.tests)
-      if (config::within(opts->narrow, t.id)) ids.push_back(t.id);
     select::Selection sel;
-    std::string error;
-    if (!select::select_affected(opts->path, ids, opts->base, &sel, &error)) {
-      fmt::print(stderr, "testmap affected: {}\n", error);
-      exit_code = kExitUsage;
-      return;
+    for (const auto& project : *projects) {
+      classify::Classification c = classify::classify_root(project.rootdir, 0, nullptr);
+      if (!c.unusable.empty()) {
+        fmt::print(stderr, "testmap affected: {}{}\n",
+                   project.dir.empty() ? "" : "project " + project.dir + ": ", c.unusable);
+        exit_code = kExitUsage;
+        return;
+      }
+      std::vector<std::string> own;
+      for (const auto& t : c.tests)
+        if (config::within(project.narrow, t.id)) own.push_back(t.id);
+      select::Selection part;
+      std::string error;
+      if (!select::select_affected(project.rootdir, own, opts->base, &part, &error)) {
+        fmt::print(stderr, "testmap affected: {}{}\n",
+                   project.dir.empty() ? "" : "project " + project.dir + ": ", error);
+        exit_code = kExitUsage;
+        return;
+      }
+      if (project.dir.empty()) {
+        ids = std::move(own);
+        sel = std::move(part);
+        break;
+      }
+      sel.recorded += part.recorded;
+      for (const auto& id : own) {
+        std::string full = config::in_project(project.dir, id);
+        ids.push_back(full);
+        if (!part.run_all.empty())
+          sel.why[full] = {fmt::format("every test of {} runs: {}", project.dir, part.run_all)};
+        else if (auto it = part.why.find(id); it != part.why.end())
+          sel.why[full] = std::move(it->second);
+      }
     }
+    std::string root = projects->front().dir.empty() ? projects->front().rootdir : repo_root;
     size_t selected = sel.run_all.empty() ? sel.why.size() : ids.size();
     if (!opts->explain.empty()) {
       std::string id = opts->explain.substr(0, opts->explain.find('['));
       if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
-        fmt::print(stderr, "testmap affected: no test '{}' under {}\n", opts->explain, c.root);
+        fmt::print(stderr, "testmap affected: no test '{}' under {}\n", opts->explain, root);
         exit_code = kExitUsage;
         return;
       }

@@ -56,29 +56,40 @@ void register_ci(CLI::App& app, int& exit_code) {
       exit_code = kExitUsage;
       return;
     }
-    config::Config cfg = config::load_config(opts->path);
-    bool ci_keys_bad = false;
-    for (const auto& d : cfg.diagnostics) {
-      fmt::print(stderr, "testmap: {}\n", d.format());
-      // [tool.testmap.ci] and each service's ci.github / ci.gitlab
-      ci_keys_bad |= d.key.starts_with("tool.testmap.ci") ||
-                     (d.key.starts_with("tool.testmap.services.") &&
-                      (d.key.find(".ci.") != std::string::npos || d.key.ends_with(".ci")));
-    }
-    // A CI file written from defaults in place of the user's keys would drift unnoticed.
-    if (ci_keys_bad) {
-      fmt::print(stderr, "testmap ci: the CI settings have errors; nothing was written\n");
-      exit_code = kExitUsage;
-      return;
-    }
     plan::PlanOptions po;
     po.shards = opts->shards;
     po.max_minutes = opts->max_minutes;
     po.workers = opts->workers;
     plan::PlanInput input;
     std::string error;
-    if (!plan::repository_input(opts->path, &input, &error)) {
+    std::vector<config::ProjectRoot> projects;
+    if (!plan::repository_input(opts->path, &input, &error, &projects)) {
       fmt::print(stderr, "testmap ci: {}\n", error);
+      exit_code = kExitUsage;
+      return;
+    }
+    // The repository's config, and in a monorepo each project's (its jobs' services and
+    // install commands).
+    ci::Configs cfgs;
+    cfgs.emplace("", config::load_config(opts->path));
+    for (const auto& project : projects)
+      cfgs.emplace(project.dir, config::load_config(project.rootdir));
+    bool ci_keys_bad = false;
+    for (const auto& [dir, cfg] : cfgs)
+      for (auto d : cfg.diagnostics) {
+        // A project's config repeats the repository's diagnostics it inherits.
+        if (!dir.empty() && !cfg.inherited_from.empty() && d.file == cfg.inherited_from) continue;
+        if (!dir.empty() && !d.file.empty() && d.file[0] != '/')
+          d.file = config::in_project(dir, d.file);
+        fmt::print(stderr, "testmap: {}\n", d.format());
+        // [tool.testmap.ci] and each service's ci.github / ci.gitlab
+        ci_keys_bad |= d.key.starts_with("tool.testmap.ci") ||
+                       (d.key.starts_with("tool.testmap.services.") &&
+                        (d.key.find(".ci.") != std::string::npos || d.key.ends_with(".ci")));
+      }
+    // A CI file written from defaults in place of the user's keys would drift unnoticed.
+    if (ci_keys_bad) {
+      fmt::print(stderr, "testmap ci: the CI settings have errors; nothing was written\n");
       exit_code = kExitUsage;
       return;
     }
@@ -88,10 +99,12 @@ void register_ci(CLI::App& app, int& exit_code) {
       exit_code = kExitUsage;
       return;
     }
+    for (const auto& w : p.warnings)
+      if (w.find("too few") != std::string::npos) fmt::print(stderr, "testmap ci: {}\n", w);
     std::vector<ci::Job> jobs = ci::jobs_of(p);
     std::string text = opts->system == "github"
-                           ? ci::github_workflow(jobs, cfg, opts->workers, opts->affected)
-                           : ci::gitlab_ci(jobs, cfg, opts->workers, opts->affected);
+                           ? ci::github_workflow(jobs, cfgs, opts->workers, opts->affected)
+                           : ci::gitlab_ci(jobs, cfgs, opts->workers, opts->affected);
     if (!opts->check.empty()) {
       std::ifstream in(opts->check, std::ios::binary);
       if (!in) {

@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <thread>
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
 #include "core/classify/classifier.h"
+#include "core/classify/monorepo.h"
 #include "core/classify/report.h"
 #include "core/config/config.h"
 #include "core/store/store.h"
@@ -47,60 +49,93 @@ void register_classify(CLI::App& app, int& exit_code) {
   cmd->add_option("-j,--jobs", opts->threads, "Threads for scanning (default: one per core)");
   cmd->add_flag("--timings", opts->timings, "Print the seconds each phase took on stderr");
   cmd->callback([opts, &exit_code] {
-    std::optional<config::RootDir> found = resolve_root("classify", opts->root);
-    if (!found) {
+    std::string repo_root;
+    auto projects = resolve_projects("classify", opts->root, &repo_root);
+    if (!projects) {
       exit_code = kExitUsage;
       return;
     }
-    const std::string& root = found->rootdir;
+    // One project: its classification as it is. A monorepo's root: every project's own,
+    // each classified in its rootdir with its store, then spelled from the repository.
+    bool monorepo = projects->size() != 1 || !projects->front().dir.empty();
     auto start = std::chrono::steady_clock::now();
-    config::Config cfg = config::load_config(root);
-    // A config that cannot be read would classify on defaults and overwrite the store.
-    if (std::string bad = cfg.unusable; !bad.empty()) {
-      fmt::print(stderr, "testmap classify: {}\n", bad);
-      exit_code = kExitUsage;
-      return;
-    }
-    // Opened before classifying: a store that is refused stops the command before any
-    // work, and classify (which rewrites everything) moves a corrupt one aside.
-    std::optional<store::Store> stored;
-    classify::RuntimeUses runtime;
-    std::string store_path = store::default_path(root);
-    if (!opts->no_store) {
-      stored.emplace(store_path, store::Access::kRebuild);
-      if (!stored->notice().empty()) fmt::print(stderr, "testmap: {}\n", stored->notice());
-      if (!stored->ok() || !stored->runtime_uses(&runtime)) {
-        fmt::print(stderr, "testmap classify: the store {}: {}\n", store_path, stored->error());
+    struct Part {
+      config::ProjectRoot project;
+      std::optional<store::Store> stored;
+      std::string store_path;
+      classify::Classification whole;
+      std::optional<classify::Classification> narrowed;
+      bool saved = true;
+      double store_seconds = 0;
+      std::thread writer;
+      ~Part() {
+        if (writer.joinable()) writer.join();  // a later project's error returns early
+      }
+    };
+    std::vector<std::unique_ptr<Part>> parts;
+    for (const auto& project : *projects) {
+      auto part = std::make_unique<Part>();
+      part->project = project;
+      const std::string& root = project.rootdir;
+      std::string where = monorepo ? fmt::format("project {}: ", project.dir) : "";
+      config::Config cfg = config::load_config(root);
+      // A config that cannot be read would classify on defaults and overwrite the store.
+      if (std::string bad = cfg.unusable; !bad.empty()) {
+        fmt::print(stderr, "testmap classify: {}{}\n", where, bad);
         exit_code = kExitUsage;
         return;
       }
+      // Opened before classifying: a store that is refused stops the command before any
+      // work, and classify (which rewrites everything) moves a corrupt one aside.
+      classify::RuntimeUses runtime;
+      part->store_path = store::default_path(root);
+      if (!opts->no_store) {
+        part->stored.emplace(part->store_path, store::Access::kRebuild);
+        store::Store& st = *part->stored;
+        if (!st.notice().empty()) fmt::print(stderr, "testmap: {}\n", st.notice());
+        if (!st.ok() || !st.runtime_uses(&runtime)) {
+          fmt::print(stderr, "testmap classify: the store {}: {}\n", part->store_path, st.error());
+          exit_code = kExitUsage;
+          return;
+        }
+      }
+      part->whole = classify::classify_root(root, opts->threads, &runtime);
+      // What is printed: the tests under the paths, as pytest would collect them there;
+      // the store gets the whole project.
+      if (!project.narrow.empty())
+        part->narrowed = classify::classify_paths(root, project.narrow, opts->threads, &runtime);
+      for (auto d : part->whole.diagnostics) {
+        if (monorepo && !d.file.empty() && d.file[0] != '/')
+          d.file = config::in_project(project.dir, d.file);
+        fmt::print(stderr, "testmap: {}\n", d.format());
+      }
+      // The store is written while the output is printed: both only read the classification.
+      if (part->stored) {
+        Part* p = part.get();
+        p->writer = std::thread([p] {
+          Stopwatch store_clock;
+          p->saved = p->stored->replace_static(p->whole);
+          p->store_seconds = store_clock.lap();
+        });
+      }
+      parts.push_back(std::move(part));
     }
-    classify::Classification c = classify::classify_root(root, opts->threads, &runtime);
-    // What is printed: the tests under the paths, as pytest would collect them there;
-    // the store gets the whole project.
-    classify::Classification shown =
-        found->narrow.empty()
-            ? c
-            : classify::classify_paths(root, found->narrow, opts->threads, &runtime);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (const auto& d : c.diagnostics) fmt::print(stderr, "testmap: {}\n", d.format());
     Stopwatch clock;
-    // The store is written while the output is printed: both only read `c`.
-    bool saved = true;
-    double store_seconds = 0;
-    std::thread writer;
-    if (stored)
-      writer = std::thread([&] {
-        Stopwatch store_clock;
-        saved = stored->replace_static(c);
-        store_seconds = store_clock.lap();
-      });
+    classify::Classification combined;
+    if (monorepo) {
+      combined.root = repo_root;
+      for (const auto& p : parts)
+        classify::add_project(p->project.dir, p->narrowed ? *p->narrowed : p->whole, combined);
+    }
+    const classify::Classification& shown =
+        monorepo ? combined : (parts[0]->narrowed ? *parts[0]->narrowed : parts[0]->whole);
     bool explained = true;
     if (!opts->explain.empty()) {
-      std::string text = classify::explain(c, opts->explain);
+      std::string text = classify::explain(shown, opts->explain);
       if (text.empty()) {
-        fmt::print(stderr, "testmap classify: no test '{}' under {}\n", opts->explain, c.root);
+        fmt::print(stderr, "testmap classify: no test '{}' under {}\n", opts->explain, shown.root);
         explained = false;
       }
       fmt::print("{}", text);
@@ -115,22 +150,32 @@ void register_classify(CLI::App& app, int& exit_code) {
       fmt::print("{}", classify::render_table(shown, seconds));
     }
     fflush(stdout);
-    Timings timings = c.timings;
+    Timings timings = monorepo ? combined.timings : parts[0]->whole.timings;
     timings.emplace_back("output", clock.lap());
-    if (writer.joinable()) {
-      writer.join();
+    bool saved = true;
+    double store_seconds = 0;
+    for (auto& p : parts) {
+      if (!p->writer.joinable()) continue;
+      p->writer.join();
+      store_seconds += p->store_seconds;
+      if (!p->saved) {
+        fmt::print(stderr, "testmap classify: cannot write the store {}: {}; nothing was saved\n",
+                   p->store_path, p->stored->error());
+        saved = false;
+      }
+    }
+    if (!opts->no_store) {
       timings.emplace_back("store", store_seconds);
       timings.emplace_back("wait", clock.lap());
-      if (!saved)
-        fmt::print(stderr, "testmap classify: cannot write the store {}: {}; nothing was saved\n",
-                   store_path, stored->error());
     }
     if (opts->timings)
       for (const auto& [phase, s] : timings)
         fmt::print(stderr, "timing: {:<9} {:7.3f} s\n", phase, s);
+    bool diagnosed = false;
+    for (const auto& p : parts) diagnosed |= !p->whole.diagnostics.empty();
     if (!explained || !saved)
       exit_code = kExitUsage;
-    else if (opts->strict && !c.diagnostics.empty())
+    else if (opts->strict && diagnosed)
       exit_code = kExitCheckFailed;
   });
 }

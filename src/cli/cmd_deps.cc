@@ -29,8 +29,8 @@ void register_deps(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   exp->add_option("-o,--output", out->output, "Write to this file instead of stdout");
   exp->callback([out, &exit_code] {
-    if (auto found = resolve_root("deps export", RootArgs{{}, out->root}))
-      out->root = found->rootdir;
+    if (auto found = resolve_store_root("deps export", RootArgs{{}, out->root}))
+      out->root = *found;
     else {
       exit_code = kExitUsage;
       return;
@@ -71,8 +71,8 @@ void register_deps(CLI::App& app, int& exit_code) {
          "The project's root, where the store is (default: found as pytest finds its rootdir)")
       ->capture_default_str();
   imp->callback([in, &exit_code] {
-    if (auto found = resolve_root("deps import", RootArgs{{}, in->root}))
-      in->root = found->rootdir;
+    if (auto found = resolve_store_root("deps import", RootArgs{{}, in->root}))
+      in->root = *found;
     else {
       exit_code = kExitUsage;
       return;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <unordered_set>
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
@@ -80,27 +81,39 @@ void register_plan(CLI::App& app, int& exit_code) {
         return;
       }
       std::string error;
-      if (!plan::repository_input(opts->path, &input, &error)) {
+      std::vector<config::ProjectRoot> projects;
+      if (!plan::repository_input(opts->path, &input, &error, &projects)) {
         fmt::print(stderr, "testmap plan: {}\n", error);
         exit_code = kExitUsage;
         return;
       }
+      if (projects.empty()) projects.push_back({"", opts->path, {}});
       if (opts->affected) {
-        std::vector<std::string> ids;
-        for (const auto& t : input.tests) ids.push_back(t.id);
-        select::Selection sel;
-        if (!select::select_affected(opts->path, ids, opts->base, &sel, &error)) {
-          fmt::print(stderr, "testmap plan: {}\n", error);
-          exit_code = kExitUsage;
-          return;
+        // Each project selects from its own recording; a project that must run everything
+        // keeps all its tests, the others only what their change can break.
+        size_t all = input.tests.size();
+        std::unordered_set<std::string> keep;
+        for (const auto& project : projects) {
+          std::vector<std::string> ids;
+          std::string prefix = project.dir.empty() ? "" : project.dir + "/";
+          for (const auto& t : input.tests)
+            if (t.project == project.dir) ids.push_back(t.id.substr(prefix.size()));
+          select::Selection sel;
+          if (!select::select_affected(project.rootdir, ids, opts->base, &sel, &error)) {
+            fmt::print(stderr, "testmap plan: {}{}\n",
+                       project.dir.empty() ? "" : "project " + project.dir + ": ", error);
+            exit_code = kExitUsage;
+            return;
+          }
+          if (!sel.run_all.empty())
+            fmt::print(stderr, "testmap plan: every test {}is affected: {}\n",
+                       project.dir.empty() ? "" : "of " + project.dir + " ", sel.run_all);
+          for (const auto& id : ids)
+            if (!sel.run_all.empty() || sel.why.count(id)) keep.insert(prefix + id);
         }
-        if (sel.run_all.empty()) {
-          std::erase_if(input.tests, [&](const plan::PlanTest& t) { return !sel.why.count(t.id); });
-          fmt::print(stderr, "testmap plan: {} of {} tests affected by the change\n",
-                     input.tests.size(), ids.size());
-        } else {
-          fmt::print(stderr, "testmap plan: every test is affected: {}\n", sel.run_all);
-        }
+        std::erase_if(input.tests, [&](const plan::PlanTest& t) { return !keep.count(t.id); });
+        fmt::print(stderr, "testmap plan: {} of {} tests affected by the change\n",
+                   input.tests.size(), all);
       }
     }
     auto start = std::chrono::steady_clock::now();

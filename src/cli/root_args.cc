@@ -32,4 +32,38 @@ std::optional<config::RootDir> resolve_root(const char* command, const RootArgs&
   return r;
 }
 
+std::optional<std::vector<config::ProjectRoot>> resolve_projects(const char* command,
+                                                                 const RootArgs& args,
+                                                                 std::string* repo_root) {
+  std::optional<config::RootDir> r = resolve_root(command, args);
+  if (!r) return std::nullopt;
+  if (repo_root) *repo_root = r->rootdir;
+  config::Config cfg = config::load_config(r->rootdir);
+  std::vector<config::ProjectRoot> out;
+  if (cfg.projects.empty() || !cfg.unusable.empty()) {
+    out.push_back({"", r->rootdir, r->narrow});
+    return out;
+  }
+  std::string error;
+  if (!config::project_roots(cfg, r->narrow, &out, &error)) {
+    fmt::print(stderr, "testmap {}: {}\n", command, error);
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::string> resolve_store_root(const char* command, const RootArgs& args) {
+  std::optional<config::RootDir> r = resolve_root(command, args);
+  if (!r) return std::nullopt;
+  config::Config cfg = config::load_config(r->rootdir);
+  if (cfg.projects.empty()) return r->rootdir;
+  std::string list;
+  for (const auto& p : cfg.projects) list += (list.empty() ? "" : ", ") + p;
+  fmt::print(stderr,
+             "testmap {}: {} is the root of several pytest projects, each with its own store: "
+             "pass --root PROJECT or run it in a project's directory ({})\n",
+             command, r->rootdir, list);
+  return std::nullopt;
+}
+
 }  // namespace testmap::cli

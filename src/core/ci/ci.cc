@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/config/projects.h"
+
 namespace testmap::ci {
 namespace {
 
@@ -72,6 +74,40 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
+// The store directories the jobs keep in the CI cache: each project's, from the root.
+std::vector<std::string> map_dirs(const std::vector<Job>& jobs) {
+  std::vector<std::string> dirs;
+  for (const auto& j : jobs) {
+    std::string d = config::in_project(j.project, ".testmap");
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  }
+  if (dirs.empty()) dirs.push_back(".testmap");
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+// actions/cache's `path`: one line, or a block of lines (the key covers the same list in
+// every job, as actions/cache requires).
+std::string github_cache_path(const std::vector<Job>& jobs) {
+  std::vector<std::string> dirs = map_dirs(jobs);
+  if (dirs.size() == 1) return dirs[0];
+  std::string out = "|";
+  for (const auto& d : dirs) out += "\n            " + d;
+  return out;
+}
+
+const config::Config& config_of(const Configs& cfgs, const std::string& project) {
+  auto it = cfgs.find(project);
+  return it != cfgs.end() ? it->second : cfgs.at("");
+}
+
+// Each project's jobs, for the last job's imports: {project, job names}.
+std::map<std::string, std::vector<std::string>> jobs_by_project(const std::vector<Job>& jobs) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& j : jobs) out[j.project].push_back(j.name);
+  return out;
+}
+
 // `mode`: the recording options, or an expression that picks them per pipeline.
 std::string pytest_command(const Job& j, int workers, const char* shard_var,
                            const std::string& mode = "--testmap-durations") {
@@ -109,8 +145,11 @@ void service_yaml(std::string& out, const nlohmann::json& v, const std::string& 
 std::vector<Job> jobs_of(const plan::Plan& plan) {
   std::map<std::string, Job> by_name;
   for (const auto& m : plan.machines) {
-    Job& j = by_name[m.tier];
-    j.name = m.tier;
+    std::string name =
+        m.project.empty() ? m.tier : fmt::format("{}-{}", config::project_slug(m.project), m.tier);
+    Job& j = by_name[name];
+    j.name = name;
+    j.project = m.project;
     j.tiers = m.tiers.empty() ? std::vector<std::string>{m.tier} : m.tiers;
     j.services = m.services;
     ++j.machines;
@@ -120,17 +159,23 @@ std::vector<Job> jobs_of(const plan::Plan& plan) {
   return out;
 }
 
-std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
                             bool affected) {
+  const config::Config& repo = cfgs.at("");
   std::string out = fmt::format(fmt::runtime(kHeader), "github", "github");
   out += "name: tests\non:\n  push:\n  pull_request:\n\njobs:\n";
-  std::string python = setting(cfg, "python-version", "3.11");
-  std::string runs_on = setting(cfg, "runs-on", "ubuntu-latest");
+  std::string runs_on = setting(repo, "runs-on", "ubuntu-latest");
+  std::string cache_path = github_cache_path(jobs);
   for (const auto& j : jobs) {
+    const config::Config& cfg = config_of(cfgs, j.project);
+    std::string python = setting(cfg, "python-version", "3.11");
     out += fmt::format("  {}:\n", j.name);
     out += fmt::format("    name: {}\n",
                        q(fmt::format("{} ${{{{ matrix.shard }}}}/{}", j.name, j.machines)));
-    out += fmt::format("    runs-on: {}\n", runs_on);
+    out += fmt::format("    runs-on: {}\n", setting(cfg, "runs-on", runs_on));
+    if (!j.project.empty())
+      out +=
+          fmt::format("    defaults:\n      run:\n        working-directory: {}\n", q(j.project));
     out += "    strategy:\n      fail-fast: false\n      matrix:\n";
     std::vector<std::string> shards;
     for (size_t k = 1; k <= j.machines; ++k) shards.push_back(std::to_string(k));
@@ -145,22 +190,26 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
     if (!services.empty()) out += "    services:\n" + services;
     out += "    steps:\n";
     out += github_setup(cfg, python);
-    out +=
+    out += fmt::format(
         "      - name: Restore the test map\n        uses: actions/cache/restore@v4\n"
-        "        with:\n          path: .testmap\n          key: testmap-${{ github.sha }}\n"
-        "          restore-keys: testmap-\n";
+        "        with:\n          path: {}\n          key: testmap-${{{{ github.sha }}}}\n"
+        "          restore-keys: testmap-\n",
+        cache_path);
     if (std::string cache = db_cache(cfg); !cache.empty()) {
       // Keyed by the schema files: a job restores the template a job before it built.
+      // Paths of actions are the repository's, not the working directory's.
       std::vector<std::string> globs;
       for (const std::string& g : schema_globs(cfg)) {
         std::string lit = "'";  // a GitHub expression string: ' doubled
-        for (char c : g) lit += c == '\'' ? std::string("''") : std::string(1, c);
+        for (char c : config::in_project(j.project, g))
+          lit += c == '\'' ? std::string("''") : std::string(1, c);
         globs.push_back(lit + "'");
       }
       out += fmt::format(
           "      - name: Keep the database templates\n        uses: actions/cache@v4\n"
           "        with:\n          path: {}\n          key: {}\n",
-          q(cache), q(fmt::format("testmap-db-${{{{ hashFiles({}) }}}}", join(globs, ", "))));
+          q(config::in_project(j.project, cache)),
+          q(fmt::format("testmap-db-${{{{ hashFiles({}) }}}}", join(globs, ", "))));
     }
     out += fmt::format("      - name: Run this machine's tests\n        run: {}\n",
                        q(affected ? pytest_command(j, workers, "${{ matrix.shard }}", kGithubMode)
@@ -173,11 +222,13 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
           "      - name: Export what each test ran\n        if: {}\n"
           "        run: testmap deps export -o deps.json\n",
           kGithubNotPr);
+    std::string durations = config::in_project(j.project, "durations.json");
+    std::string deps = config::in_project(j.project, "deps.json");
     out += fmt::format(
         "      - uses: actions/upload-artifact@v4\n        if: always()\n        with:\n"
         "          name: durations-{}-${{{{ matrix.shard }}}}\n          path: {}\n",
         j.name,
-        affected ? "|\n            durations.json\n            deps.json" : "durations.json");
+        affected ? fmt::format("|\n            {}\n            {}", durations, deps) : durations);
   }
   // One job gathers every machine's durations into the map for the next run.
   std::vector<std::string> needs;
@@ -185,31 +236,58 @@ std::string github_workflow(const std::vector<Job>& jobs, const config::Config& 
   out += "  test-map:\n    if: always()\n";
   out += fmt::format("    needs: [{}]\n", join(needs, ", "));
   out += fmt::format("    runs-on: {}\n    steps:\n", runs_on);
-  out += github_setup(cfg, python);
-  out +=
-      "      - uses: actions/cache/restore@v4\n        with:\n          path: .testmap\n"
-      "          key: testmap-${{ github.sha }}\n          restore-keys: testmap-\n";
+  out += github_setup(repo, setting(repo, "python-version", "3.11"));
+  out += fmt::format(
+      "      - uses: actions/cache/restore@v4\n        with:\n          path: {}\n"
+      "          key: testmap-${{{{ github.sha }}}}\n          restore-keys: testmap-\n",
+      cache_path);
   out +=
       "      - uses: actions/download-artifact@v4\n        with:\n          pattern: durations-*\n"
       "          path: durations\n";
-  out += "      - run: testmap durations import durations/*/durations.json\n";
-  if (affected)
-    out += fmt::format("      - if: {}\n        run: testmap deps import durations/*/deps.json\n",
-                       kGithubNotPr);
-  out +=
-      "      - uses: actions/cache/save@v4\n        with:\n          path: .testmap\n"
-      "          key: testmap-${{ github.sha }}\n";
+  auto by_project = jobs_by_project(jobs);
+  if (by_project.size() == 1 && by_project.begin()->first.empty()) {
+    out += "      - run: testmap durations import durations/*/durations.json\n";
+    if (affected)
+      out += fmt::format("      - if: {}\n        run: testmap deps import durations/*/deps.json\n",
+                         kGithubNotPr);
+  } else {
+    // Each project's machines into that project's store.
+    for (const auto& [project, names] : by_project) {
+      std::vector<std::string> files, deps;
+      for (const auto& n : names) {
+        files.push_back(fmt::format("durations/durations-{}-[0-9]*/durations.json", n));
+        deps.push_back(fmt::format("durations/durations-{}-[0-9]*/deps.json", n));
+      }
+      out += fmt::format("      - run: testmap durations import --root {} {}\n", project,
+                         join(files, " "));
+      if (affected)
+        out += fmt::format("      - if: {}\n        run: testmap deps import --root {} {}\n",
+                           kGithubNotPr, project, join(deps, " "));
+    }
+  }
+  out += fmt::format(
+      "      - uses: actions/cache/save@v4\n        with:\n          path: {}\n"
+      "          key: testmap-${{{{ github.sha }}}}\n",
+      cache_path);
   return out;
 }
 
-std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
                       bool affected) {
+  const config::Config& repo = cfgs.at("");
   std::string out = fmt::format(fmt::runtime(kHeader), "gitlab", "gitlab");
-  std::string image =
-      setting(cfg, "image", fmt::format("python:{}", setting(cfg, "python-version", "3.11")));
+  auto image_of = [](const config::Config& cfg) {
+    return setting(cfg, "image", fmt::format("python:{}", setting(cfg, "python-version", "3.11")));
+  };
+  std::vector<std::string> map_paths;
+  for (const auto& d : map_dirs(jobs)) map_paths.push_back(d + "/");
+  std::string maps = join(map_paths, ", ");
   out += "stages: [test, map]\n\n";
   for (const auto& j : jobs) {
-    out += fmt::format("{}:\n  stage: test\n  image: {}\n", j.name, q(image));
+    const config::Config& cfg = config_of(cfgs, j.project);
+    // Scripts start at the repository's root: a project's job goes to its directory.
+    std::string cd = j.project.empty() ? "" : fmt::format("cd {} && ", j.project);
+    out += fmt::format("{}:\n  stage: test\n  image: {}\n", j.name, q(image_of(cfg)));
     std::string services;
     for (const auto& s : j.services) {
       const config::Service* svc = cfg.service(s);
@@ -231,12 +309,15 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, i
     out += fmt::format("  parallel:\n    matrix:\n      - SHARD: [{}]\n", join(shards, ", "));
     if (std::string cache = db_cache(cfg); !cache.empty()) {
       // A second cache, pulled and pushed by every job: the dumps are named by schema hash.
-      out += "  cache:\n    - key: testmap\n      paths: [.testmap/]\n      policy: pull\n";
-      out += fmt::format("    - key: testmap-db\n      paths: [{}]\n", q(cache + "/"));
+      out += fmt::format("  cache:\n    - key: testmap\n      paths: [{}]\n      policy: pull\n",
+                         maps);
+      out += fmt::format("    - key: testmap-db\n      paths: [{}]\n",
+                         q(config::in_project(j.project, cache) + "/"));
     } else {
-      out += "  cache:\n    key: testmap\n    paths: [.testmap/]\n    policy: pull\n";
+      out += fmt::format("  cache:\n    key: testmap\n    paths: [{}]\n    policy: pull\n", maps);
     }
     out += "  script:\n";
+    if (!j.project.empty()) out += fmt::format("    - {}\n", q("cd " + j.project));
     for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
     if (affected) {
       out += fmt::format(
@@ -248,23 +329,31 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, i
       out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD")));
     }
     out += "    - testmap durations export -o durations-$CI_JOB_ID.json\n";
+    std::string durations = config::in_project(j.project, "durations-*.json");
     if (affected) {
       out += "  after_script:\n";
-      out += fmt::format("    - {}\n",
-                         q("[ -n \"${CI_MERGE_REQUEST_IID:-}\" ] || testmap deps export -o "
-                           "deps-$CI_JOB_ID.json"));
-      out += "  artifacts:\n    when: always\n    paths: [durations-*.json, deps-*.json]\n\n";
+      out += fmt::format("    - {}\n", q(cd + "[ -n \"${CI_MERGE_REQUEST_IID:-}\" ] || testmap "
+                                              "deps export -o deps-$CI_JOB_ID.json"));
+      out += fmt::format("  artifacts:\n    when: always\n    paths: [{}, {}]\n\n", durations,
+                         config::in_project(j.project, "deps-*.json"));
     } else {
-      out += "  artifacts:\n    when: always\n    paths: [durations-*.json]\n\n";
+      out += fmt::format("  artifacts:\n    when: always\n    paths: [{}]\n\n", durations);
     }
   }
-  out += fmt::format("test-map:\n  stage: map\n  image: {}\n  when: always\n", q(image));
-  out += "  cache:\n    key: testmap\n    paths: [.testmap/]\n    policy: pull-push\n  script:\n";
-  for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
-  out += "    - testmap durations import durations-*.json\n";
-  if (affected)
-    out += fmt::format("    - {}\n", q("[ -n \"${CI_MERGE_REQUEST_IID:-}\" ] || testmap deps "
-                                       "import deps-*.json"));
+  out += fmt::format("test-map:\n  stage: map\n  image: {}\n  when: always\n", q(image_of(repo)));
+  out += fmt::format(
+      "  cache:\n    key: testmap\n    paths: [{}]\n    policy: pull-push\n  script:\n", maps);
+  for (const auto& step : install_steps(repo)) out += fmt::format("    - {}\n", q(step));
+  for (const auto& [project, names] : jobs_by_project(jobs)) {
+    std::string root = project.empty() ? "" : fmt::format("--root {} ", project);
+    out += fmt::format("    - testmap durations import {}{}\n", root,
+                       config::in_project(project, "durations-*.json"));
+    if (affected)
+      out += fmt::format("    - {}\n",
+                         q(fmt::format("[ -n \"${{CI_MERGE_REQUEST_IID:-}}\" ] || testmap deps "
+                                       "import {}{}",
+                                       root, config::in_project(project, "deps-*.json"))));
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // still says what would be generated.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ namespace testmap::ci {
 
 struct Job {
   std::string name;                   // the plan's tier name for the machines
+  std::string project;                // a monorepo's project: the job runs in its directory
   std::vector<std::string> tiers;     // the classification's tiers it runs
   std::vector<std::string> services;  // started for every machine of the job
   size_t machines = 0;
@@ -20,12 +22,17 @@ struct Job {
 
 std::vector<Job> jobs_of(const plan::Plan& plan);
 
+// The configs by project directory: "" is the repository's (the last job's set-up, and a
+// single project's everything), a monorepo's projects' own give their jobs' services and
+// install commands, run in the project's directory.
+using Configs = std::map<std::string, config::Config>;
+
 // With `affected`, pull (merge) requests run only the tests their change can break
 // (--testmap-affected), and other pipelines run everything with --testmap-deps, whose
 // recording every machine exports for the last job to gather into the cached map.
-std::string github_workflow(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
                             bool affected = false);
-std::string gitlab_ci(const std::vector<Job>& jobs, const config::Config& cfg, int workers,
+std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
                       bool affected = false);
 
 // A unified diff of two texts ("" when equal), for --check.

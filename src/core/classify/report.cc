@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
+#include <set>
 
 #include "core/util/json_text.h"
 
@@ -32,6 +34,21 @@ std::string render_table(const Classification& c, double seconds) {
     out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  {:>6}  {}\n", t.name, w, t.tests, pct(t.tests),
                        t.files, services);
   }
+  if (!c.projects.empty()) {
+    // A monorepo: how the tests spread over its projects.
+    std::map<std::string, std::pair<size_t, std::set<std::string>>> per;
+    for (const auto& t : c.tests) {
+      auto& [tests, files] = per[t.project];
+      ++tests;
+      files.insert(t.file);
+    }
+    size_t pw = 7;
+    for (const auto& p : c.projects) pw = std::max(pw, p.size());
+    out += fmt::format("\n{:<{}}  {:>7}  {:>6}  {:>6}\n", "project", pw, "tests", "%", "files");
+    for (const auto& p : c.projects)
+      out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  {:>6}\n", p, pw, per[p].first,
+                         pct(per[p].first), per[p].second.size());
+  }
   out += fmt::format("\n{:<{}}  {:>7}  {:>6}\n", "service", w, "tests", "%");
   for (const auto& [s, k] : c.service_tests)
     out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%\n", s, w, k, pct(k));
@@ -50,11 +67,12 @@ std::string to_json_text(const Classification& c) {
       .field("files_scanned", c.files_scanned)
       .field("test_files", c.test_files)
       .field("bytes_scanned", c.bytes_scanned);
+  if (!c.projects.empty()) j.field("projects", c.projects);
   j.key("tests").begin_array();
   for (const auto& t : c.tests) {
-    j.begin_object()
-        .field("id", t.id)
-        .field("file", t.file)
+    j.begin_object().field("id", t.id);
+    if (!t.project.empty()) j.field("project", t.project);
+    j.field("file", t.file)
         .field("line", t.line)
         .field("defined_file", t.defined_file)
         .field("defined_line", t.defined_line)

@@ -42,7 +42,8 @@ struct RuntimeUses {
 };
 
 struct TestResult {
-  std::string id;  // as pytest spells it, without parametrize ids
+  std::string id;       // as pytest spells it, without parametrize ids
+  std::string project;  // a monorepo's project directory (id and files start with it), or ""
   std::string file;
   int line = 0;  // of the test function
   // Where the test function is defined: a base class's method (a mixin in another file,
@@ -70,6 +71,7 @@ struct TierSummary {
 
 struct Classification {
   std::string root;
+  std::vector<std::string> projects;  // a monorepo's projects, in the order classified
   std::vector<TestResult> tests;
   std::vector<TierSummary> tiers;               // largest first, unknown last
   std::map<std::string, size_t> service_tests;  // service -> tests needing it

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/config/projects.h"
 #include "core/config/rootdir.h"
 
 namespace fs = std::filesystem;
@@ -139,4 +140,41 @@ TEST_CASE("pytest 9's pytest.toml makes the rootdir before pytest.ini") {
   t.put("app/pytest.toml", "[pytest]\n");
   t.put("app/test_a.py");
   CHECK(find_rootdir(t.dir("app"), {}).rootdir == (t.root / "app").string());
+}
+
+TEST_CASE("a monorepo's paths reach the projects they name, inside or above them") {
+  Tree t;
+  t.put("pyproject.toml", "[tool.testmap]\nprojects = ['svc/a', 'svc/ab', 'lib']\n");
+  t.put("svc/a/pytest.ini", "[pytest]\n");
+  t.put("svc/ab/pytest.ini", "[pytest]\n");
+  t.put("lib/pytest.ini", "[pytest]\n");
+  t.dir("tools");
+  testmap::config::Config cfg = testmap::config::load_config(t.root.string());
+  REQUIRE(cfg.projects.size() == 3);
+  auto reach = [&](std::vector<std::string> narrow) {
+    std::vector<testmap::config::ProjectRoot> out;
+    std::string error;
+    bool ok = testmap::config::project_roots(cfg, narrow, &out, &error);
+    std::vector<std::string> seen;
+    for (const auto& p : out) {
+      std::string n;
+      for (const auto& x : p.narrow) n += " " + x;
+      seen.push_back(p.dir + n);
+    }
+    return ok ? seen : std::vector<std::string>{"error: " + error};
+  };
+  CHECK(reach({}) == std::vector<std::string>{"svc/a", "svc/ab", "lib"});
+  // "svc/a" is not a prefix of "svc/ab": whole directory names only.
+  CHECK(reach({"svc/a"}) == std::vector<std::string>{"svc/a"});
+  CHECK(reach({"svc"}) == std::vector<std::string>{"svc/a", "svc/ab"});
+  CHECK(reach({"svc/ab/tests/t.py::test_x", "lib"}) ==
+        std::vector<std::string>{"svc/ab tests/t.py::test_x", "lib"});
+  CHECK(reach({"tools"}).front().starts_with("error: tools is in none of the projects"));
+  // A project pytest would root elsewhere is refused, not classified with other settings.
+  fs::remove(t.root / "lib/pytest.ini");
+  t.put("pyproject.toml",
+        "[tool.testmap]\nprojects = ['svc/a', 'lib']\n[tool.pytest.ini_options]\n");
+  cfg = testmap::config::load_config(t.root.string());
+  CHECK(reach({}).front().starts_with(
+      "error: project lib has no pytest configuration file of its own"));
 }

@@ -70,6 +70,10 @@ bool parse_padded(const simdjson::padded_string& text, const std::string& path, 
             std::string_view tier;
             if (v.get_string().get(tier)) return fail("\"tier\" is a string");
             p.tier = tier, has_tier = true;
+          } else if (k == "project") {
+            std::string_view project;
+            if (v.get_string().get(project)) return fail("\"project\" is a string");
+            p.project = project;
           } else if (k == "services") {
             simdjson::ondemand::array a;
             if (v.get_array().get(a)) {
@@ -164,11 +168,9 @@ std::string plan_json_text(const Plan& plan) {
   j.field("warnings", plan.warnings);
   j.key("machines").begin_array();
   for (const auto& m : plan.machines) {
-    j.begin_object()
-        .field("id", m.id)
-        .field("tier", m.tier)
-        .field("tiers", m.tiers)
-        .field("services", m.services);
+    j.begin_object().field("id", m.id);
+    if (!m.project.empty()) j.field("project", m.project);
+    j.field("tier", m.tier).field("tiers", m.tiers).field("services", m.services);
     number("startup_seconds", m.startup_seconds);
     number("seconds", m.seconds);
     j.field("tests", m.tests).field("units", m.units).end_object();
@@ -262,6 +264,7 @@ bool parse_plan(const std::string& text, const std::string& where, Plan* plan, D
     Machine mm;
     mm.id = m["id"].get<std::string>();
     if (!plan_string(m, "tier", where, key, &mm.tier, error)) return false;
+    if (!plan_string(m, "project", where, key, &mm.project, error)) return false;
     for (const char* list : {"tiers", "services"}) {
       auto it = m.find(list);
       if (it != m.end() && !it->is_array()) {

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/classify/tiers.h"
+#include "core/config/projects.h"
 
 namespace testmap::plan {
 namespace {
@@ -27,6 +28,7 @@ struct UnitLoad {
 };
 
 struct Tier {
+  std::string project;  // tiers of two projects are never merged
   std::string name;
   std::vector<std::string> members;  // the input's tiers folded into this one
   std::vector<std::string> services;
@@ -144,7 +146,8 @@ bool covers(const Tier& big, const Tier& small) {
 
 // Fewer machines than tiers: fold the lightest tier into the tier that can run it most
 // cheaply (one whose services include its own, else the union of both), until they fit.
-void merge_tiers(std::vector<Tier>& tiers, size_t machines,
+// Tiers of different projects are not merged: false when no pair is left to merge.
+bool merge_tiers(std::vector<Tier>& tiers, size_t machines,
                  const std::map<std::string, double>& startup, double slowest_startup) {
   while (tiers.size() > std::max<size_t>(machines, 1)) {
     // The pair whose merged machine is quickest: start-up of the union plus both tiers' work.
@@ -154,6 +157,7 @@ void merge_tiers(std::vector<Tier>& tiers, size_t machines,
     for (size_t a = 0; a < tiers.size(); ++a)
       for (size_t b = 0; b < tiers.size(); ++b) {
         if (a == b || tiers[a].total > tiers[b].total) continue;  // fold a into b
+        if (tiers[a].project != tiers[b].project) continue;
         std::vector<std::string> u;
         std::set_union(tiers[a].services.begin(), tiers[a].services.end(),
                        tiers[b].services.begin(), tiers[b].services.end(), std::back_inserter(u));
@@ -162,6 +166,7 @@ void merge_tiers(std::vector<Tier>& tiers, size_t machines,
         double cost = s + tiers[a].total + tiers[b].total;
         if (cost < best) best = cost, light = a, into = b, best_services = u;
       }
+    if (best == std::numeric_limits<double>::infinity()) return false;
     Tier& t = tiers[into];
     Tier& l = tiers[light];
     if (!covers(t, l)) {
@@ -182,7 +187,7 @@ void merge_tiers(std::vector<Tier>& tiers, size_t machines,
     // The union may be a tier that exists already: one tier, not two of the same name.
     for (size_t i = 0; i < tiers.size(); ++i)
       for (size_t j = i + 1; j < tiers.size(); ++j)
-        if (tiers[i].name == tiers[j].name) {
+        if (tiers[i].name == tiers[j].name && tiers[i].project == tiers[j].project) {
           Tier& a = tiers[i];
           a.members.insert(a.members.end(), tiers[j].members.begin(), tiers[j].members.end());
           a.units.insert(a.units.end(), tiers[j].units.begin(), tiers[j].units.end());
@@ -195,6 +200,7 @@ void merge_tiers(std::vector<Tier>& tiers, size_t machines,
           tiers.erase(tiers.begin() + static_cast<long>(j--));
         }
   }
+  return true;
 }
 
 }  // namespace
@@ -251,9 +257,11 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
   double slowest_startup = 0;
   for (const auto& [service, s] : input.startup) slowest_startup = std::max(slowest_startup, s);
   for (const auto& t : input.tests) {
-    auto [it, fresh] = tier_index.emplace(t.tier, tiers.size());
+    auto [it, fresh] =
+        tier_index.emplace(t.project.empty() ? t.tier : t.project + '\0' + t.tier, tiers.size());
     if (fresh) {
       Tier tier;
+      tier.project = t.project;
       tier.name = t.tier;
       tier.members = {t.tier};
       tier.services = t.services;
@@ -290,8 +298,9 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
     });
     for (const auto& u : t.units) t.longest = std::max(t.longest, u.seconds);
   }
-  std::sort(tiers.begin(), tiers.end(),
-            [](const Tier& a, const Tier& b) { return a.name < b.name; });
+  std::sort(tiers.begin(), tiers.end(), [](const Tier& a, const Tier& b) {
+    return a.project != b.project ? a.project < b.project : a.name < b.name;
+  });
   if (tiers.empty()) return plan;
   for (auto& t : tiers) std::sort(t.services.begin(), t.services.end());
 
@@ -333,7 +342,14 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
     }
   } else {
     size_t shards = options.shards > 0 ? static_cast<size_t>(options.shards) : tiers.size();
-    if (shards < tiers.size()) merge_tiers(tiers, shards, input.startup, slowest_startup);
+    if (shards < tiers.size() && !merge_tiers(tiers, shards, input.startup, slowest_startup)) {
+      // Each project needs a machine of its own at least.
+      plan.warnings.push_back(fmt::format(
+          "{} machines are too few: the projects' tests need {} (a machine runs one project's "
+          "tests)",
+          shards, tiers.size()));
+      shards = tiers.size();
+    }
     // Allocate with the bound (cheap, and exact in the limit of small units), then
     // hand out machines left over by one-unit caps.
     k = allocate(
@@ -361,7 +377,10 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
     size_t n = 1;
     for (auto run : cut(t, k[i])) {
       Machine m;
-      m.id = fmt::format("{}-{}", t.name, n++);
+      m.id = t.project.empty()
+                 ? fmt::format("{}-{}", t.name, n++)
+                 : fmt::format("{}-{}-{}", config::project_slug(t.project), t.name, n++);
+      m.project = t.project;
       m.tier = t.name;
       m.tiers = t.members;
       std::sort(m.tiers.begin(), m.tiers.end());

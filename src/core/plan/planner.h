@@ -18,6 +18,9 @@ struct PlanTest {
   std::vector<std::string> services;
   double seconds = 0;
   bool estimated = false;
+  // A monorepo's project (the id starts with it): its tests run from its directory, so
+  // a machine never holds two projects' tests.
+  std::string project;
 };
 
 struct PlanInput {
@@ -36,7 +39,8 @@ struct PlanOptions {
 };
 
 struct Machine {
-  std::string id;  // "<tier>-<k>", 1-based
+  std::string id;       // "<tier>-<k>", 1-based; "<project slug>-<tier>-<k>" in a monorepo
+  std::string project;  // a monorepo's project directory, or ""
   std::string tier;
   std::vector<std::string> tiers;  // the classification's tiers it runs (several when merged)
   std::vector<std::string> services;

@@ -3,25 +3,24 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/classify/classifier.h"
 #include "core/config/config.h"
+#include "core/config/projects.h"
 #include "core/plan/estimate.h"
 #include "core/store/store.h"
 
 namespace testmap::plan {
 
 namespace {
-constexpr int kHistoryRuns = 5;  // the median of this many recent runs
-}
 
-bool repository_input(const std::string& root, PlanInput* input, std::string* error) {
-  config::Config cfg = config::load_config(root);
-  if (!cfg.unusable.empty()) {
-    *error = cfg.unusable;
-    return false;
-  }
+constexpr int kHistoryRuns = 5;  // the median of this many recent runs
+
+// One pytest project's tests, ids as pytest spells them there.
+bool project_input(const std::string& root, const config::Config& cfg, PlanInput* input,
+                   std::string* error) {
   store::Store s(store::default_path(root), store::Access::kRead);
   classify::RuntimeUses runtime;
   std::map<std::string, std::vector<double>> history;
@@ -39,6 +38,38 @@ bool repository_input(const std::string& root, PlanInput* input, std::string* er
   for (const auto& t : c.tests)
     input->tests.push_back({t.id, t.tier, t.unknown ? every : t.services, 0, true});
   estimate_durations(input->tests, history);
+  return true;
+}
+
+}  // namespace
+
+bool repository_input(const std::string& root, PlanInput* input, std::string* error,
+                      std::vector<config::ProjectRoot>* projects_out) {
+  config::Config cfg = config::load_config(root);
+  if (!cfg.unusable.empty()) {
+    *error = cfg.unusable;
+    return false;
+  }
+  if (cfg.projects.empty()) return project_input(root, cfg, input, error);
+  // A monorepo: each project's tests from its own rootdir, config and store.
+  std::vector<config::ProjectRoot> projects;
+  if (!config::project_roots(cfg, {}, &projects, error)) return false;
+  for (const auto& p : projects) {
+    config::Config own = config::load_config(p.rootdir);
+    PlanInput part;
+    if (!own.unusable.empty() || !project_input(p.rootdir, own, &part, error)) {
+      *error = fmt::format("project {}: {}", p.dir, own.unusable.empty() ? *error : own.unusable);
+      return false;
+    }
+    for (auto& t : part.tests) {
+      t.id = config::in_project(p.dir, t.id);
+      t.project = p.dir;
+      input->tests.push_back(std::move(t));
+    }
+    for (const auto& [service, seconds] : part.startup)
+      input->startup[service] = std::max(input->startup[service], seconds);
+  }
+  if (projects_out) *projects_out = std::move(projects);
   return true;
 }
 

@@ -3,13 +3,18 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "core/config/projects.h"
 #include "core/plan/planner.h"
 
 namespace testmap::plan {
 
 // False with *error (one line) when the config or the store cannot be read: a plan made
-// without them would drop services or durations silently.
-bool repository_input(const std::string& root, PlanInput* input, std::string* error);
+// without them would drop services or durations silently. At a monorepo's root, every
+// project's tests, ids spelled from the root and each test named with its project (whose
+// rootdirs go to `projects`).
+bool repository_input(const std::string& root, PlanInput* input, std::string* error,
+                      std::vector<config::ProjectRoot>* projects = nullptr);
 
 }  // namespace testmap::plan
