@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -213,3 +215,117 @@ def test_a_projects_entry_that_is_no_directory_is_a_config_error(
     proc = run_classify(testmap_bin, root, "--strict", "--no-store")
     assert proc.returncode == 1
     assert "tool.testmap.projects" in proc.stderr and "'nope' is not a directory" in proc.stderr
+
+
+def test_confcutdir_in_addopts_keeps_conftests_above_it_unread(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    files = {
+        "pytest.ini": "[pytest]\n",
+        "conftest.py": "collect_ignore = ['tests/test_generated.py']\n",
+        "tests/test_generated.py": "def test_generated():\n    pass\n",
+        "tests/test_plain.py": "def test_plain():\n    pass\n",
+    }
+    root = make_tree(files)
+    assert (
+        ids_of_testmap(testmap_bin, root)
+        == ids_of_pytest(root)
+        == {"tests/test_plain.py::test_plain"}
+    )
+    # With the cut at tests/, pytest never loads the root conftest.py and its ignore list.
+    (root / "pytest.ini").write_text("[pytest]\naddopts = --confcutdir=tests\n")
+    assert (
+        ids_of_testmap(testmap_bin, root)
+        == ids_of_pytest(root)
+        == {
+            "tests/test_plain.py::test_plain",
+            "tests/test_generated.py::test_generated",
+        }
+    )
+
+
+def test_plugin_modules_named_with_p_give_their_fixtures_and_no_blocks_them(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    plugin = (
+        "import pytest\n\n\n@pytest.fixture\ndef kafka_producer():\n    return object()\n\n\n"
+        "@pytest.fixture\ndef topic(kafka_producer):\n    return 'orders'\n"
+    )
+    root = make_tree(
+        {
+            "pytest.ini": "[pytest]\npythonpath = .\naddopts = -p support.kafka_fixtures\n",
+            "pyproject.toml": "[tool.testmap.services.kafka]\nports = [9092]\n"
+            "fixtures = ['kafka_producer']\n",
+            "support/__init__.py": "",
+            "support/kafka_fixtures.py": plugin,
+            "tests/test_orders.py": "def test_publish(topic):\n    assert topic == 'orders'\n",
+        }
+    )
+
+    def services() -> list[str]:
+        proc = run_classify(testmap_bin, root, "--json", "--no-store")
+        assert proc.returncode == 0, proc.stderr
+        [test] = json.loads(proc.stdout)["tests"]
+        return test["services"]
+
+    # The test passes under pytest, so the plugin's fixtures are what it runs.
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert services() == ["kafka"]
+    (root / "pytest.ini").write_text(
+        "[pytest]\npythonpath = .\naddopts = -p support.kafka_fixtures -p no:support.kafka_fixtures\n"
+    )
+    assert services() == []
+
+
+def test_pyargs_testpaths_name_packages(testmap_bin: str, make_tree: Callable[..., Path]) -> None:
+    root = make_tree(
+        {
+            "pytest.ini": "[pytest]\naddopts = --pyargs\ntestpaths = shop.tests\n",
+            "src/shop/__init__.py": "",
+            "src/shop/tests/__init__.py": "",
+            "src/shop/tests/test_cart.py": "def test_cart():\n    pass\n",
+            "other/test_elsewhere.py": "def test_elsewhere():\n    pass\n",
+        }
+    )
+    env = {**clean_env(), "PYTHONPATH": str(root / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pytest_ids = {line for line in proc.stdout.splitlines() if "::" in line}
+    assert (
+        ids_of_testmap(testmap_bin, root)
+        == pytest_ids
+        == {"src/shop/tests/test_cart.py::test_cart"}
+    )
+
+
+def test_same_named_test_files_without_packages_are_reported_as_pytest_fails_on_them(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree(
+        {
+            "pytest.ini": "[pytest]\n",
+            "tests/a/test_x.py": "def test_1():\n    pass\n",
+            "tests/b/test_x.py": "def test_2():\n    pass\n",
+        }
+    )
+    proc = run_classify(testmap_bin, root, "--no-store", "--strict")
+    assert proc.returncode == 1
+    assert "tests/b/test_x.py: pytest cannot import it beside tests/a/test_x.py" in proc.stderr
+    # With importlib, pytest imports both, and so there is nothing to say.
+    (root / "pytest.ini").write_text("[pytest]\naddopts = --import-mode=importlib\n")
+    assert ids_of_pytest(root) == ids_of_testmap(testmap_bin, root, "--strict")

@@ -57,7 +57,7 @@ struct ServiceRules {
 class Classifier {
  public:
   Classifier(const config::Config& cfg, const Project& p, unsigned threads)
-      : cfg_(cfg), p_(p), threads_(threads), resolver_(p), fixtures_(p, resolver_) {
+      : cfg_(cfg), p_(p), threads_(threads), resolver_(p), fixtures_(cfg.pytest, p, resolver_) {
     for (const auto& s : cfg.services) {
       ServiceRules rules{&s, {}};
       for (const auto& b : s.base_classes) {
@@ -75,6 +75,7 @@ class Classifier {
     out.diagnostics = cfg_.diagnostics;
     for (const auto& d : p_.diagnostics) out.diagnostics.push_back(d);
     std::vector<TestItem> items = collect_tests(cfg_, p_, resolver_);
+    for (auto& d : import_conflicts(cfg_.pytest, p_)) out.diagnostics.push_back(std::move(d));
     classify_items(items, out.tests);
     // A base that cannot be followed is a problem in the tree, like a file that does not
     // parse: said once per place on stderr, and a failure under --strict.

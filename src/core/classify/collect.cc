@@ -1,9 +1,12 @@
 // Test collection without importing anything, mirroring pytest's python plugin.
 #include "core/classify/collect.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <set>
 
@@ -224,6 +227,38 @@ config::PytestOptions with_conftest_ignores(const config::PytestOptions& opts,
         (glob ? out.ignore_glob : out.ignore).push_back(path);
       }
     }
+  }
+  return out;
+}
+
+Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& project) {
+  Diagnostics out;
+  if (opts.import_mode == "importlib") return out;
+  auto has_init = [&](const std::string& dir) {
+    return project.by_rel.count(dir.empty() ? "__init__.py" : dir + "/__init__.py") > 0;
+  };
+  // pytest's module name: from the topmost directory with __init__.py, else the basename.
+  std::map<std::string, std::string> first;  // module name -> the file that took it
+  for (const auto& f : project.files) {
+    if (!is_test_file(opts, f.rel)) continue;
+    std::string rel = f.rel.substr(0, f.rel.size() - 3);  // without .py
+    size_t start = rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1;
+    while (start > 0) {
+      std::string dir = rel.substr(0, start - 1);
+      if (!has_init(dir)) break;
+      size_t up = dir.rfind('/');
+      start = up == std::string::npos ? 0 : up + 1;
+    }
+    std::string name = rel.substr(start);
+    std::replace(name.begin(), name.end(), '/', '.');
+    auto [it, fresh] = first.emplace(name, f.rel);
+    if (!fresh)
+      out.push_back({f.rel, 0, "",
+                     fmt::format("pytest cannot import it beside {} (both are module '{}', and "
+                                 "--import-mode={} puts one directory on sys.path for each): "
+                                 "pytest reports an import file mismatch; add __init__.py files "
+                                 "or use --import-mode=importlib",
+                                 it->second, name, opts.import_mode)});
   }
   return out;
 }

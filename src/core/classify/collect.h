@@ -31,6 +31,12 @@ bool is_test_file(const config::PytestOptions& opts, const std::string& rel);
 config::PytestOptions with_conftest_ignores(const config::PytestOptions& opts,
                                             const Project& project);
 
+// Test files pytest cannot import side by side with --import-mode=prepend or append (its
+// default): two files with one module name, each in a directory without __init__.py up
+// to it ("import file mismatch"). One diagnostic per file after the first; none with
+// --import-mode=importlib.
+Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& project);
+
 std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project,
                                     Resolver& resolver);
 

@@ -22,7 +22,9 @@ std::string parent_dir(const std::string& rel) {
 
 }  // namespace
 
-FixtureIndex::FixtureIndex(const Project& project, Resolver& resolver) : project_(project) {
+FixtureIndex::FixtureIndex(const config::PytestOptions& opts, const Project& project,
+                           Resolver& resolver)
+    : project_(project) {
   for (size_t fi = 0; fi < project.files.size(); ++fi) {
     const SourceFile& f = project.files[fi];
     if (f.is_conftest) conftest_by_dir_[parent_dir(f.rel)] = static_cast<int>(fi);
@@ -50,16 +52,22 @@ FixtureIndex::FixtureIndex(const Project& project, Resolver& resolver) : project
       }
     }
   }
-  // pytest_plugins in conftests and test modules load plugin modules for the whole session.
+  // pytest_plugins in conftests and test modules, and -p NAME, load plugin modules for the
+  // whole session; -p no:NAME keeps one from loading.
+  auto load = [&](const std::string& name) {
+    if (std::find(opts.blocked_plugins.begin(), opts.blocked_plugins.end(), name) !=
+        opts.blocked_plugins.end())
+      return;
+    int file = project.module_file(name);
+    if (file >= 0 &&
+        std::find(plugin_files_.begin(), plugin_files_.end(), file) == plugin_files_.end())
+      plugin_files_.push_back(file);
+  };
+  for (const auto& name : opts.plugins) load(name);
   for (size_t fi = 0; fi < project.files.size(); ++fi) {
     for (const auto& a : project.files[fi].outline.assignments) {
       if (a.target != "pytest_plugins" || !a.scope.empty()) continue;
-      for (const auto& v : a.values) {
-        int file = project.module_file(unquote(v.text));
-        if (file >= 0 &&
-            std::find(plugin_files_.begin(), plugin_files_.end(), file) == plugin_files_.end())
-          plugin_files_.push_back(file);
-      }
+      for (const auto& v : a.values) load(unquote(v.text));
     }
   }
 }

@@ -27,7 +27,7 @@ struct FixtureScope {
 
 class FixtureIndex {
  public:
-  FixtureIndex(const Project& project, Resolver& resolver);
+  FixtureIndex(const config::PytestOptions& opts, const Project& project, Resolver& resolver);
 
   // Scopes visible from a test in `file` whose class MRO is `classes`.
   std::vector<FixtureScope> scopes_for(int file,

@@ -144,7 +144,10 @@ void index_modules(Project& p, const config::Config& cfg) {
     if (f.is_init) init_dirs.insert(parent_dir(f.rel));
   for (size_t i = 0; i < p.files.size(); ++i) {
     SourceFile& f = p.files[i];
-    f.is_conftest = f.rel == "conftest.py" || f.rel.ends_with("/conftest.py");
+    // pytest loads a conftest.py only at or below its confcutdir.
+    const std::string& cut = cfg.pytest.confcutdir;
+    f.is_conftest = (f.rel == "conftest.py" || f.rel.ends_with("/conftest.py")) &&
+                    (cut.empty() || f.rel.starts_with(cut + "/"));
     f.is_init = f.rel == "__init__.py" || f.rel.ends_with("/__init__.py");
     p.total_bytes += f.bytes;
     p.by_rel.emplace(f.rel, static_cast<int>(i));

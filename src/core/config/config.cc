@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -240,22 +241,49 @@ bool read_text(const std::string& p, std::string* out) {
 }
 
 void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p) {
-  static const std::pair<const char*, std::vector<std::string> PytestOptions::*> kOptions[] = {
+  static const std::pair<const char*, std::vector<std::string> PytestOptions::*> kLists[] = {
       {"--ignore", &PytestOptions::ignore},
       {"--ignore-glob", &PytestOptions::ignore_glob},
       {"--deselect", &PytestOptions::deselect}};
+  static const std::pair<const char*, std::string PytestOptions::*> kValues[] = {
+      {"--confcutdir", &PytestOptions::confcutdir}, {"--import-mode", &PytestOptions::import_mode}};
+  // `--name VALUE` or `--name=VALUE`: the value, advancing i past it.
+  auto value_of = [&](size_t& i, std::string_view name) -> std::optional<std::string> {
+    std::string_view a = args[i];
+    if (a == name && i + 1 < args.size()) return args[++i];
+    if (a.starts_with(name) && a.size() > name.size() && a[name.size()] == '=')
+      return std::string(a.substr(name.size() + 1));
+    return std::nullopt;
+  };
   for (size_t i = 0; i < args.size(); ++i) {
-    for (const auto& [name, field] : kOptions) {
-      std::string_view a = args[i];
-      if (a == name && i + 1 < args.size()) {
-        (p.*field).push_back(args[++i]);
-        break;
-      }
-      if (a.starts_with(name) && a.size() > strlen(name) && a[strlen(name)] == '=') {
-        (p.*field).emplace_back(a.substr(strlen(name) + 1));
-        break;
-      }
+    std::string_view a = args[i];
+    if (a == "--pyargs") {
+      p.pyargs = true;
+      continue;
     }
+    // -p NAME and -pNAME; "no:NAME" blocks a plugin.
+    if (a.starts_with("-p") && !a.starts_with("--")) {
+      std::string name = a.size() > 2 ? std::string(a.substr(2)) : "";
+      if (name.empty() && i + 1 < args.size()) name = args[++i];
+      if (name.starts_with("no:"))
+        p.blocked_plugins.push_back(name.substr(3));
+      else if (!name.empty())
+        p.plugins.push_back(name);
+      continue;
+    }
+    bool done = false;
+    for (const auto& [name, field] : kLists)
+      if (auto v = value_of(i, name)) {
+        (p.*field).push_back(*v);
+        done = true;
+        break;
+      }
+    if (done) continue;
+    for (const auto& [name, field] : kValues)
+      if (auto v = value_of(i, name)) {
+        p.*field = *v;
+        break;
+      }
   }
 }
 
@@ -519,6 +547,30 @@ static void inherit_repository_config(const fs::path& root, Config& cfg) {
   }
 }
 
+// --pyargs: a testpath that is no path but a dotted module name is the package's (or
+// module's) directory or file, found under the root, src/ or the pythonpath entries, as
+// importing it from the root would.
+static void resolve_pyargs(const fs::path& root, PytestOptions& p) {
+  std::error_code ec;
+  std::vector<fs::path> bases{root, root / "src"};
+  for (const auto& extra : p.pythonpath) bases.push_back(root / extra);
+  for (auto& tp : p.testpaths) {
+    if (fs::exists(root / tp, ec) || tp.find('/') != std::string::npos) continue;
+    std::string rel = tp;
+    std::replace(rel.begin(), rel.end(), '.', '/');
+    for (const auto& base : bases) {
+      if (fs::is_directory(base / rel, ec)) {
+        tp = (base / rel).lexically_relative(root).generic_string();
+        break;
+      }
+      if (fs::is_regular_file(base / (rel + ".py"), ec)) {
+        tp = (base / (rel + ".py")).lexically_relative(root).generic_string();
+        break;
+      }
+    }
+  }
+}
+
 Config load_config(const std::string& root_arg) {
   Config cfg;
   std::error_code ec;
@@ -578,6 +630,15 @@ Config load_config(const std::string& root_arg) {
         entry = e.lexically_normal().generic_string();
       }
     }
+  // --confcutdir the same way; one above the root loads nothing more here (testmap reads
+  // no file above the root), so it counts as the root.
+  if (std::string& cut = cfg.pytest.confcutdir; !cut.empty()) {
+    fs::path c = fs::path(cut).is_absolute()
+                     ? fs::path(cut).lexically_normal().lexically_relative(root)
+                     : fs::path(cut).lexically_normal();
+    cut = c.empty() || *c.begin() == ".." || c == "." ? "" : c.generic_string();
+  }
+  if (cfg.pytest.pyargs) resolve_pyargs(root, cfg.pytest);
   return cfg;
 }
 

@@ -48,10 +48,18 @@ struct PytestOptions {
   std::vector<std::string> ignore;       // --ignore: paths relative to the root
   std::vector<std::string> ignore_glob;  // --ignore-glob: fnmatch patterns over the path
   std::vector<std::string> deselect;     // --deselect: node id prefixes
+  // --confcutdir (relative to the root): conftest.py files outside it are not loaded.
+  // Empty: the root, where pytest's default (the inifile's directory) puts it.
+  std::string confcutdir;
+  std::vector<std::string> plugins;          // -p NAME: plugin modules loaded at start
+  std::vector<std::string> blocked_plugins;  // -p no:NAME
+  std::string import_mode = "prepend";       // --import-mode
+  bool pyargs = false;                       // --pyargs: testpaths may name packages
 };
 
 // Reads the collection options of pytest's command line (--ignore, --ignore-glob,
-// --deselect, in both spellings) from `args`, split as a shell would split addopts.
+// --deselect, --confcutdir, -p, --import-mode, --pyargs, in every spelling pytest takes)
+// from `args`, split as a shell would split addopts.
 void apply_pytest_args(const std::vector<std::string>& args, PytestOptions& p);
 
 // The whole file at `path`; false when it cannot be read.
