@@ -280,7 +280,8 @@ def test_plugin_modules_named_with_p_give_their_fixtures_and_no_blocks_them(
     assert run.returncode == 0, run.stdout + run.stderr
     assert services() == ["kafka"]
     (root / "pytest.ini").write_text(
-        "[pytest]\npythonpath = .\naddopts = -p support.kafka_fixtures -p no:support.kafka_fixtures\n"
+        "[pytest]\npythonpath = .\n"
+        "addopts = -p support.kafka_fixtures -p no:support.kafka_fixtures\n"
     )
     assert services() == []
 
