@@ -8,6 +8,7 @@ pytest imports the test modules to collect them: the projects' test dependencies
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,3 +65,37 @@ def test_ids_equal_pytests_from_the_root_and_a_subdirectory(
     assert from_below == ids_of_pytest(below, "-W", "ignore")
     assert from_below <= at_root
     assert not (below / ".testmap").exists()
+
+
+@pytest.mark.slow
+def test_a_monorepo_of_real_projects_is_every_projects_ids_from_the_root(
+    testmap_bin: str, tmp_path: Path, monkeypatch
+) -> None:
+    repo = tmp_path / "repo"
+    dirs = []
+    for name, version, _subdir, _src in PROJECTS:
+        root = unpacked(name, version, tmp_path / name)
+        target = repo / "libs" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        root.rename(target)
+        dirs.append(f"libs/{name}")
+    (repo / "pyproject.toml").write_text(f"[tool.testmap]\nprojects = {dirs!r}\n")
+    paths = [str(repo / "libs" / n / src) for n, _v, _s, src in PROJECTS]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    expected = {f"{d}/{i}" for d in dirs for i in ids_of_pytest(repo / d, "-W", "ignore")}
+    assert ids_of_testmap(testmap_bin, repo) == expected
+    # Below a project, that project alone, with its own ids.
+    click_tests = repo / "libs" / "click" / "tests"
+    assert ids_of_testmap(testmap_bin, click_tests) == ids_of_pytest(click_tests, "-W", "ignore")
+    # A plan gives each project its own machines: fewer shards than projects still do.
+    proc = subprocess.run(
+        [testmap_bin, "plan", "--shards", "3", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    machines = json.loads(proc.stdout)["machines"]
+    assert sorted(m["project"] for m in machines) == sorted(dirs)
+    assert sum(m["tests"] for m in machines) == len(expected)
