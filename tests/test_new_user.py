@@ -95,7 +95,7 @@ def test_record_counts_tests_as_classify_does_and_names_external_traffic(
         "1 of them used services: echo"
     ), proc.stderr
     assert summary[1] == (
-        "testmap record: 1 test reached addresses that no service declares (external): "
+        "testmap record: 1 test reached addresses that no service declares or names (external): "
         f"{host}:{port}"
     ), proc.stderr
     # classify says 2 tests as well.

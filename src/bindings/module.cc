@@ -79,7 +79,10 @@ NB_MODULE(_core, m) {
         config::Config cfg = config::load_config(root);
         nlohmann::json out = nlohmann::json::array();
         for (const auto& s : cfg.services)
-          out.push_back({{"name", s.name}, {"ports", s.ports}, {"unix_sockets", s.unix_sockets}});
+          out.push_back({{"name", s.name},
+                         {"ports", s.ports},
+                         {"unix_sockets", s.unix_sockets},
+                         {"processes", s.processes}});
         return out.dump();
       },
       nb::arg("root"), "The services of the root's config with ports and Unix sockets, as JSON");
@@ -257,6 +260,7 @@ NB_MODULE(_core, m) {
       .def("declare", &Region::declare, nb::arg("service"))
       .def("add_port", &Region::add_port, nb::arg("service"), nb::arg("port"))
       .def("add_unix_socket", &Region::add_unix_socket, nb::arg("service"), nb::arg("suffix"))
+      .def("add_process", &Region::add_process, nb::arg("service"), nb::arg("program"))
       .def("services", &Region::services)
       .def(
           "declare_from_config",
@@ -267,6 +271,9 @@ NB_MODULE(_core, m) {
               for (int port : s.ports) r.add_port(s.name, port);
               for (const auto& u : s.unix_sockets) r.add_unix_socket(s.name, u);
             }
+            // After every port and socket: a declared one wins over a program's name.
+            for (const auto& s : cfg.services)
+              for (const auto& p : s.processes) r.add_process(s.name, p);
           },
           nb::arg("root"), "Declares every service of the root's config with its ports and sockets")
       .def("begin", &Region::begin, nb::arg("seq"))

@@ -155,11 +155,12 @@ void register_record(CLI::App& app, int& exit_code) {
       for (const auto& a : m.external)
         if (shown++ < 5) addrs += (addrs.empty() ? "" : ", ") + a;
       if (m.external.size() > 5) addrs += fmt::format(" and {} more", m.external.size() - 5);
-      fmt::print(stderr,
-                 "testmap record: {} reached addresses that no service declares (external): {}\n",
-                 m.external_tests.size() == 1 ? "1 test"
-                                              : fmt::format("{} tests", m.external_tests.size()),
-                 addrs);
+      fmt::print(
+          stderr,
+          "testmap record: {} reached addresses that no service declares or names (external): {}\n",
+          m.external_tests.size() == 1 ? "1 test"
+                                       : fmt::format("{} tests", m.external_tests.size()),
+          addrs);
     }
     exit_code = rc;
   });

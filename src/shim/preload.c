@@ -32,6 +32,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "region.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -259,14 +260,85 @@ static int read_addr(const struct sockaddr* sa, socklen_t len, tm_addr* a, const
     a->family = AF_UNIX;
     *path = p;
     *path_len = n;
+    /* Kept for naming the listener and for messages: "@name" for an abstract socket. */
+    size_t k = 0;
+    if (un->sun_path[0] == '\0') a->path[k++] = '@';
+    for (size_t i = 0; i < n && k < TM_PATH_MAX - 1; ++i) a->path[k++] = p[i];
+    a->path[k] = '\0';
+    a->path_len = (uint32_t)k;
     return 1;
   }
   return 0;
 }
 
+/* The answers of tm_name_listener, per listening address, for this process: a lookup
+ * reads /proc, a connection pool connects often. A server that stops and another that
+ * starts on the same address within one process keep the first answer (rare: ports are
+ * handed out in turn). Lock-free: a race only repeats a lookup. */
+#define NAMED_MAX 64
+typedef struct {
+  uint32_t what; /* 1 + (the answer + 1): 0 while free */
+  tm_addr addr;
+} named_entry;
+static named_entry named[NAMED_MAX];
+static uint32_t named_next;
+
+static uint32_t named_listener(tm_region* r, const tm_addr* a) {
+  for (uint32_t i = 0; i < NAMED_MAX; ++i) {
+    uint32_t w = __atomic_load_n(&named[i].what, __ATOMIC_ACQUIRE);
+    if (w != 0 && same_addr(&named[i].addr, a) &&
+        (a->family != AF_UNIX || strcmp(named[i].addr.path, a->path) == 0))
+      return w - 1;
+  }
+  int lasting = 0;
+  uint32_t what = tm_name_listener(r, a, &lasting);
+  if (!lasting) return what;
+  uint32_t i = __atomic_fetch_add(&named_next, 1, __ATOMIC_ACQ_REL) % NAMED_MAX;
+  __atomic_store_n(&named[i].what, 0, __ATOMIC_RELEASE);
+  named[i].addr = *a;
+  __atomic_store_n(&named[i].what, what + 1, __ATOMIC_RELEASE);
+  return what;
+}
+
+/* Whether a TCP destination is this machine: loopback, or one of its own addresses (a
+ * server reached through the host's address). Cached like the names. */
+static int is_local(const tm_addr* a) {
+  if (is_loopback(a)) return 1;
+  static struct {
+    uint32_t state; /* 0 free, 1 + is local */
+    uint8_t addr[16];
+    uint16_t family;
+  } seen[16];
+  static uint32_t seen_next;
+  for (int i = 0; i < 16; ++i) {
+    uint32_t st = __atomic_load_n(&seen[i].state, __ATOMIC_ACQUIRE);
+    if (st != 0 && seen[i].family == a->family && memcmp(seen[i].addr, a->addr, 16) == 0)
+      return (int)st - 1;
+  }
+  int local = tm_is_local_address(a);
+  uint32_t i = __atomic_fetch_add(&seen_next, 1, __ATOMIC_ACQ_REL) % 16;
+  __atomic_store_n(&seen[i].state, 0, __ATOMIC_RELEASE);
+  seen[i].family = a->family;
+  memcpy(seen[i].addr, a->addr, 16);
+  __atomic_store_n(&seen[i].state, (uint32_t)local + 1, __ATOMIC_RELEASE);
+  return local;
+}
+
 /* What a destination is: 1 + service index, 1 + TM_EXTERNAL_BIT, or 0 (not of interest).
- * A Unix socket's `port` becomes the index of the matcher it matched, for messages. */
+ * Declared ports and sockets first; then a server on this machine names itself by its
+ * process; what is left is external, by address. */
+static uint32_t declared(tm_region* r, const tm_addr* a, const char* path, size_t path_len);
+
 static uint32_t classify(tm_region* r, tm_addr* a, const char* path, size_t path_len) {
+  uint32_t d = declared(r, a, path, path_len);
+  if (d != 0) return d;
+  if (a->family != AF_UNIX && a->port == 53) return 0; /* DNS */
+  if (a->family == AF_UNIX || is_local(a)) return named_listener(r, a);
+  return TM_EXTERNAL_BIT + 1;
+}
+
+/* 1 + the service whose declared port or socket `a` is, or 0. */
+static uint32_t declared(tm_region* r, const tm_addr* a, const char* path, size_t path_len) {
   uint32_t n = __atomic_load_n(&r->n_matchers, __ATOMIC_ACQUIRE);
   if (n > TM_MAX_MATCHERS) n = TM_MAX_MATCHERS;
   for (uint32_t i = 0; i < n; ++i) {
@@ -276,12 +348,9 @@ static uint32_t classify(tm_region* r, tm_addr* a, const char* path, size_t path
       return m->service + 1;
     if (m->kind == TM_MATCH_UNIX_SUFFIX && a->family == AF_UNIX && path != NULL &&
         m->path_len <= path_len && m->path_len <= TM_PATH_MAX &&
-        memcmp(path + path_len - m->path_len, m->path, m->path_len) == 0) {
-      a->port = (uint16_t)i;
+        memcmp(path + path_len - m->path_len, m->path, m->path_len) == 0)
       return m->service + 1;
-    }
   }
-  if (a->family != AF_UNIX && a->port != 53 && !is_loopback(a)) return TM_EXTERNAL_BIT + 1;
   return 0;
 }
 
@@ -311,6 +380,14 @@ EXPORT int connect(int fd, const struct sockaddr* sa, socklen_t len) {
   }
   int rc = REAL(connect)(fd, sa, len);
   int saved = errno;
+  /* A server that began to listen between the look-up and the connect (one that is
+   * starting, probed until it answers): look again now that it may be there. A connect
+   * that goes on in the background (EINPROGRESS) has reached the listener by now on
+   * this machine, or none. */
+  if (r != NULL && what == 0 && (rc == 0 || saved == EINPROGRESS) &&
+      (a.family == AF_UNIX || (a.port != 53 && is_local(&a))) &&
+      declared(r, &a, path, path_len) == 0)
+    what = named_listener(r, &a);
   if ((unsigned)fd < FD_MAX) {
     __atomic_store_n(&fds[fd].what, 0, __ATOMIC_RELEASE);
     if (what != 0 && (rc == 0 || saved == EINPROGRESS)) {

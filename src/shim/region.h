@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #define TM_REGION_MAGIC 0x314745524d54ull /* "TMREG1" */
-#define TM_REGION_VERSION 1u
+#define TM_REGION_VERSION 2u
 #define TM_MAX_SERVICES 62 /* service i is bit i of a slot's `used` */
-#define TM_EXTERNAL_BIT 63 /* traffic to an address no service matches */
+#define TM_EXTERNAL_BIT 63 /* traffic to an address no service matches or names */
 #define TM_MAX_MATCHERS 256
 #define TM_NAME_MAX 32
 #define TM_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
@@ -26,6 +26,10 @@
 enum tm_matcher_kind {
   TM_MATCH_PORT = 1,        /* TCP or UDP destination port, any host */
   TM_MATCH_UNIX_SUFFIX = 2, /* a Unix socket path (or abstract name) ending with `path` */
+  /* The process listening on a local address (loopback TCP or a Unix socket) is the program
+   * `path` ("redis-server": its executable, argv[0] or comm), or "PROGRAM:TEXT", the
+   * program with TEXT in its command line ("java:kafka.Kafka"). */
+  TM_MATCH_PROCESS = 3,
 };
 
 typedef struct {
@@ -36,12 +40,15 @@ typedef struct {
   char path[TM_PATH_MAX];
 } tm_matcher;
 
-/* A destination: AF_INET/AF_INET6 with port and address, or AF_UNIX with a path. */
+/* A destination: AF_INET/AF_INET6 with port and address, or AF_UNIX with a path ("@name"
+ * for an abstract socket). */
 typedef struct {
   uint16_t family;
   uint16_t port;
   uint32_t service; /* 1 + service index, or 1 + TM_EXTERNAL_BIT; 0 while being written */
   uint8_t addr[16];
+  uint32_t path_len;
+  char path[TM_PATH_MAX];
 } tm_addr;
 
 typedef struct {

@@ -410,7 +410,7 @@ def test_plain():
 
 def test_a_declared_unix_socket_is_that_service(record, live):
     # Only the socket path is declared: the Unix socket connection is postgres, and TCP to the
-    # same server (a port declared nowhere) is nothing.
+    # same server (a port declared nowhere) is postgres too: its process names it.
     recorded = record(
         {
             "conftest.py": """
@@ -453,7 +453,10 @@ def test_tcp():
         },
     )
     assert recorded.proc.returncode == 0, recorded.describe()
-    assert recorded.services() == {"test_socket.py::test_unix": {"call": {"postgres"}}}
+    assert recorded.services() == {
+        "test_socket.py::test_unix": {"call": {"postgres"}},
+        "test_socket.py::test_tcp": {"call": {"postgres"}},
+    }
 
 
 def test_declare_service_without_record_is_a_no_op(live, tmp_path, plain_env):

@@ -12,6 +12,22 @@
 
 namespace testmap::classify {
 
+namespace {
+
+// The addresses recorded runs saw a test reach that no service declares or names.
+std::vector<std::string> external_addresses(const TestResult& t) {
+  std::vector<std::string> out;
+  for (const auto& r : t.reasons)
+    if (r.runtime && r.service == "external") {
+      std::string a = r.detail;
+      if (a.starts_with("reached ")) a = a.substr(8, a.rfind(" in ") - 8);
+      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+  return out;
+}
+
+}  // namespace
+
 std::string render_table(const Classification& c, double seconds) {
   std::string out;
   size_t n = c.tests.size();
@@ -55,6 +71,25 @@ std::string render_table(const Classification& c, double seconds) {
   if (c.unknown_tests)
     out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  (treated as needing every service)\n", "unknown",
                        w, c.unknown_tests, pct(c.unknown_tests));
+  // Servers recorded runs reached that nothing names: never dropped, so a person can
+  // name them ([tool.testmap.services.NAME] ports or processes).
+  size_t external = 0;
+  std::vector<std::string> addresses;
+  for (const auto& t : c.tests) {
+    auto a = external_addresses(t);
+    external += !a.empty();
+    for (auto& x : a)
+      if (std::find(addresses.begin(), addresses.end(), x) == addresses.end())
+        addresses.push_back(std::move(x));
+  }
+  if (external) {
+    std::string list;
+    for (size_t i = 0; i < addresses.size() && i < 5; ++i)
+      list += (list.empty() ? "" : ", ") + addresses[i];
+    if (addresses.size() > 5) list += fmt::format(" and {} more", addresses.size() - 5);
+    out += fmt::format("{:<{}}  {:>7}  {:>5.1f}%  (reached servers no service names: {})\n",
+                       "external", w, external, pct(external), list);
+  }
   return out;
 }
 
@@ -127,6 +162,7 @@ struct Disagreement {
   const TestResult* test;
   std::vector<std::string> runtime_only;  // used, not declared
   std::vector<std::string> static_only;   // declared, never used
+  std::vector<std::string> external;      // servers reached that no service names
 };
 
 std::vector<Disagreement> disagreements(const Classification& c) {
@@ -141,7 +177,9 @@ std::vector<Disagreement> disagreements(const Classification& c) {
       std::set_difference(t.static_services.begin(), t.static_services.end(),
                           t.runtime_services.begin(), t.runtime_services.end(),
                           std::back_inserter(d.static_only));
-    if (t.static_unknown || !d.runtime_only.empty() || !d.static_only.empty())
+    d.external = external_addresses(t);
+    if (t.static_unknown || !d.runtime_only.empty() || !d.static_only.empty() ||
+        !d.external.empty())
       out.push_back(std::move(d));
   }
   return out;
@@ -159,7 +197,7 @@ std::string render_diff(const Classification& c) {
   size_t recorded = 0;
   for (const auto& t : c.tests) recorded += t.recorded;
   auto ds = disagreements(c);
-  size_t mis = 0, over = 0, unknown = 0;
+  size_t mis = 0, over = 0, unknown = 0, unnamed = 0;
   std::string rows;
   for (const auto& d : ds) {
     const TestResult& t = *d.test;
@@ -171,6 +209,8 @@ std::string render_diff(const Classification& c) {
       if (!d.static_only.empty())
         kind += kind.empty() ? "over-classified" : ", over-classified", ++over;
     }
+    if (!d.external.empty())
+      kind += kind.empty() ? "unnamed server" : ", unnamed server", ++unnamed;
     rows += fmt::format("{}\n  {}: static: {}; runtime: {}", t.id, kind,
                         t.static_unknown ? "unknown" : join(t.static_services),
                         join(t.runtime_services));
@@ -178,12 +218,15 @@ std::string render_diff(const Classification& c) {
       rows += fmt::format("; used but not declared: {}", join(d.runtime_only));
     if (!d.static_only.empty())
       rows += fmt::format("; declared but never used: {}", join(d.static_only));
+    if (!d.external.empty())
+      rows += fmt::format("; reached servers no service names: {}", join(d.external));
     rows += "\n";
   }
   std::string out = fmt::format(
       "{} of {} tests have a recorded run; {} disagree: {} misclassified (used at run time, not "
-      "declared), {} over-classified (declared, never used), {} unknown to static analysis\n",
-      recorded, c.tests.size(), ds.size(), mis, over, unknown);
+      "declared), {} over-classified (declared, never used), {} unknown to static analysis, {} "
+      "reached servers no service names\n",
+      recorded, c.tests.size(), ds.size(), mis, over, unknown, unnamed);
   if (recorded == 0) out += "record a run first: testmap record -- python -m pytest ...\n";
   if (!rows.empty()) out += "\n" + rows;
   return out;
@@ -205,6 +248,7 @@ std::string diff_json_text(const Classification& c) {
         .field("runtime", t.runtime_services)
         .field("used_not_declared", d.runtime_only)
         .field("declared_not_used", d.static_only)
+        .field("unnamed", d.external)
         .end_object();
   }
   j.end_array().end_object();

@@ -75,7 +75,16 @@ struct Reader {
         s.ports = ints(v, key);
       else if (ks == "unix-sockets")
         append(s.unix_sockets, strings(v, key));
-      else if (ks == "requires")
+      else if (ks == "processes") {
+        for (const auto& p : strings(v, key))
+          if (p.empty() || p.size() >= 108 || p.front() == ':')
+            error(&v, key,
+                  fmt::format("'{}' is not a program name (PROGRAM or PROGRAM:TEXT, "
+                              "under 108 characters)",
+                              p));
+          else
+            s.processes.push_back(p);
+      } else if (ks == "requires")
         append(s.requires_, strings(v, key));
       else if (ks == "base-classes")
         append(s.base_classes, strings(v, key));
@@ -120,7 +129,7 @@ struct Reader {
         }
       } else {
         error(&v, key,
-              "unknown key (known: ports, unix-sockets, requires, startup-seconds, "
+              "unknown key (known: ports, unix-sockets, processes, requires, startup-seconds, "
               "base-classes, markers, fixtures, paths, calls, ci)");
       }
     }

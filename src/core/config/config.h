@@ -18,6 +18,9 @@ struct Service {
   std::string name;
   std::vector<int> ports;
   std::vector<std::string> unix_sockets;
+  // Programs that are this service when one listens on a local address a test connects
+  // to ("redis-server"; "java:kafka.Kafka" for a program with that text in its arguments).
+  std::vector<std::string> processes;
   std::vector<std::string> requires_;  // needed with it: in its tier, CI job and enforcement
   double startup_seconds = 0;
   std::vector<std::string> base_classes;

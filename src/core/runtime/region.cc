@@ -90,6 +90,17 @@ bool Region::add_unix_socket(const std::string& service, const std::string& path
   return add_matcher(m);
 }
 
+bool Region::add_process(const std::string& service, const std::string& program) {
+  int s = declare(service);
+  if (s < 0 || program.empty() || program.size() >= TM_PATH_MAX) return false;
+  tm_matcher m{};
+  m.kind = TM_MATCH_PROCESS;
+  m.service = static_cast<uint32_t>(s);
+  m.path_len = static_cast<uint32_t>(program.size());
+  std::memcpy(m.path, program.data(), program.size());
+  return add_matcher(m);
+}
+
 std::vector<std::string> Region::services() const {
   std::vector<std::string> out;
   for (uint32_t i = 0; i < r_->n_services; ++i) out.emplace_back(r_->names[i]);
@@ -118,6 +129,8 @@ std::string format_address(const tm_addr& a) {
     inet_ntop(AF_INET6, a.addr, buf, sizeof buf);
     return fmt::format("[{}]:{}", buf, a.port);
   }
+  if (a.family == AF_UNIX && a.path_len > 0 && a.path_len < TM_PATH_MAX)
+    return "unix:" + std::string(a.path, a.path_len);
   return "unix socket";
 }
 
@@ -144,10 +157,8 @@ PhaseUse Region::end(uint64_t seq) {
        [&](const tm_addr& a, uint32_t service) {
          std::string name = service < n ? r_->names[service] : "?";
          std::string where = format_address(a);
-         if (a.family == AF_UNIX && a.port < TM_MAX_MATCHERS) {  // the shim put the matcher there
-           const tm_matcher& m = r_->matchers[a.port];
-           where = "the Unix socket *" + std::string(m.path, m.path_len);
-         }
+         if (a.family == AF_UNIX && a.path_len > 0 && a.path_len < TM_PATH_MAX)
+           where = "the Unix socket " + std::string(a.path, a.path_len);
          out.refused.push_back({name, where});
        });
   return out;

@@ -37,6 +37,9 @@ class Region {
   // A TCP/UDP port of `service`; for postgres also its Unix socket `.s.PGSQL.<port>`.
   bool add_port(const std::string& service, int port);
   bool add_unix_socket(const std::string& service, const std::string& path_suffix);
+  // A program that is `service` when it listens on a local address the test connects to:
+  // "redis-server", or "java:kafka.Kafka" (the program, with that text in its arguments).
+  bool add_process(const std::string& service, const std::string& program);
   std::vector<std::string> services() const;
 
   // Starts phase `seq` (> 0): the shim attributes traffic to it until end().
@@ -55,7 +58,7 @@ class Region {
   tm_region* r_ = nullptr;
 };
 
-// "host:port" for an IP address, "[v6]:port" for IPv6, "unix socket" otherwise.
+// "host:port" for an IP address, "[v6]:port" for IPv6, "unix:PATH" for a Unix socket.
 std::string format_address(const tm_addr& a);
 
 }  // namespace testmap::runtime

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 #include <unordered_map>
 
 #include <xxhash.h>
@@ -221,7 +222,18 @@ Store::Opened Store::create_or_upgrade() {
   };
   error_.clear();
   // WAL lets readers go on while a record or classify writes; it is kept in the file.
-  if (!exec("PRAGMA journal_mode=WAL") || !exec("BEGIN IMMEDIATE")) return failed("open");
+  // Turning it on needs the other connections' locks gone, and SQLite answers BUSY at
+  // once there, without its busy handler (processes started together race for it): wait
+  // as the busy timeout would.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
+  while (!exec("PRAGMA journal_mode=WAL")) {
+    int rc = sqlite3_errcode(db_) & 0xff;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline)
+      return failed("open");
+    error_.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!exec("BEGIN IMMEDIATE")) return failed("open");
   int rc = SQLITE_OK;
   int version = read_user_version(db_, &rc);  // another process may have been first
   if (version == 0) {

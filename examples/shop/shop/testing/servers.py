@@ -96,9 +96,12 @@ class Server:
         try:
             for attempt in range(3):  # another process may grab the free port first
                 self.port = free_port()
+                # Declared before the readiness probes connect: a server testmap cannot
+                # name by its program (the search server is Python) would be recorded as
+                # an unnamed address until then.
+                _declare_to_testmap(self.name, self.port)
                 try:
                     self._start()
-                    _declare_to_testmap(self.name, self.port)
                     return self
                 except ServerError:
                     self._stop()
