@@ -256,10 +256,13 @@ def test_missing_pyproject_uses_the_defaults(make_tree, run_testmap, by_id):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     tests = by_id(json.loads(proc.stdout))
+    # The built-in services, and their names in fixture names (pg_conn: postgres).
     assert {tid: t["tier"] for tid, t in tests.items()} == {
-        "tests/test_a.py::test_a": "no_services",
+        "tests/test_a.py::test_a": "postgres_only",
         "tests/b_test.py::TestB::test_b": "no_services",
     }
+    [reason] = tests["tests/test_a.py::test_a"]["reasons"]
+    assert reason["rule"] == "inferred" and "pg_conn" in reason["detail"]
 
 
 def test_invalid_toml_names_pyproject_and_the_line(good_tree, run_testmap, by_id):

@@ -14,6 +14,7 @@
 
 #include "core/classify/collect.h"
 #include "core/classify/fixtures.h"
+#include "core/classify/infer.h"
 #include "core/classify/merge.h"
 #include "core/classify/resolver.h"
 #include "core/classify/tiers.h"
@@ -158,6 +159,25 @@ class Classifier {
     t.reasons.push_back({service, rule, std::move(detail), file, line});
   }
 
+  // A marker, fixture or base class no rule names, whose words name a service
+  // (`redis_db`): that service, as an inferred reason, unless [tool.testmap] infer = false.
+  void infer(TestResult& t, const char* what, const std::string& name, const std::string& shown,
+             const std::string& file, int line) {
+    if (!cfg_.infer) return;
+    for (const auto& r : rules_)
+      if (std::find(r.service->markers.begin(), r.service->markers.end(), name) !=
+              r.service->markers.end() ||
+          std::find(r.service->fixtures.begin(), r.service->fixtures.end(), name) !=
+              r.service->fixtures.end())
+        return;  // the config says what this name is
+    for (const auto* list : {&cfg_.dynamic.markers, &cfg_.dynamic.fixtures})
+      if (std::find(list->begin(), list->end(), name) != list->end()) return;
+    std::string service = service_in_name(name);
+    if (service.empty() || cfg_.service(service) == nullptr) return;
+    add(t, service, "inferred", fmt::format("{} {}: its name says {}", what, shown, service), file,
+        line);
+  }
+
   void unknown(TestResult& t, const char* rule, std::string detail, const std::string& file,
                int line) {
     t.unknown = true;
@@ -246,6 +266,16 @@ class Classifier {
                 fmt::format("{} inherits {}", tc.qualname, written), p_.files[cf].rel, tc.line);
         }
       }
+      // The bases' names (not the test class's own, which names what is tested).
+      for (const auto& [f, c] : a.classes) {
+        if (f == cf && c == ci) continue;
+        const auto& bc = p_.files[f].outline.classes[c];
+        infer(t, "base class", bc.name, fmt::format("{} of {}", bc.qualname, tc.qualname),
+              p_.files[cf].rel, tc.line);
+      }
+      for (const auto& e : a.externals)
+        infer(t, "base class", e.substr(e.rfind('.') + 1), fmt::format("{} of {}", e, tc.qualname),
+              p_.files[cf].rel, tc.line);
       for (const auto& [of, oc] : item.outer)
         for (const auto& u : resolver.ancestry(of, oc).unresolved)
           unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);
@@ -265,6 +295,7 @@ class Classifier {
         if (name == m.name)
           unknown(t, "dynamic", fmt::format("@pytest.mark.{} chooses services at run time", m.name),
                   m.file, m.line);
+      infer(t, "marker", m.name, "@pytest.mark." + m.name, m.file, m.line);
       if (m.name == "usefixtures")
         for (const auto& a : m.deco->args)
           if (!unquote(a).empty()) requested.emplace_back(unquote(a), "usefixtures");
@@ -365,6 +396,7 @@ class Classifier {
             unknown(t, "dynamic",
                     fmt::format("fixture {}{} chooses services at run time", name, via), file,
                     line);
+        infer(t, "fixture", name, name + via, file, line);
       }
       if (d < 0 || !seen_defs.insert(d).second) continue;
       const FixtureDef& def = fixtures_.def(d);

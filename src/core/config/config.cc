@@ -391,14 +391,15 @@ Service& service_named(Config& cfg, const std::string& name) {
 }
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
-  static const std::set<std::string_view> kKnown = {
-      "services", "dynamic", "tiers", "presets", "exclude", "ci", "db", "durations", "projects"};
+  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
+                                                    "exclude",  "ci",      "db",    "durations",
+                                                    "projects", "infer"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
-              "durations, projects)");
+              "durations, projects, infer)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -413,6 +414,11 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
     } else if (k.str() == "durations") {
       if (auto b = v.value_exact<bool>())
         cfg.durations = *b;
+      else
+        r.error(&v, key, "expected true or false");
+    } else if (k.str() == "infer") {
+      if (auto b = v.value_exact<bool>())
+        cfg.infer = *b;
       else
         r.error(&v, key, "expected true or false");
     } else if (k.str() == "db") {

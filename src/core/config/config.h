@@ -81,6 +81,9 @@ struct Config {
   nlohmann::json ci = nlohmann::json::object();  // [tool.testmap.ci], for `testmap ci`
   nlohmann::json db = nlohmann::json::object();  // [tool.testmap.db], for --testmap-db
   bool durations = false;  // [tool.testmap] durations: every pytest run stores durations
+  // [tool.testmap] infer: a marker, fixture or base class whose name names a built-in
+  // service (`redis_db`) needs it, when no rule says otherwise.
+  bool infer = true;
   // A monorepo: the pytest projects under this root, each with its own pytest settings
   // (root-relative directories). A project's own config extends this root's.
   std::vector<std::string> projects;
