@@ -75,7 +75,13 @@ ELLIPSIS = "\u2026"
 
 _DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _NESTED_STMT_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
-_TARGET_NAMES = ("pytestmark", "pytest_plugins", "collect_ignore", "collect_ignore_glob")
+_TARGET_NAMES = (
+    "pytestmark",
+    "pytest_plugins",
+    "collect_ignore",
+    "collect_ignore_glob",
+    "databases",
+)
 # except clauses and (3.10+) match cases: their bodies run in the enclosing scope
 _CLAUSE_TYPES = (ast.excepthandler, getattr(ast, "match_case", ast.excepthandler))
 _LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")

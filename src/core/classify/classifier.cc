@@ -178,6 +178,31 @@ class Classifier {
         line);
   }
 
+  // Django's database aliases a test names (a class's `databases`, django_db(databases=))
+  // as the services [tool.testmap.django] databases maps them to; an alias it does not
+  // map makes the test unknown: it reaches a database nobody named.
+  void databases(TestResult& t, const std::vector<std::string>& aliases, const std::string& where,
+                 const std::string& file, int line) {
+    for (const auto& alias : aliases) {
+      if (alias == "__all__") {
+        for (const auto& [a, service] : cfg_.django_databases)
+          add(t, service, "database",
+              fmt::format("{} uses every database ({}: {})", where, a, service), file, line);
+        continue;
+      }
+      auto it = cfg_.django_databases.find(alias);
+      if (it == cfg_.django_databases.end())
+        unknown(t, "database",
+                fmt::format("{} uses the database '{}', which [tool.testmap.django] databases does "
+                            "not map to a service",
+                            where, alias),
+                file, line);
+      else
+        add(t, it->second, "database",
+            fmt::format("{} uses the database '{}' ({})", where, alias, it->second), file, line);
+    }
+  }
+
   void unknown(TestResult& t, const char* rule, std::string detail, const std::string& file,
                int line) {
     t.unknown = true;
@@ -266,6 +291,13 @@ class Classifier {
                 fmt::format("{} inherits {}", tc.qualname, written), p_.files[cf].rel, tc.line);
         }
       }
+      // Django's `databases = {...}` on the class or a base.
+      for (const auto& [f, c] : a.classes)
+        for (const auto& as : p_.files[f].outline.assignments)
+          if (as.target == "databases" && as.class_index == c)
+            databases(t, as.strings,
+                      fmt::format("{}.databases", p_.files[f].outline.classes[c].qualname),
+                      p_.files[f].rel, as.line);
       // The bases' names (not the test class's own, which names what is tested).
       for (const auto& [f, c] : a.classes) {
         if (f == cf && c == ci) continue;
@@ -296,6 +328,10 @@ class Classifier {
           unknown(t, "dynamic", fmt::format("@pytest.mark.{} chooses services at run time", m.name),
                   m.file, m.line);
       infer(t, "marker", m.name, "@pytest.mark." + m.name, m.file, m.line);
+      if (m.name == "django_db")
+        for (size_t k = 0; k < m.deco->kwarg_strings.size(); ++k)
+          if (m.deco->kwargs[k].first == "databases")
+            databases(t, m.deco->kwarg_strings[k], "@pytest.mark.django_db", m.file, m.line);
       if (m.name == "usefixtures")
         for (const auto& a : m.deco->args)
           if (!unquote(a).empty()) requested.emplace_back(unquote(a), "usefixtures");

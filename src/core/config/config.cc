@@ -393,13 +393,13 @@ Service& service_named(Config& cfg, const std::string& name) {
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
                                                     "exclude",  "ci",      "db",    "durations",
-                                                    "projects", "infer"};
+                                                    "projects", "infer",   "django"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
-              "durations, projects, infer)");
+              "durations, projects, infer, django)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -421,6 +421,24 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         cfg.infer = *b;
       else
         r.error(&v, key, "expected true or false");
+    } else if (k.str() == "django") {
+      // [tool.testmap.django] databases = { timeseries = "timescale" }: the service behind
+      // each database alias a test names (checked once every service is known).
+      const auto* t = v.as_table();
+      const auto* dbs = t ? t->get("databases") : nullptr;
+      if (!t || (t->size() != 0 && (t->size() != 1 || !dbs))) {
+        r.error(&v, key, "expected a table with one key, databases");
+      } else if (dbs && !dbs->is_table()) {
+        r.error(dbs, key + ".databases", "expected a table of alias = \"service\"");
+      } else if (dbs) {
+        for (const auto& [alias, service] : *dbs->as_table()) {
+          if (auto name = service.value<std::string>())
+            cfg.django_databases[std::string(alias.str())] = *name;
+          else
+            r.error(&service, fmt::format("{}.databases.{}", key, alias.str()),
+                    "expected a service name");
+        }
+      }
     } else if (k.str() == "db") {
       if (const auto* t = v.as_table()) {
         // docs/db.md says what each means; the plugin refuses to run while one is wrong.
@@ -485,6 +503,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
       r.error(services, "tool.testmap.services", "expected a table of services");
     }
   }
+  // Every service is known now: a database alias must name one.
+  if (const auto* dbs = tm.at_path("django.databases").as_table())
+    for (const auto& [alias, service] : *dbs)
+      if (auto name = service.value<std::string>(); name && !cfg.service(*name)) {
+        r.error(&service, fmt::format("tool.testmap.django.databases.{}", alias.str()),
+                fmt::format("unknown service '{}'", *name));
+        cfg.django_databases.erase(std::string(alias.str()));
+      }
   if (const auto* dyn = tm.get("dynamic")) {
     if (const auto* dt = dyn->as_table()) {
       for (const auto& [k, v] : *dt) {

@@ -4,6 +4,7 @@
 // at all (not valid TOML) sets `unusable`, and commands refuse to run on defaults.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,6 +85,9 @@ struct Config {
   // [tool.testmap] infer: a marker, fixture or base class whose name names a built-in
   // service (`redis_db`) needs it, when no rule says otherwise.
   bool infer = true;
+  // [tool.testmap.django] databases: the service behind each Django database alias that
+  // a test class's `databases` or django_db(databases=...) names.
+  std::map<std::string, std::string> django_databases{{"default", "postgres"}};
   // A monorepo: the pytest projects under this root, each with its own pytest settings
   // (root-relative directories). A project's own config extends this root's.
   std::vector<std::string> projects;

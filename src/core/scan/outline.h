@@ -19,6 +19,9 @@ struct Reduced {
   // Not in the JSON outline: per positional argument, the values of a list or tuple of
   // plain strings (`parametrize(("a", "b"), ...)`); empty for any other argument.
   std::vector<std::vector<std::string>> arg_strings;
+  // Not in the JSON outline: per keyword argument (as `kwargs`, up to the last one that
+  // has any), the strings it spells (reduce.h, string_values).
+  std::vector<std::vector<std::string>> kwarg_strings;
 };
 
 struct Import {
@@ -71,11 +74,12 @@ struct Function {
 };
 
 struct Assignment {
-  std::string target;  // pytestmark, pytest_plugins, collect_ignore, collect_ignore_glob
+  std::string target;  // pytestmark, pytest_plugins, collect_ignore(_glob), databases
   std::string scope;   // "" for module level, else the class's qualname
   int class_index = -1;
   std::vector<Reduced> values;
   int line = 0;
+  std::vector<std::string> strings;  // not in the JSON outline: string_values of the value
 };
 
 // Not in the JSON outline: `Name = dotted.name` at module level (`TestCase =

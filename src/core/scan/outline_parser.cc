@@ -586,9 +586,9 @@ class OutlineParser {
     bool named = false;  // cheap test first: most statements name neither target
     for (const auto& tok : t)
       named |=
-          tok.kind == Tok::kName &&
-          (tok.text == "pytestmark" || tok.text == "pytest_plugins" || tok.text == "__test__" ||
-           tok.text == "collect_ignore" || tok.text == "collect_ignore_glob");
+          tok.kind == Tok::kName && (tok.text == "pytestmark" || tok.text == "pytest_plugins" ||
+                                     tok.text == "__test__" || tok.text == "collect_ignore" ||
+                                     tok.text == "collect_ignore_glob" || tok.text == "databases");
     if (!named) return;
     // Split at top-level '=' until a lambda, whose defaults also use '='.
     std::vector<Tokens> parts;
@@ -619,7 +619,8 @@ class OutlineParser {
         continue;
       }
       if (target[0].text != "pytestmark" && target[0].text != "pytest_plugins" &&
-          target[0].text != "collect_ignore" && target[0].text != "collect_ignore_glob")
+          target[0].text != "collect_ignore" && target[0].text != "collect_ignore_glob" &&
+          target[0].text != "databases")
         continue;
       Assignment a;
       a.target = std::string(target[0].text);
@@ -627,6 +628,7 @@ class OutlineParser {
       a.class_index = scope.kind == Scope::kClass ? scope.index : -1;
       a.line = t[0].line;
       a.values = reduce_values(value);
+      a.strings = string_values(value);
       out_.assignments.push_back(std::move(a));
     }
   }

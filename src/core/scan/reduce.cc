@@ -25,12 +25,15 @@ std::string render_call(const Reduced& r) {
   return s + ")";
 }
 
-// The values of `("a", "b")` or `["a", "b"]`; empty unless every item is a plain string.
+// The values of `("a", "b")`, `["a", "b"]` or `{"a", "b"}`; empty unless every item is a
+// plain string.
 std::vector<std::string> string_items(Tokens t) {
   std::vector<std::string> out;
-  if (t.size() < 2 || !(t[0].is_op("(") || t[0].is_op("[")) || matching_close(t, 0) != t.size() - 1)
+  if (t.size() < 2 || !(t[0].is_op("(") || t[0].is_op("[") || t[0].is_op("{")) ||
+      matching_close(t, 0) != t.size() - 1)
     return out;
   for (Tokens item : split_top(t.subspan(1, t.size() - 2), ",")) {
+    if (item.empty()) continue;  // a trailing comma
     std::string joined, part;
     for (const auto& tok : item) {
       if (!plain_string_value(tok, &part)) return {};
@@ -48,6 +51,16 @@ Reduced unknown() {
 }
 
 }  // namespace
+
+std::vector<std::string> string_values(Tokens t) {
+  if (t.empty()) return {};
+  std::string joined, part;
+  for (const auto& tok : t) {
+    if (!plain_string_value(tok, &part)) return string_items(t);  // not one string
+    joined += part;
+  }
+  return {joined};
+}
 
 bool is_keyword(std::string_view n) {
   // Hot: called for every name in every function body. Dispatch on length first.
@@ -219,6 +232,8 @@ Reduced reduce(Tokens t, bool as_base, int depth) {
     } else if (arg.size() >= 2 && arg[0].kind == Tok::kName && arg[1].is_op("=")) {
       r.kwargs.emplace_back(std::string(arg[0].text),
                             reduce(arg.subspan(2), false, depth + 1).text);
+      r.kwarg_strings.resize(r.kwargs.size());
+      r.kwarg_strings.back() = string_values(arg.subspan(2));
     } else {
       r.args.push_back(reduce(arg, false, depth + 1).text);
       r.arg_strings.push_back(string_items(arg));

@@ -36,4 +36,8 @@ bool plain_string_value(const Token& token, std::string* value);
 // `as_base`: a subscript `Generic[T]` reduces to its value, as class bases do.
 Reduced reduce(Tokens tokens, bool as_base = false, int depth = 0);
 
+// The strings an expression spells: one plain string ("a", "a" "b"), or a list, tuple or
+// set of plain strings; empty for anything else.
+std::vector<std::string> string_values(Tokens tokens);
+
 }  // namespace testmap::scan
