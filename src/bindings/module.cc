@@ -82,7 +82,8 @@ NB_MODULE(_core, m) {
           out.push_back({{"name", s.name},
                          {"ports", s.ports},
                          {"unix_sockets", s.unix_sockets},
-                         {"processes", s.processes}});
+                         {"processes", s.processes},
+                         {"hosts", s.hosts}});
         return out.dump();
       },
       nb::arg("root"), "The services of the root's config with ports and Unix sockets, as JSON");
@@ -261,14 +262,22 @@ NB_MODULE(_core, m) {
       .def("add_port", &Region::add_port, nb::arg("service"), nb::arg("port"))
       .def("add_unix_socket", &Region::add_unix_socket, nb::arg("service"), nb::arg("suffix"))
       .def("add_process", &Region::add_process, nb::arg("service"), nb::arg("program"))
+      .def("add_host", &Region::add_host, nb::arg("service"), nb::arg("host"), nb::arg("port"))
       .def("services", &Region::services)
       .def(
           "declare_from_config",
           [](Region& r, const std::string& root) {
             config::Config cfg = config::load_config(root);
+            // Hosts first: a service known by its host wins over one known by the port.
+            for (const auto& s : cfg.services)
+              for (const auto& h : s.hosts) {
+                if (s.ports.empty()) r.add_host(s.name, h, 0);
+                for (int port : s.ports) r.add_host(s.name, h, port);
+              }
             for (const auto& s : cfg.services) {
               r.declare(s.name);
-              for (int port : s.ports) r.add_port(s.name, port);
+              if (s.hosts.empty())  // with hosts, its ports are for those hosts alone
+                for (int port : s.ports) r.add_port(s.name, port);
               for (const auto& u : s.unix_sockets) r.add_unix_socket(s.name, u);
             }
             // After every port and socket: a declared one wins over a program's name.

@@ -346,6 +346,10 @@ static uint32_t declared(tm_region* r, const tm_addr* a, const char* path, size_
     if (m->service >= TM_MAX_SERVICES) continue;
     if (m->kind == TM_MATCH_PORT && a->family != AF_UNIX && m->port == a->port)
       return m->service + 1;
+    if (m->kind == TM_MATCH_HOST && a->family == m->family &&
+        (m->port == 0 || m->port == a->port) &&
+        memcmp(a->addr, m->addr, a->family == AF_INET ? 4 : 16) == 0)
+      return m->service + 1;
     if (m->kind == TM_MATCH_UNIX_SUFFIX && a->family == AF_UNIX && path != NULL &&
         m->path_len <= path_len && m->path_len <= TM_PATH_MAX &&
         memcmp(path + path_len - m->path_len, m->path, m->path_len) == 0)

@@ -30,6 +30,9 @@ enum tm_matcher_kind {
    * `path` ("redis-server": its executable, argv[0] or comm), or "PROGRAM:TEXT", the
    * program with TEXT in its command line ("java:kafka.Kafka"). */
   TM_MATCH_PROCESS = 3,
+  /* An address (family, addr) and `port` (0: any port): a service known by its host, such
+   * as two servers on the same port on different hosts. Declared before the others. */
+  TM_MATCH_HOST = 4,
 };
 
 typedef struct {
@@ -38,6 +41,8 @@ typedef struct {
   uint32_t port;
   uint32_t path_len;
   char path[TM_PATH_MAX];
+  uint32_t family; /* TM_MATCH_HOST: AF_INET or AF_INET6, with `addr` */
+  uint8_t addr[16];
 } tm_matcher;
 
 /* A destination: AF_INET/AF_INET6 with port and address, or AF_UNIX with a path ("@name"

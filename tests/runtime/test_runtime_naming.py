@@ -230,3 +230,56 @@ def test_pg_then_redis(pg_conn):
     assert any(all(p in line for p in pieces) for line in recorded.output.splitlines()), (
         recorded.describe()
     )
+
+
+def test_two_services_on_one_port_are_told_apart_by_their_hosts(record, live, tmp_path):
+    # Two Redis servers on the same port, on 127.0.0.1 and 127.0.0.2: one service is
+    # declared by its host, the other by the port alone.
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.2", 0))
+        port = s.getsockname()[1]
+    servers = []
+    for host in ("127.0.0.1", "127.0.0.2"):
+        d = tmp_path / host
+        d.mkdir()
+        argv = ["redis-server", "--port", str(port), "--bind", host, "--save", "", "--dir", str(d)]
+        servers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))
+    try:
+        for host in ("127.0.0.1", "127.0.0.2"):
+            for _ in range(200):
+                try:
+                    socket.create_connection((host, port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+        tests = f"""
+import redis
+
+
+def test_timescale_host():
+    assert redis.Redis(host="127.0.0.2", port={port}).ping()
+
+
+def test_default_host():
+    assert redis.Redis(host="127.0.0.1", port={port}).ping()
+"""
+        recorded = record(
+            {"test_hosts.py": tests},
+            services={
+                "metrics": {"hosts": ["127.0.0.2"], "ports": [port]},
+                "cache": {"ports": [port]},
+            },
+        )
+    finally:
+        for p in servers:
+            p.kill()
+            p.wait()
+    assert recorded.proc.returncode == 0, recorded.describe()
+    assert recorded.services() == {
+        "test_hosts.py::test_timescale_host": {"call": {"metrics"}},
+        "test_hosts.py::test_default_host": {"call": {"cache"}},
+    }

@@ -75,6 +75,8 @@ struct Reader {
         s.ports = ints(v, key);
       else if (ks == "unix-sockets")
         append(s.unix_sockets, strings(v, key));
+      else if (ks == "hosts")
+        append(s.hosts, strings(v, key));
       else if (ks == "processes") {
         for (const auto& p : strings(v, key))
           if (p.empty() || p.size() >= 108 || p.front() == ':')
@@ -129,7 +131,8 @@ struct Reader {
         }
       } else {
         error(&v, key,
-              "unknown key (known: ports, unix-sockets, processes, requires, startup-seconds, "
+              "unknown key (known: ports, hosts, unix-sockets, processes, requires, "
+              "startup-seconds, "
               "base-classes, markers, fixtures, paths, calls, ci)");
       }
     }

@@ -22,6 +22,9 @@ struct Service {
   // Programs that are this service when one listens on a local address a test connects
   // to ("redis-server"; "java:kafka.Kafka" for a program with that text in its arguments).
   std::vector<std::string> processes;
+  // Hosts (names or addresses) this service is reached at; with them, its ports count for
+  // those hosts only: two services on one port on different hosts.
+  std::vector<std::string> hosts;
   std::vector<std::string> requires_;  // needed with it: in its tier, CI job and enforcement
   double startup_seconds = 0;
   std::vector<std::string> base_classes;

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,7 +58,8 @@ bool Region::add_matcher(const tm_matcher& m) {
   for (uint32_t i = 0; i < n; ++i) {
     const tm_matcher& o = r_->matchers[i];
     if (o.kind == m.kind && o.service == m.service && o.port == m.port &&
-        o.path_len == m.path_len && std::memcmp(o.path, m.path, m.path_len) == 0)
+        o.path_len == m.path_len && std::memcmp(o.path, m.path, m.path_len) == 0 &&
+        o.family == m.family && std::memcmp(o.addr, m.addr, sizeof m.addr) == 0)
       return true;
   }
   if (n >= TM_MAX_MATCHERS) return false;
@@ -88,6 +91,32 @@ bool Region::add_unix_socket(const std::string& service, const std::string& path
   m.path_len = static_cast<uint32_t>(path_suffix.size());
   std::memcpy(m.path, path_suffix.data(), path_suffix.size());
   return add_matcher(m);
+}
+
+bool Region::add_host(const std::string& service, const std::string& host, int port) {
+  int s = declare(service);
+  if (s < 0 || host.empty() || port < 0 || port > 65535) return false;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool ok = true;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    tm_matcher m{};
+    m.kind = TM_MATCH_HOST;
+    m.service = static_cast<uint32_t>(s);
+    m.port = static_cast<uint32_t>(port);
+    m.family = static_cast<uint32_t>(ai->ai_family);
+    if (ai->ai_family == AF_INET)
+      std::memcpy(m.addr, &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+    else if (ai->ai_family == AF_INET6)
+      std::memcpy(m.addr, &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+    else
+      continue;
+    ok &= add_matcher(m);
+  }
+  ::freeaddrinfo(found);
+  return ok;
 }
 
 bool Region::add_process(const std::string& service, const std::string& program) {

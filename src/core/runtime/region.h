@@ -40,6 +40,9 @@ class Region {
   // A program that is `service` when it listens on a local address the test connects to:
   // "redis-server", or "java:kafka.Kafka" (the program, with that text in its arguments).
   bool add_process(const std::string& service, const std::string& program);
+  // Connections to `host` (a name, resolved now, or an address) on `port` (0: any) are
+  // `service`, before any port or program rule: two servers on one port, other hosts.
+  bool add_host(const std::string& service, const std::string& host, int port);
   std::vector<std::string> services() const;
 
   // Starts phase `seq` (> 0): the shim attributes traffic to it until end().
