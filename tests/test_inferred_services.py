@@ -77,3 +77,31 @@ def test_the_table_says_when_no_rule_matched_any_test(
     assert "no service rule matched any test" in proc.stdout
     named = make_tree({"tests/test_r.py": "def test_r(redis_db):\n    pass\n"})
     assert "no service rule matched" not in run_classify(testmap_bin, named, "--no-store").stdout
+
+
+def test_a_rule_can_hold_for_some_paths_only(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    # get_client() is Redis in the billing app and a plain HTTP client elsewhere.
+    test = "from lib import get_client\n\n\ndef test_it():\n    get_client()\n"
+    root = make_tree(
+        {
+            "pyproject.toml": "[[tool.testmap.services.redis.rules]]\n"
+            "calls = ['get_client']\npaths = ['apps/billing/**']\n",
+            "lib.py": "def get_client():\n    pass\n",
+            "apps/billing/tests/test_billing.py": test,
+            "apps/shop/tests/test_shop.py": test,
+        }
+    )
+    tests = classify(testmap_bin, root)
+    assert tests["apps/billing/tests/test_billing.py::test_it"]["services"] == ["redis"]
+    assert tests["apps/shop/tests/test_shop.py::test_it"]["services"] == []
+    [reason] = tests["apps/billing/tests/test_billing.py::test_it"]["reasons"]
+    assert reason["detail"].endswith("(rule for apps/billing/**)")
+    # A rule without paths is a config error.
+    (root / "pyproject.toml").write_text(
+        "[[tool.testmap.services.redis.rules]]\ncalls = ['get_client']\n"
+    )
+    proc = run_classify(testmap_bin, root, "--no-store", "--strict")
+    assert proc.returncode == 1
+    assert "tool.testmap.services.redis.rules[0].paths" in proc.stderr

@@ -159,6 +159,25 @@ class Classifier {
     t.reasons.push_back({service, rule, std::move(detail), file, line});
   }
 
+  // Calls fn(pattern, note) for the service's own patterns of a kind (markers, fixtures,
+  // calls), then for those of its rules whose paths match the test's `file` (note says
+  // which rule).
+  template <typename F>
+  static void each_pattern(const config::Service& s, std::vector<std::string> config::Service::*own,
+                           std::vector<std::string> config::ScopedRule::*scoped,
+                           const std::string& file, F&& fn) {
+    for (const auto& p : s.*own) fn(p, std::string());
+    for (const auto& rule : s.rules) {
+      bool in = false;
+      for (const auto& g : rule.paths) in = in || glob_match(g, file);
+      if (!in) continue;
+      std::string note;
+      for (const auto& g : rule.paths) note += (note.empty() ? " (rule for " : ", ") + g;
+      note += ")";
+      for (const auto& p : rule.*scoped) fn(p, note);
+    }
+  }
+
   // A marker, fixture or base class no rule names, whose words name a service
   // (`redis_db`): that service, as an inferred reason, unless [tool.testmap] infer = false.
   void infer(TestResult& t, const char* what, const std::string& name, const std::string& shown,
@@ -319,10 +338,12 @@ class Classifier {
     std::set<std::string> parametrized;
     for (const auto& m : marks) {
       for (const auto& r : rules_)
-        for (const auto& name : r.service->markers)
-          if (name == m.name)
-            add(t, r.service->name, "marker", fmt::format("@pytest.mark.{}", m.name), m.file,
-                m.line);
+        each_pattern(*r.service, &config::Service::markers, &config::ScopedRule::markers, t.file,
+                     [&](const std::string& name, const std::string& note) {
+                       if (name == m.name)
+                         add(t, r.service->name, "marker",
+                             fmt::format("@pytest.mark.{}{}", m.name, note), m.file, m.line);
+                     });
       for (const auto& name : cfg_.dynamic.markers)
         if (name == m.name)
           unknown(t, "dynamic", fmt::format("@pytest.mark.{} chooses services at run time", m.name),
@@ -423,10 +444,12 @@ class Classifier {
       }
       if (seen_names.insert(name + "@" + std::to_string(d)).second) {
         for (const auto& r : rules_)
-          for (const auto& f : r.service->fixtures)
-            if (f == name)
-              add(t, r.service->name, "fixture", fmt::format("fixture {}{}", name, via), file,
-                  line);
+          each_pattern(*r.service, &config::Service::fixtures, &config::ScopedRule::fixtures,
+                       t.file, [&](const std::string& f, const std::string& note) {
+                         if (f == name)
+                           add(t, r.service->name, "fixture",
+                               fmt::format("fixture {}{}{}", name, via, note), file, line);
+                       });
         for (const auto& f : cfg_.dynamic.fixtures)
           if (f == name)
             unknown(t, "dynamic",
@@ -464,10 +487,12 @@ class Classifier {
       if (d.is_call) calls.push_back(d.callee);
     for (const auto& call : calls) {
       for (const auto& r : rules_)
-        for (const auto& pat : r.service->calls)
-          if (call_matches(pat, call))
-            add(t, r.service->name, "call", fmt::format("{} calls {}()", where, call), sf.rel,
-                f.line);
+        each_pattern(*r.service, &config::Service::calls, &config::ScopedRule::calls, t.file,
+                     [&](const std::string& pat, const std::string& note) {
+                       if (call_matches(pat, call))
+                         add(t, r.service->name, "call",
+                             fmt::format("{} calls {}(){}", where, call, note), sf.rel, f.line);
+                     });
       for (const auto& pat : cfg_.dynamic.calls)
         if (call_matches(pat, call))
           unknown(t, "dynamic",

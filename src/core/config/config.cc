@@ -75,7 +75,40 @@ struct Reader {
         s.ports = ints(v, key);
       else if (ks == "unix-sockets")
         append(s.unix_sockets, strings(v, key));
-      else if (ks == "hosts")
+      else if (ks == "rules") {
+        const toml::array* arr = v.as_array();
+        if (!arr) {
+          error(&v, key, "expected a list of tables ([[...rules]]) with paths");
+          continue;
+        }
+        for (size_t i = 0; i < arr->size(); ++i) {
+          std::string rkey = fmt::format("{}[{}]", key, i);
+          const toml::table* rt = (*arr)[i].as_table();
+          if (!rt) {
+            error(&(*arr)[i], rkey, "expected a table with paths");
+            continue;
+          }
+          check_table(*rt, rkey,
+                      {{"paths", Kind::kStrings},
+                       {"markers", Kind::kStrings},
+                       {"fixtures", Kind::kStrings},
+                       {"calls", Kind::kStrings}});
+          ScopedRule rule;
+          auto list = [&](const char* name, std::vector<std::string>& to) {
+            if (const toml::node* n = rt->get(name); n && n->is_array())
+              for (const auto& e : *n->as_array())
+                if (auto str = e.value<std::string>()) to.push_back(*str);
+          };
+          list("paths", rule.paths);
+          list("markers", rule.markers);
+          list("fixtures", rule.fixtures);
+          list("calls", rule.calls);
+          if (rule.paths.empty())
+            error(rt, rkey + ".paths", "a rule needs the paths it holds for");
+          else
+            s.rules.push_back(std::move(rule));
+        }
+      } else if (ks == "hosts")
         append(s.hosts, strings(v, key));
       else if (ks == "processes") {
         for (const auto& p : strings(v, key))
@@ -132,8 +165,7 @@ struct Reader {
       } else {
         error(&v, key,
               "unknown key (known: ports, hosts, unix-sockets, processes, requires, "
-              "startup-seconds, "
-              "base-classes, markers, fixtures, paths, calls, ci)");
+              "startup-seconds, base-classes, markers, fixtures, paths, calls, rules, ci)");
       }
     }
   }

@@ -15,6 +15,15 @@
 
 namespace testmap::config {
 
+// Rules of a service that hold only for tests in files matching `paths` (a call that
+// means Redis in one app and something else in another).
+struct ScopedRule {
+  std::vector<std::string> paths;
+  std::vector<std::string> markers;
+  std::vector<std::string> fixtures;
+  std::vector<std::string> calls;
+};
+
 struct Service {
   std::string name;
   std::vector<int> ports;
@@ -32,7 +41,8 @@ struct Service {
   std::vector<std::string> fixtures;
   std::vector<std::string> paths;
   std::vector<std::string> calls;
-  nlohmann::json ci;  // the `ci` table as given, for the CI generators
+  std::vector<ScopedRule> rules;  // [[tool.testmap.services.NAME.rules]]
+  nlohmann::json ci;              // the `ci` table as given, for the CI generators
 };
 
 struct DynamicRules {
