@@ -67,7 +67,15 @@ class Classifier {
         rules.bases.push_back({sym, b});
       }
       rules_.push_back(std::move(rules));
+      for (const auto* names : {&s.markers, &s.fixtures})
+        configured_.insert(names->begin(), names->end());
+      for (const auto& b : s.base_classes) configured_.insert(b.substr(b.rfind('.') + 1));
+      for (const auto& rule : s.rules)
+        for (const auto* names : {&rule.markers, &rule.fixtures})
+          configured_.insert(names->begin(), names->end());
     }
+    for (const auto* names : {&cfg.dynamic.markers, &cfg.dynamic.fixtures})
+      configured_.insert(names->begin(), names->end());
   }
 
   Classification run() {
@@ -76,7 +84,6 @@ class Classifier {
     out.diagnostics = cfg_.diagnostics;
     for (const auto& d : p_.diagnostics) out.diagnostics.push_back(d);
     std::vector<TestItem> items = collect_tests(cfg_, p_, resolver_);
-    for (auto& d : import_conflicts(cfg_.pytest, p_)) out.diagnostics.push_back(std::move(d));
     classify_items(items, out.tests);
     // A base that cannot be followed is a problem in the tree, like a file that does not
     // parse: said once per place on stderr, and a failure under --strict.
@@ -105,6 +112,8 @@ class Classifier {
       out.tests.push_back(std::move(t));
       files_with_tests.insert(static_cast<int>(i));
     }
+    for (auto& d : import_conflicts(cfg_.pytest, p_, files_with_tests))
+      out.diagnostics.push_back(std::move(d));
     // --deselect in addopts: pytest drops every item whose node id starts with one.
     if (!cfg_.pytest.deselect.empty()) {
       std::erase_if(out.tests, [&](const TestResult& t) {
@@ -182,17 +191,16 @@ class Classifier {
   // (`redis_db`): that service, as an inferred reason, unless [tool.testmap] infer = false.
   void infer(TestResult& t, const char* what, const std::string& name, const std::string& shown,
              const std::string& file, int line) {
-    if (!cfg_.infer) return;
-    for (const auto& r : rules_)
-      if (std::find(r.service->markers.begin(), r.service->markers.end(), name) !=
-              r.service->markers.end() ||
-          std::find(r.service->fixtures.begin(), r.service->fixtures.end(), name) !=
-              r.service->fixtures.end())
-        return;  // the config says what this name is
-    for (const auto* list : {&cfg_.dynamic.markers, &cfg_.dynamic.fixtures})
-      if (std::find(list->begin(), list->end(), name) != list->end()) return;
-    std::string service = service_in_name(name);
+    if (!cfg_.infer || configured_.count(name)) return;  // the config says what it is
+    // Per thread: the same few hundred names come back for every test.
+    thread_local std::unordered_map<std::string, std::string> said;
+    auto it = said.find(name);
+    if (it == said.end()) it = said.emplace(name, service_in_name(name)).first;
+    const std::string& service = it->second;
     if (service.empty() || cfg_.service(service) == nullptr) return;
+    // A rule already gave the test this service: the name adds nothing.
+    for (const auto& r : t.reasons)
+      if (r.service == service && !r.runtime) return;
     add(t, service, "inferred", fmt::format("{} {}: its name says {}", what, shown, service), file,
         line);
   }
@@ -202,11 +210,19 @@ class Classifier {
   // map makes the test unknown: it reaches a database nobody named.
   void databases(TestResult& t, const std::vector<std::string>& aliases, const std::string& where,
                  const std::string& file, int line) {
+    // A service a rule already gave the test (the default database of a Django TestCase)
+    // is not said twice.
+    auto has = [&](const std::string& service) {
+      for (const auto& r : t.reasons)
+        if (r.service == service && !r.runtime) return true;
+      return false;
+    };
     for (const auto& alias : aliases) {
       if (alias == "__all__") {
         for (const auto& [a, service] : cfg_.django_databases)
-          add(t, service, "database",
-              fmt::format("{} uses every database ({}: {})", where, a, service), file, line);
+          if (!has(service))
+            add(t, service, "database",
+                fmt::format("{} uses every database ({}: {})", where, a, service), file, line);
         continue;
       }
       auto it = cfg_.django_databases.find(alias);
@@ -216,7 +232,7 @@ class Classifier {
                             "not map to a service",
                             where, alias),
                 file, line);
-      else
+      else if (!has(it->second))
         add(t, it->second, "database",
             fmt::format("{} uses the database '{}' ({})", where, alias, it->second), file, line);
     }
@@ -503,6 +519,14 @@ class Classifier {
 
   // A test's services are the union of its reasons; an unknown test needs them all.
   void finish(TestResult& t) {
+    // An inferred reason for a service a rule gave later (a fixture after a base class)
+    // says nothing more.
+    std::erase_if(t.reasons, [&](const Reason& r) {
+      if (std::string_view(r.rule) != "inferred") return false;
+      for (const auto& o : t.reasons)
+        if (&o != &r && o.service == r.service && o.rule != "inferred") return true;
+      return false;
+    });
     std::set<std::string> services;
     for (const auto& r : t.reasons)
       if (r.service != "*") services.insert(r.service);
@@ -516,6 +540,8 @@ class Classifier {
   Resolver resolver_;
   FixtureIndex fixtures_;
   std::vector<ServiceRules> rules_;
+  // Markers and fixtures some rule names: their names are not read for services.
+  std::unordered_set<std::string> configured_;
 };
 
 }  // namespace

@@ -231,7 +231,8 @@ config::PytestOptions with_conftest_ignores(const config::PytestOptions& opts,
   return out;
 }
 
-Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& project) {
+Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& project,
+                             const std::unordered_set<int>& test_files) {
   Diagnostics out;
   if (opts.import_mode == "importlib") return out;
   auto has_init = [&](const std::string& dir) {
@@ -239,8 +240,10 @@ Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& p
   };
   // pytest's module name: from the topmost directory with __init__.py, else the basename.
   std::map<std::string, std::string> first;  // module name -> the file that took it
-  for (const auto& f : project.files) {
-    if (!is_test_file(opts, f.rel)) continue;
+  std::vector<int> files(test_files.begin(), test_files.end());
+  std::sort(files.begin(), files.end());  // the first in path order takes the name
+  for (int fi : files) {
+    const SourceFile& f = project.files[fi];
     std::string rel = f.rel.substr(0, f.rel.size() - 3);  // without .py
     size_t start = rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1;
     while (start > 0) {

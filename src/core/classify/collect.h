@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -35,7 +36,9 @@ config::PytestOptions with_conftest_ignores(const config::PytestOptions& opts,
 // default): two files with one module name, each in a directory without __init__.py up
 // to it ("import file mismatch"). One diagnostic per file after the first; none with
 // --import-mode=importlib.
-Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& project);
+// `test_files`: the files pytest collects (indexes into project.files).
+Diagnostics import_conflicts(const config::PytestOptions& opts, const Project& project,
+                             const std::unordered_set<int>& test_files);
 
 std::vector<TestItem> collect_tests(const config::Config& cfg, const Project& project,
                                     Resolver& resolver);

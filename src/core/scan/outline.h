@@ -20,7 +20,7 @@ struct Reduced {
   // plain strings (`parametrize(("a", "b"), ...)`); empty for any other argument.
   std::vector<std::vector<std::string>> arg_strings;
   // Not in the JSON outline: per keyword argument (as `kwargs`, up to the last one that
-  // has any), the strings it spells (reduce.h, string_values).
+  // has any), the strings it spells (reduce.h, string_values); kept for `databases=` only.
   std::vector<std::vector<std::string>> kwarg_strings;
 };
 

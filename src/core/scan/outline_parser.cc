@@ -628,7 +628,7 @@ class OutlineParser {
       a.class_index = scope.kind == Scope::kClass ? scope.index : -1;
       a.line = t[0].line;
       a.values = reduce_values(value);
-      a.strings = string_values(value);
+      if (a.target == "databases") a.strings = string_values(value);
       out_.assignments.push_back(std::move(a));
     }
   }

@@ -232,8 +232,11 @@ Reduced reduce(Tokens t, bool as_base, int depth) {
     } else if (arg.size() >= 2 && arg[0].kind == Tok::kName && arg[1].is_op("=")) {
       r.kwargs.emplace_back(std::string(arg[0].text),
                             reduce(arg.subspan(2), false, depth + 1).text);
-      r.kwarg_strings.resize(r.kwargs.size());
-      r.kwarg_strings.back() = string_values(arg.subspan(2));
+      // Only django_db(databases=[...]) is read for its strings: none kept for the rest.
+      if (arg[0].text == "databases") {
+        r.kwarg_strings.resize(r.kwargs.size());
+        r.kwarg_strings.back() = string_values(arg.subspan(2));
+      }
     } else {
       r.args.push_back(reduce(arg, false, depth + 1).text);
       r.arg_strings.push_back(string_items(arg));
