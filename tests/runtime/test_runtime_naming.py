@@ -283,3 +283,30 @@ def test_default_host():
         "test_hosts.py::test_timescale_host": {"call": {"metrics"}},
         "test_hosts.py::test_default_host": {"call": {"cache"}},
     }
+
+
+def test_a_server_whose_process_cannot_be_seen_is_kept_by_its_address(record, live):
+    # In a pid namespace of its own with its own /proc (a test container beside a server
+    # container), the listening socket is there but its process is not: the connection is
+    # recorded by its address, and nothing fails.
+    import shutil
+
+    unshare = shutil.which("unshare")
+    assert unshare, "unshare (util-linux) is needed for this test"
+    tests = """
+import redis
+
+from addresses import REDIS_PORT
+
+
+def test_redis():
+    assert redis.Redis(port=REDIS_PORT).ping()
+"""
+    recorded = record(
+        {"test_hidden.py": tests}, wrap=[unshare, "--pid", "--fork", "--mount-proc", "--"]
+    )
+    assert recorded.proc.returncode == 0, recorded.describe()
+    assert recorded.services() == {"test_hidden.py::test_redis": {"call": {"external"}}}
+    assert external_addresses(recorded.db) == {
+        "test_hidden.py::test_redis": {f"127.0.0.1:{live.redis.port}"}
+    }
