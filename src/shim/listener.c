@@ -228,8 +228,10 @@ static int is_program(const tm_matcher* m, const char* comm, const char* exe, co
   return text == NULL || strstr(cmdline, text) != NULL;
 }
 
-uint32_t tm_name_listener(const tm_region* r, const tm_addr* a, int* lasting) {
+uint32_t tm_name_listener(const tm_region* r, const tm_addr* a, int* lasting, char* program,
+                          size_t program_size) {
   *lasting = 0;
+  if (program_size > 0) program[0] = '\0';
   long inode = listen_inode(a);
   /* /proc cannot say (a container without it): the address is all there is. */
   if (inode < 0) return TM_EXTERNAL_BIT + 1;
@@ -263,6 +265,20 @@ uint32_t tm_name_listener(const tm_region* r, const tm_addr* a, int* lasting) {
     if (m->kind == TM_MATCH_PROCESS && m->service < TM_MAX_SERVICES &&
         is_program(m, comm, base_name(exe_path), argv0_copy, cmdline))
       return m->service + 1;
+  }
+  /* Unnamed: what runs there, so a person can name it (`processes`). */
+  if (program_size > 0) {
+    /* "python -m http.server 8000": argv[0]'s base name, then the arguments. */
+    char what[512];
+    if (c > 0)
+      snprintf(what, sizeof what, "%s%s", base_name(argv0_copy), cmdline + strlen(argv0_copy));
+    else
+      snprintf(what, sizeof what, "%s", comm);
+    size_t len = strlen(what);
+    while (len > 0 && what[len - 1] == ' ') --len;
+    if (len >= program_size) len = program_size - 1;
+    memcpy(program, what, len);
+    program[len] = '\0';
   }
   return TM_EXTERNAL_BIT + 1;
 }

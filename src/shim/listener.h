@@ -2,6 +2,7 @@
 #ifndef TESTMAP_SHIM_LISTENER_H
 #define TESTMAP_SHIM_LISTENER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "region.h"
@@ -11,7 +12,10 @@
  * test is no service) or nothing listens; 1 + TM_EXTERNAL_BIT when no matcher names it,
  * or /proc cannot say. Reads /proc: callers cache the answer when `*lasting` (a listener was found
  * with its process; a server still starting is looked up again at the next connect). */
-uint32_t tm_name_listener(const tm_region* r, const tm_addr* a, int* lasting);
+/* An unnamed listener's command line goes to `program` (truncated to `program_size`, ""
+ * when unknown). */
+uint32_t tm_name_listener(const tm_region* r, const tm_addr* a, int* lasting, char* program,
+                          size_t program_size);
 
 /* Whether an IPv4 or IPv6 address is one of this machine's own (/proc/net/fib_trie,
  * /proc/net/if_inet6). */

@@ -176,6 +176,8 @@ static void add_addr(tm_addr* list, uint32_t* count, const tm_addr* a, uint32_t 
   list[i].family = a->family;
   list[i].port = a->port;
   memcpy(list[i].addr, a->addr, 16);
+  list[i].path_len = a->path_len < TM_PATH_MAX ? a->path_len : 0;
+  memcpy(list[i].path, a->path, TM_PATH_MAX);
   __atomic_store_n(&list[i].service, what, __ATOMIC_RELEASE);
 }
 
@@ -283,15 +285,26 @@ typedef struct {
 static named_entry named[NAMED_MAX];
 static uint32_t named_next;
 
-static uint32_t named_listener(tm_region* r, const tm_addr* a) {
+/* For TCP, an unnamed listener's command line is kept in `a->path` for the report. */
+static uint32_t named_listener(tm_region* r, tm_addr* a) {
   for (uint32_t i = 0; i < NAMED_MAX; ++i) {
     uint32_t w = __atomic_load_n(&named[i].what, __ATOMIC_ACQUIRE);
     if (w != 0 && same_addr(&named[i].addr, a) &&
-        (a->family != AF_UNIX || strcmp(named[i].addr.path, a->path) == 0))
+        (a->family != AF_UNIX || strcmp(named[i].addr.path, a->path) == 0)) {
+      if (a->family != AF_UNIX) {
+        memcpy(a->path, named[i].addr.path, TM_PATH_MAX);
+        a->path_len = named[i].addr.path_len;
+      }
       return w - 1;
+    }
   }
   int lasting = 0;
-  uint32_t what = tm_name_listener(r, a, &lasting);
+  char program[TM_PATH_MAX];
+  uint32_t what = tm_name_listener(r, a, &lasting, program, sizeof program);
+  if (a->family != AF_UNIX) {
+    memcpy(a->path, program, sizeof program);
+    a->path_len = (uint32_t)strlen(program);
+  }
   if (!lasting) return what;
   uint32_t i = __atomic_fetch_add(&named_next, 1, __ATOMIC_ACQ_REL) % NAMED_MAX;
   __atomic_store_n(&named[i].what, 0, __ATOMIC_RELEASE);

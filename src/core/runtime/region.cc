@@ -150,13 +150,17 @@ void Region::begin(uint64_t seq) {
 
 std::string format_address(const tm_addr& a) {
   char buf[INET6_ADDRSTRLEN] = {};
+  // An unnamed local server's command line, when the shim found it.
+  std::string program = a.family != AF_UNIX && a.path_len > 0 && a.path_len < TM_PATH_MAX
+                            ? fmt::format(" ({})", std::string(a.path, a.path_len))
+                            : "";
   if (a.family == AF_INET) {
     inet_ntop(AF_INET, a.addr, buf, sizeof buf);
-    return fmt::format("{}:{}", buf, a.port);
+    return fmt::format("{}:{}{}", buf, a.port, program);
   }
   if (a.family == AF_INET6) {
     inet_ntop(AF_INET6, a.addr, buf, sizeof buf);
-    return fmt::format("[{}]:{}", buf, a.port);
+    return fmt::format("[{}]:{}{}", buf, a.port, program);
   }
   if (a.family == AF_UNIX && a.path_len > 0 && a.path_len < TM_PATH_MAX)
     return "unix:" + std::string(a.path, a.path_len);
