@@ -161,6 +161,10 @@ void register_record(CLI::App& app, int& exit_code) {
           m.external_tests.size() == 1 ? "1 test"
                                        : fmt::format("{} tests", m.external_tests.size()),
           addrs);
+      fmt::print(stderr,
+                 "testmap record: name a server by its program or address with "
+                 "[tool.testmap.services.NAME] processes = [\"PROGRAM\"], ports or hosts "
+                 "(docs/runtime.md)\n");
     }
     exit_code = rc;
   });
