@@ -442,7 +442,9 @@ class Classifier {
     std::unordered_set<int> seen_defs;
     std::unordered_set<std::string> seen_names;
     for (size_t qi = 0; qi < queue.size(); ++qi) {
-      auto [name, by] = queue[qi];
+      // Named, not a structured binding: lambdas below capture it (clang before 16).
+      std::string name = queue[qi].first;
+      std::string by = queue[qi].second;
       int after = -1;
       // A fixture requesting its own name gets the next definition out.
       if (by.starts_with("#")) {

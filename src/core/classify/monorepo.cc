@@ -53,13 +53,13 @@ void add_project(const std::string& dir, Classification part, Classification& al
   all.bytes_scanned += part.bytes_scanned;
   if (all.unusable.empty() && !part.unusable.empty())
     all.unusable = config::in_project(dir, part.unusable);
-  for (const auto& [phase, s] : part.timings) {
+  for (const auto& timing : part.timings) {
     auto it = std::find_if(all.timings.begin(), all.timings.end(),
-                           [&](const auto& p) { return p.first == phase; });
+                           [&](const auto& p) { return p.first == timing.first; });
     if (it == all.timings.end())
-      all.timings.emplace_back(phase, s);
+      all.timings.push_back(timing);
     else
-      it->second += s;
+      it->second += timing.second;
   }
 }
 
