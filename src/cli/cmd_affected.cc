@@ -46,8 +46,8 @@ void register_affected(CLI::App& app, int& exit_code) {
     for (const auto& project : *projects) {
       classify::Classification c = classify::classify_root(project.rootdir, 0, nullptr);
       if (!c.unusable.empty()) {
-        fmt::print(stderr, "testmap affected: {}{}\n",
-                   project.dir.empty() ? "" : "project " + project.dir + ": ", c.unusable);
+        fmt::print(stderr, "testmap affected: {}{}\n", config::project_label(project.dir),
+                   c.unusable);
         exit_code = kExitUsage;
         return;
       }
@@ -57,8 +57,7 @@ void register_affected(CLI::App& app, int& exit_code) {
       select::Selection part;
       std::string error;
       if (!select::select_affected(project.rootdir, own, opts->base, &part, &error)) {
-        fmt::print(stderr, "testmap affected: {}{}\n",
-                   project.dir.empty() ? "" : "project " + project.dir + ": ", error);
+        fmt::print(stderr, "testmap affected: {}{}\n", config::project_label(project.dir), error);
         exit_code = kExitUsage;
         return;
       }

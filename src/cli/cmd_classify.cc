@@ -77,7 +77,7 @@ void register_classify(CLI::App& app, int& exit_code) {
       auto part = std::make_unique<Part>();
       part->project = project;
       const std::string& root = project.rootdir;
-      std::string where = monorepo ? fmt::format("project {}: ", project.dir) : "";
+      std::string where = config::project_label(project.dir);
       config::Config cfg = config::load_config(root);
       // A config that cannot be read would classify on defaults and overwrite the store.
       if (std::string bad = cfg.unusable; !bad.empty()) {

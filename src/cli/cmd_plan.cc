@@ -100,8 +100,7 @@ void register_plan(CLI::App& app, int& exit_code) {
             if (t.project == project.dir) ids.push_back(t.id.substr(prefix.size()));
           select::Selection sel;
           if (!select::select_affected(project.rootdir, ids, opts->base, &sel, &error)) {
-            fmt::print(stderr, "testmap plan: {}{}\n",
-                       project.dir.empty() ? "" : "project " + project.dir + ": ", error);
+            fmt::print(stderr, "testmap plan: {}{}\n", config::project_label(project.dir), error);
             exit_code = kExitUsage;
             return;
           }

@@ -65,6 +65,10 @@ std::string project_slug(const std::string& dir) {
   return s;
 }
 
+std::string project_label(const std::string& dir) {
+  return dir.empty() ? "" : fmt::format("project {}: ", dir);
+}
+
 std::string in_project(const std::string& dir, const std::string& id) {
   return dir.empty() ? id : dir + "/" + id;
 }

@@ -27,6 +27,9 @@ bool project_roots(const Config& cfg, const std::vector<std::string>& narrow,
 // `dir` as a name for CI jobs and machines: "services/billing" -> "services-billing".
 std::string project_slug(const std::string& dir);
 
+// "project services/billing: " before a message about that project; "" for a single one.
+std::string project_label(const std::string& dir);
+
 // "services/billing" + "tests/t.py::x" -> "services/billing/tests/t.py::x"; unchanged
 // when `dir` is empty (a single project).
 std::string in_project(const std::string& dir, const std::string& id);

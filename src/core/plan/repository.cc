@@ -58,7 +58,7 @@ bool repository_input(const std::string& root, PlanInput* input, std::string* er
     config::Config own = config::load_config(p.rootdir);
     PlanInput part;
     if (!own.unusable.empty() || !project_input(p.rootdir, own, &part, error)) {
-      *error = fmt::format("project {}: {}", p.dir, own.unusable.empty() ? *error : own.unusable);
+      *error = config::project_label(p.dir) + (own.unusable.empty() ? *error : own.unusable);
       return false;
     }
     for (auto& t : part.tests) {
