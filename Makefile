@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BUILD := build/wheel
 APT_PACKAGES := cmake ninja-build g++ python3-venv python3-dev libsqlite3-dev libtomlplusplus-dev \
   libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev libxxhash-dev clang libclang-rt-14-dev \
-  clang-format libmimalloc-dev libpugixml-dev libsimdjson-dev postgresql redis-server memcached libmemcached-dev mariadb-server mariadb-client
+  clang-format libmimalloc-dev libpugixml-dev libsimdjson-dev libyaml-dev postgresql redis-server memcached libmemcached-dev mariadb-server mariadb-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS ?= 20
 
@@ -52,10 +52,10 @@ sdist: venv
 	$(PY) -m build --sdist --no-isolation -o dist
 
 # Short libFuzzer runs (clang, ASan, UBSan) from the checked-in corpora: the scanner
-# (fuzz/corpus), then the durations, plan and config parsers (fuzz/<name>/). A crash fails
+# (fuzz/corpus), then the durations, plan, config and compose/CI parsers (fuzz/<name>/). A crash fails
 # the target and leaves its input in build/fuzz/.
 FUZZ_INPUT_SECONDS ?= 10
-FUZZERS := durations plan config
+FUZZERS := durations plan config service_files
 fuzz-smoke: deps
 	cmake -S . -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESTMAP_FUZZ=ON >/dev/null

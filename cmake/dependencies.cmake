@@ -74,6 +74,8 @@ if(NOT TESTMAP_BUNDLED_DEPS)
   find_package(fmt QUIET)
   find_path(XXHASH_INCLUDE_DIR xxhash.h)
   find_library(XXHASH_LIBRARY xxhash)
+  find_path(YAML_INCLUDE_DIR yaml.h)
+  find_library(YAML_LIBRARY yaml)
 endif()
 
 if(SQLite3_FOUND)
@@ -156,6 +158,24 @@ else()
   testmap_fetch(xxhash dir)
   testmap_static_library(xxhash "${dir}/xxhash.c")
   target_include_directories(testmap_dep_xxhash SYSTEM PUBLIC "${dir}")
+endif()
+
+# libyaml, for compose and CI files (the services a repository already declares).
+if(YAML_INCLUDE_DIR AND YAML_LIBRARY)
+  add_library(testmap_dep_libyaml INTERFACE)
+  target_include_directories(testmap_dep_libyaml SYSTEM INTERFACE "${YAML_INCLUDE_DIR}")
+  target_link_libraries(testmap_dep_libyaml INTERFACE "${YAML_LIBRARY}")
+  add_library(testmap::libyaml ALIAS testmap_dep_libyaml)
+else()
+  testmap_fetch(libyaml dir)
+  file(GLOB yaml_sources "${dir}/src/*.c")
+  testmap_static_library(libyaml ${yaml_sources})
+  target_include_directories(testmap_dep_libyaml SYSTEM PUBLIC "${dir}/include")
+  target_include_directories(testmap_dep_libyaml PRIVATE "${dir}/src")
+  # What its own build's config.h would say; YAML_DECLARE_STATIC: no dllexport markup.
+  target_compile_definitions(testmap_dep_libyaml PUBLIC YAML_DECLARE_STATIC)
+  target_compile_definitions(testmap_dep_libyaml PRIVATE YAML_VERSION_MAJOR=0
+    YAML_VERSION_MINOR=2 YAML_VERSION_PATCH=5 YAML_VERSION_STRING="0.2.5")
 endif()
 
 # mimalloc, for the CLI only (the extension leaves allocation to Python): the scanner

@@ -17,5 +17,6 @@ set(TESTMAP_THIRD_PARTY
   "pugixml|pugixml_1.13.orig.tar.gz|5c5ad5d7caeb791420408042a7d88c2c6180781bf218feca259fd9d840a888e1|${TESTMAP_DEBIAN_POOL}/p/pugixml/pugixml_1.13.orig.tar.gz|${TESTMAP_DEBIAN_SNAPSHOT}/p/pugixml/pugixml_1.13.orig.tar.gz"
   "fmt|fmtlib_9.1.0+ds1.orig.tar.gz|84ce1c2d0be3a9863935137969dcec6970125caac032f82474640bfc81463583|${TESTMAP_DEBIAN_POOL}/f/fmtlib/fmtlib_9.1.0+ds1.orig.tar.gz|${TESTMAP_DEBIAN_SNAPSHOT}/f/fmtlib/fmtlib_9.1.0+ds1.orig.tar.gz"
   "mimalloc|mimalloc_2.0.9+ds.orig.tar.xz|cbc9d207ff105ad1f0cb739c378076143a6452b8d0624309cea0abfb040e972b|${TESTMAP_DEBIAN_POOL}/m/mimalloc/mimalloc_2.0.9+ds.orig.tar.xz|${TESTMAP_DEBIAN_SNAPSHOT}/m/mimalloc/mimalloc_2.0.9+ds.orig.tar.xz"
+  "libyaml|libyaml_0.2.5.orig.tar.gz|fa240dbf262be053f3898006d502d514936c818e422afdcf33921c63bed9bf2e|${TESTMAP_DEBIAN_POOL}/liby/libyaml/libyaml_0.2.5.orig.tar.gz|${TESTMAP_DEBIAN_SNAPSHOT}/liby/libyaml/libyaml_0.2.5.orig.tar.gz"
   "xxhash|xxhash_0.8.1.orig.tar.gz|3bb6b7d6f30c591dd65aaaff1c8b7a5b94d81687998ca9400082c739a690436c|${TESTMAP_DEBIAN_POOL}/x/xxhash/xxhash_0.8.1.orig.tar.gz|${TESTMAP_DEBIAN_SNAPSHOT}/x/xxhash/xxhash_0.8.1.orig.tar.gz"
 )

@@ -75,6 +75,7 @@ def test_the_table_says_when_no_rule_matched_any_test(
     proc = run_classify(testmap_bin, root, "--no-store")
     assert proc.returncode == 0, proc.stderr
     assert "no service rule matched any test" in proc.stdout
+    assert "testmap init" in proc.stdout  # it says what writes a first config
     named = make_tree({"tests/test_r.py": "def test_r(redis_db):\n    pass\n"})
     assert "no service rule matched" not in run_classify(testmap_bin, named, "--no-store").stdout
 

@@ -51,6 +51,7 @@ BUNDLED = [
     "pugixml",
     "fmt",
     "xxhash",
+    "libyaml",
     "mimalloc",
 ]
 

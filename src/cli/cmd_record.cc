@@ -1,80 +1,11 @@
 // `testmap record [--enforce] -- pytest ARGS...`: runs pytest under the preload shim and
 // merges what each test used into the store (docs/runtime.md).
-#include <fmt/format.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <filesystem>
+#include <memory>
 
 #include "cli/commands.h"
-#include "core/runtime/merge_run.h"
-#include "core/runtime/run_dir.h"
+#include "cli/record_run.h"
 
 namespace testmap::cli {
-namespace fs = std::filesystem;
-namespace {
-
-constexpr const char* kShim = "libtestmap_preload.so";
-
-// The shim beside the installed executable (<prefix>/bin -> <prefix>/lib/testmap) or,
-// in a build tree, in the same directory. TESTMAP_PRELOAD overrides both.
-std::string find_shim() {
-  if (const char* env = getenv("TESTMAP_PRELOAD"); env && *env) return env;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  for (const fs::path& p :
-       {exe.parent_path().parent_path() / "lib" / "testmap" / kShim, exe.parent_path() / kShim})
-    if (fs::is_regular_file(p, ec)) return p.string();
-  return "";
-}
-
-pid_t child_pid = 0;
-
-void forward_signal(int sig) {
-  if (child_pid > 0) kill(child_pid, sig);
-}
-
-// Runs argv with the environment changes; returns its exit code as a shell would.
-int run(const std::vector<std::string>& argv) {
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    fmt::print(stderr, "testmap record: cannot fork: {}\n", strerror(errno));
-    return 127;
-  }
-  if (pid == 0) {
-    // pytest dies with testmap, even one killed with SIGKILL: an orphaned run would go on
-    // using the services and its results would never be merged by anyone.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(128 + SIGTERM);  // testmap died before prctl
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    fmt::print(stderr, "testmap record: cannot run {}: {}\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  child_pid = pid;
-  struct sigaction sa {};
-  sa.sa_handler = forward_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  child_pid = 0;
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
-}  // namespace
 
 void register_record(CLI::App& app, int& exit_code) {
   struct Options {
@@ -101,72 +32,11 @@ void register_record(CLI::App& app, int& exit_code) {
       "Example: testmap record -- python -m pytest -n 4 tests/\n"
       "Results go into .testmap/testmap.db under pytest's rootdir; see docs/runtime.md.");
   cmd->callback([opts, &exit_code] {
-    std::string shim = opts->fallback ? "" : find_shim();
-    if (!opts->fallback && shim.empty())
-      fmt::print(stderr,
-                 "testmap record: warning: {} not found (set TESTMAP_PRELOAD); recording with "
-                 "Python's socket module, which cannot see C-library traffic\n",
-                 kShim);
-    std::error_code ec;
-    runtime::RunDir run_dir;
-    if (!run_dir.ok()) {
-      fmt::print(stderr, "testmap record: {}\n", run_dir.error());
-      exit_code = kExitUsage;
-      return;
-    }
-    fs::path dir = run_dir.path();
-    if (!shim.empty()) {
-      const char* old = getenv("LD_PRELOAD");
-      std::string preload = old && *old ? shim + " " + old : shim;
-      setenv("LD_PRELOAD", preload.c_str(), 1);
-    }
-    setenv("TESTMAP_RECORD_DIR", dir.c_str(), 1);
-    unsetenv("TESTMAP_SHM");  // a region of an outer run must not catch this one's traffic
-    if (opts->enforce) setenv("TESTMAP_ENFORCE", "1", 1);
-    if (opts->deps) setenv("TESTMAP_DEPS", "1", 1);
-    if (opts->fallback || shim.empty()) setenv("TESTMAP_FALLBACK", "1", 1);
-
-    int rc = run(opts->command);
-
-    std::string root = runtime::recorded_root(dir.string());
-    if (root.empty()) {
-      fmt::print(stderr,
-                 "testmap record: pytest recorded nothing (did the testmap plugin load? "
-                 "is -p no:testmap set?)\n");
-      fs::remove_all(dir, ec);
-      exit_code = rc == 0 ? kExitCheckFailed : rc;
-      return;
-    }
-    runtime::adopt_killed_runs(root, dir.string());
-    runtime::MergeSummary m = runtime::merge_runs(root, dir.string(), "record");
-    for (const auto& msg : m.messages) fmt::print(stderr, "testmap record: {}\n", msg);
-    if (!m.ok && rc == 0) rc = kExitCheckFailed;
-    // In classify's words: a test is a node id without parametrize ids.
-    std::string services;
-    for (const auto& s : m.services) services += (services.empty() ? "" : ", ") + s;
-    std::string tests = fmt::format("{} tests", m.test_ids.size());
-    if (m.tests != m.test_ids.size())
-      tests += fmt::format(" ({} with their parametrized variants)", m.tests);
-    fmt::print(stderr, "testmap record: {} recorded; {} of them used services{}{}\n", tests,
-               m.with_services.size(), services.empty() ? "" : ": ", services);
-    if (!m.external_tests.empty()) {
-      std::string addrs;
-      size_t shown = 0;
-      for (const auto& a : m.external)
-        if (shown++ < 5) addrs += (addrs.empty() ? "" : ", ") + a;
-      if (m.external.size() > 5) addrs += fmt::format(" and {} more", m.external.size() - 5);
-      fmt::print(
-          stderr,
-          "testmap record: {} reached addresses that no service declares or names (external): {}\n",
-          m.external_tests.size() == 1 ? "1 test"
-                                       : fmt::format("{} tests", m.external_tests.size()),
-          addrs);
-      fmt::print(stderr,
-                 "testmap record: name a server by its program or address with "
-                 "[tool.testmap.services.NAME] processes = [\"PROGRAM\"], ports or hosts "
-                 "(docs/runtime.md)\n");
-    }
-    exit_code = rc;
+    RecordRun run{.enforce = opts->enforce,
+                  .deps = opts->deps,
+                  .fallback = opts->fallback,
+                  .command = opts->command};
+    exit_code = record_run("record", run, nullptr);
   });
 }
 

@@ -31,5 +31,6 @@ void register_durations(CLI::App& app, int& exit_code);
 void register_deps(CLI::App& app, int& exit_code);
 void register_ci(CLI::App& app, int& exit_code);
 void register_affected(CLI::App& app, int& exit_code);
+void register_init(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

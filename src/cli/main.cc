@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("testmap ") + TESTMAP_VERSION);
   app.require_subcommand(1);
   int exit_code = testmap::cli::kExitOk;
+  testmap::cli::register_init(app, exit_code);
   testmap::cli::register_classify(app, exit_code);
   testmap::cli::register_record(app, exit_code);
   testmap::cli::register_plan(app, exit_code);

@@ -68,25 +68,32 @@ def _strip_params(nodeid: str) -> str:
 class Phase:
     """What one phase of one test used."""
 
-    __slots__ = ("external", "refused", "services", "shared")
+    __slots__ = ("external", "fixtures", "refused", "services", "shared")
 
     def __init__(self) -> None:
         self.services: set[str] = set()
         self.shared: set[str] = set()
         self.external: set[str] = set()
         self.refused: list[tuple[str, str]] = []
+        self.fixtures: dict[str, set[str]] = {}  # service -> fixtures whose code used it
 
-    def add(self, services, external, refused, shared: bool = False) -> None:
+    def add(self, services, external, refused, shared: bool = False, fixture: str = "") -> None:
         (self.shared if shared else self.services).update(services)
         self.external.update(external)
         self.refused.extend(refused)
+        if fixture:
+            for service in services:
+                self.fixtures.setdefault(service, set()).add(fixture)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "services": sorted(self.services | self.shared),
             "shared": sorted(self.shared - self.services),
             "external": sorted(self.external),
         }
+        if self.fixtures:
+            out["fixtures"] = {s: sorted(f) for s, f in sorted(self.fixtures.items())}
+        return out
 
 
 class ShimSource:
@@ -392,19 +399,24 @@ class Recorder:
         phase.add(services, external, refused)
         return phase
 
-    # Session-, module- and class-scoped fixtures set up for this test: their traffic is
-    # this test's, marked shared.
+    # Each fixture's own code (pytest has set up what it requests before this hook) is
+    # timed apart, so the store can say which fixture used a service. Session-, module-
+    # and class-scoped fixtures set up for this test: their traffic is this test's, marked
+    # shared.
     def fixture_setup(self, fixturedef) -> Any:
-        if self.item is None or self.seq == 0 or fixturedef.scope == "function":
+        if self.item is None or self.seq == 0:
             return None
         services, external, refused = self.source.end(self.seq)
         self.phases[self.when].add(services, external, refused)
         self.seq = self.source.begin()
-        return True
+        return fixturedef
 
-    def fixture_done(self) -> None:
+    def fixture_done(self, fixturedef) -> None:
         services, external, refused = self.source.end(self.seq)
-        self.phases[self.when].add(services, external, refused, shared=True)
+        shared = fixturedef.scope != "function"
+        self.phases[self.when].add(
+            services, external, refused, shared=shared, fixture=fixturedef.argname
+        )
         self.seq = self.source.begin()
 
     # Teardown runs the function-scoped fixtures' finalizers first, then those of the scopes
@@ -416,7 +428,9 @@ class Recorder:
             return
         services, external, refused = self.source.end(self.seq)
         shared = fixturedef.scope != "function"
-        self.phases["teardown"].add(services, external, refused, shared=shared)
+        self.phases["teardown"].add(
+            services, external, refused, shared=shared, fixture=fixturedef.argname
+        )
         self.seq = self.source.begin()
 
     def refusal_message(self, item: pytest.Item, phase: Phase) -> str:
@@ -471,12 +485,12 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_fixture_setup(self, fixturedef, request):
-        shared = self.fixture_setup(fixturedef)
+        timed = self.fixture_setup(fixturedef)
         try:
             yield
         finally:
-            if shared:
-                self.fixture_done()
+            if timed is not None:
+                self.fixture_done(timed)
 
     def pytest_fixture_post_finalizer(self, fixturedef, request) -> None:
         self.fixture_finalized(fixturedef)

@@ -261,8 +261,9 @@ def record(testmap_bin: str, live: Servers, tmp_path: Path) -> Record:
     """Write a throw-away project and run `testmap record` on it.
 
     ``record(files, services={"redis": {"ports": [port]}}, toml="", enforce=False,
-    args=(), paths=None, env={}, wrap=None)``: WRAP is a command that runs testmap (a
-    namespace, say); FILES maps relative paths to contents (``addresses.py``
+    args=(), paths=None, env={}, wrap=None, command=("record",))``: WRAP is a command that
+    runs testmap (a namespace, say); COMMAND the testmap subcommand and its options before
+    ``--`` (``("init", "--record")``); FILES maps relative paths to contents (``addresses.py``
     is added); SERVICES become ``[tool.testmap.services.NAME]`` tables of its
     pyproject.toml, TOML is appended to it; ARGS go to pytest, then PATHS (default: the
     project). Calling it again on the same project rewrites the files and records again. A
@@ -280,6 +281,7 @@ def record(testmap_bin: str, live: Servers, tmp_path: Path) -> Record:
         env: dict[str, str] | None = None,
         subdir: str = "project",
         wrap: list[str] | None = None,
+        command: tuple[str, ...] = ("record",),
     ) -> Recorded:
         root = tmp_path / subdir
         out = tmp_path / f"{subdir}-out"
@@ -291,7 +293,7 @@ def record(testmap_bin: str, live: Servers, tmp_path: Path) -> Record:
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        argv = [*(wrap or []), testmap_bin, "record", *(["--enforce"] if enforce else []), "--"]
+        argv = [*(wrap or []), testmap_bin, *command, *(["--enforce"] if enforce else []), "--"]
         argv += [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
         argv += paths if paths is not None else [str(root)]
         proc = subprocess.run(

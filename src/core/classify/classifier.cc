@@ -190,7 +190,7 @@ class Classifier {
   // A marker, fixture or base class no rule names, whose words name a service
   // (`redis_db`): that service, as an inferred reason, unless [tool.testmap] infer = false.
   void infer(TestResult& t, const char* what, const std::string& name, const std::string& shown,
-             const std::string& file, int line) {
+             const std::string& file, int line, const std::string& subject = "") {
     if (!cfg_.infer || configured_.count(name)) return;  // the config says what it is
     // Per thread: the same few hundred names come back for every test.
     thread_local std::unordered_map<std::string, std::string> said;
@@ -203,6 +203,7 @@ class Classifier {
       if (r.service == service && !r.runtime) return;
     add(t, service, "inferred", fmt::format("{} {}: its name says {}", what, shown, service), file,
         line);
+    t.reasons.back().subject = subject.empty() ? name : subject;
   }
 
   // Django's database aliases a test names (a class's `databases`, django_db(databases=))
@@ -337,12 +338,13 @@ class Classifier {
       for (const auto& [f, c] : a.classes) {
         if (f == cf && c == ci) continue;
         const auto& bc = p_.files[f].outline.classes[c];
+        const std::string& module = p_.files[f].module;
         infer(t, "base class", bc.name, fmt::format("{} of {}", bc.qualname, tc.qualname),
-              p_.files[cf].rel, tc.line);
+              p_.files[cf].rel, tc.line, module.empty() ? "" : module + "." + bc.qualname);
       }
       for (const auto& e : a.externals)
         infer(t, "base class", e.substr(e.rfind('.') + 1), fmt::format("{} of {}", e, tc.qualname),
-              p_.files[cf].rel, tc.line);
+              p_.files[cf].rel, tc.line, e);
       for (const auto& [of, oc] : item.outer)
         for (const auto& u : resolver.ancestry(of, oc).unresolved)
           unknown(t, "unresolved", u.message + " (in " + u.key + ")", u.file, u.line);

@@ -40,9 +40,9 @@ std::string render_table(const Classification& c, double seconds) {
   // Every test in no_services may be right, or may be a config that says nothing: say so.
   if (n > 0 && c.service_tests.empty() && c.unknown_tests == 0)
     out +=
-        "no service rule matched any test: if the tests use servers, `testmap record -- "
-        "python -m pytest` names them by their programs, or declare them in "
-        "[tool.testmap.services] (docs/config.md)\n\n";
+        "no service rule matched any test: if the tests use servers, `testmap init --record -- "
+        "python -m pytest` writes a first [tool.testmap] from the repository and a run "
+        "(docs/init.md)\n\n";
   size_t w = 4;
   for (const auto& t : c.tiers) w = std::max(w, t.name.size());
   out += fmt::format("{:<{}}  {:>7}  {:>6}  {:>6}  {}\n", "tier", w, "tests", "%", "files",

@@ -23,6 +23,9 @@ struct Reason {
   std::string file;
   int line = 0;
   bool runtime = false;  // seen by a recorded run, not read from the source
+  // An inferred reason's marker, fixture or base class, spelled as a rule in the config
+  // would name it (`testmap init` writes these down).
+  std::string subject;
 };
 
 // One observation of a recorded run (the store's runtime rows): `service` used in `phase`

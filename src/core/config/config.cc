@@ -71,9 +71,10 @@ struct Reader {
     for (const auto& [k, v] : t) {
       std::string key = fmt::format("tool.testmap.services.{}.{}", name, k.str());
       std::string_view ks = k.str();
-      if (ks == "ports")
+      if (ks == "ports") {
         s.ports = ints(v, key);
-      else if (ks == "unix-sockets")
+        s.ports_configured = true;
+      } else if (ks == "unix-sockets")
         append(s.unix_sockets, strings(v, key));
       else if (ks == "rules") {
         const toml::array* arr = v.as_array();
@@ -426,15 +427,15 @@ Service& service_named(Config& cfg, const std::string& name) {
 }
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
-  static const std::set<std::string_view> kKnown = {"services", "dynamic", "tiers", "presets",
-                                                    "exclude",  "ci",      "db",    "durations",
-                                                    "projects", "infer",   "django"};
+  static const std::set<std::string_view> kKnown = {
+      "services", "dynamic",   "tiers",    "presets", "exclude", "ci",
+      "db",       "durations", "projects", "infer",   "django",  "service-files"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
-              "durations, projects, infer, django)");
+              "durations, projects, infer, django, service-files)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -449,6 +450,11 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
     } else if (k.str() == "durations") {
       if (auto b = v.value_exact<bool>())
         cfg.durations = *b;
+      else
+        r.error(&v, key, "expected true or false");
+    } else if (k.str() == "service-files") {
+      if (auto b = v.value_exact<bool>())
+        cfg.service_files = *b;
       else
         r.error(&v, key, "expected true or false");
     } else if (k.str() == "infer") {
@@ -647,6 +653,44 @@ static void resolve_pyargs(const fs::path& root, PytestOptions& p) {
   }
 }
 
+// The ports compose and CI files publish become their services' ports, for the run-time
+// naming of connections (docker's proxy, or its NAT rule, names no program): a built-in
+// service keeps its defaults and gains these; a service the files name and testmap does
+// not know (a `search` container of the project's own image) becomes one.
+static void apply_service_files(Config& cfg) {
+  FileServices found = read_service_files(cfg.root);
+  cfg.file_services = found.services;
+  if (!cfg.service_files) return;
+  for (auto& d : found.notes) cfg.diagnostics.push_back(std::move(d));
+  for (const auto& fsvc : found.services) {
+    if (fsvc.ports.empty()) continue;
+    Service* s = nullptr;
+    for (auto& c : cfg.services)
+      if (c.name == fsvc.name) s = &c;
+    if (s && s->ports_configured) continue;  // the config says which ports it has
+    for (int port : fsvc.ports) {
+      const Service* owner = nullptr;
+      for (const auto& c : cfg.services)
+        if (c.hosts.empty() && std::find(c.ports.begin(), c.ports.end(), port) != c.ports.end())
+          owner = &c;
+      if (owner && owner->name == fsvc.name) continue;
+      if (owner) {
+        cfg.diagnostics.push_back(
+            {fsvc.file, fsvc.line, fsvc.key,
+             fmt::format("publishes port {} for {}, but port {} is {}'s; set the ports of "
+                         "[tool.testmap.services.{}] to choose",
+                         port, fsvc.name, port, owner->name, fsvc.name)});
+        continue;
+      }
+      if (!s) {
+        cfg.services.push_back(Service{.name = fsvc.name});
+        s = &cfg.services.back();
+      }
+      s->ports.push_back(port);
+    }
+  }
+}
+
 Config load_config(const std::string& root_arg) {
   Config cfg;
   std::error_code ec;
@@ -715,6 +759,7 @@ Config load_config(const std::string& root_arg) {
     cut = c.empty() || *c.begin() == ".." || c == "." ? "" : c.generic_string();
   }
   if (cfg.pytest.pyargs) resolve_pyargs(root, cfg.pytest);
+  apply_service_files(cfg);
   return cfg;
 }
 

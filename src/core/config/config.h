@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/service_files.h"
 #include "core/util/diagnostic.h"
 
 namespace testmap::config {
@@ -27,6 +28,7 @@ struct ScopedRule {
 struct Service {
   std::string name;
   std::vector<int> ports;
+  bool ports_configured = false;  // `ports` given in the config: compose files add none
   std::vector<std::string> unix_sockets;
   // Programs that are this service when one listens on a local address a test connects
   // to ("redis-server"; "java:kafka.Kafka" for a program with that text in its arguments).
@@ -101,6 +103,10 @@ struct Config {
   // [tool.testmap.django] databases: the service behind each Django database alias that
   // a test class's `databases` or django_db(databases=...) names.
   std::map<std::string, std::string> django_databases{{"default", "postgres"}};
+  // [tool.testmap] service-files: the ports compose and CI files publish name their
+  // services at run time (a service whose `ports` the config gives keeps those).
+  bool service_files = true;
+  std::vector<FileService> file_services;  // what those files declare, read or not
   // A monorepo: the pytest projects under this root, each with its own pytest settings
   // (root-relative directories). A project's own config extends this root's.
   std::vector<std::string> projects;

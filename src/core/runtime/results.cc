@@ -58,8 +58,11 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
       if (auto p = j.find("phases"); p != j.end() && p->is_object())
         for (const auto& [name, phase] : p->items()) {
           if (!phase.is_object()) continue;
-          r.phases[name] = {strings(phase, "services"), strings(phase, "shared"),
-                            strings(phase, "external")};
+          PhaseRecord& pr = r.phases[name];
+          pr = {strings(phase, "services"), strings(phase, "shared"), strings(phase, "external")};
+          if (auto f = phase.find("fixtures"); f != phase.end() && f->is_object())
+            for (const auto& [service, names] : f->items())
+              pr.fixtures[service] = strings(*f, service.c_str());
         }
       r.refused = strings(j, "refused");
       if (auto d = j.find("deps"); d != j.end() && d->is_array()) {

@@ -14,6 +14,8 @@ struct PhaseRecord {
   std::vector<std::string> services;  // every service used, shared ones included
   std::vector<std::string> shared;    // used only by higher-scoped fixtures set up here
   std::vector<std::string> external;  // addresses
+  // service -> the fixtures whose own code used it (set-up, or a finalizer at teardown)
+  std::map<std::string, std::vector<std::string>> fixtures;
 };
 
 struct TestRecord {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/store/statement.h"
 #include "core/store/store.h"
@@ -97,10 +98,17 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
     };
     for (const auto& [phase, p] : r.phases) {
       std::set<std::string> shared(p.shared.begin(), p.shared.end());
-      for (const auto& s : p.services)
+      for (const auto& s : p.services) {
+        // "used in setup by fixture redis_client": which code to look at, and what
+        // `testmap init --record` turns into a fixtures rule.
+        std::string by = shared.count(s) ? " by a shared fixture" : "";
+        if (auto f = p.fixtures.find(s); f != p.fixtures.end() && !f->second.empty())
+          by = fmt::format(" by {}fixture {}", shared.count(s) ? "the shared " : "",
+                           fmt::join(f->second, ", "));
         if (!add(s, phase, shared.count(s) ? "runtime-shared" : "runtime",
-                 fmt::format("used in {}{}", phase, shared.count(s) ? " by a shared fixture" : "")))
+                 fmt::format("used in {}{}", phase, by)))
           return fail("the services of " + r.nodeid);
+      }
       for (const auto& a : p.external)
         if (!add("external", phase, "runtime", a)) return fail("the services of " + r.nodeid);
     }
