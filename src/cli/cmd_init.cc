@@ -155,16 +155,22 @@ void register_init(CLI::App& app, int& exit_code) {
       exit_code = kExitUsage;
       return;
     }
+    // What the source alone now says, with the new section: the numbers a user checks.
+    classify::Classification after = classify::classify_root(root, 0, nullptr);
     std::string services;
-    for (const auto& s : draft.services)
-      if (!s.configured)
-        services += fmt::format("{}{} ({} test{})", services.empty() ? "" : ", ", s.name, s.tests,
-                                s.tests == 1 ? "" : "s");
+    for (const auto& s : draft.services) {
+      if (s.configured) continue;
+      auto it = after.service_tests.find(s.name);
+      size_t n = it == after.service_tests.end() ? 0 : it->second;
+      services += fmt::format("{}{} ({} test{})", services.empty() ? "" : ", ", s.name, n,
+                              n == 1 ? "" : "s");
+    }
     fmt::print(stderr, "testmap init: {} {}: {}{}\n", exists ? "added to" : "created",
                file.string(), services.empty() ? "presets" : services,
                draft.questions.empty()
                    ? ""
-                   : fmt::format("; {} questions at its end", draft.questions.size()));
+                   : fmt::format("; {} question{} at its end", draft.questions.size(),
+                                 draft.questions.size() == 1 ? "" : "s"));
     fmt::print(stderr, "testmap init: next, `testmap classify` shows the tiers it gives\n");
   });
 }
