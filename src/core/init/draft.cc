@@ -138,7 +138,7 @@ struct Builder {
         s.notes.push_back(
             fmt::format("{}:{}: {} publishes {}", f.file, f.line, what, fmt::join(f.ports, ", ")));
       if (f.source == "compose") keys_of[f.name].insert(f.key);
-      if (f.ports.empty() || s.configured) continue;
+      if (f.ports.empty()) continue;
       // Ports written replace a built-in service's own: keep those too.
       if (s.ports.empty())
         if (const config::Service* known = builtins.service(f.name)) s.ports = known->ports;
@@ -238,8 +238,8 @@ struct Builder {
     std::map<std::string, Missing> missing;
     std::map<std::string, std::set<std::string>> unneeded;  // static-only, seen passing
     std::map<std::string, std::set<std::string>> external;  // address -> tests
-    std::map<std::string, size_t> file_tests;  // file -> recorded tests
-    std::map<std::string, size_t> file_sizes;  // file -> tests
+    std::map<std::string, size_t> file_tests;               // file -> recorded tests
+    std::map<std::string, size_t> file_sizes;               // file -> tests
     for (const auto& t : c.tests) ++file_sizes[t.file];
     std::map<std::pair<std::string, std::string>, size_t> file_service_tests;
     for (const auto& t : c.tests) {
