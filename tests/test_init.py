@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+import tomllib
 from collection import run_classify
 
 COMPOSE = """\
