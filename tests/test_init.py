@@ -147,7 +147,8 @@ def test_broken_compose_and_ci_files_are_a_note_and_the_rest_still_counts(
         {
             **TREE,
             "docker-compose.yml": "services:\n  db:\n    image: postgres\n   ports: [1\n",
-            ".gitlab-ci.yml": "test:\n  services:\n    - name: bitnami/memcached:1.6\n      alias: mc\n",
+            ".gitlab-ci.yml": "test:\n  services:\n"
+            "    - name: bitnami/memcached:1.6\n      alias: mc\n",
         }
     )
     proc = run_classify(testmap_bin, root, "--no-store")
