@@ -81,7 +81,8 @@ void register_init(CLI::App& app, int& exit_code) {
       return;
     }
     if (opts->record) {
-      RecordRun run{.fallback = opts->fallback, .command = opts->command};
+      // --deps too: the helpers the tests ran become calls rules (docs/init.md).
+      RecordRun run{.deps = true, .fallback = opts->fallback, .command = opts->command};
       std::string recorded_root;
       int rc = record_run("init", run, &recorded_root);
       if (recorded_root.empty()) {
@@ -100,8 +101,15 @@ void register_init(CLI::App& app, int& exit_code) {
     std::string error;
     if (!store::load_runtime_uses(root, &runtime, &error))
       fmt::print(stderr, "testmap init: {}; going on from the source alone\n", error);
+    store::DepsSnapshot deps;
+    if (opts->record) {
+      store::Store st(store::default_path(root), store::Access::kRead);
+      if (!st.ok() || !st.load_deps(&deps))
+        fmt::print(stderr, "testmap init: cannot read what the run ran ({}); no calls rules\n",
+                   st.error());
+    }
     classify::Classification c = classify::classify_root(root, 0, &runtime);
-    init::Draft draft = init::make_draft(cfg, c, &runtime);
+    init::Draft draft = init::make_draft(cfg, c, &runtime, &deps);
     std::string section = init::render(draft);
     if (opts->dry_run) {
       fmt::print("{}", section.substr(1));

@@ -230,6 +230,74 @@ struct Builder {
     }
   }
 
+  // Helpers of the test code (`_get_client` in conftest.py) that ran in tests using a
+  // service and (all but one in fifty: a server that refused the connection) in no
+  // recorded test that did not: a calls rule reaches the fixtures and tests the run did not
+  // include that call them too. Module-level functions only (a nested `cleanup` or a
+  // method's name says little), and only the widest: a helper that ran in a subset of
+  // another's tests adds nothing.
+  void calls_from_deps(const classify::Classification& c, const classify::RuntimeUses& rt,
+                       const store::DepsSnapshot& deps, const std::set<std::string>& fixtures) {
+    std::set<std::string> test_files, test_dirs;
+    for (const auto& t : c.tests) {
+      test_files.insert(t.file);
+      test_dirs.insert(fs::path(t.file).parent_path().generic_string());
+    }
+    auto test_code = [&](const std::string& file) {
+      fs::path p(file);
+      return test_files.count(file) || p.filename() == "conftest.py" ||
+             test_dirs.count(p.parent_path().generic_string());
+    };
+    std::map<std::string, std::set<std::string>> ran;   // helper -> tests that ran it
+    std::map<std::string, std::set<std::string>> used;  // test -> services it used
+    for (const auto& [id, td] : deps.tests) {
+      auto it = rt.uses.find(id);
+      if (it != rt.uses.end())
+        for (const auto& u : it->second)
+          if (u.service != "external") used[id].insert(u.service);
+      for (const auto& unit : td.units) {
+        const std::string& name = unit.name;
+        if (!test_code(unit.file) || name.size() < 4 ||
+            name.find_first_of(".<") != std::string::npos || name.starts_with("test") ||
+            name.starts_with("setup_") || name.starts_with("teardown_") ||
+            name.starts_with("pytest_") || fixtures.count(name))
+          continue;
+        ran[name].insert(id);
+      }
+    }
+    for (auto& s : d.services) {
+      if (s.configured) continue;
+      struct Candidate {
+        std::string name;
+        const std::set<std::string>* tests;
+        size_t with = 0, without = 0;
+      };
+      std::vector<Candidate> candidates;
+      for (const auto& [name, tests] : ran) {
+        Candidate cand{name, &tests};
+        for (const auto& id : tests) {
+          auto u = used.find(id);
+          (u != used.end() && u->second.count(s.name) ? cand.with : cand.without)++;
+        }
+        if (cand.with >= 3 && cand.without * 50 <= cand.with) candidates.push_back(cand);
+      }
+      for (const auto& cand : candidates) {
+        bool dominated = false;
+        for (const auto& other : candidates)
+          if (other.name != cand.name && other.tests->size() >= cand.tests->size() &&
+              std::includes(other.tests->begin(), other.tests->end(), cand.tests->begin(),
+                            cand.tests->end()) &&
+              (other.tests->size() > cand.tests->size() || other.name < cand.name))
+            dominated = true;
+        if (dominated) continue;
+        std::string why =
+            fmt::format("ran in these tests, which used {} in a recorded run", s.name);
+        if (cand.without) why += fmt::format(", and in {} that did not", tests_word(cand.without));
+        s.rules.push_back({"calls", cand.name, cand.with, why});
+      }
+    }
+  }
+
   void from_runs(const classify::Classification& c, const classify::RuntimeUses& rt) {
     struct Missing {
       std::map<std::string, std::set<std::string>> fixtures;  // fixture -> tests
@@ -319,13 +387,22 @@ struct Builder {
 }  // namespace
 
 Draft make_draft(const config::Config& cfg, const classify::Classification& c,
-                 const classify::RuntimeUses* runtime) {
+                 const classify::RuntimeUses* runtime, const store::DepsSnapshot* deps) {
   Builder b{cfg, {}, {}};
   b.read_pyproject();
   b.from_files();
   b.from_django();
   b.from_source(c);
-  if (runtime && !runtime->empty()) b.from_runs(c, *runtime);
+  if (runtime && !runtime->empty()) {
+    b.from_runs(c, *runtime);
+    if (deps && !deps->tests.empty()) {
+      std::set<std::string> fixtures;  // fixtures the runs named: rules of their own
+      for (const auto& [id, uses] : runtime->uses)
+        for (const auto& u : uses)
+          for (auto& f : fixtures_in(u.detail)) fixtures.insert(f);
+      b.calls_from_deps(c, *runtime, *deps, fixtures);
+    }
+  }
   Draft d = std::move(b.d);
   // Services nothing names and no rule or port would change: nothing to write.
   std::erase_if(d.services, [](const ServiceDraft& s) {

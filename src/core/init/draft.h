@@ -9,11 +9,12 @@
 
 #include "core/classify/result.h"
 #include "core/config/config.h"
+#include "core/store/store.h"
 
 namespace testmap::init {
 
 struct Rule {
-  std::string kind;  // "markers", "fixtures", "base-classes", "paths"
+  std::string kind;  // "markers", "fixtures", "base-classes", "paths", "calls"
   std::string name;
   size_t tests = 0;  // tests it gives the service to
   std::string why;   // "inferred from its name", "a recorded run: used in setup"
@@ -42,8 +43,9 @@ struct Draft {
 };
 
 // Builds the draft from the repository's config (which still infers and reads compose
-// and CI files), its classification and, when given, what recorded runs saw.
+// and CI files), its classification and, when given, what recorded runs saw: the services
+// each test used and (`deps`, from a run with --deps) the functions it ran.
 Draft make_draft(const config::Config& cfg, const classify::Classification& c,
-                 const classify::RuntimeUses* runtime);
+                 const classify::RuntimeUses* runtime, const store::DepsSnapshot* deps = nullptr);
 
 }  // namespace testmap::init

@@ -57,7 +57,7 @@ std::string tests(size_t n) {
 
 std::string rules_of(const ServiceDraft& s, const std::string& indent) {
   std::string out;
-  for (const char* kind : {"markers", "fixtures", "base-classes", "paths"}) {
+  for (const char* kind : {"markers", "fixtures", "base-classes", "paths", "calls"}) {
     std::string items;
     for (const auto& r : s.rules)
       if (r.kind == kind)
