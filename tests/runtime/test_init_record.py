@@ -24,11 +24,20 @@ import redis
 from addresses import PG, REDIS_PORT
 
 
-@pytest.fixture
-def kv():
+def make_client():
     client = redis.Redis(port=REDIS_PORT)
     client.ping()
     return client
+
+
+@pytest.fixture
+def kv():
+    return make_client()
+
+
+@pytest.fixture
+def other_kv():
+    return make_client()
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +76,14 @@ def test_uses_kv(kv):
     kv.set("a", "1")
 
 
+def test_uses_kv_again(kv):
+    kv.set("b", "1")
+
+
+def test_uses_kv_once_more(kv):
+    kv.set("c", "1")
+
+
 def test_uses_handle(handle):
     with handle.cursor() as cur:
         cur.execute("select 1")
@@ -96,6 +113,10 @@ def test_get():
     "tests/test_not_recorded.py": """
 def test_later(kv):
     kv.get("a")
+
+
+def test_other(other_kv):
+    other_kv.get("a")
 """,
 }
 
@@ -114,6 +135,9 @@ def test_init_record_turns_what_a_run_used_into_rules(record, testmap_bin: str) 
     # The fixtures whose own code reached each server, whatever their names say.
     assert tool["redis"]["fixtures"] == ["kv"], text
     assert tool["postgres"]["fixtures"] == ["handle"], text
+    # The helper those fixtures call ran only in tests that used redis: a calls rule, which
+    # reaches the fixture the run did not include.
+    assert tool["redis"]["calls"] == ["make_client"], text
     # Tests that use memcached in their own code, all of a file's: the file is the rule.
     assert tool["memcached"]["paths"] == ["tests/test_cache.py"], text
     # A server of the tests' own: a question with its address, not a guess.
@@ -123,7 +147,7 @@ def test_init_record_turns_what_a_run_used_into_rules(record, testmap_bin: str) 
     assert "test_own_server" in questions
 
     # From the source alone, with what init wrote, each test gets what the run saw; the
-    # test the run did not include too, through its fixture.
+    # tests the run did not include too, through their fixtures.
     proc = subprocess.run(
         [testmap_bin, "classify", "--no-store", "--json"],
         cwd=done.root,
@@ -135,12 +159,15 @@ def test_init_record_turns_what_a_run_used_into_rules(record, testmap_bin: str) 
     services = {t["id"]: t["services"] for t in json.loads(proc.stdout)["tests"]}
     assert services == {
         "tests/test_app.py::test_uses_kv": ["redis"],
+        "tests/test_app.py::test_uses_kv_again": ["redis"],
+        "tests/test_app.py::test_uses_kv_once_more": ["redis"],
         "tests/test_app.py::test_uses_handle": ["postgres"],
         "tests/test_app.py::test_plain": [],
         "tests/test_app.py::test_own_server": [],
         "tests/test_cache.py::test_set": ["memcached"],
         "tests/test_cache.py::test_get": ["memcached"],
         "tests/test_not_recorded.py::test_later": ["redis"],
+        "tests/test_not_recorded.py::test_other": ["redis"],
     }
 
     # The store says which fixture used each service: --explain shows it.
