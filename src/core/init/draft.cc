@@ -3,6 +3,7 @@
 #include "core/init/draft.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -29,6 +30,15 @@ std::string tests_word(size_t n) {
   return n == 1 ? "1 test" : fmt::format("{} tests", n);
 }
 
+// "tests/__init__.py" -> tests, "tests/helpers.py" -> tests.helpers: the dotted name a
+// base-classes rule resolves from the root.
+std::string module_of(const std::string& file) {
+  std::string m = file.ends_with(".py") ? file.substr(0, file.size() - 3) : file;
+  if (m.ends_with("/__init__")) m.resize(m.size() - 9);
+  std::replace(m.begin(), m.end(), '/', '.');
+  return m;
+}
+
 // "used in setup by fixture a, b" / "... by the shared fixture a": the fixtures named.
 std::vector<std::string> fixtures_in(const std::string& detail) {
   std::vector<std::string> out;
@@ -40,7 +50,10 @@ std::vector<std::string> fixtures_in(const std::string& detail) {
     while (start <= list.size()) {
       size_t comma = list.find(", ", start);
       std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
-      if (!name.empty()) out.push_back(name);
+      // pytest's own wrappers of setUpClass/setup_method: no name a rule can use; the
+      // class's code is the test's own.
+      if (!name.empty() && !name.starts_with("_unittest_") && !name.starts_with("_xunit_setup_"))
+        out.push_back(name);
       if (comma == std::string::npos) break;
       start = comma + 2;
     }
@@ -230,14 +243,16 @@ struct Builder {
     }
   }
 
-  // Helpers of the test code (`_get_client` in conftest.py) that ran in tests using a
-  // service and (all but one in fifty: a server that refused the connection) in no
-  // recorded test that did not: a calls rule reaches the fixtures and tests the run did not
-  // include that call them too. Module-level functions only (a nested `cleanup` or a
-  // method's name says little), and only the widest: a helper that ran in a subset of
-  // another's tests adds nothing.
-  void calls_from_deps(const classify::Classification& c, const classify::RuntimeUses& rt,
-                       const store::DepsSnapshot& deps, const std::set<std::string>& fixtures) {
+  // Helpers and base classes of the test code (`_get_client` in conftest.py,
+  // `RQTestCase`) that ran in tests using a service and (all but one in fifty: a server
+  // that refused the connection) in no recorded test that did not. As calls and
+  // base-classes rules they reach the fixtures, classes and tests the run did not include.
+  // Module-level names only (a nested `cleanup` says little), and only the widest: one
+  // that ran in a subset of another's tests adds nothing. Returns, per service, the tests
+  // the chosen rules cover.
+  std::map<std::string, std::set<std::string>> rules_from_deps(
+      const classify::Classification& c, const classify::RuntimeUses& rt,
+      const store::DepsSnapshot& deps, const std::set<std::string>& fixtures) {
     std::set<std::string> test_files, test_dirs;
     for (const auto& t : c.tests) {
       test_files.insert(t.file);
@@ -248,33 +263,44 @@ struct Builder {
       return test_files.count(file) || p.filename() == "conftest.py" ||
              test_dirs.count(p.parent_path().generic_string());
     };
-    std::map<std::string, std::set<std::string>> ran;   // helper -> tests that ran it
-    std::map<std::string, std::set<std::string>> used;  // test -> services it used
+    // (kind, spelling) -> tests that ran it; test -> services it used.
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> ran;
+    std::map<std::string, std::set<std::string>> used;
     for (const auto& [id, td] : deps.tests) {
       auto it = rt.uses.find(id);
       if (it != rt.uses.end())
         for (const auto& u : it->second)
           if (u.service != "external") used[id].insert(u.service);
       for (const auto& unit : td.units) {
-        const std::string& name = unit.name;
-        if (!test_code(unit.file) || name.size() < 4 ||
-            name.find_first_of(".<") != std::string::npos || name.starts_with("test") ||
-            name.starts_with("setup_") || name.starts_with("teardown_") ||
-            name.starts_with("pytest_") || fixtures.count(name))
+        if (!test_code(unit.file) || unit.name.empty() || unit.name[0] == '<') continue;
+        size_t dot = unit.name.find('.');
+        std::string name = unit.name.substr(0, dot);
+        // A method ran: its class, by convention capitalised (a nested function's outer
+        // function is no class). The test classes themselves are no rule.
+        if (dot != std::string::npos) {
+          if (!std::isupper(static_cast<unsigned char>(name[0])) || name.starts_with("Test"))
+            continue;
+          ran[{"base-classes", module_of(unit.file) + "." + name}].insert(id);
           continue;
-        ran[name].insert(id);
+        }
+        if (name.size() < 4 || std::isupper(static_cast<unsigned char>(name[0])) ||
+            name.starts_with("test") || name.starts_with("setup_") ||
+            name.starts_with("teardown_") || name.starts_with("pytest_") || fixtures.count(name))
+          continue;
+        ran[{"calls", name}].insert(id);
       }
     }
+    std::map<std::string, std::set<std::string>> covered;
     for (auto& s : d.services) {
       if (s.configured) continue;
       struct Candidate {
-        std::string name;
+        std::pair<std::string, std::string> key;
         const std::set<std::string>* tests;
         size_t with = 0, without = 0;
       };
       std::vector<Candidate> candidates;
-      for (const auto& [name, tests] : ran) {
-        Candidate cand{name, &tests};
+      for (const auto& [key, tests] : ran) {
+        Candidate cand{key, &tests};
         for (const auto& id : tests) {
           auto u = used.find(id);
           (u != used.end() && u->second.count(s.name) ? cand.with : cand.without)++;
@@ -284,21 +310,24 @@ struct Builder {
       for (const auto& cand : candidates) {
         bool dominated = false;
         for (const auto& other : candidates)
-          if (other.name != cand.name && other.tests->size() >= cand.tests->size() &&
+          if (other.key != cand.key && other.tests->size() >= cand.tests->size() &&
               std::includes(other.tests->begin(), other.tests->end(), cand.tests->begin(),
                             cand.tests->end()) &&
-              (other.tests->size() > cand.tests->size() || other.name < cand.name))
+              (other.tests->size() > cand.tests->size() || other.key < cand.key))
             dominated = true;
         if (dominated) continue;
         std::string why =
             fmt::format("ran in these tests, which used {} in a recorded run", s.name);
         if (cand.without) why += fmt::format(", and in {} that did not", tests_word(cand.without));
-        s.rules.push_back({"calls", cand.name, cand.with, why});
+        s.rules.push_back({cand.key.first, cand.key.second, cand.with, why});
+        covered[s.name].insert(cand.tests->begin(), cand.tests->end());
       }
     }
+    return covered;
   }
 
-  void from_runs(const classify::Classification& c, const classify::RuntimeUses& rt) {
+  void from_runs(const classify::Classification& c, const classify::RuntimeUses& rt,
+                 const store::DepsSnapshot* deps) {
     struct Missing {
       std::map<std::string, std::set<std::string>> fixtures;  // fixture -> tests
       std::map<std::string, std::vector<std::string>> own;    // file -> tests, no fixture
@@ -344,12 +373,25 @@ struct Builder {
         for (const auto& s : static_services(t))
           if (!used.count(s)) unneeded[s].insert(t.id);
     }
+    std::set<std::string> fixtures;  // fixtures with a rule of their own
     for (const auto& [svc, m] : missing) {
       ServiceDraft& s = service(svc);
-      for (const auto& [fixture, tests] : m.fixtures)
+      for (const auto& [fixture, tests] : m.fixtures) {
         s.rules.push_back({"fixtures", fixture, tests.size(),
                            fmt::format("its code used {} in a recorded run", svc)});
-      for (const auto& [file, tests] : m.own) {
+        fixtures.insert(fixture);
+      }
+    }
+    std::map<std::string, std::set<std::string>> covered;
+    if (deps && !deps->tests.empty()) covered = rules_from_deps(c, rt, *deps, fixtures);
+    for (auto& [svc, m] : missing) {
+      ServiceDraft& s = service(svc);
+      const std::set<std::string>& by_deps = covered[svc];
+      for (auto& [file, all] : m.own) {
+        std::vector<std::string> tests;
+        for (const auto& id : all)
+          if (!by_deps.count(id)) tests.push_back(id);
+        if (tests.empty()) continue;
         // Every recorded test of the file used it, and at least half its tests were run:
         // the file is the rule (one test of a file of mocks says nothing of the rest).
         if (file_service_tests[{file, svc}] == file_tests[file] &&
@@ -394,14 +436,7 @@ Draft make_draft(const config::Config& cfg, const classify::Classification& c,
   b.from_django();
   b.from_source(c);
   if (runtime && !runtime->empty()) {
-    b.from_runs(c, *runtime);
-    if (deps && !deps->tests.empty()) {
-      std::set<std::string> fixtures;  // fixtures the runs named: rules of their own
-      for (const auto& [id, uses] : runtime->uses)
-        for (const auto& u : uses)
-          for (auto& f : fixtures_in(u.detail)) fixtures.insert(f);
-      b.calls_from_deps(c, *runtime, *deps, fixtures);
-    }
+    b.from_runs(c, *runtime, deps);
   }
   Draft d = std::move(b.d);
   // Services nothing names and no rule or port would change: nothing to write.
