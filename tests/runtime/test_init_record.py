@@ -110,7 +110,47 @@ def test_set():
 def test_get():
     pylibmc.Client([MEMCACHED]).get("k")
 """,
+    "tests/__init__.py": "",
+    "tests/base.py": """
+import unittest
+
+import psycopg2
+
+from addresses import PG
+
+
+class Backed(unittest.TestCase):
+    def setUp(self):
+        self.conn = psycopg2.connect(**PG)
+
+    def tearDown(self):
+        self.conn.close()
+""",
+    "tests/test_units.py": """
+from tests.base import Backed
+
+
+class TestOrders(Backed):
+    def test_one(self):
+        pass
+
+    def test_two(self):
+        pass
+
+
+class TestUsers(Backed):
+    def test_three(self):
+        pass
+""",
     "tests/test_not_recorded.py": """
+from tests.base import Backed
+
+
+class TestLater(Backed):
+    def test_four(self):
+        pass
+
+
 def test_later(kv):
     kv.get("a")
 
@@ -126,7 +166,7 @@ def test_init_record_turns_what_a_run_used_into_rules(record, testmap_bin: str) 
     done = record(
         FILES,
         command=("init", "--record"),
-        paths=("tests/test_app.py", "tests/test_cache.py"),
+        paths=("tests/test_app.py", "tests/test_cache.py", "tests/test_units.py"),
     )
     assert done.proc.returncode == 0, done.describe()
     text = (done.root / "pyproject.toml").read_text()
@@ -135,6 +175,10 @@ def test_init_record_turns_what_a_run_used_into_rules(record, testmap_bin: str) 
     # The fixtures whose own code reached each server, whatever their names say.
     assert tool["redis"]["fixtures"] == ["kv"], text
     assert tool["postgres"]["fixtures"] == ["handle"], text
+    # A base class whose methods ran only in tests that used postgres: the classes that
+    # inherit it, recorded or not.
+    assert tool["postgres"]["base-classes"] == ["tests.base.Backed"], text
+    assert "paths" not in tool["postgres"], text  # the class says it; no file list
     # The helper those fixtures call ran only in tests that used redis: a calls rule, which
     # reaches the fixture the run did not include.
     assert tool["redis"]["calls"] == ["make_client"], text
@@ -168,6 +212,10 @@ def test_init_record_turns_what_a_run_used_into_rules(record, testmap_bin: str) 
         "tests/test_cache.py::test_get": ["memcached"],
         "tests/test_not_recorded.py::test_later": ["redis"],
         "tests/test_not_recorded.py::test_other": ["redis"],
+        "tests/test_units.py::TestOrders::test_one": ["postgres"],
+        "tests/test_units.py::TestOrders::test_two": ["postgres"],
+        "tests/test_units.py::TestUsers::test_three": ["postgres"],
+        "tests/test_not_recorded.py::TestLater::test_four": ["postgres"],
     }
 
     # The store says which fixture used each service: --explain shows it.
