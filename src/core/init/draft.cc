@@ -30,12 +30,16 @@ std::string tests_word(size_t n) {
   return n == 1 ? "1 test" : fmt::format("{} tests", n);
 }
 
-// "tests/__init__.py" -> tests, "tests/helpers.py" -> tests.helpers: the dotted name a
-// base-classes rule resolves from the root.
-std::string module_of(const std::string& file) {
-  std::string m = file.ends_with(".py") ? file.substr(0, file.size() - 3) : file;
-  if (m.ends_with("/__init__")) m.resize(m.size() - 9);
-  std::replace(m.begin(), m.end(), '/', '.');
+// The module a file is imported as, by the package walk pytest's default import mode
+// does (up while the directory has an __init__.py): "tests/helpers.py" -> tests.helpers
+// in a package, helpers outside one; the dotted name a base-classes rule resolves.
+std::string module_of(const fs::path& root, const std::string& file) {
+  fs::path p(file);
+  std::string m = p.stem() == "__init__" ? "" : p.stem().string();
+  std::error_code ec;
+  for (fs::path dir = p.parent_path(); !dir.empty() && fs::exists(root / dir / "__init__.py", ec);
+       dir = dir.parent_path())
+    m = dir.filename().string() + (m.empty() ? "" : "." + m);
   return m;
 }
 
@@ -252,7 +256,8 @@ struct Builder {
   // the chosen rules cover.
   std::map<std::string, std::set<std::string>> rules_from_deps(
       const classify::Classification& c, const classify::RuntimeUses& rt,
-      const store::DepsSnapshot& deps, const std::set<std::string>& fixtures) {
+      const store::DepsSnapshot& deps, const std::set<std::string>& fixtures,
+      const std::map<std::string, std::set<std::string>>& missing) {
     std::set<std::string> test_files, test_dirs;
     for (const auto& t : c.tests) {
       test_files.insert(t.file);
@@ -276,11 +281,11 @@ struct Builder {
         size_t dot = unit.name.find('.');
         std::string name = unit.name.substr(0, dot);
         // A method ran: its class, by convention capitalised (a nested function's outer
-        // function is no class). The test classes themselves are no rule.
+        // function is no class). A test class is a rule for its tests and its subclasses'.
         if (dot != std::string::npos) {
-          if (!std::isupper(static_cast<unsigned char>(name[0])) || name.starts_with("Test"))
-            continue;
-          ran[{"base-classes", module_of(unit.file) + "." + name}].insert(id);
+          if (!std::isupper(static_cast<unsigned char>(name[0]))) continue;
+          std::string module = module_of(cfg.root, unit.file);
+          if (!module.empty()) ran[{"base-classes", module + "." + name}].insert(id);
           continue;
         }
         if (name.size() < 4 || std::isupper(static_cast<unsigned char>(name[0])) ||
@@ -305,7 +310,19 @@ struct Builder {
           auto u = used.find(id);
           (u != used.end() && u->second.count(s.name) ? cand.with : cand.without)++;
         }
-        if (cand.with >= 3 && cand.without * 50 <= cand.with) candidates.push_back(cand);
+        // Worth a rule only if it gives the service to a test the source did not.
+        auto m = missing.find(s.name);
+        bool adds = false;
+        if (m != missing.end())
+          for (const auto& id : tests) adds = adds || m->second.count(id);
+        bool known = false;
+        for (const auto& r : s.rules)
+          known = known || (r.kind == key.first && r.name == key.second);
+        if (!adds || cand.with < 3 || cand.without * 50 > cand.with) continue;
+        if (known)  // a rule the source already suggested (a name): it covers these too
+          covered[s.name].insert(tests.begin(), tests.end());
+        else
+          candidates.push_back(cand);
       }
       for (const auto& cand : candidates) {
         bool dominated = false;
@@ -383,7 +400,14 @@ struct Builder {
       }
     }
     std::map<std::string, std::set<std::string>> covered;
-    if (deps && !deps->tests.empty()) covered = rules_from_deps(c, rt, *deps, fixtures);
+    if (deps && !deps->tests.empty()) {
+      std::map<std::string, std::set<std::string>> lacking;  // service -> tests the source lacks
+      for (const auto& [svc, m] : missing) {
+        for (const auto& [f, tests] : m.fixtures) lacking[svc].insert(tests.begin(), tests.end());
+        for (const auto& [f, tests] : m.own) lacking[svc].insert(tests.begin(), tests.end());
+      }
+      covered = rules_from_deps(c, rt, *deps, fixtures, lacking);
+    }
     for (auto& [svc, m] : missing) {
       ServiceDraft& s = service(svc);
       const std::set<std::string>& by_deps = covered[svc];
