@@ -112,6 +112,12 @@ struct Builder {
   const config::Config& cfg;
   Draft d;
   std::set<std::string> user_services;  // [tool.testmap.services.NAME] in pyproject.toml
+  // Rules from what tests ran with too little behind them (fewer than 3 tests), by service.
+  struct Weak {
+    std::string kind, name;
+    std::set<std::string> tests;
+  };
+  std::map<std::string, std::vector<Weak>> weak_;
 
   ServiceDraft& service(const std::string& name) {
     for (auto& s : d.services)
@@ -263,10 +269,20 @@ struct Builder {
       test_files.insert(t.file);
       test_dirs.insert(fs::path(t.file).parent_path().generic_string());
     }
+    // The suite's own code: test files, conftest.py, the test directories, and a
+    // package's test support (shop/testing/cases.py), where base classes and helpers live.
     auto test_code = [&](const std::string& file) {
       fs::path p(file);
-      return test_files.count(file) || p.filename() == "conftest.py" ||
-             test_dirs.count(p.parent_path().generic_string());
+      if (test_files.count(file) || p.filename() == "conftest.py" ||
+          test_dirs.count(p.parent_path().generic_string()))
+        return true;
+      for (const auto& part : p) {
+        std::string s = part.stem().string();
+        if (s == "testing" || s == "tests" || s == "test" || s == "testutils" ||
+            s == "test_utils" || s == "testlib")
+          return true;
+      }
+      return false;
     };
     // (kind, spelling) -> tests that ran it; test -> services it used.
     std::map<std::pair<std::string, std::string>, std::set<std::string>> ran;
@@ -318,7 +334,11 @@ struct Builder {
         bool known = false;
         for (const auto& r : s.rules)
           known = known || (r.kind == key.first && r.name == key.second);
-        if (!adds || cand.with < 3 || cand.without * 50 > cand.with) continue;
+        if (!adds || cand.without * 50 > cand.with) continue;
+        if (cand.with < 3) {  // too little to write down: a hint in a question
+          if (cand.without == 0) weak_[s.name].push_back({key.first, key.second, tests});
+          continue;
+        }
         if (known)  // a rule the source already suggested (a name): it covers these too
           covered[s.name].insert(tests.begin(), tests.end());
         else
@@ -424,10 +444,20 @@ struct Builder {
                              fmt::format("each of its tests used {} in a recorded run", svc)});
           continue;
         }
+        std::string hint = "add a marker to them, or a calls rule";
+        const Weak* best = nullptr;
+        for (const auto& w : weak_[svc])
+          if (w.tests.count(tests.front()) && (!best || w.tests.size() > best->tests.size()))
+            best = &w;
+        if (best)
+          hint = fmt::format(
+              "perhaps {} = [\"{}\"]: it ran in {} of them, and in no recorded test "
+              "that did not use {}",
+              best->kind, best->name, tests_word(best->tests.size()), svc);
         d.questions.push_back(
             fmt::format("{} of {} use {} in their own code, not in a fixture (e.g. {}), and other "
-                        "tests there do not: add a marker to them, or a calls rule",
-                        tests_word(tests.size()), file, svc, tests.front()));
+                        "tests there do not: {}",
+                        tests_word(tests.size()), file, svc, tests.front(), hint));
       }
     }
     for (const auto& [svc, tests] : unneeded)
@@ -454,7 +484,7 @@ struct Builder {
 
 Draft make_draft(const config::Config& cfg, const classify::Classification& c,
                  const classify::RuntimeUses* runtime, const store::DepsSnapshot* deps) {
-  Builder b{cfg, {}, {}};
+  Builder b{cfg, {}, {}, {}};
   b.read_pyproject();
   b.from_files();
   b.from_django();
