@@ -313,3 +313,31 @@ def test_redis():
     assert external_addresses(recorded.db) == {
         "test_hidden.py::test_redis": {f"127.0.0.1:{live.redis.port}"}
     }
+
+
+def test_without_a_readable_proc_a_server_is_recorded_by_its_address(record, live, shim):
+    # A container without /proc (or one the tests may not read): the shim cannot find who
+    # listens, so the connection is kept by its address, and the test still passes.
+    no_proc = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c"]
+    no_proc += ['mount -t tmpfs none /proc && exec "$@"', "sh"]
+    recorded = record(
+        {"test_clients.py": CLIENTS},
+        args=("-k", "redis"),
+        wrap=no_proc,
+        env={"TESTMAP_PRELOAD": str(shim)},
+    )
+    assert recorded.proc.returncode == 0, recorded.describe()
+    assert recorded.services() == {"test_clients.py::test_redis": {"call": {"external"}}}, (
+        recorded.describe()
+    )
+    [address] = external_addresses(recorded.db)["test_clients.py::test_redis"]
+    assert address == f"127.0.0.1:{live.redis.port}"
+    # A declared port needs no /proc.
+    recorded = record(
+        {"test_clients.py": CLIENTS},
+        services={"redis": {"ports": [live.redis.port]}},
+        args=("-k", "redis"),
+        wrap=no_proc,
+        env={"TESTMAP_PRELOAD": str(shim)},
+    )
+    assert recorded.services() == {"test_clients.py::test_redis": {"call": {"redis"}}}
