@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 from shoprun import SHOP, SHOP_TIMEOUT, copy_shop
 
 MARK = "# ----------------------------------------------------------------------------\n# testmap:"
@@ -19,9 +19,9 @@ def test_init_on_the_shop_without_its_config(testmap_bin: str, tmp_path: Path) -
     root = copy_shop(tmp_path)
     text = (root / "pyproject.toml").read_text()
     (root / "pyproject.toml").write_text(text[: text.index(MARK)])
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     proc = subprocess.run(
-        [testmap_bin, "init", "--record", "--", sys.executable, "-m", "pytest", "-q"]
-        + ["-p", "no:cacheprovider", "-k", "get or add or search"],
+        [testmap_bin, "init", "--record", "--", *pytest, "-k", "get or add or search"],
         cwd=root,
         capture_output=True,
         text=True,
