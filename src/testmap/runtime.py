@@ -131,10 +131,13 @@ class ShimSource:
 
 
 class SocketPatchSource:
-    """The fallback: Python's socket methods, patched. Sees only Python-level sockets."""
+    """The fallback: Python's socket methods, patched. Sees only Python-level sockets, and
+    names servers by declared ports only: another server on this machine is kept by its
+    address (external), never dropped; one this process listens on is no service."""
 
     def __init__(self) -> None:
         self.ports: dict[int, str] = {}
+        self.own_ports: set[int] = set()  # listening sockets of this process
         self.unix: list[tuple[str, str]] = []
         self.seq = 0
         self.current: dict[str, Any] | None = None
@@ -163,9 +166,9 @@ class SocketPatchSource:
             if port in self.ports:
                 return self.ports[port], shown
             loopback = host.startswith("127.") or host in ("::1", "localhost")
-            if port != 53 and not loopback:
-                return "external", shown
-            return None, shown
+            if port == 53 or (loopback and port in self.own_ports):
+                return None, shown
+            return "external", shown
         return None, ""
 
     def _note(self, address, connecting: bool) -> bool:
@@ -187,7 +190,18 @@ class SocketPatchSource:
     def _patch(self) -> None:
         src = self
         cls = socket.socket
-        orig = {n: getattr(cls, n) for n in ("connect", "connect_ex", "send", "sendall", "sendto")}
+        names = ("connect", "connect_ex", "send", "sendall", "sendto", "listen")
+        orig = {n: getattr(cls, n) for n in names}
+
+        def listen(sock, *args):
+            result = orig["listen"](sock, *args)
+            try:
+                name = sock.getsockname()
+                if isinstance(name, tuple) and len(name) >= 2:
+                    src.own_ports.add(int(name[1]))
+            except OSError:
+                pass
+            return result
 
         def peer(sock):
             try:
@@ -218,7 +232,7 @@ class SocketPatchSource:
             return orig["sendto"](sock, data, *args)
 
         cls.connect, cls.connect_ex, cls.send = connect, connect_ex, send
-        cls.sendall, cls.sendto = sendall, sendto
+        cls.sendall, cls.sendto, cls.listen = sendall, sendto, listen
 
     def begin(self) -> int:
         self.seq += 1

@@ -514,6 +514,44 @@ def test_plain():
     assert recorded.services() == {"test_fallback.py::test_redis": {"call": {"redis"}}}
 
 
+def test_python_fallback_keeps_an_undeclared_server_by_its_address(record, live):
+    # The fallback names no program: a local server on a port nobody declared is kept by
+    # its address (external), never dropped; a server of the test process itself (a
+    # thread) is no service, as with the shim.
+    recorded = record(
+        {
+            "test_fallback.py": """
+import socket
+import threading
+
+import redis
+
+from addresses import REDIS_PORT
+
+
+def test_undeclared_redis():
+    assert redis.Redis(host="127.0.0.1", port=REDIS_PORT).ping()
+
+
+def test_own_thread_server():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    threading.Thread(target=lambda: srv.accept()[0].close(), daemon=True).start()
+    with socket.create_connection(srv.getsockname()) as c:
+        c.sendall(b"x")
+    srv.close()
+"""
+        },
+        env={"TESTMAP_FALLBACK": "1"},
+    )
+    assert recorded.proc.returncode == 0, recorded.describe()
+    assert recorded.services() == {
+        "test_fallback.py::test_undeclared_redis": {"call": {"external"}}
+    }, recorded.describe()
+    assert f"127.0.0.1:{live.redis.port}" in recorded.proc.stderr  # the summary names it
+
+
 def test_results_the_store_could_not_take_are_merged_by_the_next_record(record, live):
     # First run, of test_first.py only: the store cannot be opened (a non-empty directory in
     # its place). Second run, store path freed, of test_second.py only: both runs' tests are
