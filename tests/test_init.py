@@ -192,3 +192,51 @@ def test_classify_points_a_new_user_at_init(
     proc = init(testmap_bin, root)
     assert proc.returncode == 0 and "nothing to add" in proc.stderr
     assert (root / "pyproject.toml").read_text() == PYPROJECT
+
+
+def test_init_reads_the_servers_conftest_fixtures_start(
+    testmap_bin: str, make_tree: Callable[..., Path]
+) -> None:
+    conftest = """import subprocess
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def kv_store():
+    proc = subprocess.Popen(["/usr/bin/memcached", "-p", "0"])
+    yield proc
+    proc.kill()
+
+
+@pytest.fixture(scope="session")
+def warehouse():
+    subprocess.run(["docker", "run", "-d", "postgres:16"], check=True)
+    yield
+
+
+@pytest.fixture
+def labels():
+    return subprocess.run(["echo", "memcached is a word here"])
+"""
+    root = make_tree(
+        {
+            "pyproject.toml": PYPROJECT,
+            "tests/conftest.py": conftest,
+            "tests/test_a.py": "def test_cache(kv_store):\n    pass\n\n\n"
+            "def test_stock(warehouse):\n    pass\n\n\n"
+            "def test_labels(labels):\n    pass\n",
+        }
+    )
+    proc = init(testmap_bin, root)
+    assert proc.returncode == 0, proc.stderr
+    text = (root / "pyproject.toml").read_text()
+    services = tomllib.loads(text)["tool"]["testmap"]["services"]
+    assert services["memcached"]["fixtures"] == ["kv_store"]
+    assert services["postgres"]["fixtures"] == ["warehouse"]
+    assert "tests/conftest.py:7 starts memcached" in text  # the def line
+    assert services_by_test(testmap_bin, root) == {
+        "test_cache": ["memcached"],
+        "test_stock": ["postgres"],
+        "test_labels": [],
+    }

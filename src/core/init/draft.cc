@@ -11,7 +11,9 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "core/classify/infer.h"
 #include "core/config/presets.h"
+#include "core/scan/scanner.h"
 
 namespace fs = std::filesystem;
 
@@ -92,6 +94,47 @@ std::set<std::string> django_engines(const fs::path& root) {
     if (text.find("django.db.backends.sqlite3") != std::string::npos) out.insert("sqlite");
   }
   return out;
+}
+
+// The service a fixture's body starts, from the programs its string literals name
+// ("redis-server", "/usr/lib/postgresql/16/bin/pg_ctl", a "postgres:16" image), or "".
+std::string started_service(std::string_view body) {
+  static const std::pair<const char*, const char*> kPrograms[] = {
+      {"redis-server", "redis"},
+      {"valkey-server", "redis"},
+      {"memcached", "memcached"},
+      {"pg_ctl", "postgres"},
+      {"initdb", "postgres"},
+      {"postgres", "postgres"},
+      {"mysqld", "mysql"},
+      {"mariadbd", "mysql"},
+      {"mongod", "mongodb"},
+      {"nats-server", "nats"},
+      {"minio", "minio"},
+      {"clickhouse-server", "clickhouse"},
+      {"kafka-server-start", "kafka"},
+      {"kafka-server-start.sh", "kafka"},
+      {"rabbitmq-server", "rabbitmq"},
+      {"elasticsearch", "elasticsearch"}};
+  for (size_t i = 0; i < body.size(); ++i) {
+    char q = body[i];
+    if (q != '"' && q != '\'') continue;
+    size_t end = body.find(q, i + 1);
+    if (end == std::string_view::npos) break;
+    std::string_view lit = body.substr(i + 1, end - i - 1);
+    i = end;
+    if (lit.empty() || lit.size() > 200 || lit.find('\n') != std::string_view::npos) continue;
+    std::string_view base = lit.substr(lit.rfind('/') + 1);
+    for (const auto& [program, service] : kPrograms)
+      if (base == program) return service;
+    // "docker", "run", ..., "postgres:16": an image with a tag
+    if (lit.find(':') != std::string_view::npos && lit.find(' ') == std::string_view::npos &&
+        lit.find("//") == std::string_view::npos) {
+      std::string svc = config::service_of_image(std::string(lit));
+      if (!svc.empty() && std::isalpha(static_cast<unsigned char>(lit[0]))) return svc;
+    }
+  }
+  return "";
 }
 
 bool uses_django(const config::Config& cfg) {
@@ -221,6 +264,45 @@ struct Builder {
           fmt::format("{} cannot be classified from the source ({}); they run with every service "
                       "until that is fixed: `testmap classify --explain TEST` says why",
                       tests_word(unknown), fmt::join(why, ", ")));
+    }
+  }
+
+  // conftest.py fixtures that start a server (subprocess.Popen(["redis-server", ...]),
+  // pg_ctl, `docker run postgres:16`): the tests that request them need it. Fixtures whose
+  // names already say it are left to the names.
+  void from_fixtures(const classify::Classification& c) {
+    std::set<fs::path> dirs;
+    for (const auto& t : c.tests)
+      for (fs::path d = fs::path(t.file).parent_path();; d = d.parent_path()) {
+        if (!dirs.insert(d).second || d.empty()) break;
+      }
+    for (const auto& dir : dirs) {
+      fs::path rel = dir / "conftest.py";
+      std::string text;
+      if (!config::read_text(fs::path(cfg.root) / rel, &text)) continue;
+      scan::Outline o = scan::scan_source(text, rel.generic_string());
+      std::vector<size_t> starts{0};  // line -> offset
+      for (size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '\n') starts.push_back(i + 1);
+      for (const auto& f : o.functions) {
+        bool fixture = false;
+        for (const auto& dec : f.decorators) {
+          const std::string& name = dec.callee.empty() ? dec.text : dec.callee;
+          fixture |= name == "fixture" || name.ends_with(".fixture");
+        }
+        if (!fixture || f.line < 1 || f.end_line < f.line ||
+            static_cast<size_t>(f.end_line) > starts.size())
+          continue;
+        size_t from = starts[f.line - 1];
+        size_t to =
+            static_cast<size_t>(f.end_line) < starts.size() ? starts[f.end_line] : text.size();
+        std::string svc = started_service(std::string_view(text).substr(from, to - from));
+        if (svc.empty() || classify::service_in_name(f.name) == svc) continue;
+        ServiceDraft& s = service(svc);
+        if (s.configured) continue;
+        s.rules.push_back({"fixtures", f.name, 0,
+                           fmt::format("{}:{} starts {}", rel.generic_string(), f.line, svc)});
+      }
     }
   }
 
@@ -489,6 +571,7 @@ Draft make_draft(const config::Config& cfg, const classify::Classification& c,
   b.from_files();
   b.from_django();
   b.from_source(c);
+  b.from_fixtures(c);
   if (runtime && !runtime->empty()) {
     b.from_runs(c, *runtime, deps);
   }

@@ -61,7 +61,9 @@ std::string rules_of(const ServiceDraft& s, const std::string& indent) {
     std::string items;
     for (const auto& r : s.rules)
       if (r.kind == kind)
-        items += fmt::format("{}  {},  # {}: {}\n", indent, quoted(r.name), tests(r.tests), r.why);
+        items += r.tests ? fmt::format("{}  {},  # {}: {}\n", indent, quoted(r.name),
+                                       tests(r.tests), r.why)
+                         : fmt::format("{}  {},  # {}\n", indent, quoted(r.name), r.why);
     if (!items.empty()) out += fmt::format("{}{} = [\n{}{}]\n", indent, kind, items, indent);
   }
   return out;
