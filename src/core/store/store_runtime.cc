@@ -100,7 +100,8 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
       std::set<std::string> shared(p.shared.begin(), p.shared.end());
       for (const auto& s : p.services) {
         // "used in setup by fixture redis_client": which code to look at, and what
-        // `testmap init --record` turns into a fixtures rule.
+        // `testmap init --record` turns into a fixtures rule (core/init/draft.cc reads the
+        // names back from this sentence: keep the two in step).
         std::string by = shared.count(s) ? " by a shared fixture" : "";
         if (auto f = p.fixtures.find(s); f != p.fixtures.end() && !f->second.empty())
           by = fmt::format(" by {}fixture {}", shared.count(s) ? "the shared " : "",
