@@ -73,6 +73,14 @@ def test_init_writes_what_the_repository_says_and_keeps_the_file(
     dry = init(testmap_bin, root, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert (root / "pyproject.toml").read_text() == PYPROJECT  # --dry-run writes nothing
+    as_json = init(testmap_bin, root, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert (root / "pyproject.toml").read_text() == PYPROJECT  # nor does --json
+    found = {s["name"]: s for s in json.loads(as_json.stdout)["services"]}
+    assert found["postgres"]["ports"] == [5432, 5433, 5434]
+    assert {"kind": "fixtures", "name": "pg_conn", "tests": 1} == {
+        k: v for k, v in found["postgres"]["rules"][0].items() if k != "why"
+    }
 
     proc = init(testmap_bin, root)
     assert proc.returncode == 0, proc.stderr

@@ -24,6 +24,7 @@ void register_init(CLI::App& app, int& exit_code) {
   struct Options {
     RootArgs root;
     bool dry_run = false;
+    bool json = false;
     bool record = false;
     bool fallback = false;
     std::vector<std::string> command;
@@ -37,6 +38,8 @@ void register_init(CLI::App& app, int& exit_code) {
                   "The project's root, as pytest's --rootdir (default: found as pytest finds "
                   "it from the current directory)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the section instead of adding it");
+  cmd->add_flag("--json", opts->json,
+                "Print what it found as JSON (services, rules and why, questions); writes nothing");
   cmd->add_flag("--record", opts->record,
                 "First run the pytest command after -- under the shim, as `testmap record` "
                 "does, and add what its tests used");
@@ -111,6 +114,11 @@ void register_init(CLI::App& app, int& exit_code) {
     classify::Classification c = classify::classify_root(root, 0, &runtime);
     init::Draft draft = init::make_draft(cfg, c, &runtime, &deps);
     std::string section = init::render(draft);
+    if (opts->json) {
+      fmt::print("{}\n", init::to_json(draft).dump(2, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace));
+      return;
+    }
     if (opts->dry_run) {
       fmt::print("{}", section.substr(1));
       return;

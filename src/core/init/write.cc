@@ -144,6 +144,27 @@ std::string render(const Draft& d) {
   return out;
 }
 
+nlohmann::json to_json(const Draft& d) {
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : d.services) {
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& r : s.rules)
+      rules.push_back({{"kind", r.kind}, {"name", r.name}, {"tests", r.tests}, {"why", r.why}});
+    services.push_back({{"name", s.name},
+                        {"configured", s.configured},
+                        {"ports", s.ports},
+                        {"rules", rules},
+                        {"notes", s.notes},
+                        {"tests", s.tests},
+                        {"recorded_tests", s.recorded_tests}});
+  }
+  return {{"tests", d.tests},
+          {"recorded", d.recorded},
+          {"presets", d.presets},
+          {"services", services},
+          {"questions", d.questions}};
+}
+
 bool append_section(const std::string& existing, const std::string& section, std::string* out,
                     std::string* error) {
   *out = existing;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/init/draft.h"
 
 namespace testmap::init {
@@ -11,6 +13,10 @@ namespace testmap::init {
 // The section: every service with where it was seen and why each rule is there, what is
 // already configured as comments only, and the open questions last.
 std::string render(const Draft& d);
+
+// The draft as JSON (`testmap init --json`): services with their ports and rules (kind,
+// name, tests, why), presets, questions.
+nlohmann::json to_json(const Draft& d);
 
 // `existing` (may be empty: no pyproject.toml yet) with `section` after it. False, with
 // `*error`, when the result would not be valid TOML (a key the file already defines).
