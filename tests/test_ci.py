@@ -3,6 +3,8 @@ together run every test once, and a drift check that notices a changed map."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -217,13 +219,17 @@ def test_a_service_starts_with_the_services_it_requires(testmap_bin: str, tmp_pa
     assert set() in started.values(), started  # the plain test's job starts nothing
 
 
+def tiers(command: str) -> list[str]:
+    return re.search(r"--testmap-tier=(\S+)", command).group(1).split(",")
+
+
 def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewhere(
     testmap_bin: str, shop: Path
 ) -> None:
     workflow = YAML(typ="safe").load(
         generate(testmap_bin, shop, "github", "--shards", "6", "--affected")
     )
-    jobs = {k: v for k, v in workflow["jobs"].items() if k != "test-map"}
+    jobs = {k: v for k, v in workflow["jobs"].items() if k not in ("test-map", "testmap-plan")}
     for job in jobs.values():
         steps = job["steps"]
         [command] = [s["run"] for s in steps if "-m pytest" in s.get("run", "")]
@@ -238,11 +244,28 @@ def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewher
         [upload] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
         assert upload["with"]["path"].split() == ["durations.json", "deps.json"]
         # The pull-request command selects the same tests a plain run of the shard would.
-        for shard in job["strategy"]["matrix"]["shard"]:
-            plain = command.replace(pr, "").replace("${{ matrix.shard }}", str(shard))
+        planned = subprocess.run(
+            [
+                testmap_bin,
+                "plan",
+                "--root",
+                str(shop),
+                "--tier",
+                ",".join(tiers(command)),
+                "--shards",
+                "6",
+                "--matrix",
+                "m",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert planned.returncode == 0, planned.stderr
+        for shard in json.loads(planned.stdout.split("=", 1)[1]):
+            plain = command.replace(pr, "").replace("${{ matrix.shard }}", shard)
             assert collected(shop, plain)
     last = [s.get("run", "") for s in workflow["jobs"]["test-map"]["steps"]]
-    assert "testmap deps import durations/*/deps.json" in last
+    assert any("testmap deps import" in r and "durations/*/deps.json" in r for r in last)
     gitlab = YAML(typ="safe").load(
         generate(testmap_bin, shop, "gitlab", "--shards", "6", "--affected")
     )
@@ -253,3 +276,127 @@ def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewher
     assert any(line.endswith("$TESTMAP_MODE") for line in job["script"])
     assert "deps-*.json" in job["artifacts"]["paths"]
     assert any("testmap deps import" in line for line in gitlab["test-map"]["script"])
+
+
+# A project of two tiers, for running a generated --affected workflow's plan job and test
+# jobs as GitHub would: which machines start on a push and on a pull request, and what they run.
+TIERED = {
+    "pyproject.toml": (
+        "[tool.pytest.ini_options]\ntestpaths = ['tests']\npythonpath = ['.']\n"
+        "markers = ['redis: needs Redis']\n\n"
+        "[tool.testmap.services.redis]\nports = [6379]\nmarkers = ['redis']\n"
+        "startup-seconds = 1\nci.github = { image = 'redis:7', ports = ['6379:6379'] }\n"
+    ),
+    "pkg/__init__.py": "",
+    "pkg/text.py": (
+        "def shout(s):\n    return s.upper()\n\n\n"
+        "def whisper(s):\n    return s.lower()\n\n\n"
+        "def trim(s):\n    return s.strip()\n"
+    ),
+    "tests/__init__.py": "",
+}
+# Each test file calls one function of pkg/text.py; four of them need Redis.
+for k, (call, marker) in enumerate(
+    [("shout('a') == 'A'", ""), ("trim(' a') == 'a'", ""), ("whisper('A') == 'a'", "")] * 2
+    + [("shout('b') == 'B'", "redis")]
+    + [("whisper('B') == 'b'", "redis")] * 5
+):
+    TIERED[f"tests/test_{k}.py"] = (
+        "import time\n\nimport pytest\n\nfrom pkg import text\n\n\n"
+        + (f"@pytest.mark.{marker}\n" if marker else "")
+        + f"def test_{k}():\n    time.sleep(0.3)\n    assert text.{call}\n"
+    )
+PR_MODE = "--testmap-affected --testmap-durations"
+PUSH_MODE = "--testmap-deps"
+
+
+def run_github(testmap_bin: str, root: Path, workflow: dict, pull_request: bool) -> dict:
+    """The plan job's step run with bash, then each test job's machines collected as
+    GitHub would start them: {job: {shard: [node ids]}} for the jobs that start."""
+    [step] = [s for s in workflow["jobs"]["testmap-plan"]["steps"] if s.get("id") == "shards"]
+    assert "pull_request" in step["env"]["TESTMAP_AFFECTED"]
+    output = root / "github_output"
+    output.write_text("")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(testmap_bin).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(output),
+        "TESTMAP_AFFECTED": "--affected" if pull_request else "",
+    }
+    proc = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    started = {}
+    for name, job in workflow["jobs"].items():
+        if name in ("testmap-plan", "test-map"):
+            continue
+        planned = f"needs.testmap-plan.outputs.{name}"
+        assert job["if"] == f"{planned} != '[]'"
+        assert job["strategy"]["matrix"]["shard"] == f"${{{{ fromJSON({planned}) }}}}"
+        shards = json.loads(outputs[name])
+        if not shards:  # the job's `if` skips it: no runner, no service
+            continue
+        [command] = [s["run"] for s in job["steps"] if "-m pytest" in s.get("run", "")]
+        mode = PR_MODE if pull_request else PUSH_MODE
+        command = re.sub(r"\$\{\{ github\.event_name == .*? \}\}", mode, command)
+        started[name] = {
+            shard: collected(root, command.replace("${{ matrix.shard }}", shard))
+            for shard in shards
+        }
+        # A machine that starts has tests to run: the plan job counted only those.
+        assert all(started[name].values()), started[name]
+    return started
+
+
+def ran(started: dict) -> Counter[str]:
+    return Counter(t for shards in started.values() for ids in shards.values() for t in ids)
+
+
+def test_a_pull_request_starts_only_the_machines_its_change_needs(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "tiered"
+    for rel, text in TIERED.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    record = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", PUSH_MODE],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert record.returncode == 0, record.stdout + record.stderr
+    text = generate(testmap_bin, root, "github", "--shards", "6", "--affected")
+    workflow = YAML(typ="safe").load(text)
+    everything = collected(root, "python -m pytest")
+    assert len(everything) == 12
+
+    # A push starts the machines the plan uses (up to the job's), running each test once.
+    push = run_github(testmap_bin, root, workflow, pull_request=False)
+    assert set(push) == {"no_services", "redis_only"}
+    assert sum(len(shards) for shards in push.values()) <= 6
+    assert ran(push) == Counter(everything)
+
+    # Nothing changed: a pull request starts no machine at all.
+    assert run_github(testmap_bin, root, workflow, pull_request=True) == {}
+
+    def change(old: str, new: str) -> dict:
+        text = TIERED["pkg/text.py"]
+        (root / "pkg/text.py").write_text(text.replace(old, new))
+        return run_github(testmap_bin, root, workflow, pull_request=True)
+
+    # trim() is run by plain tests alone: the Redis job does not start.
+    pr = change("s.strip()", "s.strip(' ')")
+    assert set(pr) == {"no_services"}
+    assert ran(pr) == Counter(["tests/test_1.py::test_1", "tests/test_4.py::test_4"])
+    # shout() by one test that needs Redis: one machine of the Redis job starts.
+    pr = change("s.upper()", "s.upper()[:9]")
+    assert ran(pr) == Counter(
+        ["tests/test_0.py::test_0", "tests/test_3.py::test_3", "tests/test_6.py::test_6"]
+    )
+    assert len(push["redis_only"]) > 1 and list(pr["redis_only"]) == ["1/1"]

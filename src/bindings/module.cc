@@ -1,11 +1,13 @@
 // testmap._core: the C++ core for the pytest plugin. Only forwards into core;
 // results cross as JSON text so the Python side stays a few lines.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -92,7 +94,7 @@ NB_MODULE(_core, m) {
   m.def(
       "shard_plan",
       [](const std::string& root, const std::vector<std::string>& tiers, int shards, int workers,
-         const std::string& unit) {
+         const std::string& unit, std::optional<std::vector<std::string>> only) {
         plan::PlanOptions po;
         po.shards = shards;
         po.workers = workers;
@@ -106,16 +108,17 @@ NB_MODULE(_core, m) {
           read = plan::repository_input(root, &input, &error);
         }
         if (!read) throw std::invalid_argument(error);
-        std::erase_if(input.tests, [&](const plan::PlanTest& t) {
-          return std::find(tiers.begin(), tiers.end(), t.tier) == tiers.end();
-        });
+        std::unordered_set<std::string> ids;
+        if (only) ids.insert(only->begin(), only->end());
+        plan::keep_tests(&input, tiers, only ? &ids : nullptr);
         plan::Plan p = plan::make_plan(input, po);
         if (!p.error.empty()) throw std::invalid_argument(p.error);
         return plan::plan_json_text(p);
       },
       nb::arg("root"), nb::arg("tiers"), nb::arg("shards"), nb::arg("workers") = 1,
-      nb::arg("unit") = "file",
-      "A plan of these tiers' tests on all `shards` machines (as units allow), as JSON text");
+      nb::arg("unit") = "file", nb::arg("only") = nb::none(),
+      "A plan of these tiers' tests (with `only`, of those test ids alone: the affected ones) "
+      "on all `shards` machines (as units allow), as JSON text");
   m.def(
       "select_shard",
       [](const std::string& root, const std::string& plan_text, const std::string& where,

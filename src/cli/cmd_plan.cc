@@ -1,9 +1,12 @@
 // `testmap plan`: machines per tier and tests per machine (docs/plan.md), from the store
 // or from a JSON input file.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <unordered_set>
 
 #include "cli/commands.h"
@@ -16,6 +19,31 @@
 #include "core/store/store.h"
 
 namespace testmap::cli {
+namespace {
+
+// A --tier no test has is a typo or a stale CI file: an empty answer would run nothing.
+// ("unknown" is always a tier, as for pytest --testmap-tier.)
+bool known_tiers(const plan::PlanInput& input, const std::vector<std::string>& wanted,
+                 std::string* error) {
+  std::set<std::string> tiers{"unknown"};
+  for (const auto& t : input.tests) tiers.insert(t.tier);
+  for (const auto& w : wanted)
+    if (!tiers.count(w)) {
+      *error = fmt::format("--tier {}: no such tier (tiers: {})", w, fmt::join(tiers, ", "));
+      return false;
+    }
+  return true;
+}
+
+// The shards a CI matrix starts: machines the plan leaves empty start no runner.
+void print_matrix(const std::string& name, const plan::Plan& p) {
+  std::vector<std::string> shards;
+  for (size_t k = 1; k <= p.machines.size(); ++k)
+    shards.push_back(fmt::format("\"{}/{}\"", k, p.machines.size()));
+  fmt::print("{}=[{}]\n", name, fmt::join(shards, ","));
+}
+
+}  // namespace
 
 void register_plan(CLI::App& app, int& exit_code) {
   struct Options {
@@ -30,6 +58,8 @@ void register_plan(CLI::App& app, int& exit_code) {
     std::string explain;
     bool affected = false;
     std::string base;
+    std::vector<std::string> tiers;
+    std::string matrix;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -52,7 +82,18 @@ void register_plan(CLI::App& app, int& exit_code) {
                                  "starts fewer machines");
   cmd->add_option("--base", opts->base, "With --affected: count every change since this commit")
       ->needs(affected);
-  cmd->add_flag("--json", opts->json, "Print the plan as JSON (pytest --testmap-plan reads it)");
+  cmd->add_option("--tier", opts->tiers,
+                  "Plan only these tiers' tests, as `pytest --testmap-tier T --testmap-shard K/N` "
+                  "does (comma-separated or repeated)")
+      ->delimiter(',');
+  auto* json = cmd->add_flag("--json", opts->json,
+                             "Print the plan as JSON (pytest --testmap-plan reads it)");
+  cmd->add_option("--matrix", opts->matrix,
+                  "Print NAME=[\"1/M\", ...]: the shards of the M machines the plan uses, for a CI "
+                  "matrix running `pytest --testmap-tier T --testmap-shard K/M` (empty list: "
+                  "nothing to run); GitHub's $GITHUB_OUTPUT reads it")
+      ->needs(shards)
+      ->excludes(json);
   cmd->add_option("--explain", opts->explain, "Say which machine a test is on, and why");
   cmd->callback([opts, &exit_code] {
     plan::PlanOptions po;
@@ -65,6 +106,16 @@ void register_plan(CLI::App& app, int& exit_code) {
       return;
     }
     plan::PlanInput input;
+    auto narrow_tiers = [&] {
+      std::string error;
+      if (!opts->tiers.empty() && !known_tiers(input, opts->tiers, &error)) {
+        fmt::print(stderr, "testmap plan: {}\n", error);
+        exit_code = kExitUsage;
+        return false;
+      }
+      if (!opts->tiers.empty()) plan::keep_tests(&input, opts->tiers);
+      return true;
+    };
     if (!opts->input.empty()) {
       Diagnostic error;
       if (!plan::read_input(opts->input, &input, &error)) {
@@ -72,6 +123,7 @@ void register_plan(CLI::App& app, int& exit_code) {
         exit_code = kExitUsage;
         return;
       }
+      if (!narrow_tiers()) return;
     } else {
       std::error_code ec;
       if (auto found = resolve_root("plan", opts->root)) {
@@ -88,6 +140,7 @@ void register_plan(CLI::App& app, int& exit_code) {
         return;
       }
       if (projects.empty()) projects.push_back({"", opts->path, {}});
+      if (!narrow_tiers()) return;
       if (opts->affected) {
         // Each project selects from its own recording; a project that must run everything
         // keeps all its tests, the others only what their change can break.
@@ -133,6 +186,17 @@ void register_plan(CLI::App& app, int& exit_code) {
         return;
       }
       fmt::print("{}", text);
+      return;
+    }
+    if (!opts->matrix.empty()) {
+      // A shard K/M names a machine of one project's plan, as pytest makes it there.
+      if (std::any_of(p.machines.begin(), p.machines.end(),
+                      [](const plan::Machine& m) { return !m.project.empty(); })) {
+        fmt::print(stderr, "testmap plan: --matrix plans one project: pass --root PROJECT\n");
+        exit_code = kExitUsage;
+        return;
+      }
+      print_matrix(opts->matrix, p);
       return;
     }
     std::string text = opts->json ? plan::plan_json_text(p) : plan::render_plan(p);

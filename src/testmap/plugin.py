@@ -15,6 +15,7 @@ from testmap import _core, db, runtime
 UNKNOWN_TIER = "unknown"
 # Set when this machine's shard of the plan is empty: no test to run is then no failure.
 _EMPTY_SHARD = pytest.StashKey[bool]()
+_AFFECTED_ONLY = pytest.StashKey[bool]()  # --testmap-affected left only the selected tests
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -170,6 +171,7 @@ def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
         return
     keep = {i for i, _ in picked}
     total = len(items)
+    config.stash[_AFFECTED_ONLY] = True
     if reporter is not None and config.option.verbose > 0:
         for i, reason in picked:  # why each runs; `testmap affected --explain` says more
             reporter.write_line(f"testmap: {items[i].nodeid}: {reason}")
@@ -236,9 +238,16 @@ def _select_shard(
         k, _, n = shard.partition("/")
         if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
             raise pytest.UsageError(f"--testmap-shard {shard}: expected K/N with 1 <= K <= N")
+        # With --testmap-affected, the machines share the selected tests alone, as
+        # `testmap plan --affected --tier T --matrix` counted them for the CI matrix.
+        only = (
+            sorted({_strip_params(i.nodeid) for i in items})
+            if config.stash.get(_AFFECTED_ONLY, False)
+            else None
+        )
         try:
             text = _core.shard_plan(
-                root, sorted(tiers), int(n), config.getoption("testmap_workers"), "file"
+                root, sorted(tiers), int(n), config.getoption("testmap_workers"), "file", only
             )
         except ValueError as e:
             raise pytest.UsageError(f"--testmap-shard: {e}") from None

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -109,10 +110,13 @@ std::map<std::string, std::vector<std::string>> jobs_by_project(const std::vecto
 }
 
 // `mode`: the recording options, or an expression that picks them per pipeline.
+// `of`: the "/N" after the shard variable, or "" when the variable holds K/M itself.
 std::string pytest_command(const Job& j, int workers, const char* shard_var,
-                           const std::string& mode = "--testmap-durations") {
-  std::string cmd = fmt::format("python -m pytest --testmap-tier={} --testmap-shard={}/{}",
-                                join(j.tiers, ","), shard_var, j.machines);
+                           const std::string& mode = "--testmap-durations",
+                           std::optional<std::string> of = std::nullopt) {
+  std::string cmd =
+      fmt::format("python -m pytest --testmap-tier={} --testmap-shard={}{}", join(j.tiers, ","),
+                  shard_var, of ? *of : fmt::format("/{}", j.machines));
   if (workers > 1) cmd += fmt::format(" -n {} --testmap-workers={}", workers, workers);
   return cmd + " " + mode;
 }
@@ -121,6 +125,47 @@ constexpr const char* kGithubMode =
     "${{ github.event_name == 'pull_request' && '--testmap-affected --testmap-durations' || "
     "'--testmap-deps' }}";
 constexpr const char* kGithubNotPr = "always() && github.event_name != 'pull_request'";
+constexpr const char* kGithubPlanJob = "testmap-plan";
+
+// The first job of --affected mode: how many machines each job needs for this change (all
+// of them off pull requests, as few as the plan uses on one), so that a job with nothing to
+// run starts no runner and no service.
+std::string github_plan_job(const std::vector<Job>& jobs, const config::Config& repo,
+                            const std::string& runs_on, const std::string& cache_path,
+                            int workers) {
+  std::string out = fmt::format("  {}:\n    runs-on: {}\n    outputs:\n", kGithubPlanJob, runs_on);
+  for (const auto& j : jobs)
+    out += fmt::format("      {}: ${{{{ steps.shards.outputs.{} }}}}\n", j.name, j.name);
+  out += "    steps:\n";
+  out += github_setup(repo, setting(repo, "python-version", "3.11"));
+  out += fmt::format(
+      "      - name: Restore the test map\n        uses: actions/cache/restore@v4\n"
+      "        with:\n          path: {}\n          key: testmap-${{{{ github.sha }}}}\n"
+      "          restore-keys: testmap-\n",
+      cache_path);
+  out +=
+      "      - name: Plan the machines\n        id: shards\n        env:\n"
+      "          TESTMAP_AFFECTED: ${{ github.event_name == 'pull_request' && '--affected' || '' "
+      "}}\n        run: |\n";
+  for (const auto& j : jobs) {
+    std::string root = j.project.empty() ? "" : fmt::format(" --root {}", j.project);
+    std::string w = workers > 1 ? fmt::format(" --workers {}", workers) : "";
+    out += fmt::format(
+        "          testmap plan{} --tier {} --shards {}{} --matrix {} $TESTMAP_AFFECTED >> "
+        "\"$GITHUB_OUTPUT\"\n",
+        root, join(j.tiers, ","), j.machines, w, j.name);
+  }
+  return out;
+}
+
+// A step's command importing the files `patterns` match, none when a change skipped every
+// machine (a glob matching nothing would be passed on as it is).
+std::string import_matching(const std::string& command, const std::vector<std::string>& patterns) {
+  return fmt::format(
+      "|\n          shopt -s nullglob\n          set -- {}\n"
+      "          [ $# -eq 0 ] || {} \"$@\"",
+      join(patterns, " "), command);
+}
 
 // The service's `ci.<system>` table as YAML lines under `indent`.
 void service_yaml(std::string& out, const nlohmann::json& v, const std::string& indent) {
@@ -166,20 +211,31 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
   out += "name: tests\non:\n  push:\n  pull_request:\n\njobs:\n";
   std::string runs_on = setting(repo, "runs-on", "ubuntu-latest");
   std::string cache_path = github_cache_path(jobs);
+  if (affected) out += github_plan_job(jobs, repo, runs_on, cache_path, workers);
   for (const auto& j : jobs) {
     const config::Config& cfg = config_of(cfgs, j.project);
     std::string python = setting(cfg, "python-version", "3.11");
     out += fmt::format("  {}:\n", j.name);
-    out += fmt::format("    name: {}\n",
-                       q(fmt::format("{} ${{{{ matrix.shard }}}}/{}", j.name, j.machines)));
+    // With --affected the plan job gives the shards as K/M; otherwise they are 1..N of N.
+    std::string planned = fmt::format("needs.{}.outputs.{}", kGithubPlanJob, j.name);
+    out +=
+        fmt::format("    name: {}\n",
+                    q(affected ? fmt::format("{} ${{{{ matrix.shard }}}}", j.name)
+                               : fmt::format("{} ${{{{ matrix.shard }}}}/{}", j.name, j.machines)));
+    if (affected)
+      out += fmt::format("    needs: {}\n    if: {} != '[]'\n", kGithubPlanJob, planned);
     out += fmt::format("    runs-on: {}\n", setting(cfg, "runs-on", runs_on));
     if (!j.project.empty())
       out +=
           fmt::format("    defaults:\n      run:\n        working-directory: {}\n", q(j.project));
     out += "    strategy:\n      fail-fast: false\n      matrix:\n";
-    std::vector<std::string> shards;
-    for (size_t k = 1; k <= j.machines; ++k) shards.push_back(std::to_string(k));
-    out += fmt::format("        shard: [{}]\n", join(shards, ", "));
+    if (affected) {
+      out += fmt::format("        shard: ${{{{ fromJSON({}) }}}}\n", planned);
+    } else {
+      std::vector<std::string> shards;
+      for (size_t k = 1; k <= j.machines; ++k) shards.push_back(std::to_string(k));
+      out += fmt::format("        shard: [{}]\n", join(shards, ", "));
+    }
     std::string services;
     for (const auto& s : j.services) {
       const config::Service* svc = cfg.service(s);
@@ -211,9 +267,10 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
           q(config::in_project(j.project, cache)),
           q(fmt::format("testmap-db-${{{{ hashFiles({}) }}}}", join(globs, ", "))));
     }
-    out += fmt::format("      - name: Run this machine's tests\n        run: {}\n",
-                       q(affected ? pytest_command(j, workers, "${{ matrix.shard }}", kGithubMode)
-                                  : pytest_command(j, workers, "${{ matrix.shard }}")));
+    out +=
+        fmt::format("      - name: Run this machine's tests\n        run: {}\n",
+                    q(affected ? pytest_command(j, workers, "${{ matrix.shard }}", kGithubMode, "")
+                               : pytest_command(j, workers, "${{ matrix.shard }}")));
     out +=
         "      - name: Export durations\n        if: always()\n"
         "        run: testmap durations export -o durations.json\n";
@@ -226,8 +283,8 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
     std::string deps = config::in_project(j.project, "deps.json");
     out += fmt::format(
         "      - uses: actions/upload-artifact@v4\n        if: always()\n        with:\n"
-        "          name: durations-{}-${{{{ matrix.shard }}}}\n          path: {}\n",
-        j.name,
+        "          name: durations-{}-${{{{ {} }}}}\n          path: {}\n",
+        j.name, affected ? "strategy.job-index" : "matrix.shard",  // K/M holds a slash
         affected ? fmt::format("|\n            {}\n            {}", durations, deps) : durations);
   }
   // One job gathers every machine's durations into the map for the next run.
@@ -245,24 +302,34 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
       "      - uses: actions/download-artifact@v4\n        with:\n          pattern: durations-*\n"
       "          path: durations\n";
   auto by_project = jobs_by_project(jobs);
-  if (by_project.size() == 1 && by_project.begin()->first.empty()) {
+  if (affected) {
+    // A pull request may skip every machine: nothing to import is then no error.
+    for (const auto& [project, names] : by_project) {
+      std::string root = project.empty() ? "" : fmt::format(" --root {}", project);
+      std::vector<std::string> files, deps;
+      for (const auto& n : names) {
+        std::string dir = by_project.size() == 1 && project.empty()
+                              ? "durations/*"
+                              : fmt::format("durations/durations-{}-[0-9]*", n);
+        if (std::find(files.begin(), files.end(), dir + "/durations.json") != files.end()) continue;
+        files.push_back(dir + "/durations.json");
+        deps.push_back(dir + "/deps.json");
+      }
+      out += fmt::format("      - run: {}\n",
+                         import_matching("testmap durations import" + root, files));
+      out += fmt::format("      - if: {}\n        run: {}\n", kGithubNotPr,
+                         import_matching("testmap deps import" + root, deps));
+    }
+  } else if (by_project.size() == 1 && by_project.begin()->first.empty()) {
     out += "      - run: testmap durations import durations/*/durations.json\n";
-    if (affected)
-      out += fmt::format("      - if: {}\n        run: testmap deps import durations/*/deps.json\n",
-                         kGithubNotPr);
   } else {
     // Each project's machines into that project's store.
     for (const auto& [project, names] : by_project) {
-      std::vector<std::string> files, deps;
-      for (const auto& n : names) {
+      std::vector<std::string> files;
+      for (const auto& n : names)
         files.push_back(fmt::format("durations/durations-{}-[0-9]*/durations.json", n));
-        deps.push_back(fmt::format("durations/durations-{}-[0-9]*/deps.json", n));
-      }
       out += fmt::format("      - run: testmap durations import --root {} {}\n", project,
                          join(files, " "));
-      if (affected)
-        out += fmt::format("      - if: {}\n        run: testmap deps import --root {} {}\n",
-                           kGithubNotPr, project, join(deps, " "));
     }
   }
   out += fmt::format(

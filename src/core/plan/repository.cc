@@ -73,4 +73,12 @@ bool repository_input(const std::string& root, PlanInput* input, std::string* er
   return true;
 }
 
+void keep_tests(PlanInput* input, const std::vector<std::string>& tiers,
+                const std::unordered_set<std::string>* ids) {
+  std::erase_if(input->tests, [&](const PlanTest& t) {
+    return (!tiers.empty() && std::find(tiers.begin(), tiers.end(), t.tier) == tiers.end()) ||
+           (ids && !ids->count(t.id));
+  });
+}
+
 }  // namespace testmap::plan

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/config/projects.h"
@@ -16,5 +17,11 @@ namespace testmap::plan {
 // rootdirs go to `projects`).
 bool repository_input(const std::string& root, PlanInput* input, std::string* error,
                       std::vector<config::ProjectRoot>* projects = nullptr);
+
+// Keeps the tests of these tiers (every tier when empty) and, with `ids`, only those ids:
+// one machine's share of a CI job (`pytest --testmap-tier T --testmap-shard K/N`), whose
+// size `testmap plan --tier T --matrix` computes beforehand from the same narrowing.
+void keep_tests(PlanInput* input, const std::vector<std::string>& tiers,
+                const std::unordered_set<std::string>* ids = nullptr);
 
 }  // namespace testmap::plan
