@@ -287,7 +287,9 @@ WORK = {
     "pkg/work.py": (
         "def in_child():\n    return 5\n\n\n"
         "def in_thread():\n    return 6\n\n\n"
-        "def in_old_thread():\n    return 7\n"
+        "def in_old_thread():\n    return 7\n\n\n"
+        "def in_fork(queue):\n    queue.put(8)\n\n\n"
+        "def in_raw_fork():\n    return 9\n"
     ),
     "tests/test_work.py": (
         "import concurrent.futures\nimport os\nimport subprocess\nimport sys\n"
@@ -306,7 +308,22 @@ WORK = {
         "    t = threading.Thread(target=lambda: got.append(work.in_thread()))\n"
         "    t.start()\n    t.join()\n    assert got == [6]\n\n\n"
         "def test_old_thread():\n"
-        "    assert POOL.submit(work.in_old_thread).result() == 7\n"
+        "    assert POOL.submit(work.in_old_thread).result() == 7\n\n\n"
+        "def test_fork():\n"
+        "    import multiprocessing\n\n"
+        "    ctx = multiprocessing.get_context('fork')\n"
+        "    queue = ctx.Queue()\n"
+        "    child = ctx.Process(target=work.in_fork, args=(queue,))\n"
+        "    child.start()\n    got = queue.get(timeout=30)\n    child.join()\n"
+        "    assert got == 8\n\n\n"
+        "def test_raw_fork():\n"
+        "    r, w = os.pipe()\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os.write(w, str(work.in_raw_fork()).encode())\n"
+        "        os._exit(0)\n"
+        "    os.close(w)\n    os.waitpid(pid, 0)\n"
+        "    assert os.read(r, 10) == b'9'\n"
     ),
 }
 
@@ -317,6 +334,8 @@ WORK = {
         ("in_child", "test_child"),
         ("in_thread", "test_thread"),
         ("in_old_thread", "test_old_thread"),
+        ("in_fork", "test_fork"),
+        ("in_raw_fork", "test_raw_fork"),
     ],
 )
 def test_code_run_in_a_child_process_or_another_thread_counts(
@@ -327,13 +346,16 @@ def test_code_run_in_a_child_process_or_another_thread_counts(
     proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert selected(testmap_bin, recorded) == set()
-    value = {"in_child": "5", "in_thread": "6", "in_old_thread": "7"}[function]
-    edit(
-        recorded,
-        "pkg/work.py",
-        f"def {function}():\n    return {value}",
-        f"def {function}():\n    return 1000",
-    )
+    if function == "in_fork":
+        edit(recorded, "pkg/work.py", "queue.put(8)", "queue.put(1000)")
+    else:
+        value = {"in_child": "5", "in_thread": "6", "in_old_thread": "7", "in_raw_fork": "9"}
+        edit(
+            recorded,
+            "pkg/work.py",
+            f"def {function}():\n    return {value[function]}",
+            f"def {function}():\n    return 1000",
+        )
     got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
     assert got == {f"tests/test_work.py::{test}": [f"pkg/work.py::{function} changed"]}
     proc = pytest_run(recorded, "--testmap-affected")

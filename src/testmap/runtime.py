@@ -297,6 +297,12 @@ class Recorder:
         forced = os.environ.get("TESTMAP_FALLBACK") == "1"
         self.durations_only = durations_only and not enforce
         self.deps = os.environ.get("TESTMAP_DEPS") == "1" and self.out is not None
+        if self.deps:
+            from testmap import _child
+
+            # A child forked during a test (multiprocessing's fork workers) keeps the
+            # tracer running; it must write what it ran before it exits.
+            os.register_at_fork(after_in_child=_child.after_fork)
         self.root = root
         if self.durations_only:
             self.source: ShimSource | SocketPatchSource | NullSource = NullSource()
