@@ -152,6 +152,64 @@ def test_a_method_added_to_a_subclass_selects_its_users(recorded, testmap_bin) -
     assert "1 failed, 1 passed" in proc.stdout and "test_area" in proc.stdout, proc.stdout
 
 
+MODELS = {
+    "pkg/models.py": (
+        "from sqlalchemy import Integer, String\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+        "    name: Mapped[str] = mapped_column(String)\n\n\n"
+        "class Order(Base):\n    __tablename__ = 'orders'\n"
+        "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+    ),
+    "tests/test_models.py": (
+        "from sqlalchemy import create_engine, select\n"
+        "from sqlalchemy.orm import Session\n\n"
+        "from pkg import models\n\n\n"
+        "def engine():\n"
+        "    e = create_engine('sqlite://')\n"
+        "    models.Base.metadata.create_all(e)\n"
+        "    return e\n\n\n"
+        "def test_user():\n"
+        "    with Session(engine()) as s:\n"
+        "        s.add(models.User(name='ann'))\n"
+        "        s.commit()\n"
+        "        assert s.scalars(select(models.User.name)).all() == ['ann']\n\n\n"
+        "def test_order():\n"
+        "    with Session(engine()) as s:\n"
+        "        s.add(models.Order())\n"
+        "        s.commit()\n"
+        "        assert s.scalars(select(models.Order.id)).all() == [1]\n\n\n"
+        "def test_plain():\n"
+        "    assert models.__name__ == 'pkg.models'\n"
+    ),
+}
+
+
+def test_a_column_added_to_a_sqlalchemy_model_selects_the_tests_that_use_it(
+    recorded, testmap_bin
+) -> None:
+    for rel, text in MODELS.items():
+        (recorded / rel).write_text(text)
+    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert selected(testmap_bin, recorded) == set()
+    # The model runs no code of the project's (SQLAlchemy's own __init__ builds it), yet a
+    # new NOT NULL column breaks every test that inserts a User.
+    edit(
+        recorded,
+        "pkg/models.py",
+        "    name: Mapped[str] = mapped_column(String)\n",
+        "    name: Mapped[str] = mapped_column(String)\n"
+        "    email: Mapped[str] = mapped_column(String, nullable=False)\n",
+    )
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert got == {"tests/test_models.py::test_user": ["pkg/models.py::User changed"]}
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert "1 failed" in proc.stdout and "test_user" in proc.stdout, proc.stdout
+
+
 def test_a_module_level_constant_selects_the_tests_that_name_it(recorded, testmap_bin) -> None:
     (recorded / "pkg/consts.py").write_text("LIMIT = 4\n")
     result = affected(testmap_bin, recorded)
@@ -193,6 +251,48 @@ def test_a_config_or_requirements_change_runs_everything(recorded, testmap_bin, 
     assert rel in result["run_all"]
     proc = pytest_run(recorded, "--testmap-affected")
     assert f"running every test: {rel}" in proc.stdout, proc.stdout
+
+
+def test_files_the_config_names_run_everything_when_they_change(
+    tmp_path: Path, testmap_bin: str
+) -> None:
+    root = tmp_path / "proj"
+    files = {
+        **PROJECT,
+        "pyproject.toml": PROJECT["pyproject.toml"]
+        + "\n[tool.testmap.affected]\nrun-all-when = ['docker/**', 'db/*.sql']\n",
+        "docker/compose/init.sh": "echo init\n",
+        "db/schema.sql": "create table t (id int);\n",
+        "db/notes.txt": "not named\n",
+        "docker/.hidden/x": "a hidden directory is not read\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    assert pytest_run(root, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    assert selected(testmap_bin, root) == set()
+    (root / "db/notes.txt").write_text("changed, but no glob names it\n")
+    (root / "docker/.hidden/x").write_text("changed\n")
+    assert selected(testmap_bin, root) == set()
+    for rel in ("db/schema.sql", "docker/compose/init.sh", "docker/compose/new.env"):
+        (root / rel).write_text("changed\n")
+        result = affected(testmap_bin, root)
+        assert result["selected"] == len(ALL), rel
+        what = "was added" if rel.endswith("new.env") else "changed"
+        assert result["run_all"] == f"{rel} {what}: it can change every test"
+        assert pytest_run(root, "--testmap-deps", "-p", "no:xdist").returncode == 0
+        assert selected(testmap_bin, root) == set()  # recorded again: settled
+
+
+def test_a_bad_run_all_when_is_a_config_error(tmp_path: Path, testmap_bin: str) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.testmap.affected]\nrun-all-when = [3]\n")
+    proc = subprocess.run(
+        [testmap_bin, "affected", str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode != 0
+    assert "tool.testmap.affected.run-all-when" in proc.stderr, proc.stderr
 
 
 def test_without_a_recording_everything_runs(tmp_path: Path, testmap_bin: str) -> None:

@@ -428,14 +428,14 @@ Service& service_named(Config& cfg, const std::string& name) {
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
-      "services", "dynamic",   "tiers",    "presets", "exclude", "ci",
-      "db",       "durations", "projects", "infer",   "django",  "service-files"};
+      "services",  "dynamic",  "tiers", "presets", "exclude",       "ci",      "db",
+      "durations", "projects", "infer", "django",  "service-files", "affected"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
-              "durations, projects, infer, django, service-files)");
+              "durations, projects, infer, django, service-files, affected)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -498,6 +498,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
       } else {
         r.error(&v, key, "expected a table");
       }
+    } else if (k.str() == "affected") {
+      // docs/affected.md: files whose change makes --testmap-affected run everything.
+      const auto* t = v.as_table();
+      const auto* globs = t ? t->get("run-all-when") : nullptr;
+      if (!t || (t->size() != 0 && (t->size() != 1 || !globs)))
+        r.error(&v, key, "expected a table with one key, run-all-when");
+      else if (globs)
+        cfg.run_all_when = r.strings(*globs, key + ".run-all-when");
     } else if (k.str() == "ci") {
       if (const auto* t = v.as_table()) {
         // docs/ci.md; `testmap ci` refuses to write a file while one is wrong.

@@ -107,6 +107,9 @@ struct Config {
   // services at run time (a service whose `ports` the config gives keeps those).
   bool service_files = true;
   std::vector<FileService> file_services;  // what those files declare, read or not
+  // [tool.testmap.affected] run-all-when: globs of root-relative files whose change runs
+  // every test under --testmap-affected (a settings module, a schema dump, Docker files).
+  std::vector<std::string> run_all_when;
   // A monorepo: the pytest projects under this root, each with its own pytest settings
   // (root-relative directories). A project's own config extends this root's.
   std::vector<std::string> projects;

@@ -48,6 +48,12 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     *error = cfg.unusable;
     return false;
   }
+  // A run-all-when that cannot be read would watch nothing: select nothing from it.
+  for (const auto& d : cfg.diagnostics)
+    if (d.key.starts_with("tool.testmap.affected")) {
+      *error = d.format();
+      return false;
+    }
   store::Store s(store::default_path(cfg.root), store::Access::kRead);
   store::DepsSnapshot snap;
   if (s.missing()) {
@@ -97,7 +103,7 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
   std::vector<std::string> conftests;
   for (const auto& f : project.files)
     if (f.is_conftest) conftests.push_back(f.rel);
-  std::vector<std::string> watched_now = watched_files(cfg.root, conftests);
+  std::vector<std::string> watched_now = watched_files(cfg.root, conftests, cfg.run_all_when);
   std::map<std::string, uint64_t> watched_hash;
   for (const auto& rel : watched_now)
     watched_hash[rel] = content_hash((fs::path(cfg.root) / rel).string());

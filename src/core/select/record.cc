@@ -12,6 +12,7 @@
 #include "core/scan/scanner.h"
 #include "core/select/units.h"
 #include "core/util/git.h"
+#include "core/util/glob.h"
 
 namespace testmap::select {
 namespace fs = std::filesystem;
@@ -29,6 +30,39 @@ std::string git_head(const std::string& root) {
   return out.size() == 40 ? out : "";
 }
 
+// The files under `root` that `glob` matches, walking from its first directory with a
+// wildcard only (`docker/**` reads docker/ alone), past hidden directories.
+void matching_files(const std::string& root, const std::string& glob, std::set<std::string>* out) {
+  std::string base;
+  for (size_t start = 0; start < glob.size();) {
+    size_t slash = glob.find('/', start);
+    if (slash == std::string::npos) break;  // the last segment names files
+    std::string_view segment(glob.data() + start, slash - start);
+    if (segment.find_first_of("*?[") != std::string_view::npos) break;
+    base = glob.substr(0, slash);
+    start = slash + 1;
+  }
+  std::error_code ec;
+  fs::path top = base.empty() ? fs::path(root) : fs::path(root) / base;
+  if (glob.find_first_of("*?[") == std::string::npos) {
+    if (fs::is_regular_file(fs::path(root) / glob, ec)) out->insert(glob);
+    return;
+  }
+  for (fs::recursive_directory_iterator it(top, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (it->is_directory(ec)) {
+      if (name.starts_with(".") || name == "__pycache__" || name == "node_modules")
+        it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    std::string rel = it->path().lexically_relative(root).generic_string();
+    if (glob_match(glob, rel)) out->insert(rel);
+  }
+}
+
 }  // namespace
 
 uint64_t content_hash(const std::string& path) {
@@ -38,9 +72,11 @@ uint64_t content_hash(const std::string& path) {
 }
 
 std::vector<std::string> watched_files(const std::string& root,
-                                       const std::vector<std::string>& conftests) {
+                                       const std::vector<std::string>& conftests,
+                                       const std::vector<std::string>& run_all_when) {
   std::set<std::string> out(conftests.begin(), conftests.end());
   std::error_code ec;
+  for (const auto& glob : run_all_when) matching_files(root, glob, &out);
   for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     std::string name = it->path().filename().string();
@@ -120,7 +156,7 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     for (const auto& [name, h] : f.outline.bindings) state.modules[binding_key(f.rel, name)] = h;
     if (f.is_conftest) conftests.push_back(f.rel);
   }
-  for (const auto& rel : watched_files(cfg.root, conftests))
+  for (const auto& rel : watched_files(cfg.root, conftests, cfg.run_all_when))
     state.watched[rel] = content_hash((fs::path(cfg.root) / rel).string());
   std::vector<store::TestDeps> tests;
   for (auto& [id, t] : by_test) tests.push_back(std::move(t));

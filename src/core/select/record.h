@@ -16,10 +16,11 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
                         const std::string& root, std::string* error);
 
 // The files whose change can change every test: pytest's and packaging's config,
-// requirements and lock files, in the root; and every conftest.py. Paths relative to
-// the root.
+// requirements and lock files, in the root; the files `run_all_when` globs match
+// ([tool.testmap.affected]); and every conftest.py. Paths relative to the root.
 std::vector<std::string> watched_files(const std::string& root,
-                                       const std::vector<std::string>& conftests);
+                                       const std::vector<std::string>& conftests,
+                                       const std::vector<std::string>& run_all_when = {});
 
 // The content hash of a file (0 when it cannot be read).
 uint64_t content_hash(const std::string& path);
