@@ -189,7 +189,9 @@ NB_MODULE(_core, m) {
       "(indices of the node ids that run on machine `shard`, units of it no test has now)");
 
   // pytest --testmap-deps (docs/affected.md).
-  m.def("deps_start", &bindings::tracer_start, "Record the Python functions every thread calls");
+  m.def("deps_start", &bindings::tracer_start, nb::arg("root") = "",
+        "Record the Python functions every thread calls (with the root deps_take will be "
+        "given, code outside it may be left alone for good)");
   m.def("deps_stop", &bindings::tracer_stop, "Stop recording");
   m.def("deps_take", &bindings::tracer_take, nb::arg("root"),
         "The (file relative to root, co_qualname) pairs run since the last take");

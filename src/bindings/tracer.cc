@@ -100,15 +100,56 @@ int on_audit(const char* event, PyObject* args, void*) {
   return 0;
 }
 
+std::string text_attr(PyObject* o, const char* name) {
+  PyObject* v = PyObject_GetAttrString(o, name);
+  std::string out;
+  if (v && PyUnicode_Check(v)) {
+    Py_ssize_t n = 0;
+    if (const char* s = PyUnicode_AsUTF8AndSize(v, &n)) out.assign(s, static_cast<size_t>(n));
+  }
+  Py_XDECREF(v);
+  PyErr_Clear();
+  return out;
+}
+
 #if TESTMAP_SYS_MONITORING
 // sys.monitoring's tool slot: PROFILER_ID is cProfile's, COVERAGE_ID coverage.py's.
 int tool_id = -1;
 PyObject* monitoring = nullptr;  // the sys.monitoring module
 PyObject* disable = nullptr;     // sys.monitoring.DISABLE
 
+// With a root (tracer_start(root)), code elsewhere (the standard library, installed
+// packages, pytest) is disabled for good at its first call, and the project's code calls
+// back on every call, a pointer compare once seen in this test: no restart_events per test,
+// which re-instruments every code object the next test runs. Without one, each function
+// is disabled after its first call, and events restart at each take().
+std::string scope_prefix;
+Py_ssize_t scope_index = -1;  // co_extra: 1 elsewhere, 2 under the root
+bool recording = false;       // with a root, between tests nothing is recorded
+bool events_on = false;
+
+bool in_scope(PyCodeObject* code) {
+  void* k = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), scope_index, &k) == 0 && k)
+    return reinterpret_cast<uintptr_t>(k) == 2;
+  std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");
+  bool inside = file.starts_with(scope_prefix) &&
+                file.find("/site-packages/") == std::string::npos && file.ends_with(".py");
+  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), scope_index,
+                    reinterpret_cast<void*>(inside ? 2 : 1));
+  return inside;
+}
+
 PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t n) {
-  if (n >= 1 && PyCode_Check(args[0])) saw(reinterpret_cast<PyCodeObject*>(args[0]));
-  return Py_NewRef(disable);  // this function is known for this test: no more calls
+  if (n < 1 || !PyCode_Check(args[0])) return Py_NewRef(Py_None);
+  auto* code = reinterpret_cast<PyCodeObject*>(args[0]);
+  if (scope_prefix.empty()) {
+    saw(code);
+    return Py_NewRef(disable);  // this function is known for this test: no more calls
+  }
+  if (!in_scope(code)) return Py_NewRef(disable);
+  if (recording) saw(code);
+  return Py_NewRef(Py_None);
 }
 
 PyMethodDef on_start_def = {"testmap_on_start", reinterpret_cast<PyCFunction>(on_start),
@@ -157,13 +198,15 @@ bool monitoring_start() {
     Py_XDECREF(cb);
     if (!ok) return false;
   }
+  if (!scope_prefix.empty() && events_on) return true;  // still on, from the last test
   PyObject* events = PyObject_GetAttrString(monitoring, "events");
   PyObject* py_start = events ? PyObject_GetAttrString(events, "PY_START") : nullptr;
   long ev = py_start ? PyLong_AsLong(py_start) : -1;
   Py_XDECREF(py_start);
   Py_XDECREF(events);
-  return ev > 0 && call_monitoring("set_events", "(il)", tool_id, ev) &&
-         call_monitoring("restart_events", "()");
+  events_on = ev > 0 && call_monitoring("set_events", "(il)", tool_id, ev) &&
+              call_monitoring("restart_events", "()");
+  return events_on;
 }
 #else
 // The head of 3.11's _PyInterpreterFrame (Include/internal/pycore_frame.h), which only
@@ -233,30 +276,28 @@ PyObject* eval_frame(PyThreadState* ts, struct _PyInterpreterFrame* f, int exc) 
 }
 #endif
 
-std::string text_attr(PyObject* o, const char* name) {
-  PyObject* v = PyObject_GetAttrString(o, name);
-  std::string out;
-  if (v && PyUnicode_Check(v)) {
-    Py_ssize_t n = 0;
-    if (const char* s = PyUnicode_AsUTF8AndSize(v, &n)) out.assign(s, static_cast<size_t>(n));
-  }
-  Py_XDECREF(v);
-  PyErr_Clear();
-  return out;
-}
-
 }  // namespace
 
-void tracer_start() {
+void tracer_start(const std::string& root) {
   static bool hooked = PySys_AddAuditHook(on_audit, nullptr) == 0;  // cannot be removed
   tracking_opens = hooked;
   if (extra_index < 0) extra_index = TESTMAP_REQUEST_EXTRA(nullptr);
   if (extra_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
 #if !TESTMAP_SYS_MONITORING
+  (void)root;  // the frame hook costs the same for every frame
   if (kind_index < 0) kind_index = TESTMAP_REQUEST_EXTRA(nullptr);
   if (kind_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
 #endif
 #if TESTMAP_SYS_MONITORING
+  if (scope_index < 0) scope_index = TESTMAP_REQUEST_EXTRA(nullptr);
+  if (scope_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
+  std::string prefix = root.empty() || root.ends_with('/') ? root : root + "/";
+  if (prefix != scope_prefix) {
+    // Another root (or none): what was disabled as outside the old one may be inside.
+    scope_prefix = prefix;
+    events_on = false;
+  }
+  recording = true;
   if (!monitoring_start()) {
     std::string why = "sys.monitoring cannot be used";
     if (PyErr_Occurred()) {
@@ -285,7 +326,10 @@ void tracer_start() {
 
 void tracer_stop() {
 #if TESTMAP_SYS_MONITORING
-  if (tool_id >= 0 && !call_monitoring("set_events", "(ii)", tool_id, 0)) PyErr_Clear();
+  recording = false;
+  // With a root the events stay on: turning them off and on re-instruments everything.
+  if (scope_prefix.empty() && tool_id >= 0 && !call_monitoring("set_events", "(ii)", tool_id, 0))
+    PyErr_Clear();
 #else
   PyInterpreterState* interp = PyThreadState_Get()->interp;
   if (_PyInterpreterState_GetEvalFrameFunc(interp) == eval_frame)
@@ -300,8 +344,10 @@ std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& 
   std::string prefix = root.ends_with('/') ? root : root + "/";
   ++generation;  // before the loop: the marks of what is taken go stale together
 #if TESTMAP_SYS_MONITORING
-  // Functions disabled during the test call back again in the next one.
-  if (tool_id >= 0 && !call_monitoring("restart_events", "()")) PyErr_Clear();
+  // Functions disabled during the test call back again in the next one (with a root the
+  // project's functions were never disabled).
+  if (scope_prefix.empty() && tool_id >= 0 && !call_monitoring("restart_events", "()"))
+    PyErr_Clear();
 #endif
   for (PyCodeObject* code : *seen()) {
     std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");

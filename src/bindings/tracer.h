@@ -8,8 +8,9 @@
 namespace testmap::bindings {
 
 // Starts recording every thread of the interpreter (a frame or PY_START hook per Python
-// function, no line events); what was recorded before is kept until take().
-void tracer_start();
+// function, no line events); what was recorded before is kept until take(). `root`, the
+// root take() will be given, lets 3.12+ disable code outside it for good.
+void tracer_start(const std::string& root = "");
 void tracer_stop();
 // The code run since the last take() whose file is under `root` and not in an installed
 // package, as (path relative to root, co_qualname); on 3.11 the classes methods ran on, as

@@ -60,6 +60,6 @@ def after_fork() -> None:
 
 if os.environ.get("TESTMAP_DEPS_CHILD") and os.environ.get("TESTMAP_DEPS_ROOT"):
     # A new interpreter: this child's own children are traced through the same directory.
-    _core.deps_start()
+    _core.deps_start(os.environ["TESTMAP_DEPS_ROOT"])
     atexit.register(_save, os.environ["TESTMAP_DEPS_CHILD"], os.environ["TESTMAP_DEPS_ROOT"])
     os.register_at_fork(after_in_child=after_fork)

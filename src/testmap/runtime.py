@@ -403,7 +403,7 @@ class Recorder:
             if self.deps:
                 _core.deps_take(self.root)  # what ran between tests belongs to none
                 self._children_start()
-                _core.deps_start()
+                _core.deps_start(self.root)
             self.item = item
             self.phases = {p: Phase() for p in PHASES}
             self.durations = {}

@@ -138,10 +138,13 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     for (const auto& [key, h] : files.modules)
       if (key.find("::") != std::string::npos && !classes_now.count(key))
         changed_classes.insert(key);  // removed: its subclasses' bases changed too
+    std::set<std::string> related;
     for (const auto& [key, origin] :
-         family_of(changed_classes, files.modules.count(kReceiversRecorded) > 0))
+         family_of(changed_classes, files.modules.count(kReceiversRecorded) > 0)) {
       v.related.emplace(key, origin);
-    v.modules = module_changes(project, files);
+      related.insert(key);
+    }
+    v.modules = module_changes(project, files, related);
     return v;
   };
   std::map<long long, RunView> views;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -108,6 +109,22 @@ class Follower {
 
   void run() {
     for (size_t i = 0; i < p_.files.size(); ++i) visit(static_cast<int>(i));
+    drain();
+  }
+
+  // Follows the names of changed classes to the code that names them, as a changed
+  // binding is, but past import-time reads: a class statement names its bases (the
+  // inheritance rule covers those), and a class body that reads one (`owner =
+  // relationship(User)`) was added to the names by the caller.
+  void follow_classes(int file, const std::set<std::string>& names) {
+    classes_mode_ = true;
+    follow(file, names);
+    classes_mode_ = false;
+    drain();
+  }
+
+  // Reaches every file that imports one reached, directly or not.
+  void drain() {
     while (!broad_.empty()) {
       auto [file, origin] = std::move(broad_.front());
       broad_.pop_front();
@@ -193,7 +210,7 @@ class Follower {
                               importer.rel, listed(held), holder_rel, origin_rel);
         // Import-time code names it (`B = A + 1`, `X = mod.A`, as an attribute of
         // whatever): the value may have flowed into others.
-        if (!e.imp->in_function &&
+        if (!e.imp->in_function && !classes_mode_ &&
             !read_by_classes_only(e.from, e.kind == Edge::kNames ? held : names, why)) {
           reach(e.from, why, origin_rel);
           continue;
@@ -263,13 +280,45 @@ class Follower {
   std::vector<std::vector<Edge>> edges_;
   std::deque<std::pair<int, std::string>> broad_;
   std::set<int> broad_done_;
+  bool classes_mode_ = false;
 };
 
 }  // namespace
 
-ModuleChanges module_changes(const classify::Project& project, const store::RunFiles& run) {
+ModuleChanges module_changes(const classify::Project& project, const store::RunFiles& run,
+                             const std::set<std::string>& changed_classes) {
   ModuleChanges out;
-  Follower(project, run, out).run();
+  Follower follower(project, run, out);
+  follower.run();
+  if (run.modules.count(kReceiversRecorded)) return out;  // the recording says who met it
+  std::map<int, std::set<std::string>> by_file;           // the top-level names of changed classes
+  std::set<std::string> all;
+  for (const auto& key : changed_classes) {
+    size_t sep = key.find("::");
+    auto f = project.by_rel.find(key.substr(0, sep));
+    if (sep == std::string::npos || f == project.by_rel.end()) continue;  // removed with its file
+    std::string name = key.substr(sep + 2);
+    name = name.substr(0, name.find('.'));
+    by_file[f->second].insert(name);
+    all.insert(name);
+  }
+  // A class whose body reads one of them is met through it: followed too (by bare name,
+  // across files: more is safe).
+  for (bool grew = !all.empty(); grew;) {
+    grew = false;
+    for (size_t i = 0; i < project.files.size(); ++i)
+      for (const auto& c : project.files[i].outline.classes) {
+        if (c.in_function || c.qualname.find('.') != std::string::npos || all.count(c.qualname))
+          continue;
+        if (std::any_of(c.import_time_names.begin(), c.import_time_names.end(),
+                        [&](const std::string& n) { return all.count(n) > 0; })) {
+          by_file[static_cast<int>(i)].insert(c.qualname);
+          all.insert(c.qualname);
+          grew = true;
+        }
+      }
+  }
+  for (const auto& [file, names] : by_file) follower.follow_classes(file, names);
   return out;
 }
 

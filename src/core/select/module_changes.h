@@ -2,6 +2,7 @@
 // docs/affected.md, "Module-level code".
 #pragma once
 
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -25,7 +26,12 @@ inline std::string unit_key(const std::string& file, const std::string& unit) {
   return file + '\0' + unit;
 }
 
-// The module-level changes of `project` since `run` recorded its module states.
-ModuleChanges module_changes(const classify::Project& project, const store::RunFiles& run);
+// The module-level changes of `project` since `run` recorded its module states. When the
+// run did not record which classes tests met (3.12+), the changed classes
+// (`"file::Class"`, top-level) are followed by name as well, as bindings are: a test that
+// met a class only inside library code (a SQLAlchemy model that SQLAlchemy builds) still
+// ran code that names it.
+ModuleChanges module_changes(const classify::Project& project, const store::RunFiles& run,
+                             const std::set<std::string>& changed_classes = {});
 
 }  // namespace testmap::select
