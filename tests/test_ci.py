@@ -267,13 +267,17 @@ def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewher
     last = [s.get("run", "") for s in workflow["jobs"]["test-map"]["steps"]]
     assert any("testmap deps import" in r and "durations/*/deps.json" in r for r in last)
     gitlab = YAML(typ="safe").load(
-        generate(testmap_bin, shop, "gitlab", "--shards", "6", "--affected")
+        generate(testmap_bin, shop, "gitlab", "--shards", "6", "--workers", "2", "--affected")
     )
-    job = next(v for k, v in gitlab.items() if k not in ("stages", "test-map"))
-    assert any(
-        "CI_MERGE_REQUEST_IID" in line and "--testmap-affected" in line for line in job["script"]
+    # Merge requests plan their own pipeline with the file's plan options.
+    assert gitlab["testmap-plan"]["script"][-1] == (
+        "testmap ci gitlab --merge-request --shards 6 --workers 2 -o testmap-mr.yml"
     )
-    assert any(line.endswith("$TESTMAP_MODE") for line in job["script"])
+    job = next(
+        v
+        for k, v in gitlab.items()
+        if k not in ("stages", "test-map", "testmap-plan", "testmap-merge-request")
+    )
     assert "deps-*.json" in job["artifacts"]["paths"]
     assert any("testmap deps import" in line for line in gitlab["test-map"]["script"])
 
@@ -354,9 +358,9 @@ def ran(started: dict) -> Counter[str]:
     return Counter(t for shards in started.values() for ids in shards.values() for t in ids)
 
 
-def test_a_pull_request_starts_only_the_machines_its_change_needs(
-    testmap_bin: str, tmp_path: Path
-) -> None:
+@pytest.fixture
+def tiered(tmp_path: Path) -> Path:
+    """TIERED, with one run recorded by pytest --testmap-deps."""
     root = tmp_path / "tiered"
     for rel, text in TIERED.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -371,6 +375,17 @@ def test_a_pull_request_starts_only_the_machines_its_change_needs(
         text=True,
     )
     assert record.returncode == 0, record.stdout + record.stderr
+    return root
+
+
+def change(root: Path, old: str, new: str) -> None:
+    (root / "pkg/text.py").write_text(TIERED["pkg/text.py"].replace(old, new))
+
+
+def test_a_pull_request_starts_only_the_machines_its_change_needs(
+    testmap_bin: str, tiered: Path
+) -> None:
+    root = tiered
     text = generate(testmap_bin, root, "github", "--shards", "6", "--affected")
     workflow = YAML(typ="safe").load(text)
     everything = collected(root, "python -m pytest")
@@ -385,18 +400,98 @@ def test_a_pull_request_starts_only_the_machines_its_change_needs(
     # Nothing changed: a pull request starts no machine at all.
     assert run_github(testmap_bin, root, workflow, pull_request=True) == {}
 
-    def change(old: str, new: str) -> dict:
-        text = TIERED["pkg/text.py"]
-        (root / "pkg/text.py").write_text(text.replace(old, new))
-        return run_github(testmap_bin, root, workflow, pull_request=True)
-
     # trim() is run by plain tests alone: the Redis job does not start.
-    pr = change("s.strip()", "s.strip(' ')")
+    change(root, "s.strip()", "s.strip(' ')")
+    pr = run_github(testmap_bin, root, workflow, pull_request=True)
     assert set(pr) == {"no_services"}
     assert ran(pr) == Counter(["tests/test_1.py::test_1", "tests/test_4.py::test_4"])
     # shout() by one test that needs Redis: one machine of the Redis job starts.
-    pr = change("s.upper()", "s.upper()[:9]")
+    change(root, "s.upper()", "s.upper()[:9]")
+    pr = run_github(testmap_bin, root, workflow, pull_request=True)
     assert ran(pr) == Counter(
         ["tests/test_0.py::test_0", "tests/test_3.py::test_3", "tests/test_6.py::test_6"]
     )
     assert len(push["redis_only"]) > 1 and list(pr["redis_only"]) == ["1/1"]
+
+
+def run_gitlab_merge_request(testmap_bin: str, root: Path, gitlab: dict) -> dict:
+    """The merge request's plan job run as GitLab would, then each job of the child
+    pipeline it writes collected: {job: {shard: [node ids]}}."""
+    plan = gitlab["testmap-plan"]
+    assert plan["rules"] == [{"if": "$CI_MERGE_REQUEST_IID"}]
+    assert plan["artifacts"]["paths"] == ["testmap-mr.yml"]
+    trigger = gitlab["testmap-merge-request"]["trigger"]
+    assert trigger["include"] == [{"artifact": "testmap-mr.yml", "job": "testmap-plan"}]
+    command = plan["script"][-1]
+    assert command.startswith("testmap ci gitlab --merge-request ")
+    proc = subprocess.run(
+        [testmap_bin, *command.split()[1:]], cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    child_file = root / "testmap-mr.yml"
+    schema = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.gitlab-ci", str(child_file)],
+        capture_output=True,
+        text=True,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    child = YAML(typ="safe").load(child_file.read_text())
+    started = {}
+    for name, job in child.items():
+        if name == "stages" or name == "nothing-to-run":
+            continue
+        [command] = [s for s in job["script"] if "-m pytest" in s]
+        assert command.endswith(" --testmap-affected")
+        started[name] = {
+            shard: collected(root, command.replace("$SHARD", shard))
+            for shard in job["parallel"]["matrix"][0]["SHARD"]
+        }
+        assert all(started[name].values()), started[name]  # a machine started has tests
+    if not started:
+        assert list(child) == ["stages", "nothing-to-run"]
+    return started
+
+
+def test_a_merge_request_runs_a_child_pipeline_of_the_machines_its_change_needs(
+    testmap_bin: str, tiered: Path, tmp_path: Path
+) -> None:
+    root = tiered
+    text = generate(testmap_bin, root, "gitlab", "--shards", "6", "--affected")
+    parent = tmp_path / "gitlab.yml"
+    parent.write_text(text)
+    schema = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.gitlab-ci", str(parent)],
+        capture_output=True,
+        text=True,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    gitlab = YAML(typ="safe").load(text)
+    everything = collected(root, "python -m pytest")
+
+    # Other pipelines run the file's own jobs (not the merge request's), each test once,
+    # recording what it runs.
+    runs: Counter[str] = Counter()
+    for name, job in gitlab.items():
+        if name in ("stages", "test-map", "testmap-plan", "testmap-merge-request"):
+            continue
+        assert job["rules"][0] == {"if": "$CI_MERGE_REQUEST_IID", "when": "never"}
+        [command] = [s for s in job["script"] if "-m pytest" in s]
+        assert command.endswith(" --testmap-deps")
+        for shard in job["parallel"]["matrix"][0]["SHARD"]:
+            runs.update(collected(root, command.replace("$SHARD", shard)))
+    assert runs == Counter(everything)
+
+    # Nothing changed: the child pipeline says so, and starts no test machine.
+    assert run_gitlab_merge_request(testmap_bin, root, gitlab) == {}
+    # trim(): the plain tests' job alone.
+    change(root, "s.strip()", "s.strip(' ')")
+    mr = run_gitlab_merge_request(testmap_bin, root, gitlab)
+    assert set(mr) == {"no_services"}
+    assert ran(mr) == Counter(["tests/test_1.py::test_1", "tests/test_4.py::test_4"])
+    # shout(): one machine of the Redis job.
+    change(root, "s.upper()", "s.upper()[:9]")
+    mr = run_gitlab_merge_request(testmap_bin, root, gitlab)
+    assert list(mr["redis_only"]) == ["1/1"]
+    assert ran(mr) == Counter(
+        ["tests/test_0.py::test_0", "tests/test_3.py::test_3", "tests/test_6.py::test_6"]
+    )

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -11,6 +12,7 @@
 #include "core/ci/ci.h"
 #include "core/config/config.h"
 #include "core/plan/repository.h"
+#include "core/select/plan_affected.h"
 
 namespace testmap::cli {
 
@@ -25,6 +27,7 @@ void register_ci(CLI::App& app, int& exit_code) {
     std::string output;
     std::string check;
     bool affected = false;
+    bool merge_request = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -45,6 +48,9 @@ void register_ci(CLI::App& app, int& exit_code) {
   cmd->add_flag("--affected", opts->affected,
                 "Pull requests run only the tests their change can break; other pipelines run "
                 "everything and record what each test runs for them (docs/affected.md)");
+  cmd->add_flag("--merge-request", opts->merge_request,
+                "GitLab: the child pipeline of one merge request, each job with the machines "
+                "its affected tests need (the --affected file's merge requests run it)");
   cmd->add_option("--check", opts->check,
                   "Compare this committed file with what would be generated; exit 1 with a "
                   "diff when they differ");
@@ -102,9 +108,47 @@ void register_ci(CLI::App& app, int& exit_code) {
     // As `testmap plan` says them: machines left unused, projects needing more machines.
     for (const auto& w : p.warnings) fmt::print(stderr, "testmap ci: {}\n", w);
     std::vector<ci::Job> jobs = ci::jobs_of(p);
-    std::string text = opts->system == "github"
-                           ? ci::github_workflow(jobs, cfgs, opts->workers, opts->affected)
-                           : ci::gitlab_ci(jobs, cfgs, opts->workers, opts->affected);
+    std::string text;
+    if (opts->merge_request) {
+      if (opts->system != "gitlab" || !opts->check.empty()) {
+        fmt::print(stderr, "testmap ci: --merge-request is for `testmap ci gitlab` alone\n");
+        exit_code = kExitUsage;
+        return;
+      }
+      if (projects.empty()) projects.push_back({"", opts->path, {}});
+      select::AffectedInput narrowed;
+      if (!select::keep_affected(&input, projects, "", &narrowed, &error)) {
+        fmt::print(stderr, "testmap ci: {}\n", error);
+        exit_code = kExitUsage;
+        return;
+      }
+      for (const auto& line : narrowed.run_all) fmt::print(stderr, "testmap ci: {}\n", line);
+      // Each job's machines as `testmap plan --tier T --shards N --matrix` counts them.
+      std::map<std::string, std::vector<std::string>> shards;
+      for (const auto& j : jobs) {
+        plan::PlanInput mine = input;
+        plan::keep_tests(&mine, j.tiers);
+        std::erase_if(mine.tests, [&](const plan::PlanTest& t) { return t.project != j.project; });
+        plan::PlanOptions jo;
+        jo.shards = static_cast<int>(j.machines);
+        jo.workers = opts->workers;
+        size_t m = plan::make_plan(mine, jo).machines.size();
+        for (size_t k = 1; k <= m; ++k) shards[j.name].push_back(fmt::format("{}/{}", k, m));
+      }
+      fmt::print(stderr, "testmap ci: {} of {} tests affected by the change\n", input.tests.size(),
+                 narrowed.before);
+      text = ci::gitlab_merge_request(jobs, cfgs, opts->workers, shards);
+    } else if (opts->system == "github") {
+      text = ci::github_workflow(jobs, cfgs, opts->workers, opts->affected);
+    } else {
+      // The merge requests' plan job makes the same plan as this file's.
+      std::string plan_args = opts->shards > 0 ? fmt::format(" --shards {}", opts->shards)
+                              : opts->max_minutes > 0
+                                  ? fmt::format(" --max-minutes {}", opts->max_minutes)
+                                  : "";
+      if (opts->workers > 1) plan_args += fmt::format(" --workers {}", opts->workers);
+      text = ci::gitlab_ci(jobs, cfgs, opts->workers, opts->affected, plan_args);
+    }
     if (!opts->check.empty()) {
       std::ifstream in(opts->check, std::ios::binary);
       if (!in) {

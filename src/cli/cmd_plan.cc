@@ -15,7 +15,7 @@
 #include "core/config/config.h"
 #include "core/plan/plan_io.h"
 #include "core/plan/repository.h"
-#include "core/select/affected.h"
+#include "core/select/plan_affected.h"
 #include "core/store/store.h"
 
 namespace testmap::cli {
@@ -142,30 +142,15 @@ void register_plan(CLI::App& app, int& exit_code) {
       if (projects.empty()) projects.push_back({"", opts->path, {}});
       if (!narrow_tiers()) return;
       if (opts->affected) {
-        // Each project selects from its own recording; a project that must run everything
-        // keeps all its tests, the others only what their change can break.
-        size_t all = input.tests.size();
-        std::unordered_set<std::string> keep;
-        for (const auto& project : projects) {
-          std::vector<std::string> ids;
-          std::string prefix = project.dir.empty() ? "" : project.dir + "/";
-          for (const auto& t : input.tests)
-            if (t.project == project.dir) ids.push_back(t.id.substr(prefix.size()));
-          select::Selection sel;
-          if (!select::select_affected(project.rootdir, ids, opts->base, &sel, &error)) {
-            fmt::print(stderr, "testmap plan: {}{}\n", config::project_label(project.dir), error);
-            exit_code = kExitUsage;
-            return;
-          }
-          if (!sel.run_all.empty())
-            fmt::print(stderr, "testmap plan: every test {}is affected: {}\n",
-                       project.dir.empty() ? "" : "of " + project.dir + " ", sel.run_all);
-          for (const auto& id : ids)
-            if (!sel.run_all.empty() || sel.why.count(id)) keep.insert(prefix + id);
+        select::AffectedInput narrowed;
+        if (!select::keep_affected(&input, projects, opts->base, &narrowed, &error)) {
+          fmt::print(stderr, "testmap plan: {}\n", error);
+          exit_code = kExitUsage;
+          return;
         }
-        std::erase_if(input.tests, [&](const plan::PlanTest& t) { return !keep.count(t.id); });
+        for (const auto& line : narrowed.run_all) fmt::print(stderr, "testmap plan: {}\n", line);
         fmt::print(stderr, "testmap plan: {} of {} tests affected by the change\n",
-                   input.tests.size(), all);
+                   input.tests.size(), narrowed.before);
       }
     }
     auto start = std::chrono::steady_clock::now();

@@ -339,75 +339,127 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
   return out;
 }
 
-std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
-                      bool affected) {
-  const config::Config& repo = cfgs.at("");
-  std::string out = fmt::format(fmt::runtime(kHeader), "gitlab", "gitlab");
-  auto image_of = [](const config::Config& cfg) {
-    return setting(cfg, "image", fmt::format("python:{}", setting(cfg, "python-version", "3.11")));
-  };
+namespace {
+
+std::string gitlab_image(const config::Config& cfg) {
+  return setting(cfg, "image", fmt::format("python:{}", setting(cfg, "python-version", "3.11")));
+}
+
+// The cache of the test map every job pulls: each project's directory, from the root.
+std::string gitlab_maps(const std::vector<Job>& jobs) {
   std::vector<std::string> map_paths;
   for (const auto& d : map_dirs(jobs)) map_paths.push_back(d + "/");
-  std::string maps = join(map_paths, ", ");
-  out += "stages: [test, map]\n\n";
-  for (const auto& j : jobs) {
-    const config::Config& cfg = config_of(cfgs, j.project);
-    // Scripts start at the repository's root: a project's job goes to its directory.
-    std::string cd = j.project.empty() ? "" : fmt::format("cd {} && ", j.project);
-    out += fmt::format("{}:\n  stage: test\n  image: {}\n", j.name, q(image_of(cfg)));
-    std::string services;
-    for (const auto& s : j.services) {
-      const config::Service* svc = cfg.service(s);
-      if (!svc || !svc->ci.is_object() || !svc->ci.contains("gitlab")) continue;
-      const auto& g = svc->ci["gitlab"];
-      services += fmt::format(
-          "    - name: {}\n      alias: {}\n",
-          q(g.is_object() && g.contains("image") ? g["image"].get<std::string>() : s), s);
-      if (g.is_object() && g.contains("variables") && g["variables"].is_object()) {
-        services += "      variables:\n";
-        for (const auto& [k, v] : g["variables"].items())
-          services += fmt::format("        {}: {}\n", k,
-                                  q(v.is_string() ? v.get<std::string>() : v.dump()));
-      }
-    }
-    if (!services.empty()) out += "  services:\n" + services;
-    std::vector<std::string> shards;
-    for (size_t k = 1; k <= j.machines; ++k) shards.push_back(q(std::to_string(k)));
-    out += fmt::format("  parallel:\n    matrix:\n      - SHARD: [{}]\n", join(shards, ", "));
-    if (std::string cache = db_cache(cfg); !cache.empty()) {
-      // A second cache, pulled and pushed by every job: the dumps are named by schema hash.
-      out += fmt::format("  cache:\n    - key: testmap\n      paths: [{}]\n      policy: pull\n",
-                         maps);
-      out += fmt::format("    - key: testmap-db\n      paths: [{}]\n",
-                         q(config::in_project(j.project, cache) + "/"));
-    } else {
-      out += fmt::format("  cache:\n    key: testmap\n    paths: [{}]\n    policy: pull\n", maps);
-    }
-    out += "  script:\n";
-    if (!j.project.empty()) out += fmt::format("    - {}\n", q("cd " + j.project));
-    for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
-    if (affected) {
-      out += fmt::format(
-          "    - {}\n",
-          q("if [ -n \"${CI_MERGE_REQUEST_IID:-}\" ]; then TESTMAP_MODE=\"--testmap-affected "
-            "--testmap-durations\"; else TESTMAP_MODE=--testmap-deps; fi"));
-      out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD", "$TESTMAP_MODE")));
-    } else {
-      out += fmt::format("    - {}\n", q(pytest_command(j, workers, "$SHARD")));
-    }
-    out += "    - testmap durations export -o durations-$CI_JOB_ID.json\n";
-    std::string durations = config::in_project(j.project, "durations-*.json");
-    if (affected) {
-      out += "  after_script:\n";
-      out += fmt::format("    - {}\n", q(cd + "[ -n \"${CI_MERGE_REQUEST_IID:-}\" ] || testmap "
-                                              "deps export -o deps-$CI_JOB_ID.json"));
-      out += fmt::format("  artifacts:\n    when: always\n    paths: [{}, {}]\n\n", durations,
-                         config::in_project(j.project, "deps-*.json"));
-    } else {
-      out += fmt::format("  artifacts:\n    when: always\n    paths: [{}]\n\n", durations);
+  return join(map_paths, ", ");
+}
+
+// How a GitLab test job runs its machines.
+struct GitlabRun {
+  std::vector<std::string> shards;  // the SHARD values
+  bool shard_holds_of = false;      // SHARD is K/M (a merge request's), not K of the job's N
+  std::string mode;                 // pytest's recording options
+  bool export_deps = false;         // each machine exports what its tests ran
+  bool export_durations = true;     // and its durations, for the last job to gather
+  std::string rules;                // YAML lines of `rules:`, or ""
+};
+
+// One test job of a GitLab file: image, services, machines, cache, script, artifacts.
+std::string gitlab_job(const Job& j, const config::Config& cfg, const std::string& maps,
+                       int workers, const GitlabRun& run) {
+  std::string out = fmt::format("{}:\n  stage: test\n  image: {}\n", j.name, q(gitlab_image(cfg)));
+  out += run.rules;
+  std::string services;
+  for (const auto& s : j.services) {
+    const config::Service* svc = cfg.service(s);
+    if (!svc || !svc->ci.is_object() || !svc->ci.contains("gitlab")) continue;
+    const auto& g = svc->ci["gitlab"];
+    services +=
+        fmt::format("    - name: {}\n      alias: {}\n",
+                    q(g.is_object() && g.contains("image") ? g["image"].get<std::string>() : s), s);
+    if (g.is_object() && g.contains("variables") && g["variables"].is_object()) {
+      services += "      variables:\n";
+      for (const auto& [k, v] : g["variables"].items())
+        services +=
+            fmt::format("        {}: {}\n", k, q(v.is_string() ? v.get<std::string>() : v.dump()));
     }
   }
-  out += fmt::format("test-map:\n  stage: map\n  image: {}\n  when: always\n", q(image_of(repo)));
+  if (!services.empty()) out += "  services:\n" + services;
+  std::vector<std::string> shards;
+  for (const auto& k : run.shards) shards.push_back(q(k));
+  out += fmt::format("  parallel:\n    matrix:\n      - SHARD: [{}]\n", join(shards, ", "));
+  if (std::string cache = db_cache(cfg); !cache.empty()) {
+    // A second cache, pulled and pushed by every job: the dumps are named by schema hash.
+    out +=
+        fmt::format("  cache:\n    - key: testmap\n      paths: [{}]\n      policy: pull\n", maps);
+    out += fmt::format("    - key: testmap-db\n      paths: [{}]\n",
+                       q(config::in_project(j.project, cache) + "/"));
+  } else {
+    out += fmt::format("  cache:\n    key: testmap\n    paths: [{}]\n    policy: pull\n", maps);
+  }
+  out += "  script:\n";
+  if (!j.project.empty()) out += fmt::format("    - {}\n", q("cd " + j.project));
+  for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
+  out += fmt::format("    - {}\n",
+                     q(run.shard_holds_of ? pytest_command(j, workers, "$SHARD", run.mode, "")
+                                          : pytest_command(j, workers, "$SHARD", run.mode)));
+  if (!run.export_durations) return out + "\n";
+  out += "    - testmap durations export -o durations-$CI_JOB_ID.json\n";
+  std::string durations = config::in_project(j.project, "durations-*.json");
+  if (run.export_deps) {
+    // After the script: a machine with a failing test still says what its tests ran.
+    std::string cd = j.project.empty() ? "" : fmt::format("cd {} && ", j.project);
+    out += "  after_script:\n";
+    out += fmt::format("    - {}\n", q(cd + "testmap deps export -o deps-$CI_JOB_ID.json"));
+    out += fmt::format("  artifacts:\n    when: always\n    paths: [{}, {}]\n\n", durations,
+                       config::in_project(j.project, "deps-*.json"));
+  } else {
+    out += fmt::format("  artifacts:\n    when: always\n    paths: [{}]\n\n", durations);
+  }
+  return out;
+}
+
+constexpr const char* kNotMergeRequest =
+    "  rules:\n    - if: $CI_MERGE_REQUEST_IID\n      when: never\n    - when: {}\n";
+constexpr const char* kMergeRequestOnly = "  rules:\n    - if: $CI_MERGE_REQUEST_IID\n";
+
+}  // namespace
+
+std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int workers, bool affected,
+                      const std::string& plan_args) {
+  const config::Config& repo = cfgs.at("");
+  std::string out = fmt::format(fmt::runtime(kHeader), "gitlab", "gitlab");
+  std::string maps = gitlab_maps(jobs);
+  out += affected ? "stages: [plan, test, map]\n\n" : "stages: [test, map]\n\n";
+  if (affected) {
+    // A merge request runs a child pipeline made for its change: the machines its
+    // affected tests need, none for a job with nothing to run.
+    out += fmt::format("testmap-plan:\n  stage: plan\n  image: {}\n{}", q(gitlab_image(repo)),
+                       kMergeRequestOnly);
+    out += fmt::format("  cache:\n    key: testmap\n    paths: [{}]\n    policy: pull\n", maps);
+    out += "  script:\n";
+    for (const auto& step : install_steps(repo)) out += fmt::format("    - {}\n", q(step));
+    out += fmt::format(
+        "    - {}\n",
+        q(fmt::format("testmap ci gitlab --merge-request{} -o testmap-mr.yml", plan_args)));
+    out += "  artifacts:\n    paths: [testmap-mr.yml]\n\n";
+    out += fmt::format(
+        "testmap-merge-request:\n  stage: test\n{}  trigger:\n    include:\n"
+        "      - artifact: testmap-mr.yml\n        job: testmap-plan\n    strategy: depend\n\n",
+        kMergeRequestOnly);
+  }
+  for (const auto& j : jobs) {
+    GitlabRun run;
+    for (size_t k = 1; k <= j.machines; ++k) run.shards.push_back(std::to_string(k));
+    if (affected) {
+      run.mode = "--testmap-deps";
+      run.export_deps = true;
+      run.rules = fmt::format(fmt::runtime(kNotMergeRequest), "on_success");
+    } else {
+      run.mode = "--testmap-durations";
+    }
+    out += gitlab_job(j, config_of(cfgs, j.project), maps, workers, run);
+  }
+  out += fmt::format("test-map:\n  stage: map\n  image: {}\n", q(gitlab_image(repo)));
+  out += affected ? fmt::format(fmt::runtime(kNotMergeRequest), "always") : "  when: always\n";
   out += fmt::format(
       "  cache:\n    key: testmap\n    paths: [{}]\n    policy: pull-push\n  script:\n", maps);
   for (const auto& step : install_steps(repo)) out += fmt::format("    - {}\n", q(step));
@@ -416,11 +468,35 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int wor
     out += fmt::format("    - testmap durations import {}{}\n", root,
                        config::in_project(project, "durations-*.json"));
     if (affected)
-      out += fmt::format("    - {}\n",
-                         q(fmt::format("[ -n \"${{CI_MERGE_REQUEST_IID:-}}\" ] || testmap deps "
-                                       "import {}{}",
-                                       root, config::in_project(project, "deps-*.json"))));
+      out += fmt::format("    - testmap deps import {}{}\n", root,
+                         config::in_project(project, "deps-*.json"));
   }
+  return out;
+}
+
+std::string gitlab_merge_request(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
+                                 const std::map<std::string, std::vector<std::string>>& shards) {
+  std::string out =
+      "# Generated by `testmap ci gitlab --merge-request` for one merge request: the machines\n"
+      "# its affected tests need. Not committed: the merge request's pipeline makes it.\n"
+      "stages: [test]\n\n";
+  std::string maps = gitlab_maps(jobs);
+  bool any = false;
+  for (const auto& j : jobs) {
+    auto it = shards.find(j.name);
+    if (it == shards.end() || it->second.empty()) continue;
+    GitlabRun run;
+    run.shards = it->second;
+    run.shard_holds_of = true;
+    run.mode = "--testmap-affected";  // no job of a child pipeline gathers durations
+    run.export_durations = false;
+    out += gitlab_job(j, config_of(cfgs, j.project), maps, workers, run);
+    any = true;
+  }
+  // A pipeline needs a job: this one says why nothing else runs.
+  if (!any)
+    out += fmt::format("nothing-to-run:\n  stage: test\n  script:\n    - {}\n",
+                       q("echo 'testmap: no test can be affected by this change'"));
   return out;
 }
 

@@ -32,8 +32,15 @@ using Configs = std::map<std::string, config::Config>;
 // recording every machine exports for the last job to gather into the cached map.
 std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
                             bool affected = false);
+// GitLab's merge requests cannot size a matrix while the pipeline runs: with `affected`,
+// their pipeline runs `testmap ci gitlab --merge-request<plan_args>` and triggers the child
+// pipeline it writes; other pipelines run the jobs of this file.
 std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
-                      bool affected = false);
+                      bool affected = false, const std::string& plan_args = "");
+// That child pipeline: each job with its machines for this change (`shards`, by job name,
+// "K/M" each; a job with none is left out), running --testmap-affected.
+std::string gitlab_merge_request(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
+                                 const std::map<std::string, std::vector<std::string>>& shards);
 
 // A unified diff of two texts ("" when equal), for --check.
 std::string unified_diff(const std::string& a, const std::string& b, const std::string& a_name,
