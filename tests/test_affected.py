@@ -232,6 +232,42 @@ def test_a_module_level_constant_selects_the_tests_that_name_it(recorded, testma
     assert "1 failed" in proc.stdout and "test_limit" in proc.stdout, proc.stdout
 
 
+DYNAMIC = {
+    "pkg/rates.py": "EUR = 2\nUSD = 3\n\n\ndef own(name):\n    return globals()[name]\n",
+    "pkg/lookup.py": (
+        "from pkg import rates\n\n\n"
+        "def rate(name):\n    return getattr(rates, name)\n\n\n"
+        "def table():\n    return dict(vars(rates))\n\n\n"
+        "def other():\n    return 1\n"
+    ),
+    "tests/test_lookup.py": (
+        "from pkg import lookup, rates\n\n\n"
+        "def test_rate():\n    assert lookup.rate('eur'.upper()) == 2\n\n\n"
+        "def test_table():\n    assert lookup.table()['usd'.upper()] == 3\n\n\n"
+        "def test_own():\n    assert rates.own('eur'.upper()) == 2\n\n\n"
+        "def test_other():\n    assert lookup.other() == 1\n"
+    ),
+}
+
+
+def test_a_constant_read_by_a_computed_name_selects_that_code(recorded, testmap_bin) -> None:
+    for rel, text in DYNAMIC.items():
+        (recorded / rel).write_text(text)
+    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert selected(testmap_bin, recorded) == set()
+    # No code names EUR (the tests spell it in lower case): getattr(rates, name),
+    # vars(rates) and globals() can read it.
+    edit(recorded, "pkg/rates.py", "EUR = 2", "EUR = 5")
+    assert selected(testmap_bin, recorded) == {
+        "tests/test_lookup.py::test_rate",
+        "tests/test_lookup.py::test_table",
+        "tests/test_lookup.py::test_own",
+    }
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert "2 failed, 1 passed" in proc.stdout, proc.stdout
+
+
 def test_a_deleted_function_selects_its_callers(recorded, testmap_bin) -> None:
     edit(recorded, "pkg/calc.py", "def mul(a, b):\n    return a * b\n\n\n", "")
     assert selected(testmap_bin, recorded) == {"tests/test_calc.py::test_mul"}

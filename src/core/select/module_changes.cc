@@ -102,6 +102,28 @@ bool mentions(std::string_view text, const std::set<std::string>& names) {
   return false;
 }
 
+// Whether `text` can read a module's attributes by a name it computes: `getattr(consts,
+// name)`, `vars(consts)`, `consts.__dict__` for the module bound as `alias`, or, where
+// the names are the file's own globals (`alias` empty: defined or imported there),
+// `globals()`. The by-name rule cannot see which
+// name such code reads, so it may read any.
+bool reads_by_computed_name(std::string_view text, const std::string& alias) {
+  if (alias.empty()) return text.find("globals()") != std::string_view::npos;
+  auto followed_by_alias = [&](size_t at) {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+    return text.substr(at, alias.size()) == alias &&
+           (at + alias.size() == text.size() || !ident_char(text[at + alias.size()]));
+  };
+  for (std::string_view call : {"getattr(", "hasattr(", "vars("})
+    for (size_t at = text.find(call); at != std::string_view::npos; at = text.find(call, at + 1))
+      if ((at == 0 || !ident_char(text[at - 1])) && followed_by_alias(at + call.size()))
+        return true;
+  std::string dict = alias + ".__dict__";
+  for (size_t at = text.find(dict); at != std::string_view::npos; at = text.find(dict, at + 1))
+    if (at == 0 || !ident_char(text[at - 1])) return true;
+  return false;
+}
+
 class Follower {
  public:
   Follower(const classify::Project& p, const store::RunFiles& run, ModuleChanges& out)
@@ -215,7 +237,8 @@ class Follower {
           reach(e.from, why, origin_rel);
           continue;
         }
-        mark(e.from, e.kind == Edge::kNames ? held : names, why);
+        mark(e.from, e.kind == Edge::kNames ? held : names, why,
+             e.kind == Edge::kModule ? bound_name(*e.imp) : "");
         if (e.kind != Edge::kNames || e.imp->in_function) continue;
         std::set<std::string> fresh;  // re-exported: `from pkg import A` after pkg's import
         for (const auto& n : held)
@@ -247,7 +270,10 @@ class Follower {
   // The units of `file` that can read `names`: the functions whose text names one, and
   // the code that cannot be named. Its module-level code does not name them (that would
   // be read_at_import).
-  void mark(int file, const std::set<std::string>& names, const std::string& why) {
+  // `module_alias`: the importer's name for the module holding them (`consts`), whose
+  // attributes code may read by a computed name; "" where they are the file's globals.
+  void mark(int file, const std::set<std::string>& names, const std::string& why,
+            const std::string& module_alias = "") {
     const auto& f = p_.files[file];
     out_.units.emplace(unit_key(f.rel, kWholeFile), why);
     std::string text;
@@ -263,9 +289,11 @@ class Follower {
       size_t b = static_cast<size_t>(last) < line_start.size() ? line_start[last] : text.size();
       return std::string_view(text).substr(a, b > a ? b - a : 0);
     };
-    for (const auto& fn : f.outline.functions)
-      if (mentions(lines(fn.line, fn.end_line), names))
+    for (const auto& fn : f.outline.functions) {
+      std::string_view body = lines(fn.line, fn.end_line);
+      if (mentions(body, names) || reads_by_computed_name(body, module_alias))
         out_.units.emplace(unit_key(f.rel, fn.qualname), why);
+    }
   }
 
   void reach(int file, std::string why, const std::string& origin) {

@@ -11,8 +11,8 @@
 namespace testmap::select {
 
 struct AffectedInput {
-  size_t before = 0;                  // tests before narrowing
-  std::vector<std::string> run_all;   // "every test [of P] is affected: why", per project
+  size_t before = 0;                 // tests before narrowing
+  std::vector<std::string> run_all;  // "every test [of P] is affected: why", per project
 };
 
 // Keeps the tests `select_affected` selects, each project from its own recording (a
