@@ -276,7 +276,7 @@ def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewher
     job = next(
         v
         for k, v in gitlab.items()
-        if k not in ("stages", "test-map", "testmap-plan", "testmap-merge-request")
+        if k not in ("stages", "workflow", "test-map", "testmap-plan", "testmap-merge-request")
     )
     assert "deps-*.json" in job["artifacts"]["paths"]
     assert any("testmap deps import" in line for line in gitlab["test-map"]["script"])
@@ -467,12 +467,17 @@ def test_a_merge_request_runs_a_child_pipeline_of_the_machines_its_change_needs(
     assert schema.returncode == 0, schema.stdout + schema.stderr
     gitlab = YAML(typ="safe").load(text)
     everything = collected(root, "python -m pytest")
+    # A push to a branch with an open merge request makes one pipeline, the merge request's.
+    assert gitlab["workflow"]["rules"][:2] == [
+        {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
+        {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
+    ]
 
     # Other pipelines run the file's own jobs (not the merge request's), each test once,
     # recording what it runs.
     runs: Counter[str] = Counter()
     for name, job in gitlab.items():
-        if name in ("stages", "test-map", "testmap-plan", "testmap-merge-request"):
+        if name in ("stages", "workflow", "test-map", "testmap-plan", "testmap-merge-request"):
             continue
         assert job["rules"][0] == {"if": "$CI_MERGE_REQUEST_IID", "when": "never"}
         [command] = [s for s in job["script"] if "-m pytest" in s]

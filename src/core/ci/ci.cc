@@ -429,6 +429,13 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int wor
   std::string out = fmt::format(fmt::runtime(kHeader), "gitlab", "gitlab");
   std::string maps = gitlab_maps(jobs);
   out += affected ? "stages: [plan, test, map]\n\n" : "stages: [test, map]\n\n";
+  if (affected)
+    // One pipeline per push: a branch with an open merge request runs the merge request's
+    // (GitLab's own switch between branch and merge request pipelines).
+    out +=
+        "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n"
+        "    - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS\n      when: never\n"
+        "    - when: always\n\n";
   if (affected) {
     // A merge request runs a child pipeline made for its change: the machines its
     // affected tests need, none for a job with nothing to run.
