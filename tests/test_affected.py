@@ -109,6 +109,12 @@ def test_nothing_changed_selects_nothing(recorded: Path, testmap_bin: str) -> No
     result = affected(testmap_bin, recorded)
     assert result["tests"] == len(ALL)
     assert result["selected"] == 0 and result["run_all"] is None
+    # A change that reaches no test passes, saying so; a suite with no test still fails.
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert proc.returncode == 0, proc.stdout
+    assert "running 0 of 7 tests that the change can affect" in proc.stdout
+    (recorded / "tests/test_empty.py").write_text("# no tests yet\n")
+    assert pytest_run(recorded, "--testmap-affected", "tests/test_empty.py").returncode == 5
 
 
 def test_a_function_edit_selects_exactly_its_callers_tests(recorded, testmap_bin) -> None:

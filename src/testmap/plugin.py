@@ -13,7 +13,9 @@ import testmap
 from testmap import _core, db, runtime
 
 UNKNOWN_TIER = "unknown"
-# Set when this machine's shard of the plan is empty: no test to run is then no failure.
+# Set when testmap's selection left nothing to run (this machine's shard of the plan is
+# empty, or no test can be affected by the change): pytest's "no tests ran" is then no
+# failure. Nothing collected at all still is.
 _EMPTY_SHARD = pytest.StashKey[bool]()
 _AFFECTED_ONLY = pytest.StashKey[bool]()  # --testmap-affected left only the selected tests
 
@@ -176,6 +178,8 @@ def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
         for i, reason in picked:  # why each runs; `testmap affected --explain` says more
             reporter.write_line(f"testmap: {items[i].nodeid}: {reason}")
     _deselect(config, items, keep)
+    if not items and total:
+        config.stash[_EMPTY_SHARD] = True
     if reporter is not None:
         reporter.write_line(
             f"testmap: running {len(items)} of {total} tests that the change can affect; "
@@ -289,5 +293,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and session.config.stash.get(
         _EMPTY_SHARD, False
     ):
-        # A CI matrix can have more machines than a tier has units today.
+        # A CI matrix can have more machines than a tier has units today, and a change
+        # can reach no test.
         session.exitstatus = pytest.ExitCode.OK
