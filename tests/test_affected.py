@@ -274,6 +274,39 @@ def test_a_constant_read_by_a_computed_name_selects_that_code(recorded, testmap_
     assert "2 failed, 1 passed" in proc.stdout, proc.stdout
 
 
+IMPORT_TIME = {
+    "pkg/ops.py": (
+        "def make(op):\n    def run(a, b):\n        return op(a, b)\n\n    return run\n"
+    ),
+    "pkg/calc2.py": (
+        "import operator\n\nfrom pkg.ops import make\n\n\n"
+        "class Calc:\n    add = staticmethod(make(operator.add))\n"
+    ),
+    "tests/test_calc2.py": (
+        "from pkg.calc2 import Calc\n\n\ndef test_add():\n    assert Calc.add(1, 2) == 3\n"
+    ),
+}
+
+
+def test_code_run_at_import_reaches_the_tests_of_its_importers(recorded, testmap_bin) -> None:
+    for rel, text in IMPORT_TIME.items():
+        (recorded / rel).write_text(text)
+    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert selected(testmap_bin, recorded) == set()
+    # make() ran once, while pkg/calc2.py was imported for collection: no test ran it, but
+    # the class it built is what test_add calls.
+    edit(recorded, "pkg/ops.py", "    return run\n", "    return lambda a, b: 0\n")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert set(got) == {"tests/test_calc2.py::test_add"}
+    assert any(
+        "pkg/ops.py::make, which ran when modules were imported" in r
+        for r in got["tests/test_calc2.py::test_add"]
+    ), got
+    proc = pytest_run(recorded, "--testmap-affected")
+    assert "1 failed" in proc.stdout and "test_add" in proc.stdout, proc.stdout
+
+
 def test_a_deleted_function_selects_its_callers(recorded, testmap_bin) -> None:
     edit(recorded, "pkg/calc.py", "def mul(a, b):\n    return a * b\n\n\n", "")
     assert selected(testmap_bin, recorded) == {"tests/test_calc.py::test_mul"}

@@ -303,6 +303,9 @@ class Recorder:
             # A child forked during a test (multiprocessing's fork workers) keeps the
             # tracer running; it must write what it ran before it exits.
             os.register_at_fork(after_in_child=_child.after_fork)
+            # From here: collection imports the test modules, and what their imports run
+            # (class bodies calling the project's functions) is code run outside tests.
+            _core.deps_start(root)
         self.root = root
         if self.durations_only:
             self.source: ShimSource | SocketPatchSource | NullSource = NullSource()
@@ -339,6 +342,10 @@ class Recorder:
         self.durations: dict[str, float] = {}
         self.outcome = "passed"
         self.opens_read: dict[str, int] = {}
+        # Code run outside every test (imports at collection, between tests): it can shape
+        # what every importer sees (`visit_Add = _make_binop("+")` in a class body).
+        self.outside: set[tuple[str, str]] = set()
+        self.outside_written = 0
 
     # Python processes the test starts record into this directory (src/testmap/_child.py);
     # set only while a test runs, so xdist's workers and servers started before are not.
@@ -401,7 +408,7 @@ class Recorder:
     def begin(self, item: pytest.Item, when: str) -> None:
         if when == "setup":
             if self.deps:
-                _core.deps_take(self.root)  # what ran between tests belongs to none
+                self.outside.update(map(tuple, _core.deps_take(self.root)))
                 self._children_start()
                 _core.deps_start(self.root)
             self.item = item
@@ -483,7 +490,18 @@ class Recorder:
         if self.deps:
             _core.deps_stop()
             line["deps"] = sorted(set(_core.deps_take(self.root)) | self._children_take())
+            if len(self.outside) != self.outside_written:
+                self._write_outside()
         self.out.write(json.dumps(line) + "\n")
+
+    def _write_outside(self) -> None:
+        """This worker's code run outside tests, whole each time (replaced atomically)."""
+        assert self.record_dir is not None
+        path = self.record_dir / f"outside-{self.worker}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(self.outside)))
+        os.replace(tmp, path)
+        self.outside_written = len(self.outside)
 
     # -- hooks -------------------------------------------------------------------------
 

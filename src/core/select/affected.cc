@@ -136,7 +136,8 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
         if (then == files.modules.end() || then->second != c.own_hash) changed_classes.insert(key);
       }
     for (const auto& [key, h] : files.modules)
-      if (key.find("::") != std::string::npos && !classes_now.count(key))
+      if (key.find("::") != std::string::npos && !key.starts_with(kImportPrefix) &&
+          !classes_now.count(key))
         changed_classes.insert(key);  // removed: its subclasses' bases changed too
     std::set<std::string> related;
     for (const auto& [key, origin] :

@@ -131,7 +131,33 @@ class Follower {
 
   void run() {
     for (size_t i = 0; i < p_.files.size(); ++i) visit(static_cast<int>(i));
+    import_time_units();
     drain();
+  }
+
+  // Code that ran at import (outside every test) and changed since: what it made (a
+  // class's methods, a registry, a decorated function) is in its module's state, which
+  // every importer sees.
+  void import_time_units() {
+    std::map<int, FileUnits> units;
+    for (auto it = run_.modules.lower_bound(kImportPrefix);
+         it != run_.modules.end() && it->first.starts_with(kImportPrefix); ++it) {
+      std::string key = it->first.substr(std::string_view(kImportPrefix).size());
+      size_t sep = key.find("::");
+      if (sep == std::string::npos) continue;
+      auto f = p_.by_rel.find(key.substr(0, sep));
+      if (f == p_.by_rel.end()) continue;  // the file is gone: its importers changed too
+      std::string name = key.substr(sep + 2);
+      auto u = units.find(f->second);
+      if (u == units.end())
+        u = units.emplace(f->second, units_of(p_.files[f->second].outline)).first;
+      auto h = u->second.hash.find(name);
+      if (h != u->second.hash.end() && h->second == it->second) continue;
+      reach(f->second,
+            fmt::format("{}::{}, which ran when modules were imported, changed",
+                        p_.files[f->second].rel, name),
+            p_.files[f->second].rel);
+    }
   }
 
   // Follows the names of changed classes to the code that names them, as a changed

@@ -95,7 +95,8 @@ std::vector<std::string> watched_files(const std::string& root,
 }
 
 bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>& records,
-                        const std::string& root, std::string* error) {
+                        const std::string& root, std::string* error,
+                        const std::vector<std::pair<std::string, std::string>>& outside) {
   bool any = false;
   for (const auto& r : records) any |= r.has_deps;
   if (!any) return true;
@@ -155,6 +156,16 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     // that can read it.
     for (const auto& [name, h] : f.outline.bindings) state.modules[binding_key(f.rel, name)] = h;
     if (f.is_conftest) conftests.push_back(f.rel);
+  }
+  for (const auto& [file, qualname] : outside) {
+    auto f = project.by_rel.find(file);
+    if (f == project.by_rel.end()) continue;
+    const FileUnits& u = units_for(f->second);
+    // Functions only: a class body runs at import by definition, and the class rules
+    // follow a change to it to the tests that met the class.
+    for (const auto& name : units_of_code(u, qualname))
+      if (!u.classes.count(name) && name != kWholeFile)
+        state.modules[import_key(file, name)] = u.hash.at(name);
   }
   for (const auto& rel : watched_files(cfg.root, conftests, cfg.run_all_when))
     state.watched[rel] = content_hash((fs::path(cfg.root) / rel).string());

@@ -12,8 +12,12 @@ namespace testmap::select {
 
 // Saves the dependencies of the records that have them (none: nothing to do) as one
 // recording run; false with *error when the store would not take them.
+// `outside`: the code that ran outside every test (imports at collection, between tests),
+// as (file, co_qualname), kept in the run's state so that a change to it reaches every
+// importer of its file.
 bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>& records,
-                        const std::string& root, std::string* error);
+                        const std::string& root, std::string* error,
+                        const std::vector<std::pair<std::string, std::string>>& outside = {});
 
 // The files whose change can change every test: pytest's and packaging's config,
 // requirements and lock files, in the root; the files `run_all_when` globs match

@@ -52,6 +52,13 @@ inline std::string whole_key(const std::string& file) {
   return file + ":*";
 }
 
+// The key of a unit that ran outside every test (at import) among a run's module states:
+// "<import>file::unit". A change to it reaches every importer of the file.
+inline constexpr const char* kImportPrefix = "<import>";
+inline std::string import_key(const std::string& file, const std::string& unit) {
+  return kImportPrefix + file + "::" + unit;
+}
+
 // A layout-blind digest of everything in the outline: the whole-file unit's hash.
 uint64_t outline_digest(const scan::Outline& o);
 
