@@ -285,6 +285,8 @@ IMPORT_TIME = {
     "tests/test_calc2.py": (
         "from pkg.calc2 import Calc\n\n\ndef test_add():\n    assert Calc.add(1, 2) == 3\n"
     ),
+    # Imported by the first conftest pytest loads, before its plugins are configured.
+    "tests/conftest.py": "import pkg.calc2  # noqa: F401\n",
 }
 
 
@@ -294,7 +296,7 @@ def test_code_run_at_import_reaches_the_tests_of_its_importers(recorded, testmap
     proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert selected(testmap_bin, recorded) == set()
-    # make() ran once, while pkg/calc2.py was imported for collection: no test ran it, but
+    # make() ran once, while tests/conftest.py imported pkg/calc2.py: no test ran it, but
     # the class it built is what test_add calls.
     edit(recorded, "pkg/ops.py", "    return run\n", "    return lambda a, b: 0\n")
     got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}

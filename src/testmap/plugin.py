@@ -6,6 +6,7 @@ Registered through the ``pytest11`` entry point; glue only, the work is in the C
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -101,6 +102,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a test that connects to a service outside its tier fails, naming the test, "
         "the service, the address and the tier (the connection gets ECONNREFUSED)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    # --testmap-deps traces from before the conftests import the project: what imports run
+    # there (a class body calling the project's functions) is code run outside every test.
+    if "--testmap-deps" in args or os.environ.get("TESTMAP_DEPS") == "1":
+        runtime.start_deps_early(str(early_config.rootpath))
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has set Django up

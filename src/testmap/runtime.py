@@ -303,9 +303,11 @@ class Recorder:
             # A child forked during a test (multiprocessing's fork workers) keeps the
             # tracer running; it must write what it ran before it exits.
             os.register_at_fork(after_in_child=_child.after_fork)
-            # From here: collection imports the test modules, and what their imports run
-            # (class bodies calling the project's functions) is code run outside tests.
+            # From here (or since the conftests were loaded): collection imports the test
+            # modules, and what their imports run is code run outside tests.
             _core.deps_start(root)
+        else:
+            _stop_early_deps()
         self.root = root
         if self.durations_only:
             self.source: ShimSource | SocketPatchSource | NullSource = NullSource()
@@ -563,6 +565,23 @@ class Recorder:
             self.tmp.cleanup()
 
 
+_early_deps = False  # the tracer runs since pytest_load_initial_conftests
+
+
+def start_deps_early(root: str) -> None:
+    global _early_deps
+    _core.deps_start(root)
+    _early_deps = True
+
+
+def _stop_early_deps() -> None:
+    global _early_deps
+    if _early_deps:
+        _core.deps_stop()
+        _core.deps_take("")  # nothing records it
+        _early_deps = False
+
+
 def configure(config: pytest.Config) -> None:
     global _active, _owned
     record = os.environ.get("TESTMAP_RECORD_DIR")
@@ -576,6 +595,7 @@ def configure(config: pytest.Config) -> None:
         # worker follows its controller through TESTMAP_RECORD_DIR instead.
         durations = _core.config_durations(str(config.rootpath))
     if not (record or enforce or durations):
+        _stop_early_deps()
         return
     worker = "PYTEST_XDIST_WORKER" in os.environ
     if durations and not record and not worker:
