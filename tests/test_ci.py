@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from ruamel.yaml import YAML
@@ -359,12 +360,9 @@ def ran(started: dict) -> Counter[str]:
 
 
 @pytest.fixture
-def tiered(tmp_path: Path) -> Path:
+def tiered(make_tree: Callable[..., Path]) -> Path:
     """TIERED, with one run recorded by pytest --testmap-deps."""
-    root = tmp_path / "tiered"
-    for rel, text in TIERED.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    root = make_tree(TIERED, "tiered")
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     record = subprocess.run(

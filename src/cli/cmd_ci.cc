@@ -11,6 +11,7 @@
 #include "cli/root_args.h"
 #include "core/ci/ci.h"
 #include "core/config/config.h"
+#include "core/plan/plan_io.h"
 #include "core/plan/repository.h"
 #include "core/select/plan_affected.h"
 
@@ -132,8 +133,7 @@ void register_ci(CLI::App& app, int& exit_code) {
         plan::PlanOptions jo;
         jo.shards = static_cast<int>(j.machines);
         jo.workers = opts->workers;
-        size_t m = plan::make_plan(mine, jo).machines.size();
-        for (size_t k = 1; k <= m; ++k) shards[j.name].push_back(fmt::format("{}/{}", k, m));
+        shards[j.name] = plan::matrix_shards(plan::make_plan(mine, jo));
       }
       fmt::print(stderr, "testmap ci: {} of {} tests affected by the change\n", input.tests.size(),
                  narrowed.before);

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
-#include <unordered_set>
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
@@ -35,11 +34,11 @@ bool known_tiers(const plan::PlanInput& input, const std::vector<std::string>& w
   return true;
 }
 
-// The shards a CI matrix starts: machines the plan leaves empty start no runner.
+// The shards a CI matrix starts, as $GITHUB_OUTPUT reads them: machines the plan leaves
+// empty start no runner.
 void print_matrix(const std::string& name, const plan::Plan& p) {
   std::vector<std::string> shards;
-  for (size_t k = 1; k <= p.machines.size(); ++k)
-    shards.push_back(fmt::format("\"{}/{}\"", k, p.machines.size()));
+  for (const auto& k : plan::matrix_shards(p)) shards.push_back(fmt::format("\"{}\"", k));
   fmt::print("{}=[{}]\n", name, fmt::join(shards, ","));
 }
 

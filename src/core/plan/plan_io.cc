@@ -319,4 +319,11 @@ std::string render_plan(const Plan& plan) {
   return out;
 }
 
+std::vector<std::string> matrix_shards(const Plan& plan) {
+  std::vector<std::string> out;
+  for (size_t k = 1; k <= plan.machines.size(); ++k)
+    out.push_back(fmt::format("{}/{}", k, plan.machines.size()));
+  return out;
+}
+
 }  // namespace testmap::plan

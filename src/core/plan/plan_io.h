@@ -19,5 +19,9 @@ std::string plan_json_text(const Plan& plan);
 // Reads a plan written by plan_json_text; `where` names it in errors.
 bool parse_plan(const std::string& text, const std::string& where, Plan* plan, Diagnostic* error);
 std::string render_plan(const Plan& plan);
+// The CI matrix of the machines a plan uses: "1/M" ... "M/M", each what
+// `pytest --testmap-tier T --testmap-shard K/M` runs (testmap plan --matrix, the GitLab
+// merge-request pipeline).
+std::vector<std::string> matrix_shards(const Plan& plan);
 
 }  // namespace testmap::plan

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/config/config.h"
 #include "core/runtime/results.h"
 #include "core/select/record.h"
 #include "core/store/store.h"
@@ -34,29 +33,13 @@ bool merge_one(const fs::path& dir, const std::string& root, const std::string& 
                MergeSummary* m, std::string* error) {
   Diagnostics diags;
   std::vector<TestRecord> records = read_results(dir.string(), &diags);
+  // Each worker's code run outside its tests (imports at collection).
+  std::vector<std::pair<std::string, std::string>> outside = read_outside(dir.string(), &diags);
   for (const auto& d : diags) m->messages.push_back(d.format());
   store::Store s(store::default_path(root));
   if (!s.ok()) {
     *error = fmt::format("cannot use the store {}: {}", store::default_path(root), s.error());
     return false;
-  }
-  // Each worker's code run outside its tests (imports), as [[file, qualname], ...].
-  std::vector<std::pair<std::string, std::string>> outside;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (!name.starts_with("outside-") || !name.ends_with(".json")) continue;
-    std::string text;
-    if (!config::read_text(it->path().string(), &text)) continue;
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_array()) {
-      m->messages.push_back(
-          fmt::format("{}: not a list of code units (cut short?): skipped", it->path().string()));
-      continue;
-    }
-    for (const auto& pair : j)
-      if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
-        outside.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
   }
   std::string deps_error;
   if (!s.merge_runtime(records, kind) ||

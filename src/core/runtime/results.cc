@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,17 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
     for (const auto& v : *it)
       if (v.is_string()) out.push_back(v.get<std::string>());
   return out;
+}
+
+// [[file, qualname], ...] as the tracer gives them; false when an element is not such a pair.
+bool code_pairs(const nlohmann::json& j, std::vector<std::pair<std::string, std::string>>* out) {
+  bool whole = true;
+  for (const auto& pair : j)
+    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+      out->emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    else
+      whole = false;
+  return whole;
 }
 
 }  // namespace
@@ -65,16 +77,28 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
               pr.fixtures[service] = strings(*f, service.c_str());
         }
       r.refused = strings(j, "refused");
-      if (auto d = j.find("deps"); d != j.end() && d->is_array()) {
-        r.has_deps = true;
-        for (const auto& pair : *d)
-          if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
-            r.deps.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
-          else
-            r.has_deps = false;  // a line it cannot read whole records no dependencies
-      }
+      if (auto d = j.find("deps"); d != j.end() && d->is_array())
+        r.has_deps = code_pairs(*d, &r.deps);  // a line it cannot read whole records none
       out.push_back(std::move(r));
     }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> read_outside(const std::string& dir,
+                                                              Diagnostics* diagnostics) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.starts_with("outside-") || !name.ends_with(".json")) continue;
+    std::ifstream in(it->path());
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+    if (!j.is_array() || !code_pairs(j, &out))
+      diagnostics->push_back(
+          {it->path().string(), 0, "", "not a list of code units (cut short?): skipped in part"});
   }
   return out;
 }

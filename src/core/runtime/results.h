@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/util/diagnostic.h"
@@ -33,5 +34,10 @@ struct TestRecord {
 
 // Every `*.jsonl` file directly in `dir`, in name order, lines in order.
 std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagnostics);
+
+// The code each worker ran outside its tests (imports at collection), from its
+// `outside-<worker>.json` in `dir`: (file relative to the root, co_qualname).
+std::vector<std::pair<std::string, std::string>> read_outside(const std::string& dir,
+                                                              Diagnostics* diagnostics);
 
 }  // namespace testmap::runtime
