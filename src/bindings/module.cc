@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "bindings/tracer.h"
 #include "core/classify/classifier.h"
@@ -193,8 +194,24 @@ NB_MODULE(_core, m) {
         "Record the Python functions every thread calls (with the root deps_take will be "
         "given, code outside it may be left alone for good)");
   m.def("deps_stop", &bindings::tracer_stop, "Stop recording");
+  m.def("deps_pause", &bindings::tracer_pause,
+        "Stop the 3.11 frame hook while only code outside the root runs");
+  m.def("deps_resume", &bindings::tracer_resume, "Undo deps_pause");
   m.def("deps_take", &bindings::tracer_take, nb::arg("root"),
         "The (file relative to root, co_qualname) pairs run since the last take");
+  m.def(
+      "deps_take_json",
+      [](const std::string& root) {
+        // What each test's line of the recording holds, made here: once per test, sorting
+        // and encoding some hundred pairs in Python cost more than the test often does.
+        auto pairs = bindings::tracer_take(root);
+        std::sort(pairs.begin(), pairs.end());
+        pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+        nlohmann::json out = nlohmann::json::array();
+        for (auto& [file, name] : pairs) out.push_back({std::move(file), std::move(name)});
+        return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      },
+      nb::arg("root"), "deps_take's pairs, sorted and without repeats, as a JSON array");
   m.def(
       "affected",
       [](const std::string& root, const std::vector<std::string>& nodeids,

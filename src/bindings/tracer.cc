@@ -3,7 +3,8 @@
 // restarted at each test boundary), so a function costs one C call per test; on 3.11 a
 // PEP 523 frame-evaluation hook, which sees every thread's frames. Each code object
 // is marked in its co_extra slot with the generation (test) that saw it: a pointer compare
-// instead of a hash-set insert per call. Code objects are kept alive while recorded, so an
+// instead of a hash-set insert per call, and code outside the root is marked once and never
+// recorded. Code objects are kept alive while recorded, so an
 // address is never reused meanwhile. Data files come from an audit hook in C: a Python hook
 // would be a Python call per audit event of the whole process.
 #include "bindings/tracer.h"
@@ -46,18 +47,59 @@ std::vector<PyCodeObject*>* seen() {
 }
 
 Py_ssize_t extra_index = -1;
-uintptr_t generation = 1;  // bumped by take(): a mark from an earlier test is stale
+// co_extra marks: 0 not yet looked at; odd, outside the root of scope epoch (mark >> 1);
+// even, under the root and last seen by that generation (test). A mark from an earlier
+// test or root is stale, so nothing needs clearing between tests.
+uintptr_t generation = 2;  // bumped by 2 at each take()
+uintptr_t scope_epoch = 0;  // bumped when the root changes
+std::string scope_prefix;   // the root tracer_start was given, with its '/'; empty: all code
 
-// Records `code` once per generation; borrowed reference.
-inline void saw(PyCodeObject* code) {
-  void* mark = nullptr;
-  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &mark) == 0 &&
-      reinterpret_cast<uintptr_t>(mark) == generation)
-    return;
+std::string text_attr(PyObject* o, const char* name);
+
+bool project_file(const std::string& file, const std::string& prefix) {
+  return file.starts_with(prefix) && file.find("/site-packages/") == std::string::npos &&
+         file.ends_with(".py");
+}
+
+bool under_scope(PyCodeObject* code) {
+  if (scope_prefix.empty()) return true;
+  return project_file(text_attr(reinterpret_cast<PyObject*>(code), "co_filename"), scope_prefix);
+}
+
+// Records `code` once per generation if it is under the root (borrowed reference); false
+// for code outside it, which is never recorded: the standard library, installed packages
+// and pytest run in every test, and take() would throw each of them away again.
+inline bool saw(PyCodeObject* code) {
+  void* raw = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &raw) != 0)
+    return PyErr_Clear(), false;
+  auto mark = reinterpret_cast<uintptr_t>(raw);
+  if (mark == generation) return true;
+  if ((mark & 1) && (mark >> 1) == scope_epoch) return false;
+  if ((mark == 0 || (mark & 1)) && !under_scope(code)) {
+    TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
+                      reinterpret_cast<void*>((scope_epoch << 1) | 1));
+    return false;
+  }
   TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
                     reinterpret_cast<void*>(generation));
   Py_INCREF(code);
   seen()->push_back(code);
+  return true;
+}
+
+// Between tests (3.12+ with a root): whether `code` may be disabled for good, unrecorded.
+inline bool outside_root(PyCodeObject* code) {
+  void* raw = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &raw) != 0)
+    return PyErr_Clear(), false;
+  auto mark = reinterpret_cast<uintptr_t>(raw);
+  if (mark != 0 && !(mark & 1)) return false;
+  if ((mark >> 1) == scope_epoch && mark) return true;
+  if (under_scope(code)) return false;  // marked when a test first runs it
+  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
+                    reinterpret_cast<void*>((scope_epoch << 1) | 1));
+  return true;
 }
 
 bool tracking_opens = false;
@@ -123,22 +165,8 @@ PyObject* disable = nullptr;     // sys.monitoring.DISABLE
 // back on every call, a pointer compare once seen in this test: no restart_events per test,
 // which re-instruments every code object the next test runs. Without one, each function
 // is disabled after its first call, and events restart at each take().
-std::string scope_prefix;
-Py_ssize_t scope_index = -1;  // co_extra: 1 elsewhere, 2 under the root
-bool recording = false;       // with a root, between tests nothing is recorded
+bool recording = false;  // with a root, between tests nothing is recorded
 bool events_on = false;
-
-bool in_scope(PyCodeObject* code) {
-  void* k = nullptr;
-  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), scope_index, &k) == 0 && k)
-    return reinterpret_cast<uintptr_t>(k) == 2;
-  std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");
-  bool inside = file.starts_with(scope_prefix) &&
-                file.find("/site-packages/") == std::string::npos && file.ends_with(".py");
-  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), scope_index,
-                    reinterpret_cast<void*>(inside ? 2 : 1));
-  return inside;
-}
 
 PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t n) {
   if (n < 1 || !PyCode_Check(args[0])) return Py_NewRef(Py_None);
@@ -147,9 +175,8 @@ PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t n) {
     saw(code);
     return Py_NewRef(disable);  // this function is known for this test: no more calls
   }
-  if (!in_scope(code)) return Py_NewRef(disable);
-  if (recording) saw(code);
-  return Py_NewRef(Py_None);
+  if (!recording) return Py_NewRef(outside_root(code) ? disable : Py_None);
+  return Py_NewRef(saw(code) ? Py_None : disable);
 }
 
 PyMethodDef on_start_def = {"testmap_on_start", reinterpret_cast<PyCFunction>(on_start),
@@ -228,9 +255,54 @@ struct Frame311 {
 
 // The classes of the objects a test's methods ran on (type(self), or cls), so a change to a
 // subclass's body reaches a test that only ran its base's methods on one of its instances.
+// Only classes with a class of the project in their MRO are kept.
 std::unordered_set<PyTypeObject*>* receivers() {
   static auto* s = new std::unordered_set<PyTypeObject*>();
   return s;
+}
+
+// A class's MRO classes that live in the project's files, as (file, qualname), worked out
+// once per class: most classes a test's methods run on are pytest's, the same each test.
+// A weak reference tells a live class from a new one that took a dead one's address.
+struct ClassFiles {
+  PyObject* ref = nullptr;  // weak reference to the class
+  uintptr_t epoch = 0;
+  std::vector<std::pair<std::string, std::string>> classes;
+};
+
+std::unordered_map<PyTypeObject*, ClassFiles>* class_files() {
+  static auto* m = new std::unordered_map<PyTypeObject*, ClassFiles>();
+  return m;
+}
+
+const ClassFiles& files_of(PyTypeObject* type) {
+  ClassFiles& entry = (*class_files())[type];
+  if (entry.ref && entry.epoch == scope_epoch &&
+      PyWeakref_GetObject(entry.ref) == reinterpret_cast<PyObject*>(type))
+    return entry;
+  // Called from the frame hook: an exception in flight must outlive the lookups below.
+  PyObject *exc_type, *exc_value, *exc_tb;
+  PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+  Py_CLEAR(entry.ref);
+  entry.ref = PyWeakref_NewRef(reinterpret_cast<PyObject*>(type), nullptr);
+  if (!entry.ref) PyErr_Clear();  // worked out again next time
+  entry.epoch = scope_epoch;
+  entry.classes.clear();
+  PyObject* modules = PySys_GetObject("modules");  // borrowed
+  PyObject* mro = type->tp_mro;
+  for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); ++i) {
+    PyObject* cls = PyTuple_GET_ITEM(mro, i);
+    if (!PyType_Check(cls) ||
+        (reinterpret_cast<PyTypeObject*>(cls)->tp_flags & Py_TPFLAGS_HEAPTYPE) == 0)
+      continue;  // builtins and C types have no file of the project
+    std::string mod = text_attr(cls, "__module__");
+    PyObject* m = modules ? PyDict_GetItemString(modules, mod.c_str()) : nullptr;
+    std::string file = m ? text_attr(m, "__file__") : "";
+    if (project_file(file, scope_prefix.empty() ? "/" : scope_prefix))
+      entry.classes.emplace_back(std::move(file), text_attr(cls, "__qualname__"));
+  }
+  PyErr_Restore(exc_type, exc_value, exc_tb);
+  return entry;
 }
 
 Py_ssize_t kind_index = -1;  // co_extra: 1 a function, 2 takes self first, 3 takes cls
@@ -258,10 +330,24 @@ void saw_receiver(Frame311* f) {
   if (!first) return;
   PyTypeObject* type =
       kind == 3 && PyType_Check(first) ? reinterpret_cast<PyTypeObject*>(first) : Py_TYPE(first);
+  // Classes written in C have no file of the project, nor can their bases.
+  if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) return;
+  // Most method calls go to a class this test already met: a direct-mapped cache of
+  // (class, generation) saves the hash-set lookup.
+  struct Slot {
+    PyTypeObject* type;
+    uintptr_t generation;
+  };
+  static Slot cache[256];
+  Slot& slot = cache[(reinterpret_cast<uintptr_t>(type) >> 4) & 255];
+  if (slot.type == type && slot.generation == generation) return;
+  slot = {type, generation};
+  if (files_of(type).classes.empty()) return;
   if (receivers()->insert(type).second) Py_INCREF(type);
 }
 
 _PyFrameEvalFunction previous_eval = nullptr;  // another tool's hook, kept in the chain
+bool paused = false;                            // tracer_pause() took the hook off
 
 // PEP 523: every Python frame of every thread starts here. 3.11 has no cheaper call hook: a
 // profile function costs a C call per Python and builtin call and return, and keeps the
@@ -284,19 +370,19 @@ void tracer_start(const std::string& root) {
   if (extra_index < 0) extra_index = TESTMAP_REQUEST_EXTRA(nullptr);
   if (extra_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
 #if !TESTMAP_SYS_MONITORING
-  (void)root;  // the frame hook costs the same for every frame
   if (kind_index < 0) kind_index = TESTMAP_REQUEST_EXTRA(nullptr);
   if (kind_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
 #endif
-#if TESTMAP_SYS_MONITORING
-  if (scope_index < 0) scope_index = TESTMAP_REQUEST_EXTRA(nullptr);
-  if (scope_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
   std::string prefix = root.empty() || root.ends_with('/') ? root : root + "/";
   if (prefix != scope_prefix) {
-    // Another root (or none): what was disabled as outside the old one may be inside.
+    // Another root (or none): what was outside the old one may be inside.
     scope_prefix = prefix;
+    ++scope_epoch;
+#if TESTMAP_SYS_MONITORING
     events_on = false;
+#endif
   }
+#if TESTMAP_SYS_MONITORING
   recording = true;
   if (!monitoring_start()) {
     std::string why = "sys.monitoring cannot be used";
@@ -325,6 +411,9 @@ void tracer_start(const std::string& root) {
 }
 
 void tracer_stop() {
+#if !TESTMAP_SYS_MONITORING
+  paused = false;
+#endif
 #if TESTMAP_SYS_MONITORING
   recording = false;
   // With a root the events stay on: turning them off and on re-instruments everything.
@@ -339,10 +428,30 @@ void tracer_stop() {
   tracking_opens = false;
 }
 
+#if TESTMAP_SYS_MONITORING
+// Code outside the root is disabled for good after its first call: nothing to pause.
+void tracer_pause() {}
+void tracer_resume() {}
+#else
+void tracer_pause() {
+  PyInterpreterState* interp = PyThreadState_Get()->interp;
+  if (_PyInterpreterState_GetEvalFrameFunc(interp) != eval_frame) return;
+  _PyInterpreterState_SetEvalFrameFunc(interp,
+                                       previous_eval ? previous_eval : _PyEval_EvalFrameDefault);
+  paused = true;
+}
+
+void tracer_resume() {
+  if (!paused) return;
+  paused = false;
+  _PyInterpreterState_SetEvalFrameFunc(PyThreadState_Get()->interp, eval_frame);
+}
+#endif
+
 std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string prefix = root.ends_with('/') ? root : root + "/";
-  ++generation;  // before the loop: the marks of what is taken go stale together
+  generation += 2;  // before the loop: the marks of what is taken go stale together
 #if TESTMAP_SYS_MONITORING
   // Functions disabled during the test call back again in the next one (with a root the
   // project's functions were never disabled).
@@ -351,8 +460,7 @@ std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& 
 #endif
   for (PyCodeObject* code : *seen()) {
     std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");
-    if (file.starts_with(prefix) && file.find("/site-packages/") == std::string::npos &&
-        file.ends_with(".py")) {
+    if (project_file(file, prefix)) {
       std::string qualname = text_attr(reinterpret_cast<PyObject*>(code), "co_qualname");
       out.emplace_back(file.substr(prefix.size()), qualname);
     }
@@ -363,26 +471,9 @@ std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& 
   // Each receiver's classes, by the file of their module: "<mro>" says they were recorded,
   // so `affected` need not assume that a base class's users met every subclass.
   out.emplace_back("<mro>", "");
-  std::unordered_map<std::string, std::string> module_file;
-  PyObject* modules = PySys_GetObject("modules");  // borrowed
   for (PyTypeObject* type : *receivers()) {
-    PyObject* mro = type->tp_mro;
-    for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); ++i) {
-      PyObject* cls = PyTuple_GET_ITEM(mro, i);
-      if (!PyType_Check(cls) ||
-          (reinterpret_cast<PyTypeObject*>(cls)->tp_flags & Py_TPFLAGS_HEAPTYPE) == 0)
-        continue;  // builtins and C types have no file of the project
-      std::string mod = text_attr(cls, "__module__");
-      auto it = module_file.find(mod);
-      if (it == module_file.end()) {
-        PyObject* m = modules ? PyDict_GetItemString(modules, mod.c_str()) : nullptr;
-        it = module_file.emplace(mod, m ? text_attr(m, "__file__") : "").first;
-      }
-      const std::string& file = it->second;
-      if (file.starts_with(prefix) && file.find("/site-packages/") == std::string::npos &&
-          file.ends_with(".py"))
-        out.emplace_back(file.substr(prefix.size()), text_attr(cls, "__qualname__"));
-    }
+    for (const auto& [file, qualname] : files_of(type).classes)
+      if (project_file(file, prefix)) out.emplace_back(file.substr(prefix.size()), qualname);
     Py_DECREF(type);
   }
   receivers()->clear();

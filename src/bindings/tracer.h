@@ -12,6 +12,11 @@ namespace testmap::bindings {
 // root take() will be given, lets 3.12+ disable code outside it for good.
 void tracer_start(const std::string& root = "");
 void tracer_stop();
+// Stops the hook for a stretch that runs only code outside the root (pytest's own
+// reporting, assertion rewriting) until tracer_resume(); recording carries on after. On
+// 3.12+ such code is disabled for good already, and these do nothing.
+void tracer_pause();
+void tracer_resume();
 // The code run since the last take() whose file is under `root` and not in an installed
 // package, as (path relative to root, co_qualname); on 3.11 the classes methods ran on, as
 // (path, class qualname), and ("<mro>", "") saying they were recorded; and the regular

@@ -303,6 +303,7 @@ class Recorder:
             # A child forked during a test (multiprocessing's fork workers) keeps the
             # tracer running; it must write what it ran before it exits.
             os.register_at_fork(after_in_child=_child.after_fork)
+            _untraced_rewrite()
             # From here (or since the conftests were loaded): collection imports the test
             # modules, and what their imports run is code run outside tests.
             _core.deps_start(root)
@@ -348,6 +349,7 @@ class Recorder:
         # what every importer sees (`visit_Add = _make_binop("+")` in a class body).
         self.outside: set[tuple[str, str]] = set()
         self.outside_written = 0
+        self.children: Path | None = None
 
     # Python processes the test starts record into this directory (src/testmap/_child.py);
     # set only while a test runs, so xdist's workers and servers started before are not.
@@ -355,8 +357,9 @@ class Recorder:
     # libraries included, in this directory (src/shim/preload.c, "files opened").
     def _children_start(self) -> None:
         assert self.record_dir is not None
-        self.children = self.record_dir / f"children-{self.worker}"
-        self.children.mkdir(exist_ok=True)
+        if self.children is None:
+            self.children = self.record_dir / f"children-{self.worker}"
+            self.children.mkdir(exist_ok=True)
         os.environ["TESTMAP_DEPS_CHILD"] = str(self.children)
         os.environ["TESTMAP_DEPS_ROOT"] = self.root
         if isinstance(self.source, ShimSource):
@@ -391,7 +394,11 @@ class Recorder:
         out: set[tuple[str, str]] = (
             self._opens_take() if isinstance(self.source, ShimSource) else set()
         )
-        for f in self.children.glob("*.json"):
+        assert self.children is not None
+        for name in os.listdir(self.children):  # once per test: cheaper than Path.glob
+            if not name.endswith(".json"):
+                continue
+            f = self.children / name
             try:
                 out.update((a, b) for a, b in json.loads(f.read_text()))
                 f.unlink()
@@ -418,6 +425,8 @@ class Recorder:
             self.durations = {}
             self.outcome = "passed"
             self.source.allow(self.tier_of(item)[1], self.enforce)
+        elif self.deps:
+            _core.deps_resume()  # paused while pytest reported the last phase
         self.when = when
         self.seq = self.source.begin()
 
@@ -491,10 +500,15 @@ class Recorder:
         }
         if self.deps:
             _core.deps_stop()
-            line["deps"] = sorted(set(_core.deps_take(self.root)) | self._children_take())
+        text = json.dumps(line)
+        if self.deps:
+            deps = _core.deps_take_json(self.root)
+            if children := self._children_take():
+                deps = json.dumps(sorted(set(map(tuple, json.loads(deps))) | children))
+            text = f'{text[:-1]}, "deps": {deps}}}'
             if len(self.outside) != self.outside_written:
                 self._write_outside()
-        self.out.write(json.dumps(line) + "\n")
+        self.out.write(text + "\n")
 
     def _write_outside(self) -> None:
         """This worker's code run outside tests, whole each time (replaced atomically)."""
@@ -541,6 +555,11 @@ class Recorder:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         phase = self.end() if call.when != "teardown" else self.phases.get("teardown")
         outcome = yield
+        if self.deps:
+            # Every hook's report is made (a conftest's too, which may call the project);
+            # from here to the next phase pytest logs it, its own code, which the 3.11
+            # frame hook would only slow down.
+            _core.deps_pause()
         report = outcome.get_result()
         if phase is not None and phase.refused and self.enforce:
             report.outcome = "failed"
@@ -568,8 +587,33 @@ class Recorder:
 _early_deps = False  # the tracer runs since pytest_load_initial_conftests
 
 
+def _untraced_rewrite() -> None:
+    """Runs pytest's assertion rewriting (parse, rewrite and compile each test module, all
+    in Python and none of it the project's code) without the 3.11 frame hook; the module's
+    own code, run after, is traced as before. A pytest without this function is traced
+    whole, which is only slower."""
+    try:
+        from _pytest.assertion import rewrite
+    except ImportError:
+        return
+    original = getattr(rewrite, "_rewrite_test", None)
+    if original is None or getattr(original, "testmap_untraced", False):
+        return
+
+    def _rewrite_test(*args: Any, **kwargs: Any) -> Any:
+        _core.deps_pause()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _core.deps_resume()
+
+    _rewrite_test.testmap_untraced = True  # type: ignore[attr-defined]
+    rewrite._rewrite_test = _rewrite_test
+
+
 def start_deps_early(root: str) -> None:
     global _early_deps
+    _untraced_rewrite()
     _core.deps_start(root)
     _early_deps = True
 

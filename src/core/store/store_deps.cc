@@ -20,6 +20,14 @@ std::string column_text(sqlite3_stmt* s, int col) {
 
 bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
                       const std::string& commit) {
+  // Every row below refers to ids this transaction has just read or made, so checking
+  // each of some ten thousand links against its parent rows only costs time. The pragma
+  // has no effect inside a transaction: it is set before and restored after.
+  if (!exec("PRAGMA foreign_keys=OFF")) return false;
+  struct Restore {
+    Store* s;
+    ~Restore() { s->exec("PRAGMA foreign_keys=ON"); }
+  } restore{this};
   if (!exec("BEGIN IMMEDIATE")) return false;
   auto fail = [&](const std::string& what) {
     error_ = fmt::format("cannot write {}: {}", what, sqlite3_errmsg(db_));
