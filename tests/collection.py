@@ -19,6 +19,12 @@ def clean_env() -> dict[str, str]:
     env = dict(os.environ)
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         env.pop(name, None)
+    # Run under `pytest -n`, this process is an xdist worker: an inner pytest that inherited
+    # PYTEST_XDIST_WORKER would take itself for one too. TESTMAP_* come from an outer
+    # testmap run (its record directory, --testmap-deps).
+    for name in list(env):
+        if name.startswith(("PYTEST_XDIST_", "TESTMAP_")) or name == "PYTEST_CURRENT_TEST":
+            del env[name]
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     return env

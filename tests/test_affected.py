@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from collection import clean_env
 
 PROJECT = {
     "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
@@ -61,9 +62,9 @@ ALL = {
 
 
 def pytest_run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "TESTMAP_DEPS")}
-    # No .pyc: an edit of the same size in the same second as a run would leave it valid.
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # No .pyc (clean_env sets PYTHONDONTWRITEBYTECODE): an edit of the same size in the
+    # same second as a run would leave it valid.
+    env = clean_env()
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=root,
@@ -865,6 +866,62 @@ def test_a_module_imported_in_a_function_reaches_only_that_functions_callers(
     }
 
 
+CACHED = {
+    "lex/__init__.py": "",
+    # jinja2's shape: lexers built once per setting and kept in a module-level cache.
+    "lex/lexer.py": (
+        "def compile_rules(prefix):\n    return [prefix + '!']\n\n\n"
+        "class Lexer:\n"
+        "    def __init__(self, prefix):\n        self.rules = compile_rules(prefix)\n\n"
+        "    def tokenize(self, text):\n        return [r + text for r in self.rules]\n\n"
+        "    def count(self):\n        return len(self.rules)\n\n\n"
+        "_cache = {}\n\n\n"
+        "def get_lexer(prefix):\n"
+        "    if prefix not in _cache:\n        _cache[prefix] = Lexer(prefix)\n"
+        "    return _cache[prefix]\n"
+    ),
+    "tests/test_lex_1.py": (
+        "from lex.lexer import get_lexer\n\n\n"
+        "def test_builds_it():\n    assert get_lexer('x').tokenize('a') == ['x!a']\n"
+    ),
+    "tests/test_lex_2.py": (
+        "from lex.lexer import Lexer, get_lexer\n\n\n"
+        "def test_takes_it_from_the_cache():\n"
+        "    assert get_lexer('x').tokenize('b') == ['x!b']\n\n\n"
+        "def test_builds_its_own():\n    assert Lexer('y').tokenize('c') == ['y!c']\n"
+    ),
+}
+
+
+def test_an_object_an_earlier_test_built_selects_the_tests_that_reused_it(
+    recorded, testmap_bin
+) -> None:
+    for rel, text in CACHED.items():
+        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
+        (recorded / rel).write_text(text)
+    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    reused = "tests/test_lex_2.py::test_takes_it_from_the_cache"
+    # The cached lexer's rules come from compile_rules, which only the test that filled the
+    # cache ran; the full suite fails in all three tests.
+    edit(recorded, "lex/lexer.py", "return [prefix + '!']", "return [prefix + '?']")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert set(got) == {
+        "tests/test_lex_1.py::test_builds_it",
+        reused,
+        "tests/test_lex_2.py::test_builds_its_own",
+    }
+    assert got[reused] == [
+        "lex/lexer.py::compile_rules changed, and it used a lex/lexer.py::Lexer it did not "
+        "build (kept by an earlier test or at import)"
+    ]
+    full = pytest_run(recorded, "-p", "no:xdist", "tests/test_lex_1.py", "tests/test_lex_2.py")
+    assert "3 failed" in full.stdout, full.stdout
+    # A method no test ran changes nothing an instance holds: nothing is selected.
+    edit(recorded, "lex/lexer.py", "return [prefix + '?']", "return [prefix + '!']")
+    edit(recorded, "lex/lexer.py", "return len(self.rules)", "return len(self.rules) + 0")
+    assert selected(testmap_bin, recorded) == set()
+
+
 def test_a_sibling_subclass_change_skips_tests_that_met_only_another(recorded, testmap_bin) -> None:
     edit(
         recorded,
@@ -938,7 +995,7 @@ def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testm
         "    f = libc.fopen(b'pkg/table.csv', b'r')  # C code: no Python audit event\n"
         "    assert f\n    libc.fclose(f)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "TESTMAP_DEPS")}
+    env = clean_env()
     proc = subprocess.run(
         [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *PLAIN],
         cwd=recorded,

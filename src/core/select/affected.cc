@@ -15,6 +15,7 @@
 #include "core/config/config.h"
 #include "core/select/base_state.h"
 #include "core/select/module_changes.h"
+#include "core/select/prebuilt.h"
 #include "core/select/record.h"
 #include "core/select/units.h"
 #include "core/store/store.h"
@@ -195,6 +196,10 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
     *h = u->second;
     return true;
   };
+  Prebuilt prebuilt(project, resolver, snap, [&](const store::TestDeps::Unit& u) {
+    uint64_t h = 0;
+    return !current(u.file, u.name, &h) || h != u.hash;
+  });
   for (const auto& id : ids) {
     std::vector<std::string> why;
     auto add = [&](std::string reason) {
@@ -255,6 +260,7 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
                 ? fmt::format("{} changed", u.file)
                 : fmt::format("{}::{} changed", u.file, u.name));
     }
+    if (std::string w = prebuilt.why(t->second); !w.empty()) add(std::move(w));
     if (!base.empty()) {
       by_view(base_view, " since " + base);
       for (const auto& u : t->second.units) {
