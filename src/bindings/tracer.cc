@@ -50,7 +50,7 @@ Py_ssize_t extra_index = -1;
 // co_extra marks: 0 not yet looked at; odd, outside the root of scope epoch (mark >> 1);
 // even, under the root and last seen by that generation (test). A mark from an earlier
 // test or root is stale, so nothing needs clearing between tests.
-uintptr_t generation = 2;  // bumped by 2 at each take()
+uintptr_t generation = 2;   // bumped by 2 at each take()
 uintptr_t scope_epoch = 0;  // bumped when the root changes
 std::string scope_prefix;   // the root tracer_start was given, with its '/'; empty: all code
 
@@ -347,7 +347,7 @@ void saw_receiver(Frame311* f) {
 }
 
 _PyFrameEvalFunction previous_eval = nullptr;  // another tool's hook, kept in the chain
-bool paused = false;                            // tracer_pause() took the hook off
+bool paused = false;                           // tracer_pause() took the hook off
 
 // PEP 523: every Python frame of every thread starts here. 3.11 has no cheaper call hook: a
 // profile function costs a C call per Python and builtin call and return, and keeps the

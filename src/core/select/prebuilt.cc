@@ -50,8 +50,7 @@ Prebuilt::Prebuilt(const classify::Project& project, classify::Resolver& resolve
     // A function of the module that a method which ran calls by name (`compile_rules`
     // from `Lexer.__init__`): what it returned may be kept in the instance.
     for (const auto& fn : o.functions) {
-      if (fn.parent_class < 0 || fn.in_function || o.classes[fn.parent_class].in_function)
-        continue;
+      if (fn.parent_class < 0 || fn.in_function || o.classes[fn.parent_class].in_function) continue;
       if (!std::binary_search(fn.calls.begin(), fn.calls.end(), u->name)) continue;
       if (!ran.count({u->file, fn.qualname})) continue;
       stale_.emplace(class_key(u->file, o.classes[fn.parent_class].qualname), change);
