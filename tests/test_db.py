@@ -401,7 +401,8 @@ def test_an_interrupted_run_waits_for_the_build_and_leaves_nothing_half_made(
     postgres: str, project: Path
 ) -> None:
     others = databases(postgres)
-    (project / "migrations" / "0002_slow.sql").write_text("SELECT pg_sleep(2);\n")
+    # Long enough for the loop below to see the build under way on a loaded machine.
+    (project / "migrations" / "0002_slow.sql").write_text("SELECT pg_sleep(5);\n")
     env = {**os.environ, "DATABASE_URL": postgres, "RESULTS": str(project)}
     env.pop("PYTEST_XDIST_WORKER", None)
     proc = subprocess.Popen(
@@ -412,10 +413,13 @@ def test_an_interrupted_run_waits_for_the_build_and_leaves_nothing_half_made(
         stderr=subprocess.PIPE,
         text=True,
     )
-    for _ in range(100):  # until the build is under way
+    for _ in range(300):  # until the build is under way
         if any(d.endswith("_b") for d in databases(postgres) - others):
             break
         subprocess.run(["sleep", "0.1"], check=True)
+    else:
+        proc.kill()
+        pytest.fail(f"the template build was never seen under way: {proc.communicate()}")
     proc.send_signal(signal.SIGINT)  # Ctrl-C reaches pytest; the build command goes on
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2, out[-2000:] + err[-2000:]  # pytest's "interrupted"

@@ -2,8 +2,7 @@
 #include "core/select/prebuilt.h"
 
 #include <algorithm>
-#include <set>
-#include <tuple>
+#include <string_view>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -28,14 +27,27 @@ Prebuilt::Prebuilt(const classify::Project& project, classify::Resolver& resolve
                    const std::function<bool(const store::TestDeps::Unit&)>& changed)
     : project_(project), resolver_(resolver) {
   // Every function that ran in some recorded test, and the recorded units that changed.
-  std::set<std::pair<std::string, std::string>> ran;
-  std::set<std::tuple<std::string, std::string, uint64_t>> seen;
+  // A suite's recording holds millions of (test, unit) rows: the keys are views into
+  // the snapshot, not copies.
+  struct Key {
+    std::string_view file, name;
+    uint64_t hash;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      size_t h = std::hash<std::string_view>()(k.file);
+      h ^= std::hash<std::string_view>()(k.name) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+      return h ^ (k.hash + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    }
+  };
+  std::unordered_set<Key, KeyHash> seen, ran;  // ran: hash 0, whatever was recorded
   std::vector<const store::TestDeps::Unit*> changes;
   for (const auto& [id, t] : snap.tests)
     for (const auto& u : t.units) {
       if (u.name.empty() || u.name == kWholeFile || u.name == kDataFile) continue;
-      ran.emplace(u.file, u.name);
-      if (seen.emplace(u.file, u.name, u.hash).second && changed(u)) changes.push_back(&u);
+      ran.insert({u.file, u.name, 0});
+      if (seen.insert({u.file, u.name, u.hash}).second && changed(u)) changes.push_back(&u);
     }
   for (const auto* u : changes) {
     auto f = project.by_rel.find(u->file);
@@ -52,7 +64,7 @@ Prebuilt::Prebuilt(const classify::Project& project, classify::Resolver& resolve
     for (const auto& fn : o.functions) {
       if (fn.parent_class < 0 || fn.in_function || o.classes[fn.parent_class].in_function) continue;
       if (!std::binary_search(fn.calls.begin(), fn.calls.end(), u->name)) continue;
-      if (!ran.count({u->file, fn.qualname})) continue;
+      if (!ran.count({u->file, fn.qualname, 0})) continue;
       stale_.emplace(class_key(u->file, o.classes[fn.parent_class].qualname), change);
     }
   }
