@@ -4,9 +4,9 @@
 // PEP 523 frame-evaluation hook, which sees every thread's frames. Each code object
 // is marked in its co_extra slot with the generation (test) that saw it: a pointer compare
 // instead of a hash-set insert per call, and code outside the root is marked once and never
-// recorded. Code objects are kept alive while recorded, so an
-// address is never reused meanwhile. Data files come from an audit hook in C: a Python hook
-// would be a Python call per audit event of the whole process.
+// recorded. Code objects are kept alive while recorded, so an address is never reused
+// meanwhile. Data files come from an audit hook in C: a Python hook would be a Python call
+// per audit event of the whole process.
 #include "bindings/tracer.h"
 
 #include <Python.h>
@@ -49,7 +49,8 @@ std::vector<PyCodeObject*>* seen() {
 Py_ssize_t extra_index = -1;
 // co_extra marks: 0 not yet looked at; odd, outside the root of scope epoch (mark >> 1);
 // even, under the root and last seen by that generation (test). A mark from an earlier
-// test or root is stale, so nothing needs clearing between tests.
+// test or root is stale, so nothing needs clearing between tests. (An even mark made under
+// an earlier root is taken as under this one: take() filters by its root again.)
 uintptr_t generation = 2;   // bumped by 2 at each take()
 uintptr_t scope_epoch = 0;  // bumped when the root changes
 std::string scope_prefix;   // the root tracer_start was given, with its '/'; empty: all code
