@@ -412,6 +412,9 @@ def test_an_interrupted_run_waits_for_the_build_and_leaves_nothing_half_made(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Started in the background (`make test &`, nohup), this process ignores SIGINT, and
+        # a child inherits that: Python then keeps ignoring Ctrl-C instead of handling it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for _ in range(300):  # until the build is under way
         if any(d.endswith("_b") for d in databases(postgres) - others):
