@@ -67,39 +67,35 @@ bool under_scope(PyCodeObject* code) {
   return project_file(text_attr(reinterpret_cast<PyObject*>(code), "co_filename"), scope_prefix);
 }
 
+uintptr_t mark_of(PyCodeObject* code) {
+  void* raw = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &raw) != 0)
+    return PyErr_Clear(), 0;
+  return reinterpret_cast<uintptr_t>(raw);
+}
+
+// Whether `code`, whose mark is `mark`, is outside the root: worked out once per root and
+// kept in the mark. An even mark says it was seen under the root.
+inline bool outside_root(PyCodeObject* code, uintptr_t mark) {
+  if (mark != 0 && !(mark & 1)) return false;
+  if (mark && (mark >> 1) == scope_epoch) return true;
+  if (under_scope(code)) return false;  // marked when a test first runs it
+  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
+                    reinterpret_cast<void*>((scope_epoch << 1) | 1));
+  return true;
+}
+
 // Records `code` once per generation if it is under the root (borrowed reference); false
 // for code outside it, which is never recorded: the standard library, installed packages
 // and pytest run in every test, and take() would throw each of them away again.
 inline bool saw(PyCodeObject* code) {
-  void* raw = nullptr;
-  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &raw) != 0)
-    return PyErr_Clear(), false;
-  auto mark = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t mark = mark_of(code);
   if (mark == generation) return true;
-  if ((mark & 1) && (mark >> 1) == scope_epoch) return false;
-  if ((mark == 0 || (mark & 1)) && !under_scope(code)) {
-    TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
-                      reinterpret_cast<void*>((scope_epoch << 1) | 1));
-    return false;
-  }
+  if (outside_root(code, mark)) return false;
   TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
                     reinterpret_cast<void*>(generation));
   Py_INCREF(code);
   seen()->push_back(code);
-  return true;
-}
-
-// Between tests (3.12+ with a root): whether `code` may be disabled for good, unrecorded.
-inline bool outside_root(PyCodeObject* code) {
-  void* raw = nullptr;
-  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index, &raw) != 0)
-    return PyErr_Clear(), false;
-  auto mark = reinterpret_cast<uintptr_t>(raw);
-  if (mark != 0 && !(mark & 1)) return false;
-  if ((mark >> 1) == scope_epoch && mark) return true;
-  if (under_scope(code)) return false;  // marked when a test first runs it
-  TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), extra_index,
-                    reinterpret_cast<void*>((scope_epoch << 1) | 1));
   return true;
 }
 
@@ -176,7 +172,7 @@ PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t n) {
     saw(code);
     return Py_NewRef(disable);  // this function is known for this test: no more calls
   }
-  if (!recording) return Py_NewRef(outside_root(code) ? disable : Py_None);
+  if (!recording) return Py_NewRef(outside_root(code, mark_of(code)) ? disable : Py_None);
   return Py_NewRef(saw(code) ? Py_None : disable);
 }
 
