@@ -116,6 +116,16 @@ def generate(
     )
 
 
+def add_migration(out: Path, app: str, n: int) -> Path:
+    """The developer's loop: migration `n` of `app` (a field with an index and a data step),
+    and the model's new field. Returns the migration's file."""
+    models = out / app / "models.py"
+    models.write_text(models.read_text() + f"    f{n} = models.IntegerField(default=0)\n")
+    path = out / app / "migrations" / f"{n:04d}_m.py"
+    path.write_text(migration(app, n))
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("out", type=Path)

@@ -3,6 +3,7 @@ databases are clones of one migrated template, and Django finds nothing left to 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -137,6 +138,7 @@ def databases(url: str) -> set[str]:
 
 
 SETTINGS_WITHOUT_URL = """\
+import json
 import os
 
 SECRET_KEY = "generated"
@@ -185,3 +187,135 @@ def test_django_settings_without_a_url_are_enough_for_the_in_process_build(
     assert refused.returncode == 4
     assert "no database URL" in refused.stderr and 'build = "django"' in refused.stderr
     assert "app" not in databases(postgres)
+
+
+# A test of the generated project that writes down the schema its database has, so that an
+# incremental build can be compared with one from scratch.
+DESCRIBE = """\
+import json
+import json
+import os
+
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_describe_schema():
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default "
+            "FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"
+        )
+        columns = cur.fetchall()
+        cur.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = 'public' ORDER BY 1, 2"
+        )
+        indexes = cur.fetchall()
+        cur.execute("SELECT app, name FROM django_migrations ORDER BY 1, 2")
+        migrations = cur.fetchall()
+    with open(os.environ["SCHEMA_OUT"], "w") as f:
+        json.dump({"columns": columns, "indexes": indexes, "migrations": migrations}, f)
+"""
+
+
+def templates(url: str) -> set[str]:
+    return {d for d in databases(url) if d.startswith("tmtpl_")}
+
+
+def test_a_new_migration_migrates_the_newest_template_it_can_forward(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=3, migrations=5, tests_per_app=2)
+    (root / "tests" / "test_schema.py").write_text(DESCRIBE)
+    schema = tmp_path / "schema.json"
+    monkeypatch.setenv("SCHEMA_OUT", str(schema))
+    others = templates(postgres)
+    first = run(root, postgres, "-n", "2")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    [before] = templates(postgres) - others
+
+    # The developer's loop: a field, its index and a data step, in a new migration.
+    db_gen.add_migration(root, "app1", 6)
+    loop = run(root, postgres, "-n", "2")
+    assert loop.returncode == 0, loop.stdout[-3000:] + loop.stderr[-3000:]
+    assert f"from {before} and 1 new migration" in loop.stdout
+    incremental = json.loads(schema.read_text())
+    assert ["app1", "0006_m"] in incremental["migrations"]
+    assert any(c[:2] == ["app1_thing", "f6"] for c in incremental["columns"])
+    assert any(i[1] == "app1_f6_idx" for i in incremental["indexes"])
+    [after] = templates(postgres) - others - {before}
+
+    # From scratch (--create-db), the same schema.
+    fresh = run(root, postgres, "-n", "2", "--create-db")
+    assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
+    assert "template built in" in fresh.stdout and " new migration" not in fresh.stdout
+    assert json.loads(schema.read_text()) == incremental
+
+    # Another branch: app1's migration is not there, app2 has one of its own. The newest
+    # template holds app1.0006_m; the one before it can still be migrated forward.
+    (root / "app1" / "migrations" / "0006_m.py").unlink()
+    models = root / "app1" / "models.py"
+    models.write_text(models.read_text().replace("    f6 = models.IntegerField(default=0)\n", ""))
+    db_gen.add_migration(root, "app2", 6)
+    branch = run(root, postgres, "-n", "2")
+    assert branch.returncode == 0, branch.stdout[-3000:] + branch.stderr[-3000:]
+    assert f"from {before} and 1 new migration" in branch.stdout
+    assert after in templates(postgres)  # still there for when the developer switches back
+    assert any(c[:2] == ["app2_thing", "f6"] for c in json.loads(schema.read_text())["columns"])
+    assert not any(c[:2] == ["app1_thing", "f6"] for c in json.loads(schema.read_text())["columns"])
+
+
+def test_an_edited_or_removed_migration_builds_from_scratch_and_says_why(
+    postgres: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=2, migrations=5, tests_per_app=2)
+    others = templates(postgres)
+    first = run(root, postgres, "-n", "2")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    [original] = templates(postgres) - others
+
+    edited = root / "app0" / "migrations" / "0003_m.py"
+    edited.write_text(edited.read_text().replace("default=0", "default=3"))
+    proc = run(root, postgres, "-n", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    why = f"{original} holds app0.0003_m, which was edited since"
+    assert f"testmap: template built from scratch: {why}" in proc.stdout
+    [edited_template] = templates(postgres) - others - {original}
+
+    (root / "app1" / "migrations" / "0005_m.py").unlink()
+    models = root / "app1" / "models.py"
+    models.write_text(models.read_text().replace("    f5 = models.IntegerField(default=0)\n", ""))
+    proc = run(root, postgres, "-n", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (
+        f"testmap: template built from scratch: {edited_template} holds app1.0005_m, "
+        "which is no longer among the migrations"
+    ) in proc.stdout
+
+
+def test_a_ci_job_with_a_new_server_migrates_the_cached_dump_forward(tmp_path: Path) -> None:
+    root = tmp_path / "dj"
+    db_gen.generate(root, apps=2, migrations=3, tests_per_app=2)
+    with (root / "pyproject.toml").open("a") as f:
+        f.write('cache = ".testmap/db"\n')
+    first_job = servers.PostgresServer().start()
+    try:
+        proc = run(root, first_job.url, "-n", "2")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    finally:
+        first_job.stop()
+    [dump] = (root / ".testmap" / "db").iterdir()
+
+    db_gen.add_migration(root, "app0", 4)
+    second_job = servers.PostgresServer().start()
+    try:
+        proc = run(root, second_job.url, "-n", "2")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    finally:
+        second_job.stop()
+    assert f"from {dump.name} and 1 new migration" in proc.stdout
+    assert len(list(dump.parent.iterdir())) == 2  # the new template's dump is saved too

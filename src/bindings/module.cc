@@ -275,6 +275,19 @@ NB_MODULE(_core, m) {
       },
       nb::arg("root"), nb::arg("globs"), nb::arg("extra"),
       "(hash, files hashed) of the files under root matching globs, and extra strings");
+  m.def(
+      "file_digests",
+      [](const std::vector<std::string>& paths) {
+        std::vector<std::string> out;
+        {
+          nb::gil_scoped_release release;
+          out.reserve(paths.size());
+          for (const auto& p : paths) out.push_back(db::file_digest(p));
+        }
+        return out;
+      },
+      nb::arg("paths"),
+      "Each file's content hash (16 hex digits), or \"\" for one that cannot be read");
 
   using runtime::Region;
   nb::class_<Region>(m, "Region", "The shared-memory region the preload shim writes into")

@@ -37,6 +37,7 @@ from testmap.db_server import (
 from testmap.db_template import (
     DROP_WAIT_SECONDS,
     Preparation,
+    Pruning,
     Recipe,
     base_name,
     build_template,
@@ -168,6 +169,8 @@ class WorkerDatabase:
             root,
             self.env_name,
             (root / cache) if cache else None,
+            # pytest-django's --create-db: afresh, not from an earlier template either.
+            fresh=bool(getattr(config.option, "create_db", False)),
         )
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         controller = "PYTEST_XDIST_WORKER" not in os.environ
@@ -178,6 +181,7 @@ class WorkerDatabase:
         self.url = ""
         self.tmp: TempIsolation | None = None
         self.preparation: Preparation | None = None
+        self.pruning: Pruning | None = None
         self.pending: PostgresServer | None = None  # the controller's, until start()
         self.premade: list[str] = []
         self.report: str | None = None
@@ -250,6 +254,8 @@ class WorkerDatabase:
             self.report = "\n".join(
                 [*notes, *more, f"testmap: schema {self.schema} ({self.files} files): {what}"]
             )
+            if done.how != "reused":
+                self.pruning = Pruning(self.recipe)  # while the tests run
             self._use_database(config, run)
         finally:
             if server is not None:
@@ -349,14 +355,20 @@ class WorkerDatabase:
     def close(self) -> None:
         if self.pending is not None:  # the session never started
             self.pending.close()
+        late: list[str] = []  # lines about the project's old templates
         if self.preparation is not None:
-            if not self.preparation.done.is_set():  # interrupted before it was done
+            if not self.preparation.ready.is_set():  # interrupted before it was done
                 sys.stderr.write(
                     "testmap: waiting for the template build to finish, so that nothing "
                     "half-made is left (Ctrl-C again to leave now: the next build drops "
                     "what this one leaves)\n"
                 )
             self.preparation.done.wait()  # never drop what is still being made
+            late = self.preparation.pruned
+        if self.pruning is not None:
+            late = self.pruning.finish()
+        for line in late:
+            sys.stderr.write(line + "\n")
         try:
             self._drop_own()
         except DatabaseError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sys
 import types
 from collections.abc import Callable
 from urllib.parse import quote, unquote, urlsplit
@@ -92,6 +93,23 @@ def migrate(url: str) -> None:
     finally:
         conn.close()
         del connections["default"]
+
+
+def migration_files() -> dict[str, tuple[str, bool]]:
+    """Every migration on disk, as "app.name": (its file, whether it is a squash, one that
+    replaces others). Only the files are read: no database is asked."""
+    import django
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    if not apps.ready:
+        django.setup()
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    found = {}
+    for (app, name), migration in loader.disk_migrations.items():
+        module = sys.modules.get(type(migration).__module__)
+        found[f"{app}.{name}"] = (getattr(module, "__file__", None) or "", bool(migration.replaces))
+    return found
 
 
 def plugin(name: Callable[[], str]) -> types.ModuleType:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from testmap import db_django
+from testmap import db_django, db_incremental
 from testmap.db_server import (
     BUILDING_SUFFIX,
     KEEP_TEMPLATES,
@@ -101,6 +101,7 @@ class Recipe:
     root: Path  # pytest's rootdir: where the command runs
     env_name: str  # the variable that carries the URL to the command
     cache: Path | None = None  # [tool.testmap.db] cache: dumps of built templates
+    fresh: bool = False  # from scratch, never from an earlier template (--create-db)
 
     @property
     def template(self) -> str:
@@ -111,7 +112,16 @@ class Recipe:
         return project_id(self.root)
 
 
-def build_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[str]]:
+@dataclass(frozen=True)
+class Outcome:
+    """What _ensure_template did: "reused", "restored" (the cache's dump), "built" (from
+    scratch) or "resumed" (from `start`, an earlier template or dump, migrated forward)."""
+
+    how: str
+    start: db_incremental.Start | None = None
+
+
+def build_template(server: PostgresServer, recipe: Recipe) -> tuple[Outcome, list[str]]:
     """Make the template for this schema version unless it exists: (what was done, notes)."""
     base = base_name(recipe.url)
     server.lock(base)
@@ -123,9 +133,9 @@ def build_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[st
         server.unlock(base)
 
 
-def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[str]]:
+def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[Outcome, list[str]]:
     """Make the template unless it exists; the caller holds the base's lock. Returns what was
-    done ("reused", "restored" from the cache, "built") and notes worth a line each."""
+    done and notes worth a line each."""
     base = base_name(recipe.url)
     name = recipe.template
     building = building_name(name, recipe.project)
@@ -146,30 +156,27 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
         if record is None or record.kind == "template":
             # Ours, another project's (same schema, so the same content: two checkouts of
             # one repository), or an older testmap's.
-            return "reused", notes
+            return Outcome("reused"), notes
         whose = "is in use" if record.project == recipe.project else "is another project's"
         raise DatabaseError(
             f"{name} was left half-made by a build killed while sealing it, and {whose}: "
             "drop it, and the next run builds it again"
         )
-    done = "built"
     dump = recipe.cache / f"{name}.dump" if recipe.cache else None
-    server.create(building)
     try:
+        outcome = None
         if dump is not None and dump.is_file():
+            server.create(building)
             try:
                 server.restore(building, dump)
-                done = "restored"
+                outcome = Outcome("restored")
             except DatabaseError as e:
                 notes.append(f"testmap: {dump} not used, building instead: {e}")
                 why = drop_each(server, [building], wait=DROP_WAIT_SECONDS)
                 if why:
                     raise DatabaseError(why[0]) from e
-                server.create(building)
-        if done == "built":
-            _run_build(
-                recipe.build, with_database(recipe.url, building), recipe.root, recipe.env_name
-            )
+        if outcome is None:
+            outcome = _build(server, recipe, building, notes)
             if dump is not None:
                 # Before sealing: a template accepts no connections, pg_dump's included.
                 try:
@@ -183,8 +190,74 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[str, list[
         drop_each(server, [building], wait=DROP_WAIT_SECONDS)
         raise
     server.seal(building, name, time.time())
-    notes += _prune(server, recipe.project, base, keep=name)
-    return done, notes
+    return outcome, notes
+
+
+def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[str]) -> Outcome:
+    """Build the schema into `building` (which does not exist yet): from the newest earlier
+    template or dump that can be migrated forward, else from scratch, saying why in `notes`."""
+    start, why, now = None, None, None
+    earlier = [] if recipe.fresh else _earlier_templates(server, recipe)
+    dumps = [] if recipe.fresh else _earlier_dumps(recipe)
+    resumable = db_incremental.resumable(recipe.build)
+    if (earlier or dumps) and not server.resumable:
+        why = f"{server.label} templates are always built from scratch"
+    elif (earlier or dumps) and not resumable:
+        why = 'a build command cannot be resumed from an earlier template (build = "django" can)'
+    elif earlier or dumps:
+        sources = [(t, _copier(server, building, template=t)) for t in earlier]
+        sources += [(d.name, _copier(server, building, dump=d)) for d in dumps]
+        with ThreadPoolExecutor(1) as pool:
+            # Django imports the migrations while the server copies the newest template.
+            listing = pool.submit(db_incremental.on_disk)
+            start, why = db_incremental.resume(server, building, sources, listing.result)
+            now = listing.result() if listing.exception() is None else None
+    if start is None:
+        server.create(building)
+        if why is not None:
+            notes.append(f"testmap: template built from scratch: {why}")
+    _run_build(recipe.build, with_database(recipe.url, building), recipe.root, recipe.env_name)
+    if resumable and server.resumable:
+        db_incremental.record(server, building, now or db_incremental.on_disk())
+    return Outcome("resumed", start) if start is not None else Outcome("built")
+
+
+def _earlier_templates(server: PostgresServer, recipe: Recipe) -> list[str]:
+    """Templates of this base on the server (any project's: the same base and build), newest
+    first, a few at most."""
+    templates = _templates_of(base_name(recipe.url))
+    stamped = sorted(
+        (
+            (float(r.detail or 0), n)
+            for n, r in server.records().items()
+            if r.kind == "template" and templates.fullmatch(n) and n != recipe.template
+        ),
+        reverse=True,
+    )
+    return [n for _, n in stamped[: db_incremental.TRIES]]
+
+
+def _earlier_dumps(recipe: Recipe) -> list[Path]:
+    """The cache's dumps of this base's templates, newest first, a few at most."""
+    if recipe.cache is None or not recipe.cache.is_dir():
+        return []
+    ours = _templates_of(base_name(recipe.url), ".dump")
+    found = [p for p in recipe.cache.iterdir() if ours.fullmatch(p.name)]
+    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return found[: db_incremental.TRIES]
+
+
+def _copier(server: PostgresServer, building: str, template: str = "", dump: Path | None = None):
+    """A function that creates `building` as a copy of `template`, or loaded from `dump`."""
+
+    def copy() -> None:
+        if dump is None:
+            server.create(building, template=template)
+        else:
+            server.create(building)
+            server.restore(building, dump)
+
+    return copy
 
 
 def _prune_dumps(folder: Path, base: str, keep: Path) -> None:
@@ -197,6 +270,44 @@ def _prune_dumps(folder: Path, base: str, keep: Path) -> None:
     )
     for old in dumps[KEEP_TEMPLATES - 1 :]:
         old.unlink(missing_ok=True)
+
+
+def prune_templates(server: PostgresServer, recipe: Recipe) -> list[str]:
+    """After a build, drop this project's oldest templates (the caller holds the base's
+    lock). Not before the workers have their databases: on a slow disk a DROP DATABASE
+    takes a second. Returns a line for each that stays, or for what went wrong."""
+    try:
+        return _prune(server, recipe.project, base_name(recipe.url), keep=recipe.template)
+    except DatabaseError as e:
+        return [f"testmap: older templates not dropped: {e}"]
+
+
+class Pruning:
+    """prune_templates() in a thread of its own, under the base's lock, while the tests run
+    (without xdist); finish() waits for it and returns its lines."""
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+        self.notes: list[str] = []
+        self.done = threading.Event()  # as Preparation.done: not thread.join()
+        threading.Thread(target=self._run, name="testmap-db-prune", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            server = open_server(self.recipe.url, self.recipe.project)
+            try:
+                server.lock(base_name(self.recipe.url))
+                self.notes = prune_templates(server, self.recipe)
+            finally:
+                server.close()  # and with the connection, the lock
+        except DatabaseError as e:
+            self.notes = [f"testmap: older templates not dropped: {e}"]
+        finally:
+            self.done.set()
+
+    def finish(self) -> list[str]:
+        self.done.wait()
+        return self.notes
 
 
 def _prune(server: PostgresServer, project: str, base: str, keep: str) -> list[str]:
@@ -250,6 +361,10 @@ def clone(
 ) -> tuple[str, list[str]]:
     """The worker's database, cloned from `template` under the base's lock (a template
     being built or dropped is never cloned): its name, and a line for anything left alone."""
+    if worker_db in server.names() and server.origin(worker_db) == template:
+        # Made for this run by xdist's controller, or kept: no lock to wait for, which the
+        # controller may hold a while longer to drop old templates.
+        return worker_db, []
     base = base_name(url)
     server.lock(base)
     try:
@@ -324,7 +439,8 @@ class Preparation:
     missing, then clone every worker's database, in parallel.
 
     The base's lock is taken before any worker starts and released only at the end, so a
-    worker that asks for its database waits until it is there. Workers spend a second or
+    worker that asks for its database waits until it is there (or finds it made). After
+    the clones, the same thread drops the project's oldest templates. Workers spend a second or
     more importing pytest, plugins and the project; the build and the clones overlap it
     instead of coming before it (build) or after it (clones, one worker at a time).
     """
@@ -339,12 +455,14 @@ class Preparation:
         self.url = recipe.url
         self.template = recipe.template
         self.error: BaseException | None = None
-        self.done_what = "reused"
+        self.done_what = Outcome("reused")
         self.notes: list[str] = []
+        self.pruned: list[str] = []  # lines about old templates left alone
         self.seconds = self.build_seconds = 0.0
         # Waited on instead of thread.join(): a join that Ctrl-C interrupts marks the thread
         # as stopped while it still runs (CPython before 3.13, gh-90882).
-        self.done = threading.Event()
+        self.ready = threading.Event()  # the workers' databases are there, or an error
+        self.done = threading.Event()  # and the old templates dropped, and the lock released
         server.lock(base_name(recipe.url))
         self.thread = threading.Thread(target=self._run, name="testmap-db", daemon=True)
         self.thread.start()
@@ -359,10 +477,18 @@ class Preparation:
             with ThreadPoolExecutor(min(self.PARALLEL_CLONES, len(self.worker_dbs))) as pool:
                 for notes in pool.map(self._clone, self.worker_dbs):
                     self.notes += notes
-        except BaseException as e:  # handed to the main thread by wait()
-            self.error = e
-        finally:
             self.seconds = time.monotonic() - start
+            self.ready.set()
+            if self.done_what.how != "reused":
+                self.pruned = prune_templates(self.server, self.recipe)
+        except BaseException as e:  # handed to the main thread by wait()
+            if self.ready.is_set():  # while dropping old templates: the run goes on
+                self.pruned.append(f"testmap: older templates not dropped: {e!r}")
+            else:
+                self.error = e
+                self.seconds = time.monotonic() - start
+        finally:
+            self.ready.set()
             try:
                 self.server.unlock(base_name(self.url))
             finally:
@@ -378,8 +504,9 @@ class Preparation:
             server.close()
 
     def wait(self) -> str:
-        """Block until done; raise what went wrong, else say what was done."""
-        self.done.wait()
+        """Block until the workers' databases are there; raise what went wrong, else say
+        what was done."""
+        self.ready.wait()
         if self.error is not None:
             raise self.error
         what = describe(self.done_what, self.build_seconds, self.recipe)
@@ -388,10 +515,14 @@ class Preparation:
         return "\n".join([*self.notes, f"testmap: {what}; {clones_line}"])
 
 
-def describe(done: str, seconds: float, recipe: Recipe) -> str:
+def describe(done: Outcome, seconds: float, recipe: Recipe) -> str:
     """The report's words for what _ensure_template did."""
-    if done == "reused":
+    if done.how == "reused":
         return "template reused"
-    if done == "restored":
+    if done.how == "restored":
         return f"template restored from {recipe.cache} in {seconds:.1f} s"
+    if done.how == "resumed" and done.start is not None:
+        n = done.start.pending
+        more = f"{n} new migration" + ("" if n == 1 else "s")
+        return f"template built in {seconds:.1f} s from {done.start.origin} and {more}"
     return f"template built in {seconds:.1f} s"

@@ -52,4 +52,12 @@ SchemaHash schema_hash(const std::string& root, const std::vector<std::string>& 
   return out;
 }
 
+std::string file_digest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::string buf(std::istreambuf_iterator<char>(in), {});
+  if (in.bad()) return "";
+  return fmt::format("{:016x}", XXH3_64bits(buf.data(), buf.size()));
+}
+
 }  // namespace testmap::db

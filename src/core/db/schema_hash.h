@@ -18,4 +18,8 @@ struct SchemaHash {
 SchemaHash schema_hash(const std::string& root, const std::vector<std::string>& globs,
                        const std::vector<std::string>& extra);
 
+// One file's content hash (16 hex digits), or "" when it cannot be read: what an
+// incremental build compares to tell an applied migration from an edited one.
+std::string file_digest(const std::string& path);
+
 }  // namespace testmap::db

@@ -1,0 +1,150 @@
+"""Incremental template builds: a new schema version starts from an earlier template (or a
+cached dump of one) whose migrations are all still there and unchanged, and applies only the
+pending ones. When none can be used, the template is built from scratch and the run says why
+in one line (docs/db.md, "A new migration").
+
+What a template holds is written into it: the content hash of every migration it was built
+with, in the table _testmap.migrations. The schema is testmap's own, outside the search path
+the tests use, and it travels with the database: a clone or a dump still says what it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from testmap import _core, db_django
+from testmap.db_server import DatabaseError, PostgresServer
+
+SCHEMA = "_testmap"
+TABLE = f"{SCHEMA}.migrations"
+# Earlier templates, and apart from them cached dumps, looked at (newest first): enough for
+# a developer who switches between a few branches, each with its own new migration.
+TRIES = 3
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """The migrations on disk now."""
+
+    digests: dict[str, str]  # "app.name": the content hash of its file
+    squashes: frozenset[str]  # those that replace others
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where an incremental build started: the template or dump, and how many migrations
+    were pending on top of it."""
+
+    origin: str
+    pending: int
+
+
+def resumable(build: str) -> bool:
+    """Whether testmap knows how to carry a template of this build forward: Django's
+    migrate (a build command may do anything to a database that is not empty)."""
+    return build.strip() == "django"
+
+
+def on_disk() -> Migrations:
+    """The migrations of the Django project on disk now, each with its file's hash."""
+    files = db_django.migration_files()
+    keys = sorted(files)
+    digests = _core.file_digests([files[k][0] for k in keys])
+    return Migrations(dict(zip(keys, digests)), frozenset(k for k in keys if files[k][1]))
+
+
+def held(server: PostgresServer, name: str) -> tuple[set[str], dict[str, str] | None]:
+    """What database `name` holds: the migrations Django recorded as applied, and testmap's
+    list of them with their hashes (None when it has none)."""
+    with server.session(name) as run:
+        [(has_django, has_list)] = run(
+            "SELECT to_regclass('django_migrations') IS NOT NULL, to_regclass(%s) IS NOT NULL",
+            TABLE,
+        )
+        rows = run("SELECT app, name FROM django_migrations") if has_django else []
+        applied = {f"{app}.{migration}" for app, migration in rows}
+        if not has_list:
+            return applied, None
+        return applied, dict(run(f"SELECT migration, digest FROM {TABLE}"))
+
+
+def verdict(applied: set[str], listed: dict[str, str] | None, now: Migrations) -> str | None:
+    """Why a database holding `applied` (built with `listed`) cannot be migrated forward to
+    `now`, or None when it can: every migration it holds is still on disk, unchanged, and
+    no squash is pending."""
+    if listed is None:
+        return "has no list of its migrations (made by an older testmap, or not by Django)"
+    for key in sorted(applied):
+        if key not in now.digests:
+            return f"holds {key}, which is no longer among the migrations"
+        if key not in listed:
+            return f"holds {key}, which testmap's build did not apply"
+        if listed[key] != now.digests[key]:
+            return f"holds {key}, which was edited since"
+    squash = next((k for k in sorted(now.digests) if k in now.squashes and k not in applied), None)
+    if squash is not None:
+        return f"predates the squash {squash}"
+    return None
+
+
+def pending(applied: set[str], now: Migrations) -> int:
+    return sum(1 for k in now.digests if k not in applied)
+
+
+def resume(
+    server: PostgresServer,
+    building: str,
+    sources: list[tuple[str, Callable[[], None]]],
+    migrations: Callable[[], Migrations],
+) -> tuple[Start | None, str | None]:
+    """Fill `building` from the first of `sources` (newest first: a label, and a function
+    that creates `building` as a copy of it) that can be migrated forward to `migrations()`
+    (asked for after the first copy: the two can overlap).
+
+    `building` does not exist when called; it exists afterwards only when a source was
+    usable. Returns where the build starts, or (None, why the newest source was not used).
+    """
+    first_why: str | None = None
+    for label, fill in sources:
+        try:
+            fill()
+            applied, listed = held(server, building)
+        except DatabaseError as e:
+            why = f"{label} could not be copied: {e}"
+        except Exception as e:  # the driver's errors: a copy that is not what it claims
+            why = f"{label} could not be read: {type(e).__name__}: {str(e).strip()}"
+        else:
+            try:
+                now = migrations()
+            except Exception as e:  # the build from scratch meets it too, and names it
+                _drop(server, building)
+                return None, f"the migrations could not be listed: {type(e).__name__}: {e}"
+            why = verdict(applied, listed, now)
+            if why is None:
+                return Start(label, pending(applied, now)), None
+            why = f"{label} {why}"
+        first_why = first_why or why
+        _drop(server, building)
+    return None, first_why
+
+
+def _drop(server: PostgresServer, building: str) -> None:
+    why = server.drop(building)
+    if why is not None:
+        raise DatabaseError(f"{building} cannot be dropped to try again: {why}")
+
+
+def record(server: PostgresServer, name: str, now: Migrations) -> None:
+    """Write into database `name` the migrations it was just built with."""
+    keys = sorted(now.digests)
+    with server.session(name) as run:
+        run(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        run(f"COMMENT ON SCHEMA {SCHEMA} IS 'testmap: what this database was built with'")
+        run(f"DROP TABLE IF EXISTS {TABLE}")
+        run(f"CREATE TABLE {TABLE} (migration text PRIMARY KEY, digest text NOT NULL)")
+        run(
+            f"INSERT INTO {TABLE} SELECT * FROM unnest(%s::text[], %s::text[])",
+            keys,
+            [now.digests[k] for k in keys],
+        )
