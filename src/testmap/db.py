@@ -52,6 +52,8 @@ from testmap.db_template import (
 
 # [tool.testmap.db] and the type of each key's value; docs/db.md says what each means.
 KEY_TYPES: dict[str, type] = {
+    "alembic-config": str,
+    "alembic-head": str,
     "build": str,
     "cache": str,
     "redis-db-env": str,
@@ -95,6 +97,69 @@ def _settings(root: Path) -> dict:
     return settings
 
 
+def _source(settings: dict) -> tuple[str, str]:
+    """Where the server's URL comes from, and the URL ("" when from nowhere)."""
+    env_name = settings.get("url-env", "DATABASE_URL")
+    sources = [
+        # Saved by the process that started pytest before it pointed env_name elsewhere.
+        ("TESTMAP_DB_SOURCE", os.environ.get("TESTMAP_DB_SOURCE")),
+        ("[tool.testmap.db] url", settings.get("url")),
+        (env_name, os.environ.get(env_name)),
+    ]
+    return next(((k, v) for k, v in sources if v), ("", ""))
+
+
+def _checkout(root: Path) -> str:
+    """The owner of clones kept for --reuse-db: the checkout, not a run. Not 8 hex digits, as
+    a run is: drop_dead_runs tells them apart by that."""
+    return "r" + project_id(root)[:7]
+
+
+_early_run: str | None = None  # the run chosen before the conftests were imported
+
+
+def early(early_config: pytest.Config) -> None:
+    """Before the conftests are imported: point the URL variable at the database this
+    process will use, so that code that builds an engine from it at import time (settings,
+    a Celery app, a conftest) gets its worker's clone, never the database all workers share.
+    The database itself is made later, in pytest_configure or by xdist's controller."""
+    global _early_run
+    ns = early_config.known_args_namespace
+    try:
+        on = getattr(ns, "testmap_db", False) or early_config.getini("testmap_db")
+    except ValueError:
+        on = False
+    if not on or getattr(ns, "collectonly", False):
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is not None:
+        # Set by the controller (WorkerDatabase) before xdist started this worker.
+        source, owner, env_name = (
+            os.environ.get(k)
+            for k in ("TESTMAP_DB_SOURCE", "TESTMAP_DB_OWNER", "TESTMAP_DB_URL_ENV")
+        )
+        if source and owner and env_name:
+            os.environ[env_name] = with_database(source, worker_db_name(source, owner, worker))
+        return
+    if getattr(ns, "numprocesses", None):
+        return  # xdist's controller: it runs no test, and its workers are told above
+    root = Path(str(early_config.rootpath))
+    try:
+        settings = _settings(root)
+    except pytest.UsageError:
+        return  # pytest_configure says it
+    _, source = _source(settings)
+    if not source or url_problem(source) is not None:
+        return
+    _early_run = secrets.token_hex(4)
+    os.environ["TESTMAP_DB_RUN"] = _early_run
+    os.environ["TESTMAP_DB_SOURCE"] = source
+    reuse = getattr(ns, "reuse_db", False) and not getattr(ns, "create_db", False)
+    owner = _checkout(root) if reuse else _early_run
+    name = worker_db_name(source, owner, "main")
+    os.environ[settings.get("url-env", "DATABASE_URL")] = with_database(source, name)
+
+
 class TempIsolation:
     """A temp directory of this worker's own: TMPDIR and tempfile.gettempdir() point at it
     until the end, when it is removed (it is testmap's: nothing else lives there)."""
@@ -134,12 +199,7 @@ class WorkerDatabase:
                 "--testmap-db: [tool.testmap.db] build is missing: the command (or "
                 'module:function) that builds the schema, e.g. build = "alembic upgrade head"'
             )
-        sources = [
-            ("TESTMAP_DB_SOURCE", os.environ.get("TESTMAP_DB_SOURCE")),  # the controller's
-            ("[tool.testmap.db] url", settings.get("url")),
-            (self.env_name, os.environ.get(self.env_name)),
-        ]
-        where, self.source_url = next(((k, v) for k, v in sources if v), ("", ""))
+        where, self.source_url = _source(settings)
         if not self.source_url and build.strip() == "django":
             # Only for the in-process build: a command would read the settings itself, and
             # so migrate the database they name instead of the template.
@@ -171,11 +231,13 @@ class WorkerDatabase:
             (root / cache) if cache else None,
             # pytest-django's --create-db: afresh, not from an earlier template either.
             fresh=bool(getattr(config.option, "create_db", False)),
+            alembic_ini=settings.get("alembic-config", "alembic.ini"),
+            alembic_head=settings.get("alembic-head", "heads"),
         )
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         controller = "PYTEST_XDIST_WORKER" not in os.environ
         if controller:
-            os.environ["TESTMAP_DB_RUN"] = secrets.token_hex(4)
+            os.environ["TESTMAP_DB_RUN"] = _early_run or secrets.token_hex(4)
             os.environ["TESTMAP_DB_SOURCE"] = self.source_url
         run = os.environ.get("TESTMAP_DB_RUN", "local")
         self.url = ""
@@ -190,9 +252,11 @@ class WorkerDatabase:
         self.reuse = bool(getattr(config.option, "reuse_db", False)) and not getattr(
             config.option, "create_db", False
         )
-        # Not 8 hex digits, as a run is: drop_dead_runs tells them apart by that.
-        checkout = "r" + self.project[:7]  # the first digits of the root path's hash
-        self.owner = checkout if self.reuse else run
+        self.owner = _checkout(root) if self.reuse else run
+        if controller:
+            # For early() in each worker xdist starts: its URL before it imports anything.
+            os.environ["TESTMAP_DB_OWNER"] = self.owner
+            os.environ["TESTMAP_DB_URL_ENV"] = self.env_name
         self.run = run
         self.run_lock: PostgresServer | None = None
         self.db = worker_db_name(self.source_url, self.owner, self.worker)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from testmap import _core, db_django
+from testmap import _core, db_alembic, db_django
 from testmap.db_server import DatabaseError, PostgresServer
 
 SCHEMA = "_testmap"
@@ -27,8 +28,9 @@ TRIES = 3
 class Migrations:
     """The migrations on disk now."""
 
-    digests: dict[str, str]  # "app.name": the content hash of its file
-    squashes: frozenset[str]  # those that replace others
+    digests: dict[str, str]  # Django's "app.name", or an Alembic revision: its file's hash
+    squashes: frozenset[str] = frozenset()  # Django's that replace others
+    reach: frozenset[str] | None = None  # Alembic: the revisions its upgrade leaves applied
 
 
 @dataclass(frozen=True)
@@ -40,33 +42,82 @@ class Start:
     pending: int
 
 
-def resumable(build: str) -> bool:
-    """Whether testmap knows how to carry a template of this build forward: Django's
-    migrate (a build command may do anything to a database that is not empty)."""
-    return build.strip() == "django"
+class Tool:
+    """A build testmap knows how to carry forward: what is on disk, and what a database
+    holds by the tool's own record."""
+
+    table = ""  # the tool's record of what it applied, in the database
+
+    def on_disk(self) -> Migrations:
+        raise NotImplementedError
+
+    def recorded(self, run: Callable[..., list[tuple]]) -> list[str]:
+        raise NotImplementedError
+
+    def applied(self, recorded: list[str], now: Migrations) -> set[str] | str:
+        """The migrations a database with this record holds, or why it cannot be used."""
+        return set(recorded)
 
 
-def on_disk() -> Migrations:
-    """The migrations of the Django project on disk now, each with its file's hash."""
-    files = db_django.migration_files()
-    keys = sorted(files)
-    digests = _core.file_digests([files[k][0] for k in keys])
-    return Migrations(dict(zip(keys, digests)), frozenset(k for k in keys if files[k][1]))
+class Django(Tool):
+    table = "django_migrations"
+
+    def on_disk(self) -> Migrations:
+        files = db_django.migration_files()
+        keys = sorted(files)
+        digests = _core.file_digests([files[k][0] for k in keys])
+        return Migrations(dict(zip(keys, digests)), frozenset(k for k in keys if files[k][1]))
+
+    def recorded(self, run: Callable[..., list[tuple]]) -> list[str]:
+        return [f"{app}.{name}" for app, name in run("SELECT app, name FROM django_migrations")]
 
 
-def held(server: PostgresServer, name: str) -> tuple[set[str], dict[str, str] | None]:
-    """What database `name` holds: the migrations Django recorded as applied, and testmap's
-    list of them with their hashes (None when it has none)."""
+class Alembic(Tool):
+    table = "alembic_version"
+
+    def __init__(self, root: Path, ini: str, head: str) -> None:
+        self.root, self.ini, self.head = root, ini, head
+
+    def on_disk(self) -> Migrations:
+        files = db_alembic.revisions(self.root, self.ini)
+        keys = sorted(files)
+        digests = _core.file_digests([files[k] for k in keys])
+        reach = frozenset(db_alembic.targets(self.root, self.ini, self.head))
+        return Migrations(dict(zip(keys, digests)), reach=reach)
+
+    def recorded(self, run: Callable[..., list[tuple]]) -> list[str]:
+        return [version for (version,) in run("SELECT version_num FROM alembic_version")]
+
+    def applied(self, recorded: list[str], now: Migrations) -> set[str] | str:
+        for head in sorted(recorded):
+            if head not in now.digests:
+                return f"holds {head}, which is no longer among the migrations"
+            if now.reach is not None and head not in now.reach:
+                return f"holds {head}, which is not on the way to {self.head}"
+        return db_alembic.lineage(self.root, self.ini, recorded)
+
+
+def tool_for(build: str, root: Path, alembic_ini: str, alembic_head: str) -> Tool | None:
+    """The tool a build carries forward with, or None: a build command may do anything to a
+    database that is not empty."""
+    if build.strip() == "django":
+        return Django()
+    if build.strip() == "alembic":
+        return Alembic(root, alembic_ini, alembic_head)
+    return None
+
+
+def held(server: PostgresServer, name: str, tool: Tool) -> tuple[list[str], dict[str, str] | None]:
+    """What database `name` holds: the tool's record of what it applied, and testmap's list
+    of the migrations it was built with and their hashes (None when it has none)."""
     with server.session(name) as run:
-        [(has_django, has_list)] = run(
-            "SELECT to_regclass('django_migrations') IS NOT NULL, to_regclass(%s) IS NOT NULL",
-            TABLE,
+        [(has_record, has_list)] = run(
+            "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL", tool.table, TABLE
         )
-        rows = run("SELECT app, name FROM django_migrations") if has_django else []
-        applied = {f"{app}.{migration}" for app, migration in rows}
+        recorded = tool.recorded(run) if has_record else []
         if not has_list:
-            return applied, None
-        return applied, dict(run(f"SELECT migration, digest FROM {TABLE}"))
+            return recorded, None
+        return recorded, dict(run(f"SELECT migration, digest FROM {TABLE}"))
 
 
 def verdict(applied: set[str], listed: dict[str, str] | None, now: Migrations) -> str | None:
@@ -89,13 +140,15 @@ def verdict(applied: set[str], listed: dict[str, str] | None, now: Migrations) -
 
 
 def pending(applied: set[str], now: Migrations) -> int:
-    return sum(1 for k in now.digests if k not in applied)
+    wanted = now.reach if now.reach is not None else now.digests
+    return sum(1 for k in wanted if k not in applied)
 
 
 def resume(
     server: PostgresServer,
     building: str,
     sources: list[tuple[str, Callable[[], None]]],
+    tool: Tool,
     migrations: Callable[[], Migrations],
 ) -> tuple[Start | None, str | None]:
     """Fill `building` from the first of `sources` (newest first: a label, and a function
@@ -109,7 +162,7 @@ def resume(
     for label, fill in sources:
         try:
             fill()
-            applied, listed = held(server, building)
+            recorded, listed = held(server, building, tool)
         except DatabaseError as e:
             why = f"{label} could not be copied: {e}"
         except Exception as e:  # the driver's errors: a copy that is not what it claims
@@ -117,10 +170,11 @@ def resume(
         else:
             try:
                 now = migrations()
+                applied = tool.applied(recorded, now)
             except Exception as e:  # the build from scratch meets it too, and names it
                 _drop(server, building)
                 return None, f"the migrations could not be listed: {type(e).__name__}: {e}"
-            why = verdict(applied, listed, now)
+            why = applied if isinstance(applied, str) else verdict(applied, listed, now)
             if why is None:
                 return Start(label, pending(applied, now)), None
             why = f"{label} {why}"

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from testmap import db_django, db_incremental
+from testmap import db_alembic, db_django, db_incremental
 from testmap.db_server import (
     BUILDING_SUFFIX,
     KEEP_TEMPLATES,
@@ -102,6 +102,12 @@ class Recipe:
     env_name: str  # the variable that carries the URL to the command
     cache: Path | None = None  # [tool.testmap.db] cache: dumps of built templates
     fresh: bool = False  # from scratch, never from an earlier template (--create-db)
+    alembic_ini: str = "alembic.ini"  # build = "alembic": its config file (under root)
+    alembic_head: str = "heads"  # and the revision it upgrades to
+
+    def tool(self) -> db_incremental.Tool | None:
+        """What carries this build forward, when anything does."""
+        return db_incremental.tool_for(self.build, self.root, self.alembic_ini, self.alembic_head)
 
     @property
     def template(self) -> str:
@@ -199,26 +205,40 @@ def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[st
     start, why, now = None, None, None
     earlier = [] if recipe.fresh else _earlier_templates(server, recipe)
     dumps = [] if recipe.fresh else _earlier_dumps(recipe)
-    resumable = db_incremental.resumable(recipe.build)
+    tool = recipe.tool() if server.resumable else None
     if (earlier or dumps) and not server.resumable:
         why = f"{server.label} templates are always built from scratch"
-    elif (earlier or dumps) and not resumable:
-        why = 'a build command cannot be resumed from an earlier template (build = "django" can)'
+    elif (earlier or dumps) and tool is None:
+        why = (
+            "a build command cannot be resumed from an earlier template "
+            '(build = "django" or "alembic" can)'
+        )
     elif earlier or dumps:
         sources = [(t, _copier(server, building, template=t)) for t in earlier]
         sources += [(d.name, _copier(server, building, dump=d)) for d in dumps]
         with ThreadPoolExecutor(1) as pool:
-            # Django imports the migrations while the server copies the newest template.
-            listing = pool.submit(db_incremental.on_disk)
-            start, why = db_incremental.resume(server, building, sources, listing.result)
+            # The tool reads the migrations on disk while the server copies the newest
+            # template.
+            listing = pool.submit(tool.on_disk)
+            start, why = db_incremental.resume(server, building, sources, tool, listing.result)
             now = listing.result() if listing.exception() is None else None
     if start is None:
         server.create(building)
         if why is not None:
             notes.append(f"testmap: template built from scratch: {why}")
-    _run_build(recipe.build, with_database(recipe.url, building), recipe.root, recipe.env_name)
-    if resumable and server.resumable:
-        db_incremental.record(server, building, now or db_incremental.on_disk())
+    _run_build(recipe, with_database(recipe.url, building))
+    if (
+        isinstance(tool, db_incremental.Alembic)
+        and not db_incremental.held(server, building, tool)[0]
+    ):
+        # Its env.py took the URL from somewhere else, and migrated that database.
+        raise DatabaseError(
+            f"Alembic's upgrade left {building} without an alembic_version: env.py connects "
+            "to another database; make it use config.get_main_option('sqlalchemy.url') "
+            "(docs/db.md)"
+        )
+    if tool is not None:
+        db_incremental.record(server, building, now or tool.on_disk())
     return Outcome("resumed", start) if start is not None else Outcome("built")
 
 
@@ -327,11 +347,18 @@ def _prune(server: PostgresServer, project: str, base: str, keep: str) -> list[s
     return drop_each(server, [name for _, name in stamped[KEEP_TEMPLATES - 1 :]])
 
 
-def _run_build(build: str, url: str, root: Path, env_name: str) -> None:
+def _run_build(recipe: Recipe, url: str) -> None:
+    build, root, env_name = recipe.build, recipe.root, recipe.env_name
     if build.strip() == "django":
         try:
             db_django.migrate(url)
         except db_django.MigrateError as e:
+            raise DatabaseError(str(e)) from e
+        return
+    if build.strip() == "alembic":
+        try:
+            db_alembic.upgrade(url, root, recipe.alembic_ini, recipe.alembic_head, env_name)
+        except db_alembic.AlembicError as e:
             raise DatabaseError(str(e)) from e
         return
     if ":" in build and " " not in build.strip() and not build.startswith("/"):

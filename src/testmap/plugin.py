@@ -112,6 +112,8 @@ def pytest_load_initial_conftests(
     # there (a class body calling the project's functions) is code run outside every test.
     if "--testmap-deps" in args or os.environ.get("TESTMAP_DEPS") == "1":
         runtime.start_deps_early(str(early_config.rootpath))
+    # --testmap-db: the URL variable names this process's own database before anything reads it.
+    db.early(early_config)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has set Django up

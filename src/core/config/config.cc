@@ -484,7 +484,9 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
       if (const auto* t = v.as_table()) {
         // docs/db.md says what each means; the plugin refuses to run while one is wrong.
         r.check_table(*t, key,
-                      {{"build", Reader::Kind::kString},
+                      {{"alembic-config", Reader::Kind::kString},
+                       {"alembic-head", Reader::Kind::kString},
+                       {"build", Reader::Kind::kString},
                        {"cache", Reader::Kind::kString},
                        {"redis-db-env", Reader::Kind::kString},
                        {"redis-db-offset", Reader::Kind::kCount},
@@ -493,8 +495,13 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
                        {"url-env", Reader::Kind::kString}});
         cfg.db = Reader::to_json(*t);
         // One default for the plugin's schema hash and the CI cache key alike.
-        if (!cfg.db.contains("schema-files"))
-          cfg.db["schema-files"] = {"**/migrations/**", "**/models.py"};
+        if (!cfg.db.contains("schema-files")) {
+          if (cfg.db.value("build", "") == "alembic")
+            cfg.db["schema-files"] = {"alembic.ini", "**/alembic/**", "**/migrations/**",
+                                      "**/models.py"};
+          else
+            cfg.db["schema-files"] = {"**/migrations/**", "**/models.py"};
+        }
       } else {
         r.error(&v, key, "expected a table");
       }
