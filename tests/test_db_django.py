@@ -275,6 +275,18 @@ def test_a_new_migration_migrates_the_newest_template_it_can_forward(
     assert any(c[:2] == ["app2_thing", "f6"] for c in json.loads(schema.read_text())["columns"])
     assert not any(c[:2] == ["app1_thing", "f6"] for c in json.loads(schema.read_text())["columns"])
 
+    # A third branch: the template every branch started from is the one used last, so it
+    # stays when the project's fourth template is made, and the oldest branch's goes.
+    (root / "app2" / "migrations" / "0006_m.py").unlink()
+    models = root / "app2" / "models.py"
+    models.write_text(models.read_text().replace("    f6 = models.IntegerField(default=0)\n", ""))
+    db_gen.add_migration(root, "app0", 6)
+    third = run(root, postgres, "-n", "2")
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert f"from {before} and 1 new migration" in third.stdout
+    kept = templates(postgres) - others
+    assert before in kept and after not in kept and len(kept) == 3, kept
+
 
 def test_an_edited_or_removed_migration_builds_from_scratch_and_says_why(
     postgres: str, tmp_path: Path

@@ -162,6 +162,7 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[Outcome, l
         if record is None or record.kind == "template":
             # Ours, another project's (same schema, so the same content: two checkouts of
             # one repository), or an older testmap's.
+            _used(server, recipe, name)
             return Outcome("reused"), notes
         whose = "is in use" if record.project == recipe.project else "is another project's"
         raise DatabaseError(
@@ -221,6 +222,8 @@ def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[st
             # template.
             listing = pool.submit(tool.on_disk)
             start, why = db_incremental.resume(server, building, sources, tool, listing.result)
+            if start is not None and start.origin in earlier:
+                _used(server, recipe, start.origin)
             now = listing.result() if listing.exception() is None else None
     if start is None:
         server.create(building)
@@ -242,15 +245,26 @@ def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[st
     return Outcome("resumed", start) if start is not None else Outcome("built")
 
 
+def _used(server: PostgresServer, recipe: Recipe, template: str) -> None:
+    """Stamp one of this project's templates as just used: the stamp orders the templates
+    that are kept (_prune) and tried first (_earlier_templates), so the one every branch
+    starts from outlives the branches' own."""
+    record = server.record_of(template)
+    if record is not None and record.project == recipe.project and record.kind == "template":
+        server.record(template, "template", f"{time.time():.3f}")
+
+
 def _earlier_templates(server: PostgresServer, recipe: Recipe) -> list[str]:
-    """Templates of this base on the server (any project's: the same base and build), newest
-    first, a few at most."""
+    """This project's templates of this base on the server, newest first, a few at most.
+    Another project's are not looked at: sharing a database name says nothing of sharing
+    migrations, and its name in the report would only puzzle."""
     templates = _templates_of(base_name(recipe.url))
     stamped = sorted(
         (
             (float(r.detail or 0), n)
             for n, r in server.records().items()
-            if r.kind == "template" and templates.fullmatch(n) and n != recipe.template
+            if r.kind == "template" and r.project == recipe.project
+            if templates.fullmatch(n) and n != recipe.template
         ),
         reverse=True,
     )
@@ -331,7 +345,7 @@ class Pruning:
 
 
 def _prune(server: PostgresServer, project: str, base: str, keep: str) -> list[str]:
-    """Drop this project's templates of this base beyond the newest few: never another
+    """Drop this project's templates of this base beyond the few used last: never another
     project's (two database names that differ only in punctuation share a base), nor one
     with no record. Returns a line for each that stays."""
     templates = _templates_of(base)
