@@ -201,8 +201,9 @@ def _ensure_template(server: PostgresServer, recipe: Recipe) -> tuple[Outcome, l
 
 
 def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[str]) -> Outcome:
-    """Build the schema into `building` (which does not exist yet): from the newest earlier
-    template or dump that can be migrated forward, else from scratch, saying why in `notes`."""
+    """Build the schema into `building` (which does not exist yet): from the earlier template
+    used last (or the newest dump) that can be migrated forward, else from scratch, saying
+    why in `notes`."""
     start, why, now = None, None, None
     earlier = [] if recipe.fresh else _earlier_templates(server, recipe)
     dumps = [] if recipe.fresh else _earlier_dumps(recipe)
@@ -230,19 +231,31 @@ def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[st
         if why is not None:
             notes.append(f"testmap: template built from scratch: {why}")
     _run_build(recipe, with_database(recipe.url, building))
-    if (
-        isinstance(tool, db_incremental.Alembic)
-        and not db_incremental.held(server, building, tool)[0]
-    ):
-        # Its env.py took the URL from somewhere else, and migrated that database.
-        raise DatabaseError(
-            f"Alembic's upgrade left {building} without an alembic_version: env.py connects "
-            "to another database; make it use config.get_main_option('sqlalchemy.url') "
-            "(docs/db.md)"
-        )
     if tool is not None:
-        db_incremental.record(server, building, now or tool.on_disk())
+        now = now or tool.on_disk()
+        if isinstance(tool, db_incremental.Alembic):
+            _check_reached(server, building, tool, now)
+        db_incremental.record(server, building, now)
     return Outcome("resumed", start) if start is not None else Outcome("built")
+
+
+def _check_reached(
+    server: PostgresServer,
+    building: str,
+    tool: db_incremental.Alembic,
+    now: db_incremental.Migrations,
+) -> None:
+    """Alembic's upgrade ran env.py, which chooses its own connection: one that took the URL
+    from the application (an engine made at import) upgraded another database. Then
+    `building` is not at the head, and is not sealed."""
+    heads = db_incremental.held(server, building, tool)[0]
+    if heads and tool.applied(heads, now) == set(now.reach or ()):
+        return
+    raise DatabaseError(
+        f"Alembic's upgrade left {building} at {', '.join(sorted(heads)) or 'no revision'}, "
+        f"not at {tool.head}: env.py connects to another database; make it use "
+        "config.get_main_option('sqlalchemy.url') (docs/db.md)"
+    )
 
 
 def _used(server: PostgresServer, recipe: Recipe, template: str) -> None:
@@ -255,7 +268,8 @@ def _used(server: PostgresServer, recipe: Recipe, template: str) -> None:
 
 
 def _earlier_templates(server: PostgresServer, recipe: Recipe) -> list[str]:
-    """This project's templates of this base on the server, newest first, a few at most.
+    """This project's templates of this base on the server, the one used last first, a few
+    at most.
     Another project's are not looked at: sharing a database name says nothing of sharing
     migrations, and its name in the report would only puzzle."""
     templates = _templates_of(base_name(recipe.url))
