@@ -126,6 +126,14 @@ def add_migration(out: Path, app: str, n: int) -> Path:
     return path
 
 
+def remove_migration(out: Path, app: str, n: int) -> None:
+    """Undo add_migration (another branch, or a migration deleted): the file and the field."""
+    (out / app / "migrations" / f"{n:04d}_m.py").unlink()
+    models = out / app / "models.py"
+    field = f"    f{n} = models.IntegerField(default=0)\n"
+    models.write_text(models.read_text().replace(field, ""))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("out", type=Path)

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,11 +22,25 @@ from collection import clean_env, collected_ids
 from shoprun import copy_shop, record_pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "examples" / "shop"))
+from shop.testing import servers  # noqa: E402
+
 FIXTURES = HERE / "fixtures"
 CLI_TIMEOUT = 120  # seconds; generous, only there so that a hang fails instead of blocking
 
 # The scenario repositories contain test files and conftest.py files of their own.
 collect_ignore = ["fixtures"]
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """The URL of a PostgreSQL server of the test module's own, on a free port in a temporary
+    directory (Debian's binaries), stopped after the module's last test."""
+    server = servers.PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def _find_testmap() -> str | None:

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -51,15 +50,6 @@ def test_own_database(i, tmp_path_factory):
     with open(os.path.join(os.environ["RESULTS"], f"{name}-{i}"), "w") as f:
         f.write(f"{rows} {tempfile.gettempdir()} {os.environ['REDIS_DB']}")
 """
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    server = servers.PostgresServer().start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def maintenance(url: str):

@@ -7,15 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
-import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "examples" / "shop"))
-from shop.testing import servers  # noqa: E402
 
 ENV_PY = """\
 from alembic import context
@@ -107,15 +104,6 @@ def make_app(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    server = servers.PostgresServer().start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def run(root: Path, url: str, *args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -31,15 +30,6 @@ def test_runs_in_a_clone():
         cur.execute("SELECT count(*) FROM django_migrations")
         assert cur.fetchone()[0] >= 3 * 5
 """
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    server = servers.PostgresServer().start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def run(root: Path, url: str, *args: str) -> subprocess.CompletedProcess:
@@ -264,9 +254,7 @@ def test_a_new_migration_migrates_the_newest_template_it_can_forward(
 
     # Another branch: app1's migration is not there, app2 has one of its own. The newest
     # template holds app1.0006_m; the one before it can still be migrated forward.
-    (root / "app1" / "migrations" / "0006_m.py").unlink()
-    models = root / "app1" / "models.py"
-    models.write_text(models.read_text().replace("    f6 = models.IntegerField(default=0)\n", ""))
+    db_gen.remove_migration(root, "app1", 6)
     db_gen.add_migration(root, "app2", 6)
     branch = run(root, postgres, "-n", "2")
     assert branch.returncode == 0, branch.stdout[-3000:] + branch.stderr[-3000:]
@@ -277,9 +265,7 @@ def test_a_new_migration_migrates_the_newest_template_it_can_forward(
 
     # A third branch: the template every branch started from is the one used last, so it
     # stays when the project's fourth template is made, and the oldest branch's goes.
-    (root / "app2" / "migrations" / "0006_m.py").unlink()
-    models = root / "app2" / "models.py"
-    models.write_text(models.read_text().replace("    f6 = models.IntegerField(default=0)\n", ""))
+    db_gen.remove_migration(root, "app2", 6)
     db_gen.add_migration(root, "app0", 6)
     third = run(root, postgres, "-n", "2")
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
@@ -306,9 +292,7 @@ def test_an_edited_or_removed_migration_builds_from_scratch_and_says_why(
     assert f"testmap: template built from scratch: {why}" in proc.stdout
     [edited_template] = templates(postgres) - others - {original}
 
-    (root / "app1" / "migrations" / "0005_m.py").unlink()
-    models = root / "app1" / "models.py"
-    models.write_text(models.read_text().replace("    f5 = models.IntegerField(default=0)\n", ""))
+    db_gen.remove_migration(root, "app1", 5)
     proc = run(root, postgres, "-n", "2")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (
