@@ -323,3 +323,38 @@ def test_a_ci_job_with_a_new_server_migrates_the_cached_dump_forward(tmp_path: P
         second_job.stop()
     assert f"from {dump.name} and 1 new migration" in proc.stdout
     assert len(list(dump.parent.iterdir())) == 2  # the new template's dump is saved too
+
+
+def test_reuse_db_migrates_the_kept_clones_forward_in_place(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "dj"
+    generate_own(root, apps=2, migrations=4, tests_per_app=2)
+    (root / "tests" / "test_schema.py").write_text(DESCRIBE)
+    schema = tmp_path / "schema.json"
+    monkeypatch.setenv("SCHEMA_OUT", str(schema))
+    before = databases(postgres)
+    first = run(root, postgres, "-n", "2", "--reuse-db")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    kept = {d for d in databases(postgres) - before if d.startswith("tmw_")}
+    assert len(kept) == 2, kept
+    built = templates(postgres)
+
+    # As pytest-django's --reuse-db does: the new migration is applied to each kept clone.
+    db_gen.add_migration(root, "app1", 5)
+    loop = run(root, postgres, "-n", "2", "--reuse-db")
+    assert loop.returncode == 0, loop.stdout[-3000:] + loop.stderr[-3000:]
+    assert "2 kept worker databases migrated forward in " in loop.stdout
+    assert "with 1 new migration" in loop.stdout
+    assert {d for d in databases(postgres) - before if d.startswith("tmw_")} == kept
+    assert templates(postgres) == built  # no template built, and none copied
+    assert any(c[:2] == ["app1_thing", "f5"] for c in json.loads(schema.read_text())["columns"])
+
+    # Without --reuse-db the template is built, from the one before the migration; the
+    # kept clones, already at its schema, are then its clones as they are.
+    fresh = run(root, postgres, "-n", "2")
+    assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
+    assert "and 1 new migration" in fresh.stdout
+    again = run(root, postgres, "-n", "2", "--reuse-db")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "template reused" in again.stdout

@@ -304,7 +304,9 @@ class WorkerDatabase:
                 return
             start = time.monotonic()
             try:
-                done, notes = build_template(server, self.recipe)
+                done, notes = build_template(
+                    server, self.recipe, kept=[self.db] if self.reuse else None
+                )
             except Exception as e:
                 raise _usage_error(e) from None
             what = describe(done, time.monotonic() - start, self.recipe)
@@ -318,7 +320,7 @@ class WorkerDatabase:
             self.report = "\n".join(
                 [*notes, *more, f"testmap: schema {self.schema} ({self.files} files): {what}"]
             )
-            if done.how != "reused":
+            if done.made:
                 self.pruning = Pruning(self.recipe)  # while the tests run
             self._use_database(config, run)
         finally:
@@ -348,7 +350,7 @@ class WorkerDatabase:
         if self.pending is None:
             return
         server, self.pending = self.pending, None
-        self.preparation = Preparation(server, self.recipe, self.premade)
+        self.preparation = Preparation(server, self.recipe, self.premade, reuse=self.reuse)
 
     def wait(self, config: pytest.Config) -> None:
         """xdist's controller: block until the template and the clones are ready."""
