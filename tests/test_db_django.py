@@ -222,14 +222,22 @@ def generate_own(root: Path, **sizes: int) -> None:
         f.write(f"# {root.parent.name}\n")
 
 
-def test_a_new_migration_migrates_the_newest_template_it_can_forward(
-    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def describing_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **sizes: int
+) -> tuple[Path, Path]:
+    """generate_own() with the DESCRIBE test; the file its runs write the schema to."""
     root = tmp_path / "dj"
-    generate_own(root, apps=3, migrations=5, tests_per_app=2)
+    generate_own(root, tests_per_app=2, **sizes)
     (root / "tests" / "test_schema.py").write_text(DESCRIBE)
     schema = tmp_path / "schema.json"
     monkeypatch.setenv("SCHEMA_OUT", str(schema))
+    return root, schema
+
+
+def test_a_new_migration_migrates_the_newest_template_it_can_forward(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, schema = describing_project(tmp_path, monkeypatch, apps=3, migrations=5)
     others = templates(postgres)
     first = run(root, postgres, "-n", "2")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -328,11 +336,7 @@ def test_a_ci_job_with_a_new_server_migrates_the_cached_dump_forward(tmp_path: P
 def test_reuse_db_migrates_the_kept_clones_forward_in_place(
     postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "dj"
-    generate_own(root, apps=2, migrations=4, tests_per_app=2)
-    (root / "tests" / "test_schema.py").write_text(DESCRIBE)
-    schema = tmp_path / "schema.json"
-    monkeypatch.setenv("SCHEMA_OUT", str(schema))
+    root, schema = describing_project(tmp_path, monkeypatch, apps=2, migrations=4)
     before = databases(postgres)
     first = run(root, postgres, "-n", "2", "--reuse-db")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
