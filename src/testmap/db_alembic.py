@@ -52,29 +52,22 @@ def upgrade(url: str, root: Path, ini: str, head: str, env_name: str) -> None:
             os.environ[env_name] = previous
 
 
-def revisions(root: Path, ini: str) -> dict[str, str]:
-    """Every revision of the project's script directory and its file."""
+def scripts(root: Path, ini: str):
+    """The project's script directory (every revision file read once)."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_config(root, ini))
+    return ScriptDirectory.from_config(_config(root, ini))
+
+
+def revisions(script) -> dict[str, str]:
+    """Every revision of the script directory and its file."""
     return {rev.revision: rev.path for rev in script.walk_revisions()}
 
 
-def lineage(root: Path, ini: str, heads: list[str]) -> set[str]:
-    """The revisions a database at `heads` holds: each head and its ancestors (only heads
-    that are still in the script directory)."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(_config(root, ini))
+def lineage(script, heads: list[str]) -> set[str]:
+    """The revisions a database at `heads` holds, which are also those `upgrade <head>`
+    leaves applied: each head and its ancestors."""
     held: set[str] = set()
     for head in heads:
         held |= {rev.revision for rev in script.walk_revisions(base="base", head=head)}
     return held
-
-
-def targets(root: Path, ini: str, head: str) -> set[str]:
-    """The revisions `upgrade <head>` leaves applied."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(_config(root, ini))
-    return {rev.revision for rev in script.walk_revisions(base="base", head=head)}

@@ -59,14 +59,19 @@ class Tool:
         return set(recorded)
 
 
+def _hashed(files: dict[str, str]) -> dict[str, str]:
+    """Each migration's file hash, by migration."""
+    keys = sorted(files)
+    return dict(zip(keys, _core.file_digests([files[k] for k in keys]), strict=True))
+
+
 class Django(Tool):
     table = "django_migrations"
 
     def on_disk(self) -> Migrations:
         files = db_django.migration_files()
-        keys = sorted(files)
-        digests = _core.file_digests([files[k][0] for k in keys])
-        return Migrations(dict(zip(keys, digests)), frozenset(k for k in keys if files[k][1]))
+        digests = _hashed({k: path for k, (path, _) in files.items()})
+        return Migrations(digests, frozenset(k for k, (_, squash) in files.items() if squash))
 
     def recorded(self, run: Callable[..., list[tuple]]) -> list[str]:
         return [f"{app}.{name}" for app, name in run("SELECT app, name FROM django_migrations")]
@@ -77,13 +82,12 @@ class Alembic(Tool):
 
     def __init__(self, root: Path, ini: str, head: str) -> None:
         self.root, self.ini, self.head = root, ini, head
+        self.script = None  # read by on_disk(), asked again by applied()
 
     def on_disk(self) -> Migrations:
-        files = db_alembic.revisions(self.root, self.ini)
-        keys = sorted(files)
-        digests = _core.file_digests([files[k] for k in keys])
-        reach = frozenset(db_alembic.targets(self.root, self.ini, self.head))
-        return Migrations(dict(zip(keys, digests)), reach=reach)
+        self.script = db_alembic.scripts(self.root, self.ini)
+        reach = frozenset(db_alembic.lineage(self.script, [self.head]))
+        return Migrations(_hashed(db_alembic.revisions(self.script)), reach=reach)
 
     def recorded(self, run: Callable[..., list[tuple]]) -> list[str]:
         return [version for (version,) in run("SELECT version_num FROM alembic_version")]
@@ -94,7 +98,7 @@ class Alembic(Tool):
                 return f"holds {head}, which is no longer among the migrations"
             if now.reach is not None and head not in now.reach:
                 return f"holds {head}, which is not on the way to {self.head}"
-        return db_alembic.lineage(self.root, self.ini, recorded)
+        return db_alembic.lineage(self.script, recorded)
 
 
 def tool_for(build: str, root: Path, alembic_ini: str, alembic_head: str) -> Tool | None:
@@ -125,7 +129,7 @@ def verdict(applied: set[str], listed: dict[str, str] | None, now: Migrations) -
     `now`, or None when it can: every migration it holds is still on disk, unchanged, and
     no squash is pending."""
     if listed is None:
-        return "has no list of its migrations (made by an older testmap, or not by Django)"
+        return "has no list of its migrations (made by an older testmap, or by a command)"
     for key in sorted(applied):
         if key not in now.digests:
             return f"holds {key}, which is no longer among the migrations"
@@ -137,6 +141,16 @@ def verdict(applied: set[str], listed: dict[str, str] | None, now: Migrations) -
     if squash is not None:
         return f"predates the squash {squash}"
     return None
+
+
+def check(server: PostgresServer, name: str, tool: Tool, now: Migrations) -> tuple[str | None, int]:
+    """Whether database `name` can be migrated forward to `now`: (why not, or None; how
+    many migrations are pending on top of it)."""
+    recorded, listed = held(server, name, tool)
+    applied = tool.applied(recorded, now)
+    if isinstance(applied, str):
+        return applied, 0
+    return verdict(applied, listed, now), pending(applied, now)
 
 
 def pending(applied: set[str], now: Migrations) -> int:
@@ -162,21 +176,20 @@ def resume(
     for label, fill in sources:
         try:
             fill()
-            recorded, listed = held(server, building, tool)
         except DatabaseError as e:
             why = f"{label} could not be copied: {e}"
-        except Exception as e:  # the driver's errors: a copy that is not what it claims
-            why = f"{label} could not be read: {type(e).__name__}: {str(e).strip()}"
         else:
             try:
                 now = migrations()
-                applied = tool.applied(recorded, now)
             except Exception as e:  # the build from scratch meets it too, and names it
                 _drop(server, building)
                 return None, f"the migrations could not be listed: {type(e).__name__}: {e}"
-            why = applied if isinstance(applied, str) else verdict(applied, listed, now)
+            try:
+                why, waiting = check(server, building, tool, now)
+            except Exception as e:  # the driver's errors: a copy that is not what it claims
+                why = f"could not be read: {type(e).__name__}: {str(e).strip()}"
             if why is None:
-                return Start(label, pending(applied, now)), None
+                return Start(label, waiting), None
             why = f"{label} {why}"
         first_why = first_why or why
         _drop(server, building)

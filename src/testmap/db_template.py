@@ -242,13 +242,26 @@ def _build(server: PostgresServer, recipe: Recipe, building: str, notes: list[st
         server.create(building)
         if why is not None:
             notes.append(f"testmap: template built from scratch: {why}")
-    _run_build(recipe, with_database(recipe.url, building))
-    if tool is not None:
-        now = now or tool.on_disk()
-        if isinstance(tool, db_incremental.Alembic):
-            _check_reached(server, building, tool, now)
-        db_incremental.record(server, building, now)
+    if tool is None:
+        _run_build(recipe, with_database(recipe.url, building))
+    else:
+        _migrate(server, recipe, tool, building, now or tool.on_disk())
     return Outcome("resumed", start) if start is not None else Outcome("built")
+
+
+def _migrate(
+    server: PostgresServer,
+    recipe: Recipe,
+    tool: db_incremental.Tool,
+    name: str,
+    now: db_incremental.Migrations,
+) -> None:
+    """Run the build into database `name`, check it got there, and write down what it
+    holds (db_incremental.record)."""
+    _run_build(recipe, with_database(recipe.url, name))
+    if isinstance(tool, db_incremental.Alembic):
+        _check_reached(server, name, tool, now)
+    db_incremental.record(server, name, now)
 
 
 def carry_kept_forward(server: PostgresServer, recipe: Recipe, names: list[str]) -> Outcome | None:
@@ -275,16 +288,12 @@ def carry_kept_forward(server: PostgresServer, recipe: Recipe, names: list[str])
     now = tool.on_disk()
     pending = 0
     for name in names:
-        recorded, listed = db_incremental.held(server, name, tool)
-        applied = tool.applied(recorded, now)
-        if isinstance(applied, str) or db_incremental.verdict(applied, listed, now) is not None:
+        why, waiting = db_incremental.check(server, name, tool, now)
+        if why is not None:
             return None
-        pending = max(pending, db_incremental.pending(applied, now))
+        pending = max(pending, waiting)
     for name in names:
-        _run_build(recipe, with_database(recipe.url, name))
-        if isinstance(tool, db_incremental.Alembic):
-            _check_reached(server, name, tool, now)
-        db_incremental.record(server, name, now)
+        _migrate(server, recipe, tool, name, now)
         server.record(name, "clone", recipe.template)
     return Outcome("carried", db_incremental.Start("kept", pending))
 
