@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples" / "shop"))
 from shop.testing import servers
+
+from testmap.db_server import DROP_WAIT_SECONDS, open_server, project_id
 
 MIGRATE = """\
 import glob, os, sys
@@ -633,6 +636,23 @@ def test_a_session_on_a_kept_clone_is_never_terminated(postgres: str, project: P
     assert third.returncode == 0, third.stdout[-2000:]
     assert "left alone" not in third.stdout
     assert kept[0] in databases(postgres)
+
+
+def test_a_session_still_leaving_does_not_stop_testmap_dropping_its_database(
+    postgres: str,
+) -> None:
+    # A closed connection shows in pg_stat_activity until its server process notices; on a
+    # loaded CI machine that is long enough for an incremental build's next try to fail.
+    server = open_server(postgres, project_id(Path("/srv/leaving")))
+    name = "tmtpl_leaving_0123456789abcdef_0123456789ab_b"
+    others = databases(postgres)
+    server.create(name)
+    session = psycopg2.connect(postgres.rsplit("/", 1)[0] + "/" + name)
+    assert "in use by pid " in (server.drop(name) or "")
+    threading.Timer(1.0, session.close).start()
+    assert server.drop(name, wait=DROP_WAIT_SECONDS) is None
+    assert databases(postgres) == others
+    server.close()
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ import pytest
 
 from testmap import _core, db_django
 from testmap.db_server import (
+    DROP_WAIT_SECONDS,
     DatabaseError,
     PostgresServer,
     open_server,
@@ -35,7 +36,6 @@ from testmap.db_server import (
     with_database,
 )
 from testmap.db_template import (
-    DROP_WAIT_SECONDS,
     Preparation,
     Pruning,
     Recipe,

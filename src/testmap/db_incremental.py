@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from testmap import _core, db_alembic, db_django
-from testmap.db_server import DatabaseError, PostgresServer
+from testmap.db_server import DROP_WAIT_SECONDS, DatabaseError, PostgresServer
 
 SCHEMA = "_testmap"
 TABLE = f"{SCHEMA}.migrations"
@@ -197,7 +197,8 @@ def resume(
 
 
 def _drop(server: PostgresServer, building: str) -> None:
-    why = server.drop(building)
+    # Only this build connects to it; the check's session may still be leaving.
+    why = server.drop(building, wait=DROP_WAIT_SECONDS)
     if why is not None:
         raise DatabaseError(f"{building} cannot be dropped to try again: {why}")
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,12 @@ WORKER_PREFIX = "tmw_"
 BUILDING_SUFFIX = "_b"
 KEEP_TEMPLATES = 3
 MAX_NAME = 63  # PostgreSQL's identifier limit
+
+
+# How long testmap waits for sessions to leave a database it is about to drop: a connection
+# just closed (testmap's own, a build command's, an xdist worker's) still shows as a session
+# until its server process notices, which under load takes more than a moment.
+DROP_WAIT_SECONDS = 5.0
 
 
 class DatabaseError(Exception):
@@ -249,14 +256,18 @@ class PostgresServer:
         holders = self.holders(name)
         return "in use by " + ", ".join(holders) if holders else None
 
-    def drop(self, name: str) -> str | None:
+    def drop(self, name: str, wait: float = 0.0) -> str | None:
         """Drop database `name` if this project made it and no other session is connected to
-        it; otherwise leave it and say why (None: dropped, or not there).
+        it after up to `wait` seconds; otherwise leave it and say why (None: dropped, or not
+        there).
 
         Never WITH (FORCE): that terminates the sessions, someone's psql or a running
         service on a kept --reuse-db clone among them."""
         if name not in self.names():
             return None
+        deadline = time.monotonic() + wait
+        while self.holders(name) and time.monotonic() < deadline:
+            time.sleep(0.05)
         why = self.keep_reason(name)
         if why is not None:
             return why
@@ -422,7 +433,7 @@ class MariaDBServer(PostgresServer):
         )
         return [f"id {pid} (user {user}, host {host})" for pid, user, host in rows]
 
-    def drop(self, name: str) -> str | None:
+    def drop(self, name: str, wait: float = 0.0) -> str | None:
         if name not in self.names():
             return None
         why = self.keep_reason(name)

@@ -22,6 +22,7 @@ from pathlib import Path
 from testmap import db_alembic, db_django, db_incremental
 from testmap.db_server import (
     BUILDING_SUFFIX,
+    DROP_WAIT_SECONDS,
     KEEP_TEMPLATES,
     MAX_NAME,
     TEMPLATE_PREFIX,
@@ -71,21 +72,13 @@ def _left_alone(name: str, why: str) -> str:
     return f"testmap: {name} left alone: {why}"
 
 
-# How long testmap waits for sessions to leave a database it is about to drop: a process
-# that has just exited (a build command, an xdist worker) may still show as a session for a
-# moment, until its server process notices.
-DROP_WAIT_SECONDS = 2.0
-
-
 def drop_each(server: PostgresServer, names: list[str], wait: float = 0.0) -> list[str]:
-    """Drop these databases, after waiting up to `wait` seconds for their sessions to leave;
-    a line for each that stays (not this project's, or in use)."""
+    """Drop these databases, waiting up to `wait` seconds in all for their sessions to
+    leave; a line for each that stays (not this project's, or in use)."""
     deadline = time.monotonic() + wait
-    while any(server.holders(n) for n in names) and time.monotonic() < deadline:
-        time.sleep(0.1)
     notes = []
     for name in names:
-        why = server.drop(name)
+        why = server.drop(name, wait=max(0.0, deadline - time.monotonic()))
         if why is not None:
             notes.append(_left_alone(name, why))
     return notes
