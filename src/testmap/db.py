@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from testmap import _core, db_django
+from testmap.db_aliases import OtherDatabases
 from testmap.db_server import (
     DROP_WAIT_SECONDS,
     DatabaseError,
@@ -259,6 +260,8 @@ class WorkerDatabase:
             os.environ["TESTMAP_DB_URL_ENV"] = self.env_name
         self.run = run
         self.run_lock: PostgresServer | None = None
+        # Django's aliases other than "default", made when the first test that uses one starts.
+        self.others = OtherDatabases(self.recipe, globs, run, self.owner, self.worker)
         self.db = worker_db_name(self.source_url, self.owner, self.worker)
         self.kept = self.db if self.reuse else None  # stays after the run (--reuse-db)
         self.deferred = False
@@ -278,7 +281,7 @@ class WorkerDatabase:
             # Held until close(): while it is, the next run's drop_dead_runs leaves this
             # run's databases alone (a connection of its own, idle all along).
             self.run_lock = open_server(self.source_url, self.project)
-            self.run_lock.lock(run_key(run))
+            self.run_lock.lock_shared(run_key(run))  # workers hold it on other servers
         except DatabaseError as e:
             server.close()
             raise pytest.UsageError(f"--testmap-db: {e}") from None
@@ -416,7 +419,21 @@ class WorkerDatabase:
                 "built by [tool.testmap.db] build\n"
             )
         # The name is read when the fixture runs, after ensure_ready() may have changed it.
-        config.pluginmanager.register(db_django.plugin(lambda: self.db), "testmap-django-db")
+        plugin = db_django.plugin(lambda: self.db, self._other_database)
+        config.pluginmanager.register(plugin, "testmap-django-db")
+
+    def _other_database(self, alias: str, settings: dict) -> str | None:
+        """This worker's clone of a Django alias other than "default" (db_aliases)."""
+        if self.recipe.build.strip() != "django":
+            return None  # a command migrates what the settings name: Django makes it
+        try:
+            return self.others.clone_for(alias, settings)
+        except DatabaseError as e:
+            pytest.fail(f"--testmap-db: {e}", pytrace=False)
+
+    def notes(self) -> list[str]:
+        """Lines for the end of the run: what was done for the other aliases."""
+        return self.others.notes
 
     def close(self) -> None:
         if self.pending is not None:  # the session never started
@@ -434,6 +451,8 @@ class WorkerDatabase:
         if self.pruning is not None:
             late = self.pruning.finish()
         for line in late:
+            sys.stderr.write(line + "\n")
+        for line in self.others.close():
             sys.stderr.write(line + "\n")
         try:
             self._drop_own()
@@ -527,8 +546,29 @@ def report_header() -> str | None:
     return getattr(_active, "report", None)
 
 
+_from_workers: list[str] = []  # what xdist's workers did for Django's other aliases
+NOTES_KEY = "testmap_db_notes"
+
+
+def session_finished(config: pytest.Config) -> None:
+    """An xdist worker: hand its lines to the controller with the worker's output."""
+    if _active is not None and hasattr(config, "workeroutput"):
+        config.workeroutput[NOTES_KEY] = _active.notes()
+
+
+def worker_finished(output: dict) -> None:
+    _from_workers.extend(output.get(NOTES_KEY, []))
+
+
+def summary() -> list[str]:
+    """Lines for the end of the run, each once: what was done for Django's other aliases."""
+    own = _active.notes() if _active is not None else []
+    return list(dict.fromkeys([*own, *_from_workers]))
+
+
 def unconfigure(config: pytest.Config) -> None:
     global _active, _isolation
+    _from_workers.clear()
     if _active is not None:
         _active.close()
         _active = None

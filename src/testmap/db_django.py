@@ -53,6 +53,12 @@ def settings_url() -> str:
         db = settings.DATABASES["default"] if settings.configured else {}
     except Exception:  # no Django, or settings that do not import
         return ""
+    return url_of(db)
+
+
+def url_of(db: dict) -> str:
+    """One DATABASES entry's server and database as a URL ("" for an engine testmap does
+    not clone, or no NAME)."""
     scheme = ENGINES.get(db.get("ENGINE", ""))
     if scheme is None or not db.get("NAME"):
         return ""
@@ -64,8 +70,9 @@ def settings_url() -> str:
     return f"{scheme}://{auth + '@' if auth else ''}{host}{port}/{quote(str(db['NAME']), safe='')}"
 
 
-def migrate(url: str) -> None:
-    """Run Django's migrate into the database of `url`.
+def migrate(url: str, alias: str = "default") -> None:
+    """Run Django's migrate for DATABASES[alias] into the database of `url` (the routers'
+    allow_migrate decide what goes there, as with `migrate --database alias`).
 
     In the pytest process, where pytest-django has loaded Django already: a `python
     manage.py migrate` subprocess would spend its first half second importing Django and the
@@ -79,20 +86,24 @@ def migrate(url: str) -> None:
 
     if not apps.ready:
         django.setup()
-    conn = connections.create_connection("default")
+    previous = connections[alias] if alias != "default" else None  # a worker's, in use
+    conn = connections.create_connection(alias)
     conn.settings_dict = {**conn.settings_dict, "NAME": unquote(urlsplit(url).path.lstrip("/"))}
-    connections["default"] = conn
+    connections[alias] = conn
     out = io.StringIO()
     try:
         with _unblock():
-            call_command("migrate", database="default", interactive=False, verbosity=1, stdout=out)
+            call_command("migrate", database=alias, interactive=False, verbosity=1, stdout=out)
     except Exception as e:
         applying = re.findall(r"Applying ([\w.]+?)\.\.\.", out.getvalue())
         where = f" while applying {applying[-1]}" if applying else ""
         raise MigrateError(f"Django's migrate failed{where}: {e}") from e
     finally:
         conn.close()
-        del connections["default"]
+        if previous is None:
+            del connections[alias]
+        else:
+            connections[alias] = previous
 
 
 def migration_files() -> dict[str, tuple[str, bool]]:
@@ -112,28 +123,68 @@ def migration_files() -> dict[str, tuple[str, bool]]:
     return found
 
 
-def plugin(name: Callable[[], str]) -> types.ModuleType:
-    """pytest-django's `django_db_setup`, pointed at the worker's clone `name()` (a module, so
-    that the fixture is a plain function: pytest deprecates session fixtures on instances)."""
+def plugin(name: Callable[[], str], other: Callable[[str, dict], str | None]) -> types.ModuleType:
+    """pytest-django's `django_db_setup`, pointed at the worker's clones (a module, so that
+    the fixture is a plain function: pytest deprecates session fixtures on instances).
+
+    `name()` is the clone of "default"; `other(alias, settings)` clones any other alias the
+    tests use, or returns None for one testmap does not clone (Django makes its test
+    database, as pytest-django would). Aliases Django counts as one database, and TEST
+    MIRRORs, are pointed at their database's clone, as Django's setup_databases does."""
 
     @pytest.fixture(scope="session")
     def django_db_setup(request, django_db_blocker):
         from django.db import connections
+        from django.test.utils import get_unique_databases_and_mirrors
 
         # The project's own settings changes first (pytest-django's hook for them); the
         # database name is the clone's whatever they say.
         request.getfixturevalue("django_db_modify_db_settings")
+        aliases, serialized = _databases_for(request.session.items)
+        made = []  # Django's own test databases, for aliases testmap does not clone
         with django_db_blocker.unblock():
             for alias in connections:
                 connections[alias].close()
-            connections["default"].settings_dict["NAME"] = name()
+            groups, mirrors = get_unique_databases_and_mirrors(aliases)
+            if "default" not in {a for _, group in groups.values() for a in group}:
+                connections["default"].settings_dict["NAME"] = name()
+            for _, (first, *same) in groups.values():
+                conn = connections[first]
+                clone = name() if first == "default" else other(first, conn.settings_dict)
+                if clone is None:
+                    made.append((conn, conn.settings_dict["NAME"]))
+                    conn.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+                else:
+                    conn.settings_dict["NAME"] = clone
+                for alias in same:
+                    connections[alias].creation.set_as_test_mirror(conn.settings_dict)
+            for alias, mirror in mirrors.items():
+                connections[alias].creation.set_as_test_mirror(connections[mirror].settings_dict)
+            for alias in serialized & {first for _, (first, *_) in groups.values()}:
+                # For serialized_rollback: what the database held before the first test.
+                conn = connections[alias]
+                conn._test_serialized_contents = conn.creation.serialize_db_to_string()
         yield
-        # As pytest-django's own teardown does: testmap drops the clone at the end of the
-        # run only when nobody is connected to it, this process's Django included.
+        # As pytest-django's own teardown does: testmap drops the clones at the end of the
+        # run only when nobody is connected to them, this process's Django included.
         with django_db_blocker.unblock():
+            for conn, old_name in made:
+                conn.creation.destroy_test_db(old_name, verbosity=0)
             for alias in connections:
                 connections[alias].close()
 
     module = types.ModuleType("testmap_django_db")
     module.django_db_setup = django_db_setup
     return module
+
+
+def _databases_for(items: list[pytest.Item]) -> tuple[set[str], set[str]]:
+    """The aliases the tests use, and those of them to serialize (pytest-django's reading of
+    `databases` and `serialized_rollback`); every alias with an older pytest-django."""
+    try:
+        from pytest_django.fixtures import _get_databases_for_setup
+    except ImportError:
+        from django.db import connections
+
+        return set(connections), set()
+    return _get_databases_for_setup(items)

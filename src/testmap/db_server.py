@@ -171,6 +171,11 @@ class PostgresServer:
     def unlock(self, key: str) -> None:
         self.run("SELECT pg_advisory_unlock(hashtext(%s))", "testmap:" + key)
 
+    def lock_shared(self, key: str) -> None:
+        """A lock many connections hold at once (a run's, held by each process that made a
+        database of the run on this server); is_held() sees it."""
+        self.run("SELECT pg_advisory_lock_shared(hashtext(%s))", "testmap:" + key)
+
     def is_held(self, key: str) -> bool:
         """Whether another connection holds the lock `key` (a hash collision says yes: the
         callers only ever keep what looks held)."""
@@ -394,6 +399,11 @@ class MariaDBServer(PostgresServer):
 
     def unlock(self, key: str) -> None:
         self.run("SELECT RELEASE_LOCK(%s)", "testmap:" + key)
+
+    def lock_shared(self, key: str) -> None:
+        # MariaDB has no shared lock; only the process that starts pytest takes a run's lock
+        # on it (Django's other aliases are cloned on PostgreSQL only).
+        self.lock(key)
 
     def is_held(self, key: str) -> bool:
         [(holder,)] = self.run("SELECT IS_USED_LOCK(%s)", "testmap:" + key)

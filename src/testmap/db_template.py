@@ -97,6 +97,7 @@ class Recipe:
     fresh: bool = False  # from scratch, never from an earlier template (--create-db)
     alembic_ini: str = "alembic.ini"  # build = "alembic": its config file (under root)
     alembic_head: str = "heads"  # and the revision it upgrades to
+    alias: str = "default"  # build = "django": the DATABASES alias it migrates
 
     def tool(self) -> db_incremental.Tool | None:
         """What carries this build forward, when anything does."""
@@ -431,7 +432,7 @@ def _run_build(recipe: Recipe, url: str) -> None:
     build, root, env_name = recipe.build, recipe.root, recipe.env_name
     if build.strip() == "django":
         try:
-            db_django.migrate(url)
+            db_django.migrate(url, recipe.alias)
         except db_django.MigrateError as e:
             raise DatabaseError(str(e)) from e
         return

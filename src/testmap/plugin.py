@@ -301,8 +301,19 @@ def _deselect(config: pytest.Config, items: list[pytest.Item], keep: set[int]) -
         items[:] = [item for i, item in enumerate(items) if i in keep]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    db.worker_finished(getattr(node, "workeroutput", None) or {})
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in db.summary():
+        terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    db.session_finished(session.config)  # before xdist sends the worker's output
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and session.config.stash.get(
         _EMPTY_SHARD, False
     ):
