@@ -362,3 +362,25 @@ def test_reuse_db_migrates_the_kept_clones_forward_in_place(
     again = run(root, postgres, "-n", "2", "--reuse-db")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "template reused" in again.stdout
+
+
+def test_a_migration_moved_by_migration_modules_changes_the_schema_version(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, schema = describing_project(tmp_path, monkeypatch, apps=2, migrations=3)
+    # app0's migrations live in app0/history, as MIGRATION_MODULES says.
+    (root / "app0" / "migrations").rename(root / "app0" / "history")
+    with (root / "proj" / "settings.py").open("a") as f:
+        f.write('MIGRATION_MODULES = {"app0": "app0.history"}\n')
+    first = run(root, postgres, "-n", "2")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    # A new migration there, and no model change: the template must not be reused as it is.
+    (root / "app0" / "history" / "0004_m.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [('app0', '0003_m')]\n"
+        "    operations = [migrations.RunSQL('CREATE TABLE app0_extra (id int)')]\n"
+    )
+    second = run(root, postgres, "-n", "2")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "and 1 new migration" in second.stdout, second.stdout[-3000:]
+    assert ["app0", "0004_m"] in json.loads(schema.read_text())["migrations"]

@@ -219,6 +219,8 @@ class WorkerDatabase:
             # Before anything is made on any server: nothing is left behind.
             raise pytest.UsageError(f"--testmap-db: {where or 'the database URL'} {problem}")
         globs = settings["schema-files"]  # the config loader fills in the default
+        if build.strip() == "django":
+            globs = [*globs, *db_django.moved_migrations(root)]
         extra = [build, base_name(self.source_url)]
         self.schema, self.files = _core.schema_hash(str(root), globs, extra)
         cache = settings.get("cache")

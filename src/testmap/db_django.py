@@ -4,11 +4,14 @@ and the `django_db_setup` that points pytest-django at a worker's clone."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
+import os
 import re
 import sys
 import types
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
@@ -68,6 +71,30 @@ def url_of(db: dict) -> str:
     host = str(db.get("HOST") or "localhost")
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"{scheme}://{auth + '@' if auth else ''}{host}{port}/{quote(str(db['NAME']), safe='')}"
+
+
+def moved_migrations(root: Path) -> list[str]:
+    """Globs (under `root`) for the folders MIGRATION_MODULES moves apps' migrations to, so
+    that a migration there changes the schema hash as one under migrations/ does."""
+    try:
+        from django.conf import settings
+
+        modules = list(settings.MIGRATION_MODULES.values()) if settings.configured else []
+    except Exception:  # no Django, settings that do not import, or a mapping of its own
+        return []
+    globs = []
+    for module in modules:
+        if not isinstance(module, str):
+            continue  # None: the app has no migrations
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            continue  # Django's migrate names it, if it matters
+        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            where = os.path.relpath(folder, root)
+            if not where.startswith(".."):
+                globs.append(f"{Path(where).as_posix()}/**")
+    return sorted(set(globs))
 
 
 def migrate(url: str, alias: str = "default") -> None:
