@@ -242,6 +242,13 @@ def test_each_alias_a_test_uses_gets_a_clone_of_a_template_of_its_own(
     assert any("template reused" in ln for ln in said(again, "timeseries")), again.stdout[-3000:]
     assert databases(timeseries) - before == {template}
 
+    # pytest-django's --create-db: built afresh, once in the run, whatever the workers.
+    fresh = run(root, postgres, timeseries, "--create-db", *workers)
+    assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
+    built = [ln for ln in said(fresh, "timeseries") if "template built" in ln]
+    assert len(built) == 1 and " from " not in built[0], fresh.stdout[-3000:]
+    assert databases(timeseries) - before == {template}
+
 
 def test_a_new_migration_of_an_alias_carries_its_template_forward(
     postgres: str, timeseries: str, tmp_path: Path

@@ -16,6 +16,7 @@ build it and the others wait and clone it. Each worker holds the run's lock on t
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 
 from testmap import _core
@@ -39,6 +40,9 @@ from testmap.db_template import (
 )
 
 
+STARTED = "TESTMAP_DB_STARTED"
+
+
 def alias_schema(recipe: Recipe, globs: list[str], alias: str, url: str) -> str:
     """The schema hash of an alias's template: the schema files, the build and the alias
     (the routers send each alias other tables, so two aliases never share a template)."""
@@ -54,6 +58,10 @@ class OtherDatabases:
     def __init__(self, recipe: Recipe, globs: list[str], run: str, owner: str, worker: str):
         self.recipe, self.globs = recipe, globs
         self.run, self.owner, self.worker = run, owner, worker
+        # When the run started: set by the process that starts pytest, for its workers.
+        if "PYTEST_XDIST_WORKER" not in os.environ:
+            os.environ[STARTED] = f"{time.time():.3f}"
+        self.started = float(os.environ.get(STARTED) or 0)
         self.reuse = owner != run
         self.locks: dict[str, PostgresServer] = {}  # by server: the run's lock, held
         self.made: list[tuple[str, str]] = []  # (url, clone): dropped at the end
@@ -81,6 +89,8 @@ class OtherDatabases:
             fallback = worker_db_name(url, self.run, self.worker) if self.reuse else None
             server = open_server(url, recipe.project)
             try:
+                if recipe.fresh:
+                    self._drop_older(server, recipe)
                 start = time.monotonic()
                 done, notes = build_template(server, recipe, kept=[name] if self.reuse else None)
                 what = describe(done, time.monotonic() - start, recipe)
@@ -95,6 +105,21 @@ class OtherDatabases:
             self.built.append(recipe)
         self.notes += [*notes, *more, f"testmap: database {alias!r} ({self.worker}): {what}"]
         return used
+
+    def _drop_older(self, server: PostgresServer, recipe: Recipe) -> None:
+        """--create-db: build the alias's template afresh, once in the run. The first worker
+        here drops the one made before the run started; the others then find the new one."""
+        base = base_name(recipe.url)
+        server.lock(base)
+        try:
+            record = server.record_of(recipe.template)
+            if record is None or float(record.detail or 0) >= self.started:
+                return
+            why = server.drop(recipe.template)
+            if why is not None:
+                raise DatabaseError(f"--create-db cannot build {recipe.template} afresh: {why}")
+        finally:
+            server.unlock(base)
 
     def _hold_run_lock(self, url: str) -> None:
         where = with_database(url, "postgres")
