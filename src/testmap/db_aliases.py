@@ -39,7 +39,6 @@ from testmap.db_template import (
     worker_db_name,
 )
 
-
 STARTED = "TESTMAP_DB_STARTED"
 
 
