@@ -93,6 +93,7 @@ bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/record
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/plan
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db_aliases
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
