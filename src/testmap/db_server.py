@@ -176,6 +176,9 @@ class PostgresServer:
         database of the run on this server); is_held() sees it."""
         self.run("SELECT pg_advisory_lock_shared(hashtext(%s))", "testmap:" + key)
 
+    def unlock_shared(self, key: str) -> None:
+        self.run("SELECT pg_advisory_unlock_shared(hashtext(%s))", "testmap:" + key)
+
     def is_held(self, key: str) -> bool:
         """Whether another connection holds the lock `key` (a hash collision says yes: the
         callers only ever keep what looks held)."""
@@ -401,9 +404,12 @@ class MariaDBServer(PostgresServer):
         self.run("SELECT RELEASE_LOCK(%s)", "testmap:" + key)
 
     def lock_shared(self, key: str) -> None:
-        # MariaDB has no shared lock; only the process that starts pytest takes a run's lock
-        # on it (Django's other aliases are cloned on PostgreSQL only).
+        # MariaDB has no shared lock: workers clone one at a time, and only the process that
+        # starts pytest takes a run's lock (Django's other aliases are PostgreSQL only).
         self.lock(key)
+
+    def unlock_shared(self, key: str) -> None:
+        self.unlock(key)
 
     def is_held(self, key: str) -> bool:
         [(holder,)] = self.run("SELECT IS_USED_LOCK(%s)", "testmap:" + key)

@@ -467,18 +467,19 @@ def _run_build(recipe: Recipe, url: str) -> None:
 def clone(
     server: PostgresServer, url: str, template: str, worker_db: str, fallback: str | None = None
 ) -> tuple[str, list[str]]:
-    """The worker's database, cloned from `template` under the base's lock (a template
-    being built or dropped is never cloned): its name, and a line for anything left alone."""
+    """The worker's database, cloned from `template` under the base's lock, shared (a
+    template being built or dropped is never cloned, and workers clone side by side): its
+    name, and a line for anything left alone."""
     if worker_db in server.names() and server.origin(worker_db) == template:
         # Made for this run by xdist's controller, or kept: no lock to wait for, which the
         # controller may hold a while longer to drop old templates.
         return worker_db, []
     base = base_name(url)
-    server.lock(base)
+    server.lock_shared(base)
     try:
         return _clone_held(server, template, worker_db, fallback)
     finally:
-        server.unlock(base)
+        server.unlock_shared(base)
 
 
 def _clone_held(
