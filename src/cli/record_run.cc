@@ -3,14 +3,12 @@
 #include "cli/record_run.h"
 
 #include <fmt/format.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "cli/child.h"
 #include "cli/commands.h"
 #include "core/runtime/merge_run.h"
 #include "core/runtime/run_dir.h"
@@ -33,48 +31,6 @@ std::string find_shim() {
        {exe.parent_path().parent_path() / "lib" / "testmap" / kShim, exe.parent_path() / kShim})
     if (fs::is_regular_file(p, ec)) return p.string();
   return "";
-}
-
-pid_t child_pid = 0;
-
-void forward_signal(int sig) {
-  if (child_pid > 0) kill(child_pid, sig);
-}
-
-// Runs argv with the environment changes; returns its exit code as a shell would.
-int run(const std::vector<std::string>& argv) {
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    fmt::print(stderr, "testmap: cannot fork: {}\n", strerror(errno));
-    return 127;
-  }
-  if (pid == 0) {
-    // pytest dies with testmap, even one killed with SIGKILL: an orphaned run would go on
-    // using the services and its results would never be merged by anyone.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(128 + SIGTERM);  // testmap died before prctl
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    fmt::print(stderr, "testmap: cannot run {}: {}\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  child_pid = pid;
-  struct sigaction sa {};
-  sa.sa_handler = forward_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  child_pid = 0;
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
 }
 
 }  // namespace
@@ -104,7 +60,7 @@ int record_run(const char* name, const RecordRun& opts, std::string* recorded_ro
   if (opts.deps) setenv("TESTMAP_DEPS", "1", 1);
   if (opts.fallback || shim.empty()) setenv("TESTMAP_FALLBACK", "1", 1);
 
-  int rc = run(opts.command);
+  int rc = run_child(opts.command);
 
   std::string root = runtime::recorded_root(dir.string());
   if (recorded_root) *recorded_root = root;

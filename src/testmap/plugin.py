@@ -11,7 +11,7 @@ import os
 import pytest
 
 import testmap
-from testmap import _core, db, runtime
+from testmap import _core, db, order, runtime
 
 UNKNOWN_TIER = "unknown"
 # Set when testmap's selection left nothing to run (this machine's shard of the plan is
@@ -49,6 +49,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=1,
         metavar="W",
         help="xdist workers per machine, for plans made on the fly (default 1)",
+    )
+    group.addoption(
+        "--testmap-order",
+        metavar="FILE",
+        help="run exactly the tests FILE lists (a node id a line), in that order, in one "
+        "process, and write their outcomes to FILE.outcomes (what `testmap bisect` runs)",
     )
     group.addoption(
         "--testmap-durations",
@@ -116,12 +122,18 @@ def pytest_load_initial_conftests(
     db.early(early_config)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads -n
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    order.cmdline_main(config)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-django has set Django up
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("testmap_base") and not config.getoption("testmap_affected"):
         raise pytest.UsageError("--testmap-base needs --testmap-affected")
     db.configure(config)
     runtime.configure(config)
+    order.configure(config)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -142,6 +154,7 @@ def pytest_runtestloop(session: pytest.Session):
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    order.unconfigure()
     runtime.unconfigure(config)
     db.unconfigure(config)
 

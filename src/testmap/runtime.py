@@ -634,7 +634,8 @@ def configure(config: pytest.Config) -> None:
     if config.getoption("testmap_deps"):
         durations = True
         os.environ["TESTMAP_DEPS"] = "1"  # xdist's workers inherit it
-    if not (record or enforce or durations) and "PYTEST_XDIST_WORKER" not in os.environ:
+    trial = bool(config.getoption("testmap_order"))  # testmap bisect's: not the suite's run
+    if not (record or enforce or durations or trial) and "PYTEST_XDIST_WORKER" not in os.environ:
         # [tool.testmap] durations = true: what --testmap-durations does, on every run. A
         # worker follows its controller through TESTMAP_RECORD_DIR instead.
         durations = _core.config_durations(str(config.rootpath))

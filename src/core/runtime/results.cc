@@ -46,6 +46,7 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
   for (const auto& path : files) {
     std::ifstream in(path);
     std::string line;
+    int position = 0;  // the file's tests in the order its process ran them
     for (int n = 1; std::getline(in, line); ++n) {
       if (line.empty()) continue;
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
@@ -79,6 +80,8 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
       r.refused = strings(j, "refused");
       if (auto d = j.find("deps"); d != j.end() && d->is_array())
         r.has_deps = code_pairs(*d, &r.deps);  // a line it cannot read whole records none
+      r.worker = path.stem().string();
+      r.position = position++;
       out.push_back(std::move(r));
     }
   }

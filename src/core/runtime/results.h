@@ -30,6 +30,10 @@ struct TestRecord {
   // co_qualname) pairs; files whose code it ran are all there, nothing else.
   std::vector<std::pair<std::string, std::string>> deps;
   bool has_deps = false;
+  // The pytest process that ran it (its file's name: gw0, gw1, ... or main) and how many
+  // tests that process ran before it; "" and -1 for durations imported from elsewhere.
+  std::string worker;
+  int position = -1;
 };
 
 // Every `*.jsonl` file directly in `dir`, in name order, lines in order.

@@ -14,11 +14,14 @@
 //      recorded a test's units and its outcome then), module_state and watch_state (per
 //      recording run: each file's module-level hash; the content hash of the files that
 //      change everything, and of conftest.py files). Added to a version 3 store in place.
+//   5  duration.worker and duration.position: which pytest process ran the test (xdist's
+//      gw0, gw1, ..., or main) and how many tests it had run before, so `testmap bisect`
+//      can replay what ran before a failure. Added to a version 4 store in place.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -54,7 +57,9 @@ CREATE TABLE duration (
   run_id INTEGER NOT NULL REFERENCES run(id),
   seconds REAL NOT NULL,
   outcome TEXT,
-  variant TEXT NOT NULL DEFAULT ''  -- the parametrize id, brackets included
+  variant TEXT NOT NULL DEFAULT '', -- the parametrize id, brackets included
+  worker TEXT,                   -- gw0, gw1, ... or main; NULL when imported
+  position INTEGER               -- how many tests that worker ran before it in the run
 );
 CREATE TABLE dep (
   test_id INTEGER NOT NULL REFERENCES test(id) ON DELETE CASCADE,
@@ -122,5 +127,10 @@ CREATE TABLE IF NOT EXISTS watch_state (run_id INTEGER NOT NULL REFERENCES run(i
 // Version 2 to 3; the rows a version 2 store holds are variant "" (variants summed).
 inline constexpr const char* kUpgradeFrom2 =
     "ALTER TABLE duration ADD COLUMN variant TEXT NOT NULL DEFAULT ''";
+
+// Version 4 to 5.
+inline constexpr const char* kUpgradeFrom4 =
+    "ALTER TABLE duration ADD COLUMN worker TEXT; "
+    "ALTER TABLE duration ADD COLUMN position INTEGER";
 
 }  // namespace testmap::store

@@ -38,6 +38,20 @@ struct DepsSnapshot {
   std::map<long long, RunFiles> runs;     // by run id
 };
 
+// What one pytest process ran before a test, in a recorded run (`testmap bisect`).
+struct RunOrder {
+  long long run_id = 0;
+  std::string worker;               // gw0, gw1, ... or main
+  std::string outcome;              // the test's outcome in that run
+  std::vector<std::string> before;  // node ids (parametrize ids included), in the order run
+};
+
+// What two tests were both seen using in recorded runs.
+struct SharedUse {
+  std::vector<std::string> services;  // "redis (used in call)", as the store words them
+  std::vector<std::string> code;      // "app/cache.py::rates": project code both ran
+};
+
 // What an opener may do to the file at the store's path. A store is never deleted or
 // replaced: a newer, busy or unreadable one is refused; a corrupt one is refused too,
 // except by kRebuild, which moves it aside (with a timestamp) and starts a new one.
@@ -87,6 +101,12 @@ class Store {
                  const std::string& commit);
   // Every test's latest recorded dependencies and the file states of their runs.
   bool load_deps(DepsSnapshot* out);
+
+  // The newest recorded run in which `nodeid` failed or errored (or run `run_id`, when not
+  // 0), and what its process ran before it. *found is false when there is none.
+  bool order_before(const std::string& nodeid, long long run_id, RunOrder* out, bool* found);
+  // What tests `a` and `b` (node ids, parametrize ids ignored) were both seen using.
+  bool shared_use(const std::string& a, const std::string& b, SharedUse* out);
 
  private:
   enum class Opened { kOk, kRefused, kCorrupt };

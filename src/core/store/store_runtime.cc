@@ -8,32 +8,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/store/nodeid.h"
 #include "core/store/statement.h"
 #include "core/store/store.h"
 
 namespace testmap::store {
-namespace {
-
-std::string strip_params(const std::string& nodeid) {
-  size_t br = nodeid.find('[');
-  return br == std::string::npos ? nodeid : nodeid.substr(0, br);
-}
-
-std::string params_of(const std::string& nodeid) {
-  size_t br = nodeid.find('[');
-  return br == std::string::npos ? std::string() : nodeid.substr(br);
-}
-
-// file, class path and function of "tests/a.py::TestX::Inner::test_y".
-std::tuple<std::string, std::string, std::string> split_nodeid(const std::string& id) {
-  size_t first = id.find("::");
-  if (first == std::string::npos) return {id, "", ""};
-  size_t last = id.rfind("::");
-  std::string cls = last > first ? id.substr(first + 2, last - first - 2) : "";
-  return {id.substr(0, first), cls, id.substr(last + 2)};
-}
-
-}  // namespace
 
 bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
                           const std::string& kind) {
@@ -49,8 +28,9 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
   Statement use(db_,
                 "INSERT INTO service_use(test_id, service, phase, source, rule, detail) "
                 "VALUES(?,?,?,'runtime',?,?)");
-  Statement duration(
-      db_, "INSERT INTO duration(test_id, run_id, seconds, outcome, variant) VALUES(?,?,?,?,?)");
+  Statement duration(db_,
+                     "INSERT INTO duration(test_id, run_id, seconds, outcome, variant, worker, "
+                     "position) VALUES(?,?,?,?,?,?,?)");
   if (!find.ok() || !insert.ok() || !clear.ok() || !use.ok() || !duration.ok()) {
     error_ = sqlite3_errmsg(db_);
     exec("ROLLBACK");
@@ -113,12 +93,13 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
       for (const auto& a : p.external)
         if (!add("external", phase, "runtime", a)) return fail("the services of " + r.nodeid);
     }
-    if (duration.integer(1, test_id)
-            .integer(2, run_id)
-            .real(3, r.duration)
-            .text(4, r.outcome)
-            .text(5, params_of(r.nodeid))
-            .step() != SQLITE_DONE)
+    duration.integer(1, test_id)
+        .integer(2, run_id)
+        .real(3, r.duration)
+        .text(4, r.outcome)
+        .text(5, params_of(r.nodeid));
+    if (!r.worker.empty()) duration.text(6, r.worker).integer(7, r.position);  // else NULL
+    if (duration.step() != SQLITE_DONE)
       return fail("the duration of " + r.nodeid);
   }
   return exec("COMMIT");

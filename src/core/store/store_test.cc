@@ -109,3 +109,39 @@ TEST_CASE("a diagnostic is one line whatever its input holds") {
   testmap::Diagnostic d{"pyproject.toml", 3, "tool.testmap.a\nb", "bad\tvalue\x01"};
   CHECK(d.format() == "pyproject.toml:3: tool.testmap.a\\nb: bad\\x09value\\x01");
 }
+
+TEST_CASE("the tests a worker ran before a failure are read back in order") {
+  TempDir dir;
+  Store s((dir.path / "testmap.db").string());
+  REQUIRE_MESSAGE(s.ok(), s.error());
+  auto record = [](std::string id, std::string outcome, std::string worker, int position) {
+    testmap::runtime::TestRecord r;
+    r.nodeid = std::move(id);
+    r.outcome = std::move(outcome);
+    r.worker = std::move(worker);
+    r.position = position;
+    r.has_phases = false;
+    return r;
+  };
+  REQUIRE(s.merge_runtime({record("t.py::test_a", "passed", "gw0", 0),
+                           record("u.py::test_c", "passed", "gw1", 0),
+                           record("t.py::test_b[1-x]", "passed", "gw0", 1),
+                           record("u.py::test_d", "passed", "gw1", 1),
+                           record("v.py::test_victim", "failed", "gw0", 2)},
+                          "pytest"));
+  // A later run in which it passed: the failing run is still the one replayed.
+  REQUIRE(s.merge_runtime({record("v.py::test_victim", "passed", "main", 0)}, "pytest"));
+  testmap::store::RunOrder order;
+  bool found = false;
+  REQUIRE(s.order_before("v.py::test_victim", 0, &order, &found));
+  REQUIRE(found);
+  CHECK(order.worker == "gw0");
+  CHECK(order.outcome == "failed");
+  CHECK(order.before == std::vector<std::string>{"t.py::test_a", "t.py::test_b[1-x]"});
+  REQUIRE(s.order_before("u.py::test_d", 0, &order, &found));
+  CHECK_FALSE(found);  // it never failed
+  // Durations imported from elsewhere say nothing of the order.
+  REQUIRE(s.merge_runtime({record("w.py::test_e", "failed", "", -1)}, "import"));
+  REQUIRE(s.order_before("w.py::test_e", 0, &order, &found));
+  CHECK_FALSE(found);
+}

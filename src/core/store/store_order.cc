@@ -1,0 +1,91 @@
+// The order recorded runs ran their tests in, and what two tests share: `testmap bisect`.
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/store/nodeid.h"
+#include "core/store/statement.h"
+#include "core/store/store.h"
+
+namespace testmap::store {
+namespace {
+
+std::string column(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+}  // namespace
+
+bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* out,
+                         bool* found) {
+  auto fail = [this](int rc) {  // words error() and gives up
+    query_failed(rc);
+    return false;
+  };
+  *found = false;
+  Statement where(db_,
+                  "SELECT d.run_id, d.worker, d.position, d.outcome FROM duration d "
+                  "JOIN test t ON t.id = d.test_id "
+                  "WHERE t.nodeid = ? AND d.variant = ? AND d.worker IS NOT NULL "
+                  "AND (?3 != 0 AND d.run_id = ?3 OR ?3 = 0 AND d.outcome IN ('failed', 'error')) "
+                  "ORDER BY d.run_id DESC LIMIT 1");
+  if (!where.ok()) return fail(sqlite3_errcode(db_));
+  where.text(1, strip_params(nodeid)).text(2, params_of(nodeid)).integer(3, run_id);
+  int rc = sqlite3_step(where.raw());
+  if (rc == SQLITE_DONE) return true;
+  if (rc != SQLITE_ROW) return fail(rc);
+  out->run_id = sqlite3_column_int64(where.raw(), 0);
+  out->worker = column(where.raw(), 1);
+  long long position = sqlite3_column_int64(where.raw(), 2);
+  out->outcome = column(where.raw(), 3);
+  *found = true;
+  Statement before(db_,
+                   "SELECT t.nodeid || d.variant FROM duration d JOIN test t ON t.id = d.test_id "
+                   "WHERE d.run_id = ? AND d.worker = ? AND d.position < ? ORDER BY d.position");
+  if (!before.ok()) return fail(sqlite3_errcode(db_));
+  before.text(2, out->worker);
+  sqlite3_bind_int64(before.raw(), 1, out->run_id);
+  sqlite3_bind_int64(before.raw(), 3, position);
+  out->before.clear();
+  while ((rc = sqlite3_step(before.raw())) == SQLITE_ROW) out->before.push_back(column(before.raw(), 0));
+  return rc == SQLITE_DONE || fail(rc);
+}
+
+bool Store::shared_use(const std::string& a, const std::string& b, SharedUse* out) {
+  auto fail = [this](int rc) {  // words error() and gives up
+    query_failed(rc);
+    return false;
+  };
+  // Services both used at run time; the detail says in which phase and through what.
+  Statement services(db_,
+                     "SELECT DISTINCT u.service FROM service_use u JOIN test t ON t.id = u.test_id "
+                     "WHERE t.nodeid = ?1 AND u.source = 'runtime' INTERSECT "
+                     "SELECT DISTINCT u.service FROM service_use u JOIN test t ON t.id = u.test_id "
+                     "WHERE t.nodeid = ?2 AND u.source = 'runtime' ORDER BY 1");
+  // Project code both ran (pytest --testmap-deps), outside the two tests' own files.
+  Statement code(db_,
+                 "SELECT u.file, u.name FROM unit u JOIN test_unit tu ON tu.unit_id = u.id "
+                 "JOIN test t ON t.id = tu.test_id WHERE t.nodeid = ?1 INTERSECT "
+                 "SELECT u.file, u.name FROM unit u JOIN test_unit tu ON tu.unit_id = u.id "
+                 "JOIN test t ON t.id = tu.test_id WHERE t.nodeid = ?2 ORDER BY 1, 2");
+  if (!services.ok() || !code.ok()) return fail(sqlite3_errcode(db_));
+  std::string ta = strip_params(a), tb = strip_params(b);
+  std::set<std::string> own = {std::get<0>(split_nodeid(ta)), std::get<0>(split_nodeid(tb))};
+  out->services.clear();
+  out->code.clear();
+  services.text(1, ta).text(2, tb);
+  int rc;
+  while ((rc = sqlite3_step(services.raw())) == SQLITE_ROW)
+    out->services.push_back(column(services.raw(), 0));
+  if (rc != SQLITE_DONE) return fail(rc);
+  code.text(1, ta).text(2, tb);
+  while ((rc = sqlite3_step(code.raw())) == SQLITE_ROW) {
+    std::string file = column(code.raw(), 0), name = column(code.raw(), 1);
+    if (own.count(file) || file.ends_with("conftest.py")) continue;
+    out->code.push_back(name == "*" ? file : fmt::format("{}::{}", file, name));
+  }
+  return rc == SQLITE_DONE || fail(rc);
+}
+
+}  // namespace testmap::store
