@@ -114,6 +114,8 @@ bool read_list(const std::string& path, const std::string& nodeid, std::vector<s
   return true;
 }
 
+std::string tests(size_t n) { return n == 1 ? "1 test" : fmt::format("{} tests", n); }
+
 std::string shell_quote(const std::string& s) {
   if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@") ==
       std::string::npos)
@@ -154,7 +156,7 @@ int bisect_main(Options& o) {
       return kExitUsage;
     }
     before = order.before;
-    source = fmt::format("the {} tests {} ran before it in run {}", before.size(), order.worker,
+    source = fmt::format("the {} {} ran before it in run {}", tests(before.size()), order.worker,
                          order.run_id);
   }
   std::erase(before, o.nodeid);
@@ -207,7 +209,7 @@ int bisect_main(Options& o) {
     return kExitCheckFailed;
   }
   int confirm = trial.runs();
-  say(fmt::format("it fails after them; bisecting {} tests", before.size()));
+  say(fmt::format("it fails after them; bisecting {}", tests(before.size())));
   bisect::Minimized m = bisect::ddmin(before, std::ref(trial), o.max_trials);
 
   std::vector<std::string> command = o.command.empty() ? default_command() : o.command;
@@ -241,8 +243,8 @@ int bisect_main(Options& o) {
   fmt::print("{} {}: {}\n", m.polluters.size() == 1 ? "polluter" : "polluters, all needed",
              m.exhausted ? "(not minimal: --max-trials reached)" : "for " + o.nodeid,
              fmt::join(m.polluters, ", "));
-  fmt::print("found in {} pytest runs ({} to confirm, {} to bisect {} tests)\n", trial.runs(),
-             confirm, bisecting, before.size());
+  fmt::print("found in {} pytest runs ({} to confirm, {} to bisect {})\n", trial.runs(), confirm,
+             bisecting, tests(before.size()));
   fmt::print("reproduce: {}\n", reproduce);
   if (!shared.services.empty())
     fmt::print("both used (recorded): {}\n", fmt::join(shared.services, ", "));
