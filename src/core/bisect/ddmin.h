@@ -1,7 +1,7 @@
-// The smallest set of tests that, run before a test, make it fail: Zeller's delta debugging
-// (ddmin) over the tests that ran before it, keeping their order. One polluter among N is
-// found in at most about 2 log2 N trials; a failure that needs several tests together is
-// minimized too, at more trials.
+// The smallest set of tests that, run before a test, make it fail: a bisection that assumes
+// one polluter, then Zeller's delta debugging (ddmin) when that is not so, over the tests
+// that ran before it, keeping their order. One polluter among N is found in log2 N + 1
+// trials; a failure that needs several tests together is minimized too, at more trials.
 #pragma once
 
 #include <functional>
