@@ -94,6 +94,7 @@ bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/plan
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db_aliases
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/bisect
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
