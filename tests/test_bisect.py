@@ -318,3 +318,15 @@ def test_what_cannot_be_bisected_says_why(testmap_bin: str, project: Path, redis
     proc = bisect(testmap_bin, project, redis_url, "tests/test_d_broken.py::test_broken")
     assert proc.returncode == 1
     assert "fails alone: it needs no other test to fail" in proc.stderr
+
+
+def test_a_list_naming_a_file_that_is_gone_is_an_error_not_a_verdict(
+    testmap_bin: str, project: Path, redis_url: str
+) -> None:
+    victim = "tests/test_c_victims.py::test_the_feature_is_off_by_default"
+    order = project / "order.txt"
+    order.write_text(f"tests/test_renamed.py::test_sets_it\n{victim}\n")
+    proc = bisect(testmap_bin, project, redis_url, victim, "--from", str(order))
+    assert proc.returncode == 2, proc.stdout + proc.stderr[-3000:]
+    assert f"{victim} did not run after them" in proc.stderr
+    assert "tests/test_renamed.py" in proc.stderr  # pytest's own words, from the log

@@ -56,16 +56,22 @@ class Trials {
       for (const auto& id : before) out << id << '\n';
       out << o_.nodeid << '\n';
     }
-    args.insert(args.end(), {"-p", "no:cacheprovider", "-p", "no:randomly", "-q",
-                             "--testmap-order", order.string()});
+    args.insert(args.end(), {"-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--testmap-order",
+                             order.string()});
     // Only their files are collected: a trial of a few tests takes a second, not a minute.
-    for (const auto& id : before)
-      if (files.insert(id.substr(0, id.find("::"))).second) args.push_back(id.substr(0, id.find("::")));
-    if (files.insert(o_.nodeid.substr(0, o_.nodeid.find("::"))).second)
-      args.push_back(o_.nodeid.substr(0, o_.nodeid.find("::")));
+    auto add_file = [&](const std::string& id) {
+      std::string file = id.substr(0, id.find("::"));
+      if (files.insert(file).second) args.push_back(file);
+    };
+    for (const auto& id : before) add_file(id);
+    add_file(o_.nodeid);
+    // A run that stops before the plugin starts writes none: never read an earlier one's.
+    fs::path outcomes = order.string() + ".outcomes";
+    std::error_code ec;
+    fs::remove(outcomes, ec);
     last_exit_ = run_child(args, {root_, log.string()});
     last_log_ = log.string();
-    std::ifstream in(order.string() + ".outcomes");
+    std::ifstream in(outcomes);
     std::string line, outcome;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
@@ -114,10 +120,13 @@ bool read_list(const std::string& path, const std::string& nodeid, std::vector<s
   return true;
 }
 
-std::string tests(size_t n) { return n == 1 ? "1 test" : fmt::format("{} tests", n); }
+std::string tests(size_t n) {
+  return n == 1 ? "1 test" : fmt::format("{} tests", n);
+}
 
 std::string shell_quote(const std::string& s) {
-  if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@") ==
+  if (s.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@") ==
       std::string::npos)
     return s;
   std::string q = "'";
@@ -250,10 +259,10 @@ int bisect_main(Options& o) {
     fmt::print("both used (recorded): {}\n", fmt::join(shared.services, ", "));
   if (!shared.code.empty()) {
     size_t shown = std::min<size_t>(shared.code.size(), 8);
-    fmt::print("both ran (recorded): {}{}\n",
-               fmt::join(shared.code.begin(), shared.code.begin() + static_cast<long>(shown), ", "),
-               shared.code.size() > shown ? fmt::format(" and {} more", shared.code.size() - shown)
-                                          : "");
+    fmt::print(
+        "both ran (recorded): {}{}\n",
+        fmt::join(shared.code.begin(), shared.code.begin() + static_cast<long>(shown), ", "),
+        shared.code.size() > shown ? fmt::format(" and {} more", shared.code.size() - shown) : "");
   }
   return kExitOk;
 }

@@ -33,7 +33,7 @@ std::vector<std::string> without(const std::vector<std::vector<std::string>>& pa
 Minimized ddmin(const std::vector<std::string>& before, const Trial& trial, int max_trials) {
   Minimized m;
   m.polluters = before;
-  std::vector<std::string> smallest = before;  // the smallest set seen failing
+  std::vector<std::string> smallest = before;      // the smallest set seen failing
   std::map<std::vector<std::string>, bool> tried;  // set -> failed
   auto fails = [&](const std::vector<std::string>& set) {
     if (auto it = tried.find(set); it != tried.end()) return it->second;

@@ -59,7 +59,7 @@ TEST_CASE("a test that did not run counts as not failing") {
       [&](const std::vector<std::string>& set) {
         if (set.size() == 4) return Verdict::kUnresolved;  // the halves: a collection error
         return std::find(set.begin(), set.end(), before[5]) != set.end() ? Verdict::kFails
-                                                                        : Verdict::kPasses;
+                                                                         : Verdict::kPasses;
       },
       100);
   CHECK(m.polluters == std::vector<std::string>{before[5]});

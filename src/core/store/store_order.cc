@@ -17,8 +17,7 @@ std::string column(sqlite3_stmt* s, int i) {
 
 }  // namespace
 
-bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* out,
-                         bool* found) {
+bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* out, bool* found) {
   auto fail = [this](int rc) {  // words error() and gives up
     query_failed(rc);
     return false;
@@ -48,7 +47,8 @@ bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* 
   sqlite3_bind_int64(before.raw(), 1, out->run_id);
   sqlite3_bind_int64(before.raw(), 3, position);
   out->before.clear();
-  while ((rc = sqlite3_step(before.raw())) == SQLITE_ROW) out->before.push_back(column(before.raw(), 0));
+  while ((rc = sqlite3_step(before.raw())) == SQLITE_ROW)
+    out->before.push_back(column(before.raw(), 0));
   return rc == SQLITE_DONE || fail(rc);
 }
 

@@ -99,8 +99,7 @@ bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
         .text(4, r.outcome)
         .text(5, params_of(r.nodeid));
     if (!r.worker.empty()) duration.text(6, r.worker).integer(7, r.position);  // else NULL
-    if (duration.step() != SQLITE_DONE)
-      return fail("the duration of " + r.nodeid);
+    if (duration.step() != SQLITE_DONE) return fail("the duration of " + r.nodeid);
   }
   return exec("COMMIT");
 }

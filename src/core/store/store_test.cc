@@ -123,12 +123,11 @@ TEST_CASE("the tests a worker ran before a failure are read back in order") {
     r.has_phases = false;
     return r;
   };
-  REQUIRE(s.merge_runtime({record("t.py::test_a", "passed", "gw0", 0),
-                           record("u.py::test_c", "passed", "gw1", 0),
-                           record("t.py::test_b[1-x]", "passed", "gw0", 1),
-                           record("u.py::test_d", "passed", "gw1", 1),
-                           record("v.py::test_victim", "failed", "gw0", 2)},
-                          "pytest"));
+  REQUIRE(s.merge_runtime(
+      {record("t.py::test_a", "passed", "gw0", 0), record("u.py::test_c", "passed", "gw1", 0),
+       record("t.py::test_b[1-x]", "passed", "gw0", 1), record("u.py::test_d", "passed", "gw1", 1),
+       record("v.py::test_victim", "failed", "gw0", 2)},
+      "pytest"));
   // A later run in which it passed: the failing run is still the one replayed.
   REQUIRE(s.merge_runtime({record("v.py::test_victim", "passed", "main", 0)}, "pytest"));
   testmap::store::RunOrder order;
