@@ -220,6 +220,7 @@ def test_a_store_from_before_variants_is_upgraded_keeping_its_durations(
     db.execute("ALTER TABLE duration DROP COLUMN variant")
     for column in ("worker", "position"):  # from v5
         db.execute(f"ALTER TABLE duration DROP COLUMN {column}")
+    db.execute("ALTER TABLE run DROP COLUMN code")
     for table in ("test_unit", "test_deps", "unit", "module_state", "watch_state"):  # from v4
         db.execute(f"DROP TABLE {table}")
     db.execute("PRAGMA user_version = 2")

@@ -24,6 +24,7 @@
 #include "core/plan/plan_io.h"
 #include "core/plan/planner.h"
 #include "core/plan/repository.h"
+#include "core/runtime/code_version.h"
 #include "core/runtime/merge_run.h"
 #include "core/runtime/region.h"
 #include "core/scan/outline_json.h"
@@ -238,6 +239,14 @@ NB_MODULE(_core, m) {
       nb::arg("root"), nb::arg("nodeids"), nb::arg("base") = "",
       "(run_all reason or '', [(index, reason)]) for the collected node ids: which run; with "
       "base (a commit), the changes since it count too");
+
+  m.def(
+      "code_version",
+      [](const std::string& root) {
+        nb::gil_scoped_release release;
+        return runtime::code_version(root);
+      },
+      nb::arg("root"), "The commit and tracked changes a run tests (docs/flaky.md), or ''");
 
   m.def(
       "merge_runs",

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli/child.h"
 #include "cli/commands.h"
+#include "core/runtime/code_version.h"
 #include "core/runtime/merge_run.h"
 #include "core/runtime/run_dir.h"
 #include "core/util/diagnostic.h"
@@ -49,6 +51,8 @@ int record_run(const char* name, const RecordRun& opts, std::string* recorded_ro
     return kExitUsage;
   }
   fs::path dir = run_dir.path();
+  // The code this run tests, taken before it starts: the tree may change while it runs.
+  std::ofstream(dir / "code.txt") << runtime::code_version(".");
   if (!shim.empty()) {
     const char* old = getenv("LD_PRELOAD");
     std::string preload = old && *old ? shim + " " + old : shim;

@@ -647,6 +647,8 @@ def configure(config: pytest.Config) -> None:
         # This process owns the run: its workers write into the same directory, and it
         # merges their lines into the store at the end.
         record = tempfile.mkdtemp(prefix="testmap-durations-")
+        # The code this run tests, taken now: the tree may change while it runs.
+        Path(record, "code.txt").write_text(_core.code_version(str(config.rootpath)))
         os.environ["TESTMAP_RECORD_DIR"] = record
         os.environ["TESTMAP_DURATIONS"] = "1"
         _owned = (str(config.rootpath), record)

@@ -42,7 +42,9 @@ bool merge_one(const fs::path& dir, const std::string& root, const std::string& 
     return false;
   }
   std::string deps_error;
-  if (!s.merge_runtime(records, kind) ||
+  std::string code;  // written by whoever started the run (code_version.h)
+  std::ifstream(dir / "code.txt") >> code;
+  if (!s.merge_runtime(records, kind, code) ||
       !select::save_recorded_deps(s, records, root, &deps_error, outside)) {
     *error = fmt::format("cannot write the store {}: {}", store::default_path(root),
                          deps_error.empty() ? s.error() : deps_error);

@@ -16,7 +16,9 @@
 //      change everything, and of conftest.py files). Added to a version 3 store in place.
 //   5  duration.worker and duration.position: which pytest process ran the test (xdist's
 //      gw0, gw1, ..., or main) and how many tests it had run before, so `testmap bisect`
-//      can replay what ran before a failure. Added to a version 4 store in place.
+//      can replay what ran before a failure; run.code: the code a run tested, so
+//      `testmap flaky` compares outcomes of the same code only. Added to a version 4 store
+//      in place.
 #pragma once
 
 namespace testmap::store {
@@ -28,7 +30,8 @@ CREATE TABLE run (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,            -- classify | record | pytest
   started REAL NOT NULL,         -- unix seconds
-  commit_sha TEXT
+  commit_sha TEXT,
+  code TEXT                      -- runtime/code_version.h: the code the run tested, or NULL
 );
 CREATE TABLE test (
   id INTEGER PRIMARY KEY,
@@ -131,6 +134,7 @@ inline constexpr const char* kUpgradeFrom2 =
 // Version 4 to 5.
 inline constexpr const char* kUpgradeFrom4 =
     "ALTER TABLE duration ADD COLUMN worker TEXT; "
-    "ALTER TABLE duration ADD COLUMN position INTEGER";
+    "ALTER TABLE duration ADD COLUMN position INTEGER; "
+    "ALTER TABLE run ADD COLUMN code TEXT";
 
 }  // namespace testmap::store

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "core/classify/result.h"
+#include "core/flaky/flaky.h"
 #include "core/runtime/results.h"
 
 namespace testmap::store {
@@ -84,7 +85,7 @@ class Store {
   // recorded for it; durations are appended. False with error() on failure.
   // `kind` names the run: record (under the shim), pytest (durations only), import.
   bool merge_runtime(const std::vector<runtime::TestRecord>& records,
-                     const std::string& kind = "record");
+                     const std::string& kind = "record", const std::string& code = "");
   // What runs recorded, by test id (without parametrize ids). The readers below return
   // false with error() when the store fails part-way: never a partial answer.
   bool runtime_uses(classify::RuntimeUses* out);
@@ -107,6 +108,8 @@ class Store {
   bool order_before(const std::string& nodeid, long long run_id, RunOrder* out, bool* found);
   // What tests `a` and `b` (node ids, parametrize ids ignored) were both seen using.
   bool shared_use(const std::string& a, const std::string& b, SharedUse* out);
+  // Every passed, failed or errored outcome of a run whose code version is known.
+  bool comparable_outcomes(std::vector<flaky::Outcome>* out);
 
  private:
   enum class Opened { kOk, kRefused, kCorrupt };

@@ -1,4 +1,5 @@
-// The order recorded runs ran their tests in, and what two tests share: `testmap bisect`.
+// The order recorded runs ran their tests in and what two tests share (`testmap bisect`), and
+// the outcomes runs of known code had (`testmap flaky`).
 #include <set>
 
 #include <fmt/format.h>
@@ -86,6 +87,28 @@ bool Store::shared_use(const std::string& a, const std::string& b, SharedUse* ou
     out->code.push_back(name == "*" ? file : fmt::format("{}::{}", file, name));
   }
   return rc == SQLITE_DONE || fail(rc);
+}
+
+bool Store::comparable_outcomes(std::vector<flaky::Outcome>* out) {
+  Statement q(db_,
+              "SELECT t.nodeid || d.variant, r.code, d.outcome, r.id, r.started, "
+              "coalesce(d.worker, '') FROM duration d JOIN test t ON t.id = d.test_id "
+              "JOIN run r ON r.id = d.run_id WHERE r.code IS NOT NULL "
+              "AND d.outcome IN ('passed', 'failed', 'error') ORDER BY r.id");
+  if (!q.ok()) {
+    query_failed(sqlite3_errcode(db_));
+    return false;
+  }
+  int rc;
+  while ((rc = sqlite3_step(q.raw())) == SQLITE_ROW)
+    out->push_back({column(q.raw(), 0), column(q.raw(), 1), column(q.raw(), 2),
+                    sqlite3_column_int64(q.raw(), 3), sqlite3_column_double(q.raw(), 4),
+                    column(q.raw(), 5)});
+  if (rc != SQLITE_DONE) {
+    query_failed(rc);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace testmap::store

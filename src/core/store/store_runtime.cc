@@ -14,13 +14,15 @@
 
 namespace testmap::store {
 
-bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records,
-                          const std::string& kind) {
+bool Store::merge_runtime(const std::vector<runtime::TestRecord>& records, const std::string& kind,
+                          const std::string& code) {
   if (!exec("BEGIN IMMEDIATE")) return false;
   double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  Statement run(db_, "INSERT INTO run(kind, started) VALUES(?, ?)");
-  run.text(1, kind).real(2, now).step();
+  Statement run(db_, "INSERT INTO run(kind, started, code) VALUES(?, ?, ?)");
+  run.text(1, kind).real(2, now);
+  if (!code.empty()) run.text(3, code);  // else NULL: not comparable with any other run
+  run.step();
   long long run_id = sqlite3_last_insert_rowid(db_);
   Statement find(db_, "SELECT id FROM test WHERE nodeid = ?");
   Statement insert(db_, "INSERT INTO test(nodeid, file, class, function) VALUES(?,?,?,?)");
