@@ -46,15 +46,19 @@ GIT_ENV = {
 }
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
+def write_project(root: Path) -> Path:
     (root / "app").mkdir(parents=True)
     (root / "tests").mkdir()
     (root / "app" / "__init__.py").write_text("")
     (root / "app" / "settings.py").write_text("FIXED = False\nBROKEN = True\n")
     (root / "tests" / "test_x.py").write_text(TESTS)
     (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\npythonpath = ['.']\n")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write_project(tmp_path / "proj")
     (root / ".gitignore").write_text(".testmap/\ncounter\n")
     git(root, "init", "-q")
     git(root, "add", ".")
@@ -111,13 +115,7 @@ def test_only_a_test_that_differs_on_the_same_code_is_flaky(
 
 
 def test_runs_outside_git_are_never_compared(testmap_bin: str, tmp_path: Path) -> None:
-    root = tmp_path / "nogit"
-    (root / "app").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "settings.py").write_text("FIXED = False\nBROKEN = True\n")
-    (root / "tests" / "test_x.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\npythonpath = ['.']\n")
+    root = write_project(tmp_path / "nogit")
     for _ in range(2):
         run_suite(root)
     proc = flaky(testmap_bin, root)
