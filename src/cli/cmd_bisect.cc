@@ -50,7 +50,7 @@ class Trials {
     ++runs_;
     fs::path order = dir_ / "order.txt", log = dir_ / fmt::format("run-{}.log", runs_);
     std::set<std::string> files;
-    std::vector<std::string> args = o_.command.empty() ? default_command() : o_.command;
+    std::vector<std::string> args = o_.command;
     {
       std::ofstream out(order);
       for (const auto& id : before) out << id << '\n';
@@ -169,6 +169,7 @@ int bisect_main(Options& o) {
                          order.run_id);
   }
   std::erase(before, o.nodeid);
+  if (o.command.empty()) o.command = default_command();
   char tmpl[] = "/tmp/testmap-bisect-XXXXXX";
   if (!mkdtemp(tmpl)) {
     fmt::print(stderr, "testmap bisect: cannot make a temporary directory: {}\n", strerror(errno));
@@ -221,7 +222,7 @@ int bisect_main(Options& o) {
   say(fmt::format("it fails after them; bisecting {}", tests(before.size())));
   bisect::Minimized m = bisect::ddmin(before, std::ref(trial), o.max_trials);
 
-  std::vector<std::string> command = o.command.empty() ? default_command() : o.command;
+  std::vector<std::string> command = o.command;
   command.insert(command.end(), {"-p", "no:randomly"});
   command.insert(command.end(), m.polluters.begin(), m.polluters.end());
   command.push_back(o.nodeid);

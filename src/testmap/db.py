@@ -263,7 +263,7 @@ class WorkerDatabase:
         self.run = run
         self.run_lock: PostgresServer | None = None
         # Django's aliases other than "default", made when the first test that uses one starts.
-        self.others = OtherDatabases(self.recipe, globs, run, self.owner, self.worker)
+        self.others = OtherDatabases(self.recipe, run, self.owner, self.worker)
         self.db = worker_db_name(self.source_url, self.owner, self.worker)
         self.kept = self.db if self.reuse else None  # stays after the run (--reuse-db)
         self.deferred = False

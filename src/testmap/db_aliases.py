@@ -16,10 +16,10 @@ build it and the others wait and clone it. Each worker holds the run's lock on t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
 
-from testmap import _core
 from testmap.db_server import (
     DROP_WAIT_SECONDS,
     DatabaseError,
@@ -42,20 +42,20 @@ from testmap.db_template import (
 STARTED = "TESTMAP_DB_STARTED"
 
 
-def alias_schema(recipe: Recipe, globs: list[str], alias: str, url: str) -> str:
-    """The schema hash of an alias's template: the schema files, the build and the alias
-    (the routers send each alias other tables, so two aliases never share a template)."""
-    extra = [recipe.build, base_name(url), f"alias={alias}"]
-    schema, _ = _core.schema_hash(str(recipe.root), globs, extra)
-    return schema
+def alias_schema(schema: str, alias: str, url: str) -> str:
+    """The schema hash of an alias's template, from default's (which covers the schema files
+    and the build) and the alias: the routers send each alias other tables, so two aliases
+    never share a template. The files are not read again."""
+    key = f"{schema}\0{alias}\0{base_name(url)}".encode()
+    return hashlib.sha1(key).hexdigest()[:16]
 
 
 class OtherDatabases:
     """This process's clones of aliases other than "default"; close() drops them (kept for
     --reuse-db), prunes the templates it built over, and releases the run's locks."""
 
-    def __init__(self, recipe: Recipe, globs: list[str], run: str, owner: str, worker: str):
-        self.recipe, self.globs = recipe, globs
+    def __init__(self, recipe: Recipe, run: str, owner: str, worker: str):
+        self.recipe = recipe
         self.run, self.owner, self.worker = run, owner, worker
         # When the run started: set by the process that starts pytest, for its workers.
         if "PYTEST_XDIST_WORKER" not in os.environ:
@@ -79,7 +79,7 @@ class OtherDatabases:
         recipe = dataclasses.replace(
             self.recipe,
             url=url,
-            schema=alias_schema(self.recipe, self.globs, alias, url),
+            schema=alias_schema(self.recipe.schema, alias, url),
             alias=alias,
         )
         try:

@@ -7,6 +7,12 @@
 
 namespace testmap::store {
 
+// Column `col` of the current row as text ("" for NULL).
+inline std::string column_text(sqlite3_stmt* s, int col) {
+  const unsigned char* v = sqlite3_column_text(s, col);
+  return v ? reinterpret_cast<const char*>(v) : "";
+}
+
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }

@@ -9,14 +9,6 @@
 #include "core/store/store.h"
 
 namespace testmap::store {
-namespace {
-
-std::string column_text(sqlite3_stmt* s, int col) {
-  const unsigned char* v = sqlite3_column_text(s, col);
-  return v ? reinterpret_cast<const char*>(v) : "";
-}
-
-}  // namespace
 
 bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
                       const std::string& commit) {

@@ -9,14 +9,6 @@
 #include "core/store/store.h"
 
 namespace testmap::store {
-namespace {
-
-std::string column(sqlite3_stmt* s, int i) {
-  const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? reinterpret_cast<const char*>(t) : "";
-}
-
-}  // namespace
 
 bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* out, bool* found) {
   auto fail = [this](int rc) {  // words error() and gives up
@@ -36,9 +28,9 @@ bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* 
   if (rc == SQLITE_DONE) return true;
   if (rc != SQLITE_ROW) return fail(rc);
   out->run_id = sqlite3_column_int64(where.raw(), 0);
-  out->worker = column(where.raw(), 1);
+  out->worker = column_text(where.raw(), 1);
   long long position = sqlite3_column_int64(where.raw(), 2);
-  out->outcome = column(where.raw(), 3);
+  out->outcome = column_text(where.raw(), 3);
   *found = true;
   Statement before(db_,
                    "SELECT t.nodeid || d.variant FROM duration d JOIN test t ON t.id = d.test_id "
@@ -49,7 +41,7 @@ bool Store::order_before(const std::string& nodeid, long long run_id, RunOrder* 
   sqlite3_bind_int64(before.raw(), 3, position);
   out->before.clear();
   while ((rc = sqlite3_step(before.raw())) == SQLITE_ROW)
-    out->before.push_back(column(before.raw(), 0));
+    out->before.push_back(column_text(before.raw(), 0));
   return rc == SQLITE_DONE || fail(rc);
 }
 
@@ -78,11 +70,11 @@ bool Store::shared_use(const std::string& a, const std::string& b, SharedUse* ou
   services.text(1, ta).text(2, tb);
   int rc;
   while ((rc = sqlite3_step(services.raw())) == SQLITE_ROW)
-    out->services.push_back(column(services.raw(), 0));
+    out->services.push_back(column_text(services.raw(), 0));
   if (rc != SQLITE_DONE) return fail(rc);
   code.text(1, ta).text(2, tb);
   while ((rc = sqlite3_step(code.raw())) == SQLITE_ROW) {
-    std::string file = column(code.raw(), 0), name = column(code.raw(), 1);
+    std::string file = column_text(code.raw(), 0), name = column_text(code.raw(), 1);
     if (own.count(file) || file.ends_with("conftest.py")) continue;
     out->code.push_back(name == "*" ? file : fmt::format("{}::{}", file, name));
   }
@@ -101,9 +93,9 @@ bool Store::comparable_outcomes(std::vector<flaky::Outcome>* out) {
   }
   int rc;
   while ((rc = sqlite3_step(q.raw())) == SQLITE_ROW)
-    out->push_back({column(q.raw(), 0), column(q.raw(), 1), column(q.raw(), 2),
+    out->push_back({column_text(q.raw(), 0), column_text(q.raw(), 1), column_text(q.raw(), 2),
                     sqlite3_column_int64(q.raw(), 3), sqlite3_column_double(q.raw(), 4),
-                    column(q.raw(), 5)});
+                    column_text(q.raw(), 5)});
   if (rc != SQLITE_DONE) {
     query_failed(rc);
     return false;
