@@ -302,6 +302,13 @@ def test_a_run_recorded_under_xdist_replays_only_the_victims_worker(
     assert re.fullmatch(r"gw[01]", found["worker"]), found
     assert found["polluters"] == ["tests/test_e_pair.py::test_sets_mode"], found
     assert found["candidates"] < 19, found  # that worker's tests only
+    # The pytest spelling: the same search, with this pytest command (and its options) as
+    # the trials' command.
+    spelled = pytest_run(project, redis_url, "--testmap-bisect", victim, "-n", "2")
+    assert spelled.returncode == 0, spelled.stdout[-2000:] + spelled.stderr[-3000:]
+    assert spelled.stdout.splitlines()[0] == (
+        f"polluter for {victim}: tests/test_e_pair.py::test_sets_mode"
+    ), spelled.stdout
 
 
 def test_what_cannot_be_bisected_says_why(testmap_bin: str, project: Path, redis_url: str) -> None:

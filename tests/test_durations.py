@@ -88,6 +88,41 @@ def test_durations_true_in_the_config_stores_them_on_every_run(
     assert len(export(testmap_bin, project)) == 4
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_a_pytest_that_a_test_starts_keeps_its_durations_apart(
+    testmap_bin: str, project: Path, tmp_path: Path, workers: tuple[str, ...]
+) -> None:
+    # A plugin's own suite runs pytest inside its tests (pytester): that inner run is not
+    # the outer run's, whether or not it stores durations itself.
+    inner = tmp_path / "inner"
+    for rel, text in PROJECT.items():
+        (inner / rel).parent.mkdir(parents=True, exist_ok=True)
+        (inner / rel).write_text(text.replace("test_quick", "test_inner"))
+    (project / "tests" / "test_nested.py").write_text(
+        "import os, subprocess, sys\n\n\n"
+        "def test_runs_pytest():\n"
+        "    env = {k: v for k, v in os.environ.items() if k != 'PYTEST_XDIST_WORKER'}\n"
+        f"    for extra in ([], ['--testmap-durations']):\n"
+        "        proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', "
+        f"'-p', 'no:cacheprovider', *extra], cwd={str(inner)!r}, env=env, "
+        "capture_output=True, text=True)\n"
+        "        assert proc.returncode == 0, proc.stdout + proc.stderr\n"
+        "    assert '4 test durations stored' in proc.stderr, proc.stderr\n"
+    )
+    proc = run_pytest(project, "--testmap-durations", *workers)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 test durations stored" in proc.stderr
+    outer, nested = export(testmap_bin, project), export(testmap_bin, inner)
+    assert "tests/test_nested.py::test_runs_pytest" in outer
+    assert not any("test_inner" in t for t in outer), outer
+    assert set(nested) == {
+        "tests/test_a.py::test_inner",
+        "tests/test_a.py::test_sleepy[1]",
+        "tests/test_a.py::test_sleepy[2]",
+        "tests/test_a.py::TestB::test_in_class",
+    }
+
+
 def test_a_durations_run_keeps_the_services_a_recorded_run_saw(
     testmap_bin: str, project: Path
 ) -> None:

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,6 +21,7 @@
 #include "core/classify/report.h"
 #include "core/config/config.h"
 #include "core/db/schema_hash.h"
+#include "core/flaky/from_store.h"
 #include "core/plan/estimate.h"
 #include "core/plan/plan_io.h"
 #include "core/plan/planner.h"
@@ -29,6 +31,8 @@
 #include "core/runtime/region.h"
 #include "core/scan/outline_json.h"
 #include "core/scan/scanner.h"
+#include "core/schedule/dispatcher.h"
+#include "core/schedule/from_store.h"
 #include "core/select/affected.h"
 #include "core/store/store.h"
 
@@ -77,6 +81,35 @@ NB_MODULE(_core, m) {
       "config_durations",
       [](const std::string& root) { return config::load_config(root).durations; }, nb::arg("root"),
       "[tool.testmap] durations: whether every pytest run stores durations");
+  m.def(
+      "quarantine",
+      [](const std::string& root, bool with_flaky) {
+        config::Config cfg;
+        std::vector<flaky::FlakyTest> found;
+        std::set<long long> runs;
+        std::string error;
+        {
+          nb::gil_scoped_release release;
+          cfg = config::load_config(root);
+          if (cfg.unusable.empty() && with_flaky)
+            flaky::flaky_in_store(root, &found, &runs, &error);
+        }
+        if (!cfg.unusable.empty()) throw std::invalid_argument(cfg.unusable);
+        // A wrong quarantine setting would hide failures or fail the wrong way: refuse.
+        for (const auto& d : cfg.diagnostics)
+          if (d.key.starts_with("tool.testmap.quarantine")) throw std::invalid_argument(d.format());
+        if (!error.empty()) throw std::invalid_argument(error);
+        nlohmann::json known = nlohmann::json::object();
+        for (const auto& f : found) known[f.test] = {{"passes", f.passes}, {"runs", f.runs}};
+        return nlohmann::json{{"mode", cfg.quarantine},
+                              {"named", cfg.quarantined},
+                              {"flaky", known},
+                              {"runs", runs.size()}}
+            .dump();
+      },
+      nb::arg("root"), nb::arg("flaky"),
+      "[tool.testmap] quarantine and quarantined, and (with flaky) the flaky tests of the "
+      "store with their passes and runs, as JSON text (docs/flaky.md)");
   m.def(
       "config_services",
       [](const std::string& root) {
@@ -342,4 +375,38 @@ NB_MODULE(_core, m) {
       .def("set_enforce", &Region::set_enforce, nb::arg("on"))
       .def("set_allowed", &Region::set_allowed, nb::arg("services"))
       .def("allow_all", &Region::allow_all);
+
+  // --dist testmap (docs/schedule.md): the xdist scheduler in src/testmap/schedule.py asks
+  // this which tests each worker gets.
+  using schedule::Dispatcher;
+  nb::class_<Dispatcher>(m, "Dispatcher", "Hands the collection's tests to xdist workers")
+      .def(
+          "__init__",
+          [](Dispatcher* d, const std::string& root, const std::vector<std::string>& nodeids,
+             int workers) {
+            schedule::Schedule s;
+            std::string error;
+            bool read;
+            {
+              nb::gil_scoped_release release;
+              read = schedule::schedule_from_store(root, nodeids, workers, &s, &error);
+            }
+            if (!read) throw std::invalid_argument(error);
+            new (d) Dispatcher(std::move(s));
+          },
+          nb::arg("root"), nb::arg("nodeids"), nb::arg("workers"))
+      .def("add_worker", &Dispatcher::add_worker)
+      .def("take", &Dispatcher::take, nb::arg("worker"),
+           "Indexes of the tests to send to this worker now")
+      .def("done", &Dispatcher::done, nb::arg("worker"), nb::arg("test"))
+      .def("remove_worker", &Dispatcher::remove_worker, nb::arg("worker"),
+           "The test it was running, if any; the rest it held is queued again")
+      .def("requeue", &Dispatcher::requeue, nb::arg("test"))
+      .def("in_flight", &Dispatcher::in_flight, nb::arg("worker"))
+      .def("queued", &Dispatcher::queued)
+      .def_prop_ro("estimated", [](const Dispatcher& d) { return d.schedule().estimated; })
+      .def_prop_ro("total", [](const Dispatcher& d) { return d.schedule().total; })
+      .def_prop_ro("lower_bound", [](const Dispatcher& d) { return d.schedule().lower_bound; })
+      .def_prop_ro("units", [](const Dispatcher& d) { return d.schedule().units.size(); })
+      .def_prop_ro("grouped", [](const Dispatcher& d) { return d.schedule().setup.size(); });
 }

@@ -9,8 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
-#include "core/flaky/flaky.h"
-#include "core/store/store.h"
+#include "core/flaky/from_store.h"
 
 namespace testmap::cli {
 namespace {
@@ -25,15 +24,13 @@ std::string when(double started) {
 int flaky_main(const RootArgs& args, bool json) {
   auto root = resolve_store_root("flaky", args);
   if (!root) return kExitUsage;
-  store::Store s(store::default_path(*root), store::Access::kRead);
-  std::vector<flaky::Outcome> outcomes;
-  if (!s.missing() && (!s.ok() || !s.comparable_outcomes(&outcomes))) {
-    fmt::print(stderr, "testmap flaky: the store {}: {}\n", store::default_path(*root), s.error());
+  std::vector<flaky::FlakyTest> found;
+  std::set<long long> runs;
+  std::string error;
+  if (!flaky::flaky_in_store(*root, &found, &runs, &error)) {
+    fmt::print(stderr, "testmap flaky: {}\n", error);
     return kExitUsage;
   }
-  std::vector<flaky::FlakyTest> found = flaky::find_flaky(outcomes);
-  std::set<long long> runs;
-  for (const auto& o : outcomes) runs.insert(o.run_id);
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& f : found) {

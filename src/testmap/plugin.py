@@ -11,7 +11,7 @@ import os
 import pytest
 
 import testmap
-from testmap import _core, db, order, runtime
+from testmap import _core, bisect, db, order, quarantine, runtime, schedule
 
 UNKNOWN_TIER = "unknown"
 # Set when testmap's selection left nothing to run (this machine's shard of the plan is
@@ -19,6 +19,7 @@ UNKNOWN_TIER = "unknown"
 # failure. Nothing collected at all still is.
 _EMPTY_SHARD = pytest.StashKey[bool]()
 _AFFECTED_ONLY = pytest.StashKey[bool]()  # --testmap-affected left only the selected tests
+_QUARANTINE = pytest.StashKey["quarantine.Quarantine | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="run exactly the tests FILE lists (a node id a line), in that order, in one "
         "process, and write their outcomes to FILE.outcomes (what `testmap bisect` runs)",
+    )
+    group.addoption(
+        "--testmap-bisect",
+        metavar="NODEID",
+        help="find the test that makes NODEID fail when run before it: `testmap bisect "
+        "NODEID` with this pytest command for its trials (docs/bisect.md)",
     )
     group.addoption(
         "--testmap-durations",
@@ -108,6 +115,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a test that connects to a service outside its tier fails, naming the test, "
         "the service, the address and the tier (the connection gets ECONNREFUSED)",
     )
+    global _parser
+    _parser = parser
+    schedule.add_choice(parser)  # `pytest -n N --dist testmap`, when xdist came first
+
+
+_parser: pytest.Parser | None = None
+
+
+def pytest_plugin_registered(plugin, plugin_name, manager) -> None:
+    if _parser is not None:  # xdist registered after testmap: its --dist exists now
+        schedule.add_choice(_parser)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    return schedule.make_scheduler(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -123,8 +146,9 @@ def pytest_load_initial_conftests(
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads -n
-def pytest_cmdline_main(config: pytest.Config) -> None:
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
     order.cmdline_main(config)
+    return bisect.run(config)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has set Django up
@@ -134,6 +158,9 @@ def pytest_configure(config: pytest.Config) -> None:
     db.configure(config)
     runtime.configure(config)
     order.configure(config)
+    # bisect's trials run each test exactly once, as recorded: no reruns, no skips.
+    trial = bool(config.getoption("testmap_order"))
+    config.stash[_QUARANTINE] = None if trial else quarantine.Quarantine(config)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -182,6 +209,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _select_tiers(config, items, wanted)
     if shard or plan_file:
         _select_shard(config, items, plan_file, shard, wanted)
+    if q := config.stash.get(_QUARANTINE, None):
+        q.collection_modifyitems(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    q = item.config.stash.get(_QUARANTINE, None)
+    return q.runtest_protocol(item, nextitem) if q else None
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    return quarantine.report_teststatus(report)
 
 
 def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -320,7 +359,8 @@ def pytest_testnodedown(node, error) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    for line in db.summary():
+    q = terminalreporter.config.stash.get(_QUARANTINE, None)
+    for line in db.summary() + quarantine.summary(q, terminalreporter.stats):
         terminalreporter.write_line(line)
 
 

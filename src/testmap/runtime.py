@@ -343,6 +343,7 @@ class Recorder:
         self.seq = 0
         self.phases: dict[str, Phase] = {}
         self.durations: dict[str, float] = {}
+        self.first_attempt = ""  # the failed first attempt of a rerun test, until written
         self.outcome = "passed"
         self.opens_read: dict[str, int] = {}
         # Code run outside every test (imports at collection, between tests): it can shape
@@ -487,7 +488,9 @@ class Recorder:
             return
         line = {
             "nodeid": item.nodeid,
-            "outcome": self.outcome,
+            # A known flaky test rerun after failing counts as failed, as it would have
+            # without the rerun: `testmap flaky` compares runs alike.
+            "outcome": self.first_attempt or self.outcome,
             "duration": round(sum(self.durations.values()), 6),
             # Without "phases" the store keeps what earlier recorded runs saw.
             **(
@@ -509,6 +512,7 @@ class Recorder:
             if len(self.outside) != self.outside_written:
                 self._write_outside()
         self.out.write(text + "\n")
+        self.first_attempt = ""
 
     def _write_outside(self) -> None:
         """This worker's code run outside tests, whole each time (replaced atomically)."""
@@ -567,6 +571,9 @@ class Recorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.item is None or report.nodeid != self.item.nodeid:
+            return
+        if report.outcome == "rerun":  # quarantine = "rerun": the run's own outcome is this
+            self.first_attempt = "failed" if report.when == "call" else "error"
             return
         self.durations[report.when] = report.duration
         if report.failed:
@@ -629,6 +636,10 @@ def _stop_early_deps() -> None:
 def configure(config: pytest.Config) -> None:
     global _active, _owned
     record = os.environ.get("TESTMAP_RECORD_DIR")
+    if os.environ.get("TESTMAP_DURATIONS") == "1" and not _a_worker_of_the_durations_run():
+        # A pytest that a test of a --testmap-durations run started (pytester, a plugin's
+        # own suite): its tests are not the outer run's.
+        record = None
     enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
     durations = bool(config.getoption("testmap_durations"))
     if config.getoption("testmap_deps"):
@@ -651,15 +662,23 @@ def configure(config: pytest.Config) -> None:
         Path(record, "code.txt").write_text(_core.code_version(str(config.rootpath)))
         os.environ["TESTMAP_RECORD_DIR"] = record
         os.environ["TESTMAP_DURATIONS"] = "1"
+        os.environ["TESTMAP_DURATIONS_OWNER"] = str(os.getpid())
         _owned = (str(config.rootpath), record)
     if enforce and not shim_loaded() and os.environ.get("TESTMAP_FALLBACK") != "1":
         _reexec_with_shim(config)
     # xdist's controller runs no test: its workers record.
     if getattr(config.option, "numprocesses", None) and not worker:
         return
-    durations_only = os.environ.get("TESTMAP_DURATIONS") == "1"
+    durations_only = os.environ.get("TESTMAP_DURATIONS") == "1" and record is not None
     _active = Recorder(config, Path(record) if record else None, enforce, durations_only)
     config.pluginmanager.register(_active, "testmap-recorder")
+
+
+def _a_worker_of_the_durations_run() -> bool:
+    """xdist starts its workers as children of the controller that owns the run."""
+    return "PYTEST_XDIST_WORKER" in os.environ and os.environ.get("TESTMAP_DURATIONS_OWNER") == str(
+        os.getppid()
+    )
 
 
 def unconfigure(config: pytest.Config) -> None:

@@ -428,14 +428,16 @@ Service& service_named(Config& cfg, const std::string& name) {
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
-      "services",  "dynamic",  "tiers", "presets", "exclude",       "ci",      "db",
-      "durations", "projects", "infer", "django",  "service-files", "affected"};
+      "services", "dynamic",    "tiers",      "presets", "exclude", "ci",
+      "db",       "durations",  "projects",   "infer",   "django",  "service-files",
+      "affected", "quarantine", "quarantined"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
-              "durations, projects, infer, django, service-files, affected)");
+              "durations, projects, infer, django, service-files, affected, quarantine, "
+              "quarantined)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -452,6 +454,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         cfg.durations = *b;
       else
         r.error(&v, key, "expected true or false");
+    } else if (k.str() == "quarantine") {
+      auto mode = v.value_exact<std::string>();
+      if (mode && (*mode == "report" || *mode == "rerun" || *mode == "skip"))
+        cfg.quarantine = *mode;
+      else
+        r.error(&v, key, "expected \"report\", \"rerun\" or \"skip\"");
+    } else if (k.str() == "quarantined") {
+      cfg.quarantined = r.strings(v, key);
     } else if (k.str() == "service-files") {
       if (auto b = v.value_exact<bool>())
         cfg.service_files = *b;
@@ -597,6 +607,11 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
       r.error(tiers, "tool.testmap.tiers", "expected a table of tier = [services]");
     }
   }
+  // Skipping hides failures: only of tests someone named, never of every flaky one.
+  if (cfg.quarantine == "skip" && cfg.quarantined.empty() && tm.contains("quarantine"))
+    r.error(tm.get("quarantine"), "tool.testmap.quarantine",
+            "\"skip\" skips only the flaky tests named in tool.testmap.quarantined, and it "
+            "names none");
 }
 
 }  // namespace

@@ -97,6 +97,10 @@ struct Config {
   nlohmann::json ci = nlohmann::json::object();  // [tool.testmap.ci], for `testmap ci`
   nlohmann::json db = nlohmann::json::object();  // [tool.testmap.db], for --testmap-db
   bool durations = false;  // [tool.testmap] durations: every pytest run stores durations
+  // [tool.testmap] quarantine: what a run does with a known flaky test (docs/flaky.md):
+  // report, rerun (its failure once), or skip (only the tests named in `quarantined`).
+  std::string quarantine = "report";
+  std::vector<std::string> quarantined;
   // [tool.testmap] infer: a marker, fixture or base class whose name names a built-in
   // service (`redis_db`) needs it, when no rule says otherwise.
   bool infer = true;

@@ -47,6 +47,14 @@ struct RunOrder {
   std::vector<std::string> before;  // node ids (parametrize ids included), in the order run
 };
 
+// One test as a pytest process ran it in a recorded run, for the scheduler's estimate of
+// what a module's or class's shared fixtures cost (`--dist testmap`).
+struct RanTest {
+  std::string nodeid;  // parametrize id included
+  double seconds = 0;
+};
+using WorkerSequence = std::vector<RanTest>;  // one process's tests, in the order it ran them
+
 // What two tests were both seen using in recorded runs.
 struct SharedUse {
   std::vector<std::string> services;  // "redis (used in call)", as the store words them
@@ -108,6 +116,8 @@ class Store {
   bool order_before(const std::string& nodeid, long long run_id, RunOrder* out, bool* found);
   // What tests `a` and `b` (node ids, parametrize ids ignored) were both seen using.
   bool shared_use(const std::string& a, const std::string& b, SharedUse* out);
+  // The tests each process ran, in order, in the newest `runs` runs that recorded it.
+  bool worker_sequences(int runs, std::vector<WorkerSequence>* out);
   // Every passed, failed or errored outcome of a run whose code version is known.
   bool comparable_outcomes(std::vector<flaky::Outcome>* out);
 

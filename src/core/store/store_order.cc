@@ -1,5 +1,6 @@
 // The order recorded runs ran their tests in and what two tests share (`testmap bisect`), and
-// the outcomes runs of known code had (`testmap flaky`).
+// the outcomes runs of known code had (`testmap flaky`), and each process's sequence of tests
+// (`--dist testmap`).
 #include <set>
 
 #include <fmt/format.h>
@@ -96,6 +97,35 @@ bool Store::comparable_outcomes(std::vector<flaky::Outcome>* out) {
     out->push_back({column_text(q.raw(), 0), column_text(q.raw(), 1), column_text(q.raw(), 2),
                     sqlite3_column_int64(q.raw(), 3), sqlite3_column_double(q.raw(), 4),
                     column_text(q.raw(), 5)});
+  if (rc != SQLITE_DONE) {
+    query_failed(rc);
+    return false;
+  }
+  return true;
+}
+
+bool Store::worker_sequences(int runs, std::vector<WorkerSequence>* out) {
+  Statement q(db_,
+              "SELECT d.run_id, d.worker, t.nodeid || d.variant, d.seconds FROM duration d "
+              "JOIN test t ON t.id = d.test_id WHERE d.worker IS NOT NULL AND d.run_id IN "
+              "(SELECT DISTINCT run_id FROM duration WHERE worker IS NOT NULL "
+              "ORDER BY run_id DESC LIMIT ?) ORDER BY d.run_id, d.worker, d.position");
+  if (!q.ok()) {
+    query_failed(sqlite3_errcode(db_));
+    return false;
+  }
+  q.integer(1, runs);
+  long long last_run = -1;
+  std::string last_worker;
+  int rc;
+  while ((rc = sqlite3_step(q.raw())) == SQLITE_ROW) {
+    long long run = sqlite3_column_int64(q.raw(), 0);
+    std::string worker = column_text(q.raw(), 1);
+    if (out->empty() || run != last_run || worker != last_worker) out->emplace_back();
+    last_run = run;
+    last_worker = worker;
+    out->back().push_back({column_text(q.raw(), 2), sqlite3_column_double(q.raw(), 3)});
+  }
   if (rc != SQLITE_DONE) {
     query_failed(rc);
     return false;
