@@ -192,7 +192,7 @@ def test_a_killed_build_is_recovered_on_the_next_run(postgres: str, project: Pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):  # until the half-built template exists
+        for _ in range(300):  # until the half-built template exists (slow under load)
             if any(d.endswith("_b") for d in databases(postgres) - others):
                 break
             subprocess.run(["sleep", "0.1"], check=True)

@@ -60,6 +60,9 @@ int record_run(const char* name, const RecordRun& opts, std::string* recorded_ro
   }
   setenv("TESTMAP_RECORD_DIR", dir.c_str(), 1);
   unsetenv("TESTMAP_SHM");  // a region of an outer run must not catch this one's traffic
+  // Nor may an outer --testmap-durations run claim this run's pytest.
+  unsetenv("TESTMAP_DURATIONS");
+  unsetenv("TESTMAP_DURATIONS_OWNER");
   if (opts.enforce) setenv("TESTMAP_ENFORCE", "1", 1);
   if (opts.deps) setenv("TESTMAP_DEPS", "1", 1);
   if (opts.fallback || shim.empty()) setenv("TESTMAP_FALLBACK", "1", 1);

@@ -636,7 +636,10 @@ def _stop_early_deps() -> None:
 def configure(config: pytest.Config) -> None:
     global _active, _owned
     record = os.environ.get("TESTMAP_RECORD_DIR")
-    if os.environ.get("TESTMAP_DURATIONS") == "1" and not _a_worker_of_the_durations_run():
+    # xdist marks its workers' config; PYTEST_XDIST_WORKER is inherited by every process a
+    # worker's tests start, a pytest among them.
+    worker = hasattr(config, "workerinput")
+    if os.environ.get("TESTMAP_DURATIONS_OWNER") and not _a_worker_of_the_durations_run(worker):
         # A pytest that a test of a --testmap-durations run started (pytester, a plugin's
         # own suite): its tests are not the outer run's.
         record = None
@@ -646,14 +649,13 @@ def configure(config: pytest.Config) -> None:
         durations = True
         os.environ["TESTMAP_DEPS"] = "1"  # xdist's workers inherit it
     trial = bool(config.getoption("testmap_order"))  # testmap bisect's: not the suite's run
-    if not (record or enforce or durations or trial) and "PYTEST_XDIST_WORKER" not in os.environ:
+    if not (record or enforce or durations or trial) and not worker:
         # [tool.testmap] durations = true: what --testmap-durations does, on every run. A
         # worker follows its controller through TESTMAP_RECORD_DIR instead.
         durations = _core.config_durations(str(config.rootpath))
     if not (record or enforce or durations):
         _stop_early_deps()
         return
-    worker = "PYTEST_XDIST_WORKER" in os.environ
     if durations and not record and not worker:
         # This process owns the run: its workers write into the same directory, and it
         # merges their lines into the store at the end.
@@ -674,11 +676,9 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_active, "testmap-recorder")
 
 
-def _a_worker_of_the_durations_run() -> bool:
+def _a_worker_of_the_durations_run(worker: bool) -> bool:
     """xdist starts its workers as children of the controller that owns the run."""
-    return "PYTEST_XDIST_WORKER" in os.environ and os.environ.get("TESTMAP_DURATIONS_OWNER") == str(
-        os.getppid()
-    )
+    return worker and os.environ.get("TESTMAP_DURATIONS_OWNER") == str(os.getppid())
 
 
 def unconfigure(config: pytest.Config) -> None:

@@ -78,10 +78,12 @@ bool Dispatcher::steal(int w) {
     ++count;
   }
   size_t first = from.local[from.local.size() - count];
-  // The owner still has the rest of its queue and its tests in flight ahead of the stolen
-  // part: the thief, paying the set-up again, is done with it sooner when the set-up is
-  // shorter than that.
+  // The owner still has the rest of its queue and the tests it was sent but has not
+  // started (the first one sent is running: how much of it is left is unknown) ahead of
+  // the stolen part. The thief, paying the set-up again, is done with it sooner only when
+  // the set-up is shorter than that.
   double rest = from.local_seconds - taken + from.sent_seconds;
+  if (!from.sent.empty()) rest -= schedule_.seconds[from.sent.front()];
   if (schedule_.start[first] > 0 && schedule_.start[first] >= rest) return false;
   Worker& me = workers_[w];
   for (size_t k = from.local.size() - count; k < from.local.size(); ++k)
