@@ -46,7 +46,6 @@ class TestmapScheduling:
         self.worker: dict[Any, int] = {}  # node -> its number in the dispatcher
         self.collection: list[str] | None = None
         self.dispatcher: Any = None
-        self._requeued: list[int] = []  # before the dispatcher exists
 
     @property
     def nodes(self) -> list[Any]:
@@ -106,9 +105,6 @@ class TestmapScheduling:
             raise pytest.UsageError(f"--dist testmap: {e}") from None
         for node in self.worker:
             self.worker[node] = self.dispatcher.add_worker()
-        for index in self._requeued:
-            self.dispatcher.requeue(index)
-        self._requeued.clear()
         self._say_how()
         self.check_schedule()
 
