@@ -34,5 +34,6 @@ void register_affected(CLI::App& app, int& exit_code);
 void register_init(CLI::App& app, int& exit_code);
 void register_bisect(CLI::App& app, int& exit_code);
 void register_flaky(CLI::App& app, int& exit_code);
+void register_where(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

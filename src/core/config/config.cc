@@ -19,6 +19,7 @@
 
 #include "core/config/ini.h"
 #include "core/config/presets.h"
+#include "core/where/mirror.h"
 
 namespace testmap::config {
 namespace fs = std::filesystem;
@@ -428,16 +429,16 @@ Service& service_named(Config& cfg, const std::string& name) {
 
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
-      "services", "dynamic",    "tiers",      "presets", "exclude", "ci",
-      "db",       "durations",  "projects",   "infer",   "django",  "service-files",
-      "affected", "quarantine", "quarantined"};
+      "services", "dynamic",    "tiers",       "presets", "exclude", "ci",
+      "db",       "durations",  "projects",    "infer",   "django",  "service-files",
+      "affected", "quarantine", "quarantined", "where"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
               "durations, projects, infer, django, service-files, affected, quarantine, "
-              "quarantined)");
+              "quarantined, where)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -460,6 +461,33 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         cfg.quarantine = *mode;
       else
         r.error(&v, key, "expected \"report\", \"rerun\" or \"skip\"");
+    } else if (k.str() == "where") {
+      // docs/where.md: ordered [source, test] pattern pairs.
+      const auto* t = v.as_table();
+      const auto* rules = t ? t->get("rules") : nullptr;
+      if (!t || (t->size() != 0 && (t->size() != 1 || !rules))) {
+        r.error(&v, key, "expected a table with one key, rules");
+      } else if (rules) {
+        const auto* list = rules->as_array();
+        if (!list) r.error(rules, key + ".rules", "expected a list of [source, test] pairs");
+        for (size_t i = 0; list && i < list->size(); ++i) {
+          const auto* pair = list->get(i)->as_array();
+          auto source =
+              pair && pair->size() == 2 ? pair->get(0)->value<std::string>() : std::nullopt;
+          auto test = pair && pair->size() == 2 ? pair->get(1)->value<std::string>() : std::nullopt;
+          std::string where = fmt::format("{}.rules[{}]", key, i);
+          if (!source || !test) {
+            r.error(list->get(i), where, "expected a [source, test] pair of patterns");
+            continue;
+          }
+          std::string bad = where::check_pattern(*source);
+          if (bad.empty()) bad = where::check_pattern(*test);
+          if (!bad.empty())
+            r.error(list->get(i), where, bad);
+          else
+            cfg.where_rules.emplace_back(*source, *test);
+        }
+      }
     } else if (k.str() == "quarantined") {
       cfg.quarantined = r.strings(v, key);
     } else if (k.str() == "service-files") {

@@ -101,6 +101,9 @@ struct Config {
   // report, rerun (its failure once), or skip (only the tests named in `quarantined`).
   std::string quarantine = "report";
   std::vector<std::string> quarantined;
+  // [tool.testmap.where] rules: (source pattern, test pattern) pairs, in order; empty for
+  // the default (core/where/mirror.h, docs/where.md).
+  std::vector<std::pair<std::string, std::string>> where_rules;
   // [tool.testmap] infer: a marker, fixture or base class whose name names a built-in
   // service (`redis_db`) needs it, when no rule says otherwise.
   bool infer = true;
