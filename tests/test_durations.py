@@ -123,6 +123,26 @@ def test_a_pytest_that_a_test_starts_keeps_its_durations_apart(
     }
 
 
+@pytest.mark.parametrize("inner", [[], ["--testmap-durations"]], ids=["plain", "durations"])
+def test_a_pytest_run_inside_the_process_ends_without_ending_the_outer_one(
+    testmap_bin: str, project: Path, inner: list[str]
+) -> None:
+    # pytester's runpytest() configures and unconfigures a second pytest in this process.
+    (project / "tests" / "test_inprocess.py").write_text(
+        "pytest_plugins = ['pytester']\n\n\n"
+        "def test_runs_pytest_inside(pytester):\n"
+        "    pytester.makepyfile('def test_inner():\\n    pass\\n')\n"
+        f"    pytester.runpytest(*{inner!r}).assert_outcomes(passed=1)\n\n\n"
+        "def test_after_it():\n    pass\n"
+    )
+    proc = run_pytest(project, "--testmap-durations", "-p", "no:randomly")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "6 test durations stored" in proc.stderr, proc.stderr
+    got = export(testmap_bin, project)
+    assert "tests/test_inprocess.py::test_after_it" in got
+    assert "test_inprocess.py::test_inner" not in got
+
+
 def test_a_durations_run_keeps_the_services_a_recorded_run_saw(
     testmap_bin: str, project: Path
 ) -> None:

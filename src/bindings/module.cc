@@ -402,6 +402,7 @@ NB_MODULE(_core, m) {
       .def("remove_worker", &Dispatcher::remove_worker, nb::arg("worker"),
            "The test it was running, if any; the rest it held is queued again")
       .def("requeue", &Dispatcher::requeue, nb::arg("test"))
+      .def("stop", &Dispatcher::stop, nb::arg("worker"))
       .def("in_flight", &Dispatcher::in_flight, nb::arg("worker"))
       .def("queued", &Dispatcher::queued)
       .def_prop_ro("estimated", [](const Dispatcher& d) { return d.schedule().estimated; })

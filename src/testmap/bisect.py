@@ -23,26 +23,47 @@ def _cli() -> str:
     return found
 
 
-def _without_flag(args: list[str]) -> list[str]:
+# Options a trial must not get: the flag itself, xdist's (a trial runs in one process, and
+# the reproduce command should too), and the cache's, which trials turn off.
+_DROP_WITH_VALUE = {"--testmap-bisect", "-n", "--numprocesses", "--dist", "--maxprocesses"}
+_DROP = {
+    "--lf",
+    "--last-failed",
+    "--ff",
+    "--failed-first",
+    "--nf",
+    "--new-first",
+    "--sw",
+    "--stepwise",
+    "--sw-skip",
+    "--stepwise-skip",
+    "--cache-clear",
+    "--cache-show",
+}
+
+
+def _for_trials(args: list[str]) -> list[str]:
     out, skip = [], False
     for a in args:
+        name = a.split("=", 1)[0]
         if skip:
             skip = False
-        elif a == "--testmap-bisect":
+        elif a in _DROP_WITH_VALUE:
             skip = True
-        elif not a.startswith("--testmap-bisect="):
+        elif not (name in _DROP_WITH_VALUE or name in _DROP or (a.startswith("-n") and len(a) > 2)):
             out.append(a)
     return out
 
 
 def run(config: pytest.Config) -> int | None:
     nodeid = config.getoption("testmap_bisect", None)
-    if not nodeid:
+    # A trial (--testmap-order) that got the flag from PYTEST_ADDOPTS must not bisect again.
+    if not nodeid or config.getoption("testmap_order", None):
         return None
     # Trials name their tests themselves: the paths given would only widen what each one
     # collects. Options (and their values) stay.
     paths = set(config.getoption("file_or_dir") or [])
-    rest = [a for a in _without_flag(list(config.invocation_params.args)) if a not in paths]
+    rest = [a for a in _for_trials(list(config.invocation_params.args)) if a not in paths]
     command = [
         _cli(),
         "bisect",

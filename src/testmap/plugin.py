@@ -123,7 +123,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 _parser: pytest.Parser | None = None
 
 
-def pytest_plugin_registered(plugin, plugin_name, manager) -> None:
+def pytest_plugin_registered() -> None:
     if _parser is not None:  # xdist registered after testmap: its --dist exists now
         schedule.add_choice(_parser)
 

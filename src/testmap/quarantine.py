@@ -98,6 +98,13 @@ def summary(q: Quarantine | None, stats: dict[str, list]) -> list[str]:
     """Lines for the terminal summary, on the process that reports (xdist's controller)."""
     if q is None:
         return []
+    try:
+        return _summary(q, stats)
+    except pytest.UsageError as e:  # the store, read only now (report): the run's end stands
+        return [f"testmap: cannot say which failures are of known flaky tests: {e}"]
+
+
+def _summary(q: Quarantine, stats: dict[str, list]) -> list[str]:
     lines = []
     failed = {r.nodeid for r in stats.get("failed", []) + stats.get("error", [])}
     known = sorted(n for n in failed if q.known(n))

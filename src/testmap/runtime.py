@@ -278,7 +278,8 @@ class Recorder:
     ) -> None:
         self.config = config
         self.enforce = enforce
-        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        workerinput = getattr(config, "workerinput", None)
+        self.worker = workerinput["workerid"] if workerinput else "main"
         self.record_dir = record_dir
         self.out = None
         self.tmp = None
@@ -344,6 +345,7 @@ class Recorder:
         self.phases: dict[str, Phase] = {}
         self.durations: dict[str, float] = {}
         self.first_attempt = ""  # the failed first attempt of a rerun test, until written
+        self.carried: set[tuple] = set()  # a rerun test's first attempt's deps
         self.outcome = "passed"
         self.opens_read: dict[str, int] = {}
         # Code run outside every test (imports at collection, between tests): it can shape
@@ -418,7 +420,9 @@ class Recorder:
     def begin(self, item: pytest.Item, when: str) -> None:
         if when == "setup":
             if self.deps:
-                self.outside.update(map(tuple, _core.deps_take(self.root)))
+                taken = map(tuple, _core.deps_take(self.root))
+                # A rerun (quarantine = "rerun"): what the first attempt ran is the test's.
+                (self.carried if self.first_attempt else self.outside).update(taken)
                 self._children_start()
                 _core.deps_start(self.root)
             self.item = item
@@ -506,8 +510,9 @@ class Recorder:
         text = json.dumps(line)
         if self.deps:
             deps = _core.deps_take_json(self.root)
-            if children := self._children_take():
-                deps = json.dumps(sorted(set(map(tuple, json.loads(deps))) | children))
+            if extra := self._children_take() | self.carried:
+                deps = json.dumps(sorted(set(map(tuple, json.loads(deps))) | extra))
+                self.carried = set()
             text = f'{text[:-1]}, "deps": {deps}}}'
             if len(self.outside) != self.outside_written:
                 self._write_outside()
@@ -633,8 +638,12 @@ def _stop_early_deps() -> None:
         _early_deps = False
 
 
+_SAVED = pytest.StashKey[tuple]()  # what a pytest run in this process had set up before
+
+
 def configure(config: pytest.Config) -> None:
     global _active, _owned
+    config.stash[_SAVED] = (_active, _owned)
     record = os.environ.get("TESTMAP_RECORD_DIR")
     # xdist marks its workers' config; PYTEST_XDIST_WORKER is inherited by every process a
     # worker's tests start, a pytest among them.
@@ -683,12 +692,16 @@ def _a_worker_of_the_durations_run(worker: bool) -> bool:
 
 def unconfigure(config: pytest.Config) -> None:
     global _active, _owned
-    if _active is not None:
-        _active.close()
-        _active = None
-    if _owned is not None:
-        root, run_dir = _owned
-        _owned = None
+    saved = config.stash.get(_SAVED, None)
+    if saved is None:
+        return
+    # Only what this config set up: a pytest run in this process (pytester) ends first.
+    mine, owned = _active, _owned
+    _active, _owned = saved
+    if mine is not None and mine is not saved[0]:
+        mine.close()
+    if owned is not None and owned is not saved[1]:
+        root, run_dir = owned
         ok, tests, messages = _core.merge_runs(root, run_dir, "pytest")
         for message in messages:
             sys.stderr.write(f"testmap: {message}\n")

@@ -46,6 +46,7 @@ class TestmapScheduling:
         self.worker: dict[Any, int] = {}  # node -> its number in the dispatcher
         self.collection: list[str] | None = None
         self.dispatcher: Any = None
+        self._aborted = False  # the workers collected different tests
 
     @property
     def nodes(self) -> list[Any]:
@@ -57,6 +58,8 @@ class TestmapScheduling:
 
     @property
     def tests_finished(self) -> bool:
+        if self._aborted:
+            return True  # xdist then stops the workers, as with its own schedulers
         if not self.collection_is_completed or self.dispatcher is None:
             return False
         if self.dispatcher.queued():
@@ -95,6 +98,7 @@ class TestmapScheduling:
             return
         if not self._same_collections():
             self.log("**Different tests collected, aborting run**")
+            self._aborted = True
             return
         self.collection = next(iter(self.node2collection.values()))
         try:
@@ -131,14 +135,21 @@ class TestmapScheduling:
     def check_schedule(self) -> None:
         if self.dispatcher is None:
             return
-        for node, w in list(self.worker.items()):
-            if node.shutting_down:
-                continue
-            tests = self.dispatcher.take(w)
-            if tests:
-                node.send_runtest_some(tests)
-            elif self.dispatcher.in_flight(w) < 2:
-                # Nothing more will come: stopping lets it run the test it holds.
+        live = [(n, w) for n, w in self.worker.items() if not n.shutting_down]
+        # Until nobody gets more: at the start, a worker running one test gets its second
+        # once every worker has its first.
+        progress = True
+        while progress:
+            progress = False
+            for node, w in live:
+                tests = self.dispatcher.take(w)
+                if tests:
+                    node.send_runtest_some(tests)
+                    progress = True
+        for node, w in live:
+            if self.dispatcher.in_flight(w) < 2:
+                # Nothing more will come to it: stopping lets it run the test it holds.
+                self.dispatcher.stop(w)
                 node.shutdown()
 
     def _same_collections(self) -> bool:

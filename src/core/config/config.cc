@@ -482,6 +482,7 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
           }
           std::string bad = where::check_pattern(*source);
           if (bad.empty()) bad = where::check_pattern(*test);
+          if (bad.empty()) bad = where::check_pair(*source, *test);
           if (!bad.empty())
             r.error(list->get(i), where, bad);
           else

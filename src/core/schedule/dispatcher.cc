@@ -21,9 +21,12 @@ bool Dispatcher::queued() const {
 std::vector<size_t> Dispatcher::take(int w) {
   Worker& me = workers_[w];
   std::vector<size_t> out;
+  if (me.stopped || me.gone) return out;
+  bool blind = schedule_.estimated == static_cast<int>(schedule_.seconds.size());
+  size_t most = blind ? kMaxInFlightBlind : kMaxInFlight;
   while (true) {
     size_t held = me.sent.size();
-    if (held >= kMaxInFlight || (held >= kMinInFlight && me.sent_seconds >= kBatchSeconds)) break;
+    if (held >= most || (held >= kMinInFlight && me.sent_seconds >= kBatchSeconds)) break;
     if (me.local.empty() && !refill(w)) break;
     size_t t = me.local.front();
     me.local.pop_front();
@@ -44,28 +47,43 @@ bool Dispatcher::refill(int w) {
     loose_.pop_front();
     return true;
   }
-  if (next_unit_ < schedule_.units.size()) {
+  // A worker already running something leaves the next unit to one that has nothing yet
+  // (at the start, every worker gets a unit before any gets a second).
+  if (next_unit_ < schedule_.units.size() && !(me.sent.size() > 0 && someone_waits(w))) {
     const Unit& u = schedule_.units[next_unit_++];
     for (size_t t : u.tests) me.local.push_back(t);
     me.local_seconds += u.seconds;
     return true;
   }
+  if (next_unit_ < schedule_.units.size()) return false;  // someone else's turn
   return steal(w);
 }
 
-// Takes the later half (by estimated seconds) of the longest queue, when the thief, paying
-// the set-up again, is done with it before the owner would have reached it.
-bool Dispatcher::steal(int w) {
-  int victim = -1;
+bool Dispatcher::someone_waits(int w) const {
   for (int v = 0; v < static_cast<int>(workers_.size()); ++v) {
     const Worker& o = workers_[v];
-    if (v == w || o.gone || o.local.empty()) continue;
-    if (victim < 0 || o.local_seconds > workers_[victim].local_seconds ||
-        (o.local_seconds == workers_[victim].local_seconds &&
-         o.local.size() > workers_[victim].local.size()))
-      victim = v;
+    if (v != w && !o.gone && !o.stopped && o.sent.empty() && o.local.empty()) return true;
   }
-  if (victim < 0) return false;
+  return false;
+}
+
+// Takes the later half (by estimated seconds) of the longest queue that pays: the thief,
+// paying the set-up again, must be done with it before the owner would have reached it.
+bool Dispatcher::steal(int w) {
+  std::vector<int> victims;
+  for (int v = 0; v < static_cast<int>(workers_.size()); ++v)
+    if (v != w && !workers_[v].gone && !workers_[v].local.empty()) victims.push_back(v);
+  std::stable_sort(victims.begin(), victims.end(), [this](int a, int b) {
+    const Worker &x = workers_[a], &y = workers_[b];
+    return x.local_seconds != y.local_seconds ? x.local_seconds > y.local_seconds
+                                              : x.local.size() > y.local.size();
+  });
+  for (int v : victims)
+    if (steal_from(w, v)) return true;
+  return false;
+}
+
+bool Dispatcher::steal_from(int w, int victim) {
   Worker& from = workers_[victim];
   // The tail: walk back until half the queue's seconds (half its tests when none is
   // estimated) are taken.

@@ -27,6 +27,8 @@ class Dispatcher {
   std::optional<size_t> remove_worker(int w);
   // A test to run again (xdist's mark_test_pending): first in line.
   void requeue(size_t test);
+  // Worker `w` was told to stop: it takes nothing more, and no longer waits for work.
+  void stop(int w) { workers_[w].stopped = true; }
 
   size_t in_flight(int w) const { return workers_[w].sent.size(); }
   // Tests not yet sent to any worker.
@@ -35,6 +37,9 @@ class Dispatcher {
 
   static constexpr size_t kMinInFlight = 2;
   static constexpr size_t kMaxInFlight = 16;
+  // Without any recorded duration nothing tells a fast test from a slow one: hold fewer, so
+  // that more is left to steal at the end.
+  static constexpr size_t kMaxInFlightBlind = 4;
   // Tests estimated at less than this together go out as one batch, up to kMaxInFlight.
   static constexpr double kBatchSeconds = 0.05;
 
@@ -45,9 +50,12 @@ class Dispatcher {
     std::deque<size_t> sent;
     double sent_seconds = 0;
     bool gone = false;
+    bool stopped = false;
   };
   bool refill(int w);
   bool steal(int w);
+  bool steal_from(int w, int victim);
+  bool someone_waits(int w) const;
 
   Schedule schedule_;
   size_t next_unit_ = 0;

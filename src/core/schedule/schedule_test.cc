@@ -225,13 +225,14 @@ TEST_CASE("an idle worker steals only when paying the set-up again ends the run 
   costly.done(a, 0);
   CHECK(costly.take(a) == std::vector<size_t>{2});
   CHECK(costly.take(b).empty());
-  // The same file without a shared fixture: the idle worker takes the last test.
+  // The same file without a shared fixture is cut in two (the 11 s test, the rest), and a
+  // worker done with the long test takes the end of the other's queue.
   Dispatcher cheap(make_schedule(ids, h, {}, 2));
   int c = cheap.add_worker(), e = cheap.add_worker();
-  CHECK(cheap.take(c) == std::vector<size_t>{0, 1});
+  CHECK(cheap.take(c) == std::vector<size_t>{0});
+  CHECK(cheap.take(e) == std::vector<size_t>{1, 2});
   cheap.done(c, 0);
-  CHECK(cheap.take(c) == std::vector<size_t>{2});
-  CHECK(cheap.take(e) == std::vector<size_t>{3});
+  CHECK(cheap.take(c) == std::vector<size_t>{3});
 }
 
 TEST_CASE("a worker that crashes gives back what it held; its running test is the crash") {
@@ -271,4 +272,76 @@ TEST_CASE("shared set-up is measured from the tests around the first and last of
   auto cost = shared_setup(runs);
   CHECK(cost["a.py"] == doctest::Approx(3.0));
   CHECK(cost.count("b.py") == 0);
+}
+
+TEST_CASE("every worker gets a unit before any worker gets a second") {
+  // Three 60 s tests on three workers: one each, at once (not two on the first worker).
+  std::vector<std::string> ids = {"a.py::t", "b.py::t", "c.py::t"};
+  std::map<std::string, std::vector<double>> h = {
+      {"a.py::t", {60}}, {"b.py::t", {60}}, {"c.py::t", {60}}};
+  Dispatcher d(make_schedule(ids, h, {}, 3));
+  int a = d.add_worker(), b = d.add_worker(), c = d.add_worker();
+  CHECK(d.take(a) == std::vector<size_t>{0});
+  CHECK(d.take(b) == std::vector<size_t>{1});
+  CHECK(d.take(c) == std::vector<size_t>{2});
+  CHECK(d.take(a).empty());  // nothing left: the controller stops it, and it runs its test
+  CHECK(!d.queued());
+}
+
+TEST_CASE("without any recorded duration a worker holds few tests, so the end can be shared") {
+  Suite s = realistic(5, 11);
+  Dispatcher d(make_schedule(s.ids, {}, {}, 4));
+  std::vector<int> ws;
+  for (int i = 0; i < 4; ++i) ws.push_back(d.add_worker());
+  for (int w : ws) d.take(w);
+  for (int w : ws) {
+    d.take(w);
+    CHECK(d.in_flight(w) >= 1);
+    CHECK(d.in_flight(w) <= Dispatcher::kMaxInFlightBlind);
+  }
+}
+
+TEST_CASE("an idle worker steals from the next queue when the longest one does not pay") {
+  // w0 holds costly.py (a 10 s module fixture, 3 s of tests left), w1 cheap.py (2 s left,
+  // no shared set-up): stealing from w0 would not pay, from w1 it does.
+  std::vector<std::string> ids;
+  std::map<std::string, std::vector<double>> h;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(fmt::format("costly.py::t{}", i));
+    h[ids.back()] = {i == 0 ? 11.0 : 1.0};
+  }
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(fmt::format("cheap.py::t{}", i));
+    h[ids.back()] = {0.5};
+  }
+  Dispatcher d(make_schedule(ids, h, {{"costly.py", 10.0}}, 3));
+  int w0 = d.add_worker(), w1 = d.add_worker(), w2 = d.add_worker();
+  CHECK(d.take(w0) == std::vector<size_t>{0, 1});
+  CHECK(d.take(w1) == std::vector<size_t>{5, 6});
+  d.done(w0, 0);
+  CHECK(d.take(w0) == std::vector<size_t>{2});
+  // w2: no unit left; costly.py's queue is longer (2 s) but would cost 10 s to start.
+  std::vector<size_t> stolen = d.take(w2);
+  REQUIRE(!stolen.empty());
+  for (size_t t : stolen) CHECK(ids[t].rfind("cheap.py", 0) == 0);
+}
+
+TEST_CASE("a file's small rest joins its last chunk instead of paying the set-up alone") {
+  // 21 tests of 1 s on 2 workers with 19 s elsewhere: half a share is 10 s, so the file is
+  // cut after 10 and 20 tests; the 21st alone would pay 2 s of set-up for 1 s of tests.
+  std::vector<std::string> ids;
+  std::map<std::string, std::vector<double>> h;
+  for (int i = 0; i < 21; ++i) ids.push_back(fmt::format("big.py::t{:02}", i));
+  for (int i = 0; i < 19; ++i) ids.push_back(fmt::format("other{}.py::t", i));
+  for (const auto& id : ids) h[id] = {1};
+  Schedule s = make_schedule(ids, h, {{"big.py", 2.0}}, 2);
+  size_t big_units = 0, big_tests = 0;
+  for (const auto& u : s.units)
+    if (ids[u.tests[0]].rfind("big.py", 0) == 0) {
+      ++big_units;
+      big_tests += u.tests.size();
+      CHECK(u.tests.size() >= 10);
+    }
+  CHECK(big_units == 2);
+  CHECK(big_tests == 21);
 }

@@ -21,6 +21,7 @@ double cost_of(const std::map<std::string, double>& setup, const std::string& ke
 // cutting where a class ends once a chunk is half full, and anywhere once it is full.
 void cut_file(const std::vector<size_t>& tests, double target, const Schedule& s,
               const std::vector<std::string>& classes, std::vector<Unit>* out) {
+  size_t begin = out->size();
   Unit chunk;
   for (size_t k = 0; k < tests.size(); ++k) {
     size_t t = tests[k];
@@ -36,7 +37,16 @@ void cut_file(const std::vector<size_t>& tests, double target, const Schedule& s
     chunk.tests.push_back(t);
     chunk.seconds += s.seconds[t];
   }
-  if (!chunk.tests.empty()) out->push_back(std::move(chunk));
+  if (chunk.tests.empty()) return;
+  // A small rest goes with the chunk before it rather than pay the set-up for itself.
+  bool own_chunk_before = out->size() > begin;
+  double own = chunk.seconds - s.start[chunk.tests.front()];
+  if (own_chunk_before && own < target / 2) {
+    out->back().tests.insert(out->back().tests.end(), chunk.tests.begin(), chunk.tests.end());
+    out->back().seconds += own;
+  } else {
+    out->push_back(std::move(chunk));
+  }
 }
 
 }  // namespace

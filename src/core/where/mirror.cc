@@ -83,6 +83,17 @@ std::string check_pattern(const std::string& pattern) {
   return "";
 }
 
+std::string check_pair(const std::string& source, const std::string& test) {
+  for (std::string_view p : {kDir, kName}) {
+    bool in_source = source.find(p) != std::string::npos;
+    bool in_test = test.find(p) != std::string::npos;
+    if (in_source != in_test)
+      return std::string(p) + " is in the " + (in_source ? "source" : "test") +
+             " pattern only: both sides need the same placeholders";
+  }
+  return "";
+}
+
 std::vector<Mirror> mirrors(const std::vector<Rule>& rules, const std::string& path,
                             bool to_source) {
   std::vector<Mirror> out;

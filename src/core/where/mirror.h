@@ -22,6 +22,10 @@ std::vector<Rule> default_rules();
 // "" when `pattern` is usable, else why not (an unknown or repeated placeholder).
 std::string check_pattern(const std::string& pattern);
 
+// "" when both sides use the same placeholders (each side is filled from the other), else
+// which one is missing where.
+std::string check_pair(const std::string& source, const std::string& test);
+
 struct Mirror {
   std::string path;  // root-relative, '/'-separated
   size_t rule = 0;   // index of the rule that gave it

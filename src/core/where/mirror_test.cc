@@ -55,4 +55,7 @@ TEST_CASE("a pattern with an unknown or repeated placeholder is refused") {
   CHECK(check_pattern("src/{module}.py").find("unknown placeholder at '{module}'") == 0);
   CHECK(check_pattern("src/{name}/{name}.py") == "{name} appears twice");
   CHECK(check_pattern("/abs/{name}.py") == "expected a path relative to the root");
+  CHECK(check_pair("src/{dir}/{name}.py", "tests/{dir}/test_{name}.py").empty());
+  CHECK(check_pair("src/{name}.py", "tests/{dir}/test_{name}.py") ==
+        "{dir} is in the test pattern only: both sides need the same placeholders");
 }
