@@ -30,7 +30,6 @@ std::vector<size_t> Dispatcher::take(int w) {
     if (me.local.empty() && !refill(w)) break;
     size_t t = me.local.front();
     me.local.pop_front();
-    // A unit's seconds include the set-up it pays: an empty queue owes nothing.
     me.local_seconds = me.local.empty() ? 0 : me.local_seconds - schedule_.seconds[t];
     me.sent.push_back(t);
     me.sent_seconds += schedule_.seconds[t];
@@ -51,8 +50,10 @@ bool Dispatcher::refill(int w) {
   // (at the start, every worker gets a unit before any gets a second).
   if (next_unit_ < schedule_.units.size() && !(me.sent.size() > 0 && someone_waits(w))) {
     const Unit& u = schedule_.units[next_unit_++];
-    for (size_t t : u.tests) me.local.push_back(t);
-    me.local_seconds += u.seconds;
+    for (size_t t : u.tests) {
+      me.local.push_back(t);
+      me.local_seconds += schedule_.seconds[t];
+    }
     return true;
   }
   if (next_unit_ < schedule_.units.size()) return false;  // someone else's turn
@@ -108,7 +109,7 @@ bool Dispatcher::steal_from(int w, int victim) {
     me.local.push_back(from.local[k]);
   from.local.resize(from.local.size() - count);
   from.local_seconds = from.local.empty() ? 0 : from.local_seconds - taken;
-  me.local_seconds += schedule_.start[first] + taken;
+  me.local_seconds += taken;
   return true;
 }
 

@@ -46,7 +46,7 @@ class Dispatcher {
  private:
   struct Worker {
     std::deque<size_t> local;  // given to this worker, not sent yet
-    double local_seconds = 0;
+    double local_seconds = 0;  // the own seconds of the tests in `local`
     std::deque<size_t> sent;
     double sent_seconds = 0;
     bool gone = false;

@@ -61,21 +61,24 @@ Suite realistic(int files, unsigned seed) {
   return s;
 }
 
-// The history a recorded run leaves: each test's duration, the first of each file with the
-// module fixture's set-up in it.
-std::map<std::string, std::vector<double>> history_of(const Suite& s, double noise, unsigned seed) {
+// What the store gives the scheduler after a recorded run: one process's sequence (the
+// first test of each file paying its module fixture), read back as each test's own seconds
+// and each file's set-up.
+std::pair<std::map<std::string, std::vector<double>>, std::map<std::string, double>> history_of(
+    const Suite& s, double noise, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> jitter(1 - noise, 1 + noise);
-  std::map<std::string, std::vector<double>> h;
+  store::WorkerSequence seq;
   std::string last;
   for (size_t i = 0; i < s.ids.size(); ++i) {
     std::string f = file_of(s.ids[i]);
     double d = s.seconds[i] * jitter(rng);
     if (f != last) d += s.setup_of(f);
     last = f;
-    h[s.ids[i]] = {d};
+    seq.push_back({s.ids[i], d});
   }
-  return h;
+  auto setup = shared_setup({seq});
+  return {own_durations({seq}, setup), setup};
 }
 
 // Runs the suite: each worker asks for tests when it has fewer than it may hold and runs
@@ -143,7 +146,8 @@ TEST_CASE("a realistic suite finishes within 5% of the lower bound on 2 to 8 wor
     Suite s = realistic(150, seed);
     for (int workers : {2, 4, 8}) {
       for (double noise : {0.0, 0.3}) {
-        Schedule plan = make_schedule(s.ids, history_of(s, noise, seed), s.setup, workers);
+        auto [history, setup] = history_of(s, noise, seed);
+        Schedule plan = make_schedule(s.ids, history, setup, workers);
         Dispatcher d(plan);
         double makespan = simulate(s, d, workers);
         double bound = lower_bound(s, workers);
@@ -157,7 +161,8 @@ TEST_CASE("a realistic suite finishes within 5% of the lower bound on 2 to 8 wor
 
 TEST_CASE("every test is handed out exactly once, with and without history") {
   Suite s = realistic(40, 7);
-  Dispatcher with(make_schedule(s.ids, history_of(s, 0, 7), s.setup, 4));
+  auto [history, setup] = history_of(s, 0, 7);
+  Dispatcher with(make_schedule(s.ids, history, setup, 4));
   check_complete(s, with, 4);
   Dispatcher without(make_schedule(s.ids, {}, {}, 4));
   check_complete(s, without, 4);
@@ -205,28 +210,29 @@ TEST_CASE("a file's tests stay together unless the file is larger than half a sh
     std::string cls = ids[u->tests[0]].substr(0, ids[u->tests[0]].rfind("::"));
     for (size_t t : u->tests) CHECK(ids[t].rfind(cls, 0) == 0);
   }
-  // The second chunk pays the module's set-up again.
-  CHECK(big[0]->seconds + big[1]->seconds == doctest::Approx(22));
+  // Each chunk pays the module's set-up.
+  CHECK(big[0]->seconds + big[1]->seconds == doctest::Approx(24));
   // On 1 worker the file is a third of the share: one unit.
   Schedule one = make_schedule(ids, h, {{"big.py", 2.0}}, 1);
   CHECK(one.units[0].tests.size() == 20);
 }
 
 TEST_CASE("an idle worker steals only when paying the set-up again ends the run sooner") {
-  // One file, 4 tests of 1 s behind a 10 s module fixture (the first test's record holds
-  // it). Once the first worker is past its first test, a second worker would pay 10 s to
-  // save 1, so it gets nothing.
+  // One file, 4 tests of 1 s behind a 10 s module fixture. Once the first worker is past
+  // its first test, a second worker would pay 10 s to save 1, so it gets nothing.
   std::vector<std::string> ids = {"m.py::t0", "m.py::t1", "m.py::t2", "m.py::t3"};
-  std::map<std::string, std::vector<double>> h = {
-      {"m.py::t0", {11}}, {"m.py::t1", {1}}, {"m.py::t2", {1}}, {"m.py::t3", {1}}};
-  Dispatcher costly(make_schedule(ids, h, {{"m.py", 10.0}}, 2));
+  std::map<std::string, std::vector<double>> own = {
+      {"m.py::t0", {1}}, {"m.py::t1", {1}}, {"m.py::t2", {1}}, {"m.py::t3", {1}}};
+  Dispatcher costly(make_schedule(ids, own, {{"m.py", 10.0}}, 2));
   int a = costly.add_worker(), b = costly.add_worker();
   CHECK(costly.take(a) == std::vector<size_t>{0, 1});
   costly.done(a, 0);
   CHECK(costly.take(a) == std::vector<size_t>{2});
   CHECK(costly.take(b).empty());
-  // The same file without a shared fixture is cut in two (the 11 s test, the rest), and a
-  // worker done with the long test takes the end of the other's queue.
+  // A file without a shared fixture whose first test takes 11 s is cut in two (that test,
+  // the rest), and a worker done with the long test takes the end of the other's queue.
+  std::map<std::string, std::vector<double>> h = {
+      {"m.py::t0", {11}}, {"m.py::t1", {1}}, {"m.py::t2", {1}}, {"m.py::t3", {1}}};
   Dispatcher cheap(make_schedule(ids, h, {}, 2));
   int c = cheap.add_worker(), e = cheap.add_worker();
   CHECK(cheap.take(c) == std::vector<size_t>{0});
@@ -272,6 +278,12 @@ TEST_CASE("shared set-up is measured from the tests around the first and last of
   auto cost = shared_setup(runs);
   CHECK(cost["a.py"] == doctest::Approx(3.0));
   CHECK(cost.count("b.py") == 0);
+  // Read back without the set-up: a.py's first and last tests cost what the others do.
+  auto own = own_durations(runs, cost);
+  REQUIRE(own["a.py::t0"].size() == 2);
+  CHECK(own["a.py::t0"][0] == doctest::Approx(0.1));
+  CHECK(own["a.py::t3"][1] == doctest::Approx(0.1));
+  CHECK(own["b.py::t0"] == std::vector<double>{0.5, 0.1, 0.1});  // no set-up measured
 }
 
 TEST_CASE("every worker gets a unit before any worker gets a second") {
@@ -302,17 +314,17 @@ TEST_CASE("without any recorded duration a worker holds few tests, so the end ca
 }
 
 TEST_CASE("an idle worker steals from the next queue when the longest one does not pay") {
-  // w0 holds costly.py (a 10 s module fixture, 3 s of tests left), w1 cheap.py (2 s left,
-  // no shared set-up): stealing from w0 would not pay, from w1 it does.
+  // w0 holds costly.py (a 10 s module fixture, 2 s of tests queued), w1 cheap.py (1.6 s
+  // queued, no shared set-up): stealing from w0 would not pay, from w1 it does.
   std::vector<std::string> ids;
   std::map<std::string, std::vector<double>> h;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(fmt::format("costly.py::t{}", i));
-    h[ids.back()] = {i == 0 ? 11.0 : 1.0};
+    h[ids.back()] = {1.0};
   }
   for (int i = 0; i < 6; ++i) {
     ids.push_back(fmt::format("cheap.py::t{}", i));
-    h[ids.back()] = {0.5};
+    h[ids.back()] = {0.4};
   }
   Dispatcher d(make_schedule(ids, h, {{"costly.py", 10.0}}, 3));
   int w0 = d.add_worker(), w1 = d.add_worker(), w2 = d.add_worker();
@@ -327,8 +339,9 @@ TEST_CASE("an idle worker steals from the next queue when the longest one does n
 }
 
 TEST_CASE("a file's small rest joins its last chunk instead of paying the set-up alone") {
-  // 21 tests of 1 s on 2 workers with 19 s elsewhere: half a share is 10 s, so the file is
-  // cut after 10 and 20 tests; the 21st alone would pay 2 s of set-up for 1 s of tests.
+  // 21 tests of 1 s behind a 2 s fixture, on 2 workers with 19 s elsewhere: half a share
+  // is 10.5 s, so chunks close after 9 tests (2 s + 9 s); the last 3 tests alone would pay
+  // 2 s of set-up for 3 s of tests, and join the chunk before.
   std::vector<std::string> ids;
   std::map<std::string, std::vector<double>> h;
   for (int i = 0; i < 21; ++i) ids.push_back(fmt::format("big.py::t{:02}", i));
@@ -340,7 +353,7 @@ TEST_CASE("a file's small rest joins its last chunk instead of paying the set-up
     if (ids[u.tests[0]].rfind("big.py", 0) == 0) {
       ++big_units;
       big_tests += u.tests.size();
-      CHECK(u.tests.size() >= 10);
+      CHECK(u.tests.size() >= 9);
     }
   CHECK(big_units == 2);
   CHECK(big_tests == 21);

@@ -21,4 +21,10 @@ namespace testmap::schedule {
 // every such run is kept, so one slow first test does not make a group costly.
 std::map<std::string, double> shared_setup(const std::vector<store::WorkerSequence>& sequences);
 
+// Each test's seconds in each sequence without the shared set-up it paid there (`cost`, from
+// shared_setup): the first test of a run of a costly group carries the set-up, and the last
+// its teardown, in their recorded durations; a test first elsewhere would not.
+std::map<std::string, std::vector<double>> own_durations(
+    const std::vector<store::WorkerSequence>& sequences, const std::map<std::string, double>& cost);
+
 }  // namespace testmap::schedule

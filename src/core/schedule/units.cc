@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 #include "core/plan/estimate.h"
@@ -17,10 +18,23 @@ double cost_of(const std::map<std::string, double>& setup, const std::string& ke
   return it == setup.end() ? 0 : it->second;
 }
 
+// What a process pays to run test t right after test `prev` (or first, when prev is none):
+// its own seconds, and the set-up of its file and class when it starts them.
+double cost_after(const Schedule& s, const std::vector<std::string>& files,
+                  const std::vector<std::string>& classes, size_t t, const size_t* prev) {
+  double c = s.seconds[t];
+  if (!prev || files[*prev] != files[t]) c += cost_of(s.setup, files[t]);
+  if (classes[t] != files[t] && (!prev || classes[*prev] != classes[t]))
+    c += cost_of(s.setup, classes[t]);
+  return c;
+}
+
 // Splits one file's tests (in collection order) into chunks of about `target` seconds,
-// cutting where a class ends once a chunk is half full, and anywhere once it is full.
+// cutting where a class ends once a chunk is half full, and anywhere once it is full; each
+// chunk pays the file's set-up.
 void cut_file(const std::vector<size_t>& tests, double target, const Schedule& s,
-              const std::vector<std::string>& classes, std::vector<Unit>* out) {
+              const std::vector<std::string>& files, const std::vector<std::string>& classes,
+              std::vector<Unit>* out) {
   size_t begin = out->size();
   Unit chunk;
   for (size_t k = 0; k < tests.size(); ++k) {
@@ -32,18 +46,18 @@ void cut_file(const std::vector<size_t>& tests, double target, const Schedule& s
         chunk = Unit();
       }
     }
-    // The file's first test carries the set-up in its own recorded duration.
-    if (chunk.tests.empty() && k > 0) chunk.seconds += s.start[t];
+    const size_t* prev = chunk.tests.empty() ? nullptr : &chunk.tests.back();
+    chunk.seconds += cost_after(s, files, classes, t, prev);
     chunk.tests.push_back(t);
-    chunk.seconds += s.seconds[t];
   }
   if (chunk.tests.empty()) return;
   // A small rest goes with the chunk before it rather than pay the set-up for itself.
-  bool own_chunk_before = out->size() > begin;
-  double own = chunk.seconds - s.start[chunk.tests.front()];
-  if (own_chunk_before && own < target / 2) {
+  double own = chunk.seconds - cost_of(s.setup, files[chunk.tests.front()]);
+  if (out->size() > begin && own < target / 2) {
+    size_t prev = out->back().tests.back(), first = chunk.tests.front();
+    out->back().seconds += cost_after(s, files, classes, first, &prev) +
+                           (chunk.seconds - cost_after(s, files, classes, first, nullptr));
     out->back().tests.insert(out->back().tests.end(), chunk.tests.begin(), chunk.tests.end());
-    out->back().seconds += own;
   } else {
     out->push_back(std::move(chunk));
   }
@@ -84,12 +98,19 @@ Schedule make_schedule(const std::vector<std::string>& nodeids,
   for (size_t i = 0; i < nodeids.size(); ++i) {
     s.seconds[i] = tests[i].seconds;
     s.estimated += tests[i].estimated ? 1 : 0;
-    s.total += tests[i].seconds;
-    s.lower_bound = std::max(s.lower_bound, tests[i].seconds);
     files[i] = plan::unit_of(nodeids[i], plan::Unit::kFile);
     classes[i] = plan::unit_of(nodeids[i], plan::Unit::kClass);
     s.start[i] =
         cost_of(s.setup, files[i]) + (classes[i] != files[i] ? cost_of(s.setup, classes[i]) : 0);
+    s.lower_bound = std::max(s.lower_bound, tests[i].seconds + s.start[i]);
+  }
+  // Every test once, and every file's and class's shared set-up once.
+  std::set<std::string> groups;
+  for (size_t i = 0; i < nodeids.size(); ++i) {
+    s.total += s.seconds[i];
+    if (groups.insert(files[i]).second) s.total += cost_of(s.setup, files[i]);
+    if (classes[i] != files[i] && groups.insert(classes[i]).second)
+      s.total += cost_of(s.setup, classes[i]);
   }
   s.lower_bound = std::max(s.lower_bound, s.total / s.workers);
 
@@ -104,11 +125,12 @@ Schedule make_schedule(const std::vector<std::string>& nodeids,
   double half_share = s.total / s.workers / 2;
   for (const auto& tests_of_file : by_file) {
     double sum = 0;
-    for (size_t t : tests_of_file) sum += s.seconds[t];
+    for (size_t k = 0; k < tests_of_file.size(); ++k)
+      sum += cost_after(s, files, classes, tests_of_file[k], k ? &tests_of_file[k - 1] : nullptr);
     // A chunk is worth its own set-up only when it is several times larger.
-    double target = std::max(half_share, 4 * s.start[tests_of_file.front()]);
+    double target = std::max(half_share, 4 * cost_of(s.setup, files[tests_of_file.front()]));
     if (sum > target && target > 0 && tests_of_file.size() > 1)
-      cut_file(tests_of_file, target, s, classes, &s.units);
+      cut_file(tests_of_file, target, s, files, classes, &s.units);
     else
       s.units.push_back({tests_of_file, sum});
   }

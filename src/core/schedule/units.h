@@ -10,7 +10,7 @@ namespace testmap::schedule {
 
 struct Unit {
   std::vector<size_t> tests;  // indexes into the collection, in collection order
-  double seconds = 0;         // the tests' estimates plus the set-up this unit pays
+  double seconds = 0;         // the tests' own estimates plus the set-up this unit pays
 };
 
 struct Schedule {
@@ -25,11 +25,12 @@ struct Schedule {
   double lower_bound = 0;  // total over workers, or the longest test
 };
 
-// `history`: recent durations by node id, parametrize id included (a test recorded only
-// without its variants is shared out between them); `setup`: from shared_setup().
+// `history`: recent durations by node id, parametrize id included, without the shared
+// set-up (own_durations(); a test recorded only without its variants is shared out between
+// them); `setup`: from shared_setup().
 // A file stays one unit unless it is larger than half a worker's share and than 4 times its
 // shared set-up: then it is cut into chunks of that size, where a class ends when it can,
-// and every chunk but the first pays the set-up again.
+// and every chunk pays the set-up.
 Schedule make_schedule(const std::vector<std::string>& nodeids,
                        const std::map<std::string, std::vector<double>>& history,
                        std::map<std::string, double> setup, int workers);
