@@ -91,13 +91,10 @@ NB_MODULE(_core, m) {
         {
           nb::gil_scoped_release release;
           cfg = config::load_config(root);
-          if (cfg.unusable.empty() && with_flaky)
-            flaky::flaky_in_store(root, &found, &runs, &error);
+          // A wrong quarantine setting would hide failures or fail the wrong way: refuse.
+          error = config::refusal(cfg, "tool.testmap.quarantine");
+          if (error.empty() && with_flaky) flaky::flaky_in_store(root, &found, &runs, &error);
         }
-        if (!cfg.unusable.empty()) throw std::invalid_argument(cfg.unusable);
-        // A wrong quarantine setting would hide failures or fail the wrong way: refuse.
-        for (const auto& d : cfg.diagnostics)
-          if (d.key.starts_with("tool.testmap.quarantine")) throw std::invalid_argument(d.format());
         if (!error.empty()) throw std::invalid_argument(error);
         nlohmann::json known = nlohmann::json::object();
         for (const auto& f : found) known[f.test] = {{"passes", f.passes}, {"runs", f.runs}};

@@ -20,15 +20,10 @@ int where_main(const RootArgs& root_args, const std::string& path, bool to_sourc
   auto root = resolve_root("where", root_args);
   if (!root) return kExitUsage;
   config::Config cfg = config::load_config(root->rootdir);
-  if (!cfg.unusable.empty()) {
-    fmt::print(stderr, "testmap where: {}\n", cfg.unusable);
+  if (std::string why = config::refusal(cfg, "tool.testmap.where"); !why.empty()) {
+    fmt::print(stderr, "testmap where: {}\n", why);
     return kExitUsage;
   }
-  for (const auto& d : cfg.diagnostics)
-    if (d.key.starts_with("tool.testmap.where")) {
-      fmt::print(stderr, "testmap where: {}\n", d.format());
-      return kExitUsage;
-    }
   std::vector<where::Rule> rules;
   for (const auto& [source, test] : cfg.where_rules) rules.push_back({source, test});
   if (rules.empty()) rules = where::default_rules();

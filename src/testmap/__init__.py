@@ -10,6 +10,11 @@ from testmap import _core
 __version__ = _core.version()
 
 
+def strip_params(nodeid: str) -> str:
+    """A node id without its parametrize id, as the store and the static map spell tests."""
+    return nodeid.split("[", 1)[0]
+
+
 def classify(root: str, recorded: bool = True) -> dict[str, Any]:
     """Classify every test under ``root`` (see ``testmap classify --help``).
 

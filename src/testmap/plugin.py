@@ -193,10 +193,6 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return db.report_header()
 
 
-def _strip_params(nodeid: str) -> str:
-    return nodeid.split("[", 1)[0]
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("testmap_affected"):
         _select_affected(config, items)
@@ -270,7 +266,7 @@ def _select_tiers(config: pytest.Config, items: list[pytest.Item], wanted: set[s
     for item in items:
         # A test the static map does not know (generated at collection time) is unknown:
         # it runs with the unknown tier, never nowhere.
-        tier = tiers.get(_strip_params(item.nodeid), UNKNOWN_TIER)
+        tier = tiers.get(testmap.strip_params(item.nodeid), UNKNOWN_TIER)
         (selected if tier in wanted else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -310,7 +306,7 @@ def _select_shard(
         # With --testmap-affected, the machines share the selected tests alone, as
         # `testmap plan --affected --tier T --matrix` counted them for the CI matrix.
         only = (
-            sorted({_strip_params(i.nodeid) for i in items})
+            sorted({testmap.strip_params(i.nodeid) for i in items})
             if config.stash.get(_AFFECTED_ONLY, False)
             else None
         )

@@ -14,14 +14,11 @@ import json
 import pytest
 from _pytest.runner import runtestprotocol
 
+import testmap
 from testmap import _core
 
 RERUN = "rerun"  # the outcome of a known flaky test's first, failed, attempt
 SKIP_REASON = "testmap: quarantined flaky test"
-
-
-def _base(nodeid: str) -> str:
-    return nodeid.split("[", 1)[0]
 
 
 class Quarantine:
@@ -59,7 +56,10 @@ class Quarantine:
         if self.mode != "skip":
             return
         for item in items:
-            if item.nodeid not in self.named and _base(item.nodeid) not in self.named:
+            if (
+                item.nodeid not in self.named
+                and testmap.strip_params(item.nodeid) not in self.named
+            ):
                 continue
             if self.known(item.nodeid):
                 reason = f"{SKIP_REASON} ({self.rate(item.nodeid)})"
@@ -137,7 +137,9 @@ def _summary(q: Quarantine, stats: dict[str, list]) -> list[str]:
             if isinstance(getattr(r, "nodeid", None), str) and getattr(r, "when", "") == "call"
         }
         not_flaky = sorted(
-            n for n in ran if (n in q.named or _base(n) in q.named) and not q.known(n)
+            n
+            for n in ran
+            if (n in q.named or testmap.strip_params(n) in q.named) and not q.known(n)
         )
         if not_flaky:
             lines.append(

@@ -63,10 +63,6 @@ def shim_loaded() -> bool:
         return False
 
 
-def _strip_params(nodeid: str) -> str:
-    return nodeid.split("[", 1)[0]
-
-
 class Phase:
     """What one phase of one test used."""
 
@@ -415,7 +411,7 @@ class Recorder:
     # -- phases ------------------------------------------------------------------------
 
     def tier_of(self, item: pytest.Item) -> tuple[str, list[str] | None]:
-        return self.tiers.get(_strip_params(item.nodeid), ("unknown", None))
+        return self.tiers.get(testmap.strip_params(item.nodeid), ("unknown", None))
 
     def begin(self, item: pytest.Item, when: str) -> None:
         if when == "setup":

@@ -822,4 +822,11 @@ Config load_config(const std::string& root_arg) {
   return cfg;
 }
 
+std::string refusal(const Config& cfg, std::string_view prefix) {
+  if (!cfg.unusable.empty()) return cfg.unusable;
+  for (const auto& d : cfg.diagnostics)
+    if (d.key.starts_with(prefix)) return d.format();
+  return "";
+}
+
 }  // namespace testmap::config

@@ -131,4 +131,9 @@ struct Config {
 // Loads the configuration for the repository at `root`.
 Config load_config(const std::string& root);
 
+// Why a feature configured under `prefix` ("tool.testmap.where") must not run on this
+// config, in one line: the config cannot be read, or a key under the prefix is wrong. ""
+// when it may.
+std::string refusal(const Config& cfg, std::string_view prefix);
+
 }  // namespace testmap::config

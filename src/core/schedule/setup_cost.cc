@@ -10,23 +10,37 @@ namespace testmap::schedule {
 
 namespace {
 
-void add_runs(const store::WorkerSequence& seq, plan::Unit level,
-              std::map<std::string, std::vector<double>>* excess) {
-  size_t i = 0;
-  while (i < seq.size()) {
-    std::string key = plan::unit_of(seq[i].nodeid, level);
-    size_t j = i + 1;
-    while (j < seq.size() && plan::unit_of(seq[j].nodeid, level) == key) ++j;
-    // A test outside every class has its file as "class": the file level counts it.
-    bool keyed = level == plan::Unit::kFile || key.find("::") != std::string::npos;
-    if (keyed && j - i >= 3) {
-      std::vector<double> inner;
-      for (size_t k = i + 1; k + 1 < j; ++k) inner.push_back(seq[k].seconds);
-      double typical = plan::median(inner);
-      (*excess)[key].push_back(std::max(0.0, seq[i].seconds - typical) +
-                               std::max(0.0, seq[j - 1].seconds - typical));
+// A group's run in one process's sequence: tests [begin, end) of one file (or class), and
+// what the first and the last paid beyond the tests between them (only known for 3 or
+// more tests; `seen` says whether it is).
+struct GroupRun {
+  std::string key;
+  size_t begin = 0, end = 0;
+  bool seen = false;
+  double first_extra = 0, last_extra = 0;
+};
+
+// Calls `fn` for each run of consecutive tests of one group, files and then classes. A test
+// outside every class has its file as "class": the file level counts it.
+template <typename Fn>
+void for_each_group_run(const store::WorkerSequence& seq, Fn fn) {
+  for (plan::Unit level : {plan::Unit::kFile, plan::Unit::kClass}) {
+    size_t i = 0;
+    while (i < seq.size()) {
+      GroupRun g{plan::unit_of(seq[i].nodeid, level), i, i + 1};
+      while (g.end < seq.size() && plan::unit_of(seq[g.end].nodeid, level) == g.key) ++g.end;
+      i = g.end;
+      if (level == plan::Unit::kClass && g.key.find("::") == std::string::npos) continue;
+      if (g.end - g.begin >= 3) {
+        std::vector<double> inner;
+        for (size_t k = g.begin + 1; k + 1 < g.end; ++k) inner.push_back(seq[k].seconds);
+        double typical = plan::median(inner);
+        g.seen = true;
+        g.first_extra = std::max(0.0, seq[g.begin].seconds - typical);
+        g.last_extra = std::max(0.0, seq[g.end - 1].seconds - typical);
+      }
+      fn(g);
     }
-    i = j;
   }
 }
 
@@ -34,10 +48,10 @@ void add_runs(const store::WorkerSequence& seq, plan::Unit level,
 
 std::map<std::string, double> shared_setup(const std::vector<store::WorkerSequence>& sequences) {
   std::map<std::string, std::vector<double>> excess;
-  for (const auto& seq : sequences) {
-    add_runs(seq, plan::Unit::kFile, &excess);
-    add_runs(seq, plan::Unit::kClass, &excess);
-  }
+  for (const auto& seq : sequences)
+    for_each_group_run(seq, [&](const GroupRun& g) {
+      if (g.seen) excess[g.key].push_back(g.first_extra + g.last_extra);
+    });
   std::map<std::string, double> out;
   for (auto& [key, v] : excess)
     if (double cost = plan::median(v); cost > 0) out[key] = cost;
@@ -50,28 +64,16 @@ std::map<std::string, std::vector<double>> own_durations(
   std::map<std::string, std::vector<double>> out;
   for (const auto& seq : sequences) {
     std::vector<double> paid(seq.size(), 0);
-    for (plan::Unit level : {plan::Unit::kFile, plan::Unit::kClass}) {
-      size_t i = 0;
-      while (i < seq.size()) {
-        std::string key = plan::unit_of(seq[i].nodeid, level);
-        size_t j = i + 1;
-        while (j < seq.size() && plan::unit_of(seq[j].nodeid, level) == key) ++j;
-        auto c = cost.find(key);
-        bool keyed = level == plan::Unit::kFile || key.find("::") != std::string::npos;
-        if (keyed && c != cost.end()) {
-          if (j - i >= 3) {  // what the first and the last paid beyond the tests between
-            std::vector<double> inner;
-            for (size_t k = i + 1; k + 1 < j; ++k) inner.push_back(seq[k].seconds);
-            double typical = plan::median(inner);
-            paid[i] += std::max(0.0, seq[i].seconds - typical);
-            paid[j - 1] += std::max(0.0, seq[j - 1].seconds - typical);
-          } else {  // too few to see the split: the first paid the cost
-            paid[i] += c->second;
-          }
-        }
-        i = j;
+    for_each_group_run(seq, [&](const GroupRun& g) {
+      auto c = cost.find(g.key);
+      if (c == cost.end()) return;
+      if (g.seen) {
+        paid[g.begin] += g.first_extra;
+        paid[g.end - 1] += g.last_extra;
+      } else {  // too few to see the split: the first paid the cost
+        paid[g.begin] += c->second;
       }
-    }
+    });
     for (size_t k = 0; k < seq.size(); ++k)
       out[seq[k].nodeid].push_back(std::max(0.0, seq[k].seconds - paid[k]));
   }

@@ -45,16 +45,9 @@ std::string dir_of(const std::string& rel) {
 bool select_affected(const std::string& root, const std::vector<std::string>& ids,
                      const std::string& base, Selection* out, std::string* error) {
   config::Config cfg = config::load_config(root);
-  if (!cfg.unusable.empty()) {
-    *error = cfg.unusable;
-    return false;
-  }
   // A run-all-when that cannot be read would watch nothing: select nothing from it.
-  for (const auto& d : cfg.diagnostics)
-    if (d.key.starts_with("tool.testmap.affected")) {
-      *error = d.format();
-      return false;
-    }
+  *error = config::refusal(cfg, "tool.testmap.affected");
+  if (!error->empty()) return false;
   store::Store s(store::default_path(cfg.root), store::Access::kRead);
   store::DepsSnapshot snap;
   if (s.missing()) {
