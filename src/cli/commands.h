@@ -35,5 +35,6 @@ void register_init(CLI::App& app, int& exit_code);
 void register_bisect(CLI::App& app, int& exit_code);
 void register_flaky(CLI::App& app, int& exit_code);
 void register_where(CLI::App& app, int& exit_code);
+void register_lint(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

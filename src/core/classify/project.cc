@@ -104,7 +104,8 @@ void index_name(Project& p, const std::string& name, int file) {
 
 }  // namespace
 
-Project load_project(const config::Config& cfg, unsigned threads) {
+Project load_project(const config::Config& cfg, unsigned threads,
+                     const std::function<bool(const std::string&)>& call_sites) {
   Project p;
   p.root = cfg.root;
   Stopwatch clock;
@@ -124,7 +125,7 @@ Project load_project(const config::Config& cfg, unsigned threads) {
         continue;
       }
       f.bytes = bytes.size();
-      f.outline = scan::scan_source(bytes, f.rel);
+      f.outline = scan::scan_source(bytes, f.rel, {call_sites && call_sites(f.rel)});
     }
   };
   std::vector<std::thread> pool;

@@ -2,6 +2,7 @@
 // the module names it can be imported as. Files are scanned on all cores.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,8 +41,10 @@ struct Project {
 };
 
 // Finds every .py file under cfg.root (following symlinked directories once), scans
-// them with `threads` workers (0: one per core) and indexes module names.
-Project load_project(const config::Config& cfg, unsigned threads = 0);
+// them with `threads` workers (0: one per core) and indexes module names. The files for
+// which `call_sites` says yes (by root-relative path) keep their call sites (testmap lint).
+Project load_project(const config::Config& cfg, unsigned threads = 0,
+                     const std::function<bool(const std::string&)>& call_sites = {});
 
 // The absolute module name of `import module` with `level` leading dots, written in `f`.
 std::string absolute_module(const SourceFile& f, const std::string& module, int level);

@@ -19,6 +19,7 @@
 
 #include "core/config/ini.h"
 #include "core/config/presets.h"
+#include "core/config/lint_config.h"
 #include "core/where/mirror.h"
 
 namespace testmap::config {
@@ -431,14 +432,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
       "services", "dynamic",    "tiers",       "presets", "exclude", "ci",
       "db",       "durations",  "projects",    "infer",   "django",  "service-files",
-      "affected", "quarantine", "quarantined", "where"};
+      "affected", "quarantine", "quarantined", "where",      "lint"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
               "durations, projects, infer, django, service-files, affected, quarantine, "
-              "quarantined, where)");
+              "quarantined, where, lint)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -461,6 +462,8 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         cfg.quarantine = *mode;
       else
         r.error(&v, key, "expected \"report\", \"rerun\" or \"skip\"");
+    } else if (k.str() == "lint") {
+      load_lint_table(v, r.file, cfg.lint, *r.diags);
     } else if (k.str() == "where") {
       // docs/where.md: ordered [source, test] pattern pairs.
       const auto* t = v.as_table();

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/lint_rules.h"
 #include "core/config/service_files.h"
 #include "core/util/diagnostic.h"
 
@@ -104,6 +105,7 @@ struct Config {
   // [tool.testmap.where] rules: (source pattern, test pattern) pairs, in order; empty for
   // the default (core/where/mirror.h, docs/where.md).
   std::vector<std::pair<std::string, std::string>> where_rules;
+  LintRules lint;  // [tool.testmap.lint], for `testmap lint` (docs/lint.md)
   // [tool.testmap] infer: a marker, fixture or base class whose name names a built-in
   // service (`redis_db`) needs it, when no rule says otherwise.
   bool infer = true;

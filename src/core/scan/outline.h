@@ -30,6 +30,7 @@ struct Import {
   std::string asname;  // empty when not aliased
   int level = 0;       // number of leading dots
   int line = 0;
+  int col = 0;               // not in the JSON outline: byte offset of `import`/`from`
   bool in_function = false;  // inside a def: not part of the module namespace
   // Not in the JSON outline: in the body of `if TYPE_CHECKING:`, which never runs.
   bool type_checking = false;
@@ -45,6 +46,7 @@ struct Class {
   std::vector<std::string> keywords;
   std::vector<Reduced> decorators;
   int line = 0, end_line = 0;
+  int col = 0;  // not in the JSON outline: byte offset of `class`
   uint64_t hash = 0;
   // Not in the JSON outline: the hash of the class's own lines (its header, attributes and
   // statements), without its methods' and nested classes' bodies.
@@ -90,6 +92,20 @@ struct Alias {
   int line = 0;
 };
 
+// Not in the JSON outline, and only with ScanOptions::call_sites (testmap lint): the
+// context managers of `with` statements, and each call with where it is and which of
+// those `with` blocks (of its own function or scope) it runs inside.
+struct WithItem {
+  std::string name;  // the dotted callee (`silo_mode` in `with silo_mode(...) as m:`), or ""
+  int line = 0, col = 0;
+};
+struct CallSite {
+  std::string name;  // the dotted callee as written: "self.create_user", "User.objects.create"
+  int line = 0, col = 0;
+  int function = -1;       // the innermost enclosing function (Outline::functions), or -1
+  std::vector<int> withs;  // indexes into Outline::withs, outermost first
+};
+
 struct Outline {
   std::string path;
   std::vector<Import> imports;
@@ -110,6 +126,8 @@ struct Outline {
   // their own), sorted and unique, without import statements and binding targets. A
   // binding named here may flow into other values.
   std::vector<std::string> import_time_names;
+  std::vector<WithItem> withs;      // only with ScanOptions::call_sites
+  std::vector<CallSite> call_sites;  // only with ScanOptions::call_sites, in source order
   int error_line = 0;  // 0: parsed without error
   std::string error;
   bool ok() const { return error.empty(); }

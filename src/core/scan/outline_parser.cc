@@ -65,7 +65,8 @@ bool is_compound_keyword(std::string_view n) {
 
 class OutlineParser {
  public:
-  OutlineParser(std::string_view text, Outline& out) : lexer_(text), out_(out) {
+  OutlineParser(std::string_view text, Outline& out, bool sites)
+      : lexer_(text), out_(out), sites_(sites) {
     scopes_.emplace_back();
     scopes_.back().own = std::make_unique<HashState>();
   }
@@ -280,6 +281,7 @@ class OutlineParser {
 
   void process_line() {
     Tokens t(line_);
+    if (sites_) close_withs();
     // A line back at the `if`'s depth (its else, or what follows) ends the block.
     if (type_checking_depth_ >= 0 && depth_ < type_checking_depth_) type_checking_depth_ = -1;
     if (type_checking_depth_ < 0 && is_type_checking_if(t)) type_checking_depth_ = depth_ + 1;
@@ -327,12 +329,67 @@ class OutlineParser {
           break;
         }
     }
-    add_calls(t.subspan(calls_from, std::min(colon, t.size()) - calls_from));
+    bool with = sites_ && (t[0].is_name("with") || (t[0].is_name("async") && t[1].is_name("with")));
+    if (with)
+      open_with(t.subspan(t[0].is_name("with") ? 1 : 2,
+                          std::min(colon, t.size()) - (t[0].is_name("with") ? 1 : 2)));
+    else
+      add_calls(t.subspan(calls_from, std::min(colon, t.size()) - calls_from));
     if (colon + 1 >= t.size()) {
       expect_indent_ = true;
     } else {
       simple_statements(t.subspan(colon + 1));
+      if (with) open_withs_.pop_back();  // `with a(): b()`: its body was that line
     }
+  }
+
+  // testmap lint: a `with` block is open until a line comes back to its header's depth; it
+  // holds the calls of its own scope only (not those of a def inside it).
+  struct OpenWith {
+    int depth;
+    size_t scope_level;
+    std::vector<int> items;
+  };
+
+  void close_withs() {
+    while (!open_withs_.empty() && open_withs_.back().depth >= depth_) open_withs_.pop_back();
+  }
+
+  // The items of a `with` header (without `with` and the colon), each evaluated inside the
+  // ones before it: `with a(), b():` calls b inside a.
+  void open_with(Tokens header) {
+    open_withs_.push_back({depth_, scopes_.size(), {}});
+    // `with (a() as x, b()):` (3.10+) and `with (a(), b()):`; `with (a()):` is the same item.
+    if (!header.empty() && header[0].is_op("(") && matching_close(header, 0) == header.size() - 1)
+      header = header.subspan(1, header.size() - 2);
+    for (Tokens item : split_top(header, ",")) {
+      add_calls(item);
+      size_t end = item.empty() ? 0 : dotted_end(item, 0);
+      WithItem w;
+      w.line = item.empty() ? 0 : item[0].line;
+      w.col = item.empty() ? 0 : item[0].col;
+      bool call = end > 0 && end < item.size() && item[end].is_op("(");
+      bool plain = end > 0 && (end == item.size() || item[end].is_name("as"));
+      if (call || plain) w.name = dotted_text(item, 0, end);
+      out_.withs.push_back(std::move(w));
+      open_withs_.back().items.push_back(static_cast<int>(out_.withs.size()) - 1);
+    }
+  }
+
+  void add_site(std::string name, const Token& at) {
+    CallSite c;
+    c.name = std::move(name);
+    c.line = at.line;
+    c.col = at.col;
+    for (size_t i = scopes_.size(); i-- > 0;)
+      if (scopes_[i].kind == Scope::kFunction) {
+        c.function = scopes_[i].index;
+        break;
+      }
+    for (const auto& w : open_withs_)
+      if (w.scope_level == scopes_.size())
+        c.withs.insert(c.withs.end(), w.items.begin(), w.items.end());
+    out_.call_sites.push_back(std::move(c));
   }
 
   static int depth_at(Tokens t, size_t i) {
@@ -459,6 +516,7 @@ class OutlineParser {
     c.name = std::string(t[1].text);
     c.qualname = qualify(c.name);
     c.line = t[0].line;
+    c.col = t[0].col;
     c.in_function = in_function();
     if (scopes_.back().kind == Scope::kClass) c.parent = scopes_.back().index;
     c.decorators = std::move(pending_decorators_);
@@ -504,7 +562,7 @@ class OutlineParser {
 
   void add_calls(Tokens t) {
     Scope* fn = scopes_.back().kind == Scope::kFunction ? &scopes_.back() : nullptr;
-    if (!fn) return;
+    if (!fn && !(sites_ && !spilled_)) return;
     for (size_t i = 0; i < t.size(); ++i) {
       if (t[i].is_op("(") &&
           (i == 0 || !((t[i - 1].kind == Tok::kName && !is_keyword(t[i - 1].text)) ||
@@ -519,20 +577,26 @@ class OutlineParser {
             name += "." + std::string(t[j + 1].text);
             j += 2;
           }
-          if (j < t.size() && t[j].is_op("(")) fn->calls.insert(name);
+          if (j < t.size() && t[j].is_op("(")) {
+            if (sites_ && !spilled_) add_site(name, t[i + 1]);
+            if (fn) fn->calls.insert(std::move(name));
+          }
         }
         continue;
       }
       if (t[i].kind != Tok::kName) continue;
       if (i > 0 && t[i - 1].is_op(".")) {
-        if (i >= 2 && (t[i - 2].is_op(")") || t[i - 2].is_op("]")) && i + 1 < t.size() &&
+        if (fn && i >= 2 && (t[i - 2].is_op(")") || t[i - 2].is_op("]")) && i + 1 < t.size() &&
             t[i + 1].is_op("("))
           fn->attr_calls.insert(std::string(t[i].text));
         continue;
       }
       size_t end = dotted_end(t, i);
       if (end == i) continue;
-      if (end < t.size() && t[end].is_op("(")) fn->calls.insert(dotted_text(t, i, end));
+      if (end < t.size() && t[end].is_op("(")) {
+        if (sites_ && !spilled_) add_site(dotted_text(t, i, end), t[i]);
+        if (fn) fn->calls.insert(dotted_text(t, i, end));
+      }
       i = end - 1;
     }
   }
@@ -545,6 +609,7 @@ class OutlineParser {
       if (end + 1 < part.size() && part[end].is_name("as"))
         imp.asname = std::string(part[end + 1].text);
       imp.line = t[0].line;
+      imp.col = t[0].col;
       imp.in_function = scopes_.size() > 1;
       imp.type_checking = type_checking_depth_ >= 0;
       out_.imports.push_back(std::move(imp));
@@ -575,6 +640,7 @@ class OutlineParser {
       imp.name = std::string(part[0].text);
       if (part.size() >= 3 && part[1].is_name("as")) imp.asname = std::string(part[2].text);
       imp.line = t[0].line;
+      imp.col = t[0].col;
       imp.in_function = scopes_.size() > 1;
       imp.type_checking = type_checking_depth_ >= 0;
       out_.imports.push_back(std::move(imp));
@@ -679,6 +745,8 @@ class OutlineParser {
 
   Lexer lexer_;
   Outline& out_;
+  bool sites_ = false;  // ScanOptions::call_sites
+  std::vector<OpenWith> open_withs_;
   std::vector<Token> line_;
   bool header_ = false;   // hashing a def or class line
   bool spilled_ = false;  // the current line passed kSpillTokens
@@ -702,11 +770,11 @@ class OutlineParser {
 
 }  // namespace
 
-Outline scan_source(std::string_view bytes, std::string path) {
+Outline scan_source(std::string_view bytes, std::string path, ScanOptions options) {
   Outline out;
   out.path = std::move(path);
   SourceText src = decode_source(bytes);
-  OutlineParser parser(src.text, out);
+  OutlineParser parser(src.text, out, options.call_sites);
   parser.run();
   if (!src.error.empty()) {
     out.error = src.error;

@@ -9,8 +9,12 @@
 
 namespace testmap::scan {
 
+struct ScanOptions {
+  bool call_sites = false;  // fill Outline::withs and ::call_sites (testmap lint)
+};
+
 // Outlines source bytes; `path` is only recorded, never read.
-Outline scan_source(std::string_view bytes, std::string path);
+Outline scan_source(std::string_view bytes, std::string path, ScanOptions options = {});
 
 // Reads and outlines a file; an unreadable file yields an outline with its error.
 Outline scan_file(const std::string& path, const std::string& display_path);

@@ -248,3 +248,51 @@ TEST_CASE("imports under if TYPE_CHECKING are marked; the else branch runs") {
   CHECK(o.imports[4].type_checking);        // d
   CHECK_FALSE(o.imports[5].type_checking);  // e
 }
+
+TEST_CASE("call sites: positions and the with blocks around them, only when asked") {
+  const char* src =
+      "from m import cm as alias\n"
+      "def test_a(self):\n"
+      "    x.objects.create(a=f(1))\n"
+      "    with alias(\"r\") as m, other():\n"
+      "        with open(p):\n"
+      "            self.create_user()\n"
+      "        def inner():\n"
+      "            self.create_org()\n"
+      "    self.create_team()\n"
+      "    with (cm() as a, b.c()): d()\n"
+      "    async with e(): g()\n";
+  CHECK(scan_source(src, "t.py").call_sites.empty());
+  Outline o = scan_source(src, "t.py", {true});
+  REQUIRE(o.ok());
+  auto site = [&](const std::string& name) {
+    for (const auto& c : o.call_sites)
+      if (c.name == name) return c;
+    FAIL("no call site " << name);
+    return testmap::scan::CallSite{};
+  };
+  CHECK(site("x.objects.create").line == 3);
+  CHECK(site("x.objects.create").col == 4);
+  CHECK(site("x.objects.create").withs.empty());
+  CHECK(site("f").col == 23);
+  REQUIRE(o.withs.size() == 6);
+  CHECK(o.withs[0].name == "alias");
+  CHECK(o.withs[1].name == "other");
+  CHECK(o.withs[2].name == "open");
+  // `other()` is evaluated inside `alias()`, not inside itself.
+  CHECK(site("other").withs == std::vector<int>{0});
+  CHECK(site("self.create_user").withs == std::vector<int>{0, 1, 2});
+  CHECK(site("self.create_user").line == 6);
+  CHECK(site("self.create_user").col == 12);
+  // A def inside a with block runs later, outside it.
+  CHECK(site("self.create_org").withs.empty());
+  CHECK(site("self.create_org").function == 1);
+  CHECK(site("self.create_team").withs.empty());
+  CHECK(o.withs[3].name == "cm");
+  CHECK(o.withs[4].name == "b.c");
+  CHECK(site("d").withs == std::vector<int>{3, 4});
+  CHECK(o.withs[5].name == "e");
+  CHECK(site("g").withs == std::vector<int>{5});
+  // The functions' call sets are the same as without call sites.
+  CHECK(o.functions[0].calls == scan_source(src, "t.py").functions[0].calls);
+}
