@@ -116,11 +116,14 @@ int lint_main(const Options& o) {
     fmt::print("{}", lint::to_text(found));
     std::set<std::string> files;
     for (const auto& f : found) files.insert(f.path);
+    auto of = [](size_t n, std::string_view what) {
+      return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s");
+    };
     if (found.empty())
-      fmt::print(stderr, "testmap lint: no problems in {} files\n", checked);
+      fmt::print(stderr, "testmap lint: no problems in {}\n", of(checked, "file"));
     else
-      fmt::print(stderr, "testmap lint: {} problem{} in {} of {} files\n", found.size(),
-                 found.size() == 1 ? "" : "s", files.size(), checked);
+      fmt::print(stderr, "testmap lint: {} in {} of {}\n", of(found.size(), "problem"),
+                 files.size(), of(checked, "file"));
   }
   return found.empty() ? kExitOk : kExitCheckFailed;
 }

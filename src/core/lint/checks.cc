@@ -65,11 +65,19 @@ Scope scope_of(const config::Config& cfg, const Project& project,
   Scope s;
   s.lint.assign(project.files.size(), only.empty());
   s.test.assign(project.files.size(), 0);
+  std::vector<std::string> globs;
+  const auto& r = cfg.lint;
+  for (const auto& b : r.banned_calls) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
+  for (const auto& b : r.forbid_inside) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
+  for (const auto& b : r.costly_bases) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
+  for (const auto& b : r.forbid_imports) globs.push_back(b.path);
+  for (const auto& b : r.base_classes) globs.push_back(b.path);
   for (size_t i = 0; i < project.files.size(); ++i) {
     const auto& f = project.files[i];
     s.test[i] = f.is_conftest || classify::is_test_file(cfg.pytest, f.rel);
     for (const auto& o : only)
       if (o.empty() || o == "." || f.rel == o || f.rel.starts_with(o + "/")) s.lint[i] = 1;
+    if (s.lint[i] && !s.test[i]) s.lint[i] = any_glob(globs, f.rel);
   }
   return s;
 }

@@ -19,7 +19,9 @@ namespace testmap::lint {
 bool name_matches(std::string_view pattern, std::string_view name);
 
 struct Scope {
-  std::vector<char> lint;  // per project file: checked at all (the command line's paths)
+  // Per project file: under the command line's paths, and test code or named by a rule's
+  // paths (what some rule reads).
+  std::vector<char> lint;
   std::vector<char> test;  // per project file: test code (collected or a conftest.py)
 };
 
