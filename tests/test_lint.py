@@ -32,8 +32,9 @@ new-test-file = true
 [tool.testmap.lint.base-classes]
 "tests/**" = ["app.cases.TestCase", "app.cases.TransactionTestCase"]
 
-[tool.testmap.lint.costly-bases]
-"TransactionTestCase" = { reasons = ["threading.*", "transaction.on_commit"], instead = ["TestCase"] }
+[tool.testmap.lint.costly-bases.TransactionTestCase]
+reasons = ["threading.*", "transaction.on_commit"]
+instead = ["TestCase"]
 """
 
 CASES = """\
