@@ -63,7 +63,7 @@ int lint_main(const Options& o) {
       if (glob_match(g, rel)) return true;
     return false;
   };
-  classify::Project project = classify::load_project(cfg, 0, wants_sites);
+  classify::Project project = classify::load_project(cfg, 0, wants_sites, false);
   classify::Resolver resolver(project);
   std::vector<classify::TestItem> tests;
   if (!rules.base_classes.empty() || !rules.costly_bases.empty())

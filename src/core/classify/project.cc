@@ -105,7 +105,7 @@ void index_name(Project& p, const std::string& name, int file) {
 }  // namespace
 
 Project load_project(const config::Config& cfg, unsigned threads,
-                     const std::function<bool(const std::string&)>& call_sites) {
+                     const std::function<bool(const std::string&)>& call_sites, bool hashes) {
   Project p;
   p.root = cfg.root;
   Stopwatch clock;
@@ -125,7 +125,7 @@ Project load_project(const config::Config& cfg, unsigned threads,
         continue;
       }
       f.bytes = bytes.size();
-      f.outline = scan::scan_source(bytes, f.rel, {call_sites && call_sites(f.rel)});
+      f.outline = scan::scan_source(bytes, f.rel, {call_sites && call_sites(f.rel), hashes});
     }
   };
   std::vector<std::thread> pool;

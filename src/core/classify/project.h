@@ -42,9 +42,11 @@ struct Project {
 
 // Finds every .py file under cfg.root (following symlinked directories once), scans
 // them with `threads` workers (0: one per core) and indexes module names. The files for
-// which `call_sites` says yes (by root-relative path) keep their call sites (testmap lint).
+// which `call_sites` says yes (by root-relative path) keep their call sites; without
+// `hashes`, no code unit is hashed (testmap lint).
 Project load_project(const config::Config& cfg, unsigned threads = 0,
-                     const std::function<bool(const std::string&)>& call_sites = {});
+                     const std::function<bool(const std::string&)>& call_sites = {},
+                     bool hashes = true);
 
 // The absolute module name of `import module` with `level` leading dots, written in `f`.
 std::string absolute_module(const SourceFile& f, const std::string& module, int level);

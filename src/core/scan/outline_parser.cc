@@ -65,8 +65,8 @@ bool is_compound_keyword(std::string_view n) {
 
 class OutlineParser {
  public:
-  OutlineParser(std::string_view text, Outline& out, bool sites)
-      : lexer_(text), out_(out), sites_(sites) {
+  OutlineParser(std::string_view text, Outline& out, ScanOptions options)
+      : lexer_(text), out_(out), sites_(options.call_sites), hashes_(options.hashes) {
     scopes_.emplace_back();
     scopes_.back().own = std::make_unique<HashState>();
   }
@@ -175,8 +175,11 @@ class OutlineParser {
     hash_line(tokens);
     header_ = false;
   }
-  void hash_start() { line_buf_.assign(reinterpret_cast<const char*>(&depth_), sizeof depth_); }
+  void hash_start() {
+    if (hashes_) line_buf_.assign(reinterpret_cast<const char*>(&depth_), sizeof depth_);
+  }
   void hash_more(Tokens tokens) {
+    if (!hashes_) return;
     for (const auto& tok : tokens) {
       line_buf_.push_back(static_cast<char>(tok.kind));
       line_buf_.append(tok.text);
@@ -184,6 +187,7 @@ class OutlineParser {
   }
   // The hash is a stream: a line fed in pieces hashes as the same line fed whole.
   void hash_flush() {
+    if (!hashes_) return;
     for (auto& s : scopes_)
       if (s.hash) s.hash->feed(line_buf_.data(), line_buf_.size());
     if (binding_)
@@ -746,6 +750,7 @@ class OutlineParser {
   Lexer lexer_;
   Outline& out_;
   bool sites_ = false;  // ScanOptions::call_sites
+  bool hashes_ = true;  // ScanOptions::hashes
   std::vector<OpenWith> open_withs_;
   std::vector<Token> line_;
   bool header_ = false;   // hashing a def or class line
@@ -774,7 +779,7 @@ Outline scan_source(std::string_view bytes, std::string path, ScanOptions option
   Outline out;
   out.path = std::move(path);
   SourceText src = decode_source(bytes);
-  OutlineParser parser(src.text, out, options.call_sites);
+  OutlineParser parser(src.text, out, options);
   parser.run();
   if (!src.error.empty()) {
     out.error = src.error;

@@ -11,6 +11,7 @@ namespace testmap::scan {
 
 struct ScanOptions {
   bool call_sites = false;  // fill Outline::withs and ::call_sites (testmap lint)
+  bool hashes = true;       // false: no code unit is hashed, the hashes mean nothing (lint)
 };
 
 // Outlines source bytes; `path` is only recorded, never read.
