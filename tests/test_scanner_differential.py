@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ast_call_sites
 import ast_outline
 from ast_outline import outline
 
@@ -64,7 +65,7 @@ def find_testmap_or_fail() -> str:
     return exe
 
 
-def run_cli_scan(paths: list[str], cwd: str | None = None) -> list[dict]:
+def run_cli_scan(paths: list[str], cwd: str | None = None, *extra: str) -> list[dict]:
     """`testmap scan --json --files-from LIST` on `paths`, one invocation."""
     exe = find_testmap_or_fail()
     with tempfile.TemporaryDirectory(prefix="testmap-diff-") as tmp:
@@ -72,7 +73,7 @@ def run_cli_scan(paths: list[str], cwd: str | None = None) -> list[dict]:
         with open(listfile, "w", encoding="utf-8", newline="\n") as f:
             f.writelines(p + "\n" for p in paths)
         out_path = os.path.join(tmp, "out.json")
-        cmd = [exe, "scan", "--json", "--files-from", listfile]
+        cmd = [exe, "scan", "--json", *extra, "--files-from", listfile]
         with open(out_path, "wb") as out:
             try:
                 proc = subprocess.run(
@@ -323,15 +324,15 @@ def _excepted(rel: str, exceptions: dict[str, str]) -> str | None:
     return None
 
 
-def _ast_outlines(paths: list[str]) -> list[dict]:
-    """ast outlines of `paths`, in order, on all available cores."""
+def _ast_outlines(paths: list[str], many=ast_outline.outline_many) -> list:
+    """ast outlines of `paths` (or what `many` makes of them), in order, on all cores."""
     try:
         workers = len(os.sched_getaffinity(0))
     except AttributeError:
         workers = os.cpu_count() or 1
     workers = max(1, min(workers, 8))
     if workers == 1 or len(paths) < 200:
-        return ast_outline.outline_many(paths)
+        return many(paths)
     nchunks = workers * 8
     chunks = [paths[i::nchunks] for i in range(nchunks)]
     # fork is the fastest start, but unsafe in a threaded process (pytest-xdist workers)
@@ -346,9 +347,9 @@ def _ast_outlines(paths: list[str]) -> list[dict]:
         with warnings.catch_warnings():  # 3.12+ warns about fork() in threaded processes
             warnings.simplefilter("ignore", DeprecationWarning)
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                results = list(pool.map(ast_outline.outline_many, chunks))
+                results = list(pool.map(many, chunks))
     except (OSError, concurrent.futures.process.BrokenProcessPool):
-        return ast_outline.outline_many(paths)
+        return many(paths)
     merged: list = [None] * len(paths)
     for i, chunk_result in enumerate(results):
         merged[i::nchunks] = chunk_result
@@ -469,6 +470,52 @@ def test_scanner_matches_ast_on_stdlib_and_site_packages():
 #   "assignments":  list of (target, scope, values, line)
 #   "classes" / "functions": list of qualnames in order
 #   "functions.<qualname>.<field>" / "classes.<qualname>.<field>": the field's value
+
+
+@pytest.mark.slow
+def test_call_sites_match_ast_on_stdlib_and_site_packages():
+    """What `testmap lint` reads: every call's dotted callee, position and the `with`
+    blocks around it (tests/ast_call_sites.py says which calls count), file by file."""
+    files = gather_corpus()
+    exceptions = load_exceptions()
+    ref = _ast_outlines([path for _, path, _ in files], ast_call_sites.call_sites_many)
+    compared = [(f, r) for f, r in zip(files, ref) if r is not None]
+    assert len(compared) > 500, f"suspiciously small corpus: {len(compared)} files"
+    mine = run_cli_scan([path for (_, path, _), _ in compared], None, "--call-sites")
+    mismatches = []
+    sites = 0
+    for ((label, _, rel), r), c in zip(compared, mine):
+        got = sorted((n, line, col, tuple(w)) for n, line, col, w in c["call_sites"])
+        sites += len(r)
+        if got != r and _excepted(rel, exceptions) is None:
+            only_c = sorted(set(got) - set(r))[:MAX_LINES_PER_FILE]
+            only_a = sorted(set(r) - set(got))[:MAX_LINES_PER_FILE]
+            mismatches.append(f"{label}:{rel}: only the scanner {only_c}; only ast {only_a}")
+    assert sites > 100_000, f"suspiciously few call sites: {sites}"
+    assert not mismatches, f"{len(mismatches)} of {len(compared)} files differ:\n" + "\n".join(
+        mismatches[:MAX_REPORTED_FILES]
+    )
+
+
+def test_call_sites_of_with_items_and_parentheses():
+    src = (
+        "with s.accept()[0] as c, (f)(), (a).b():\n    g()\nclass K:\n    with cm():\n        h()\n"
+    )
+    exe = find_testmap_or_fail()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.py")
+        with open(path, "w") as f:
+            f.write(src)
+        out = subprocess.run(
+            [exe, "scan", "--json", "--call-sites", path], capture_output=True, check=True
+        )
+    got = sorted(
+        (n, line, col, tuple(w)) for n, line, col, w in json.loads(out.stdout)[0]["call_sites"]
+    )
+    assert got == ast_call_sites.call_sites(src.encode())
+    # The subscript of a call is no context manager; the others are.
+    assert ("g", 2, 4, ("", "f", "a.b")) in got
+    assert ("h", 5, 8, ("cm",)) in got
 
 
 def _src(text: str, eol: str = "\n", encoding: str = "utf-8") -> bytes:

@@ -16,6 +16,7 @@ void register_scan(CLI::App& app, int& exit_code) {
     std::vector<std::string> files;
     std::string files_from;
     bool json = false;
+    bool call_sites = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -24,6 +25,9 @@ void register_scan(CLI::App& app, int& exit_code) {
   cmd->add_option("--files-from", opts->files_from,
                   "Read the file names, one per line, from this file");
   cmd->add_flag("--json", opts->json, "Print a JSON array of outlines (one per file, in order)");
+  cmd->add_flag("--call-sites", opts->call_sites,
+                "With --json: each outline also lists its calls as [name, line, col, [the "
+                "context managers of the with blocks around it]] (what testmap lint reads)");
   cmd->callback([opts, &exit_code] {
     std::vector<std::string> files = opts->files;
     if (!opts->files_from.empty()) {
@@ -43,10 +47,26 @@ void register_scan(CLI::App& app, int& exit_code) {
     }
     auto all = nlohmann::json::array();
     for (const auto& f : files) {
-      scan::Outline o = scan::scan_file(f, f);
+      std::string bytes;
+      scan::Outline o;
+      if (!scan::read_file(f, &bytes)) {
+        o.path = f;
+        o.error = "cannot read file";
+      } else {
+        o = scan::scan_source(bytes, f, {opts->call_sites});
+      }
       if (!o.ok()) fmt::print(stderr, "{}:{}: {}\n", f, o.error_line, o.error);
       if (opts->json) {
         all.push_back(scan::outline_to_json(o));
+        if (opts->call_sites) {
+          auto sites = nlohmann::json::array();
+          for (const auto& c : o.call_sites) {
+            auto withs = nlohmann::json::array();
+            for (int w : c.withs) withs.push_back(o.withs[w].name);
+            sites.push_back({c.name, c.line, c.col, withs});
+          }
+          all.back()["call_sites"] = std::move(sites);
+        }
       } else {
         fmt::print("{}: {} imports, {} classes, {} functions{}\n", f, o.imports.size(),
                    o.classes.size(), o.functions.size(), o.ok() ? "" : " (error)");

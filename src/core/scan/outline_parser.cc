@@ -368,13 +368,32 @@ class OutlineParser {
       header = header.subspan(1, header.size() - 2);
     for (Tokens item : split_top(header, ",")) {
       add_calls(item);
-      size_t end = item.empty() ? 0 : dotted_end(item, 0);
       WithItem w;
       w.line = item.empty() ? 0 : item[0].line;
       w.col = item.empty() ? 0 : item[0].col;
-      bool call = end > 0 && end < item.size() && item[end].is_op("(");
-      bool plain = end > 0 && (end == item.size() || item[end].is_name("as"));
-      if (call || plain) w.name = dotted_text(item, 0, end);
+      // The dotted name the item starts with; parentheses around it change nothing
+      // (`(f)()`, `(a).b()`).
+      std::string name;
+      size_t end = 0;
+      if (!item.empty() && item[0].is_op("(")) {
+        size_t close = matching_close(item, 0);
+        if (close < item.size() && close > 1 && dotted_end(item, 1) == close) {
+          name = dotted_text(item, 1, close);
+          for (end = close + 1; end + 1 < item.size() && item[end].is_op(".") &&
+                                item[end + 1].kind == Tok::kName && !is_keyword(item[end + 1].text);
+               end += 2)
+            name += "." + std::string(item[end + 1].text);
+        }
+      } else if (!item.empty()) {
+        end = dotted_end(item, 0);
+        if (end > 0) name = dotted_text(item, 0, end);
+      }
+      // `cm(...)` or `cm`, alone or before `as`: `with s.accept()[0] as c:` enters no `accept`.
+      auto alone = [&](size_t i) { return i == item.size() || item[i].is_name("as"); };
+      size_t close = end < item.size() && item[end].is_op("(") ? matching_close(item, end) : 0;
+      bool call = !name.empty() && close > 0 && close < item.size() && alone(close + 1);
+      bool plain = !name.empty() && alone(end);
+      if (call || plain) w.name = std::move(name);
       out_.withs.push_back(std::move(w));
       open_withs_.back().items.push_back(static_cast<int>(out_.withs.size()) - 1);
     }
@@ -582,7 +601,8 @@ class OutlineParser {
             j += 2;
           }
           if (j < t.size() && t[j].is_op("(")) {
-            if (sites_ && !spilled_) add_site(name, t[i + 1]);
+            // Where ast puts the callee: `(f)()` at f, `(a).b()` at the parenthesis.
+            if (sites_ && !spilled_) add_site(name, j == close + 1 ? t[i + 1] : t[i]);
             if (fn) fn->calls.insert(std::move(name));
           }
         }

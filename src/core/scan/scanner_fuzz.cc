@@ -13,5 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Rendering reads every field; invalid UTF-8 in names must not throw.
   (void)testmap::scan::outline_to_json(o).dump(-1, ' ', false,
                                                nlohmann::json::error_handler_t::replace);
+  // And once more with call sites and without hashes (testmap lint): every `with` a call
+  // names must exist.
+  testmap::scan::Outline l = testmap::scan::scan_source(bytes, "fuzz.py", {true, false});
+  for (const auto& c : l.call_sites)
+    for (int w : c.withs)
+      if (w < 0 || static_cast<size_t>(w) >= l.withs.size()) __builtin_trap();
   return 0;
 }
