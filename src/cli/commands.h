@@ -36,5 +36,6 @@ void register_bisect(CLI::App& app, int& exit_code);
 void register_flaky(CLI::App& app, int& exit_code);
 void register_where(CLI::App& app, int& exit_code);
 void register_lint(CLI::App& app, int& exit_code);
+void register_report(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

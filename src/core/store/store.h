@@ -120,6 +120,9 @@ class Store {
   bool worker_sequences(int runs, std::vector<WorkerSequence>* out);
   // Every passed, failed or errored outcome of a run whose code version is known.
   bool comparable_outcomes(std::vector<flaky::Outcome>* out);
+  // How many runs recorded tests (not static classifications), and the start and commit
+  // of the newest; *runs is 0 without one.
+  bool runs_seen(size_t* runs, double* newest, std::string* commit);
 
  private:
   enum class Opened { kOk, kRefused, kCorrupt };

@@ -133,4 +133,28 @@ bool Store::worker_sequences(int runs, std::vector<WorkerSequence>* out) {
   return true;
 }
 
+bool Store::runs_seen(size_t* runs, double* newest, std::string* commit) {
+  Statement q(db_,
+              "SELECT (SELECT COUNT(*) FROM run WHERE kind <> 'classify'), started, "
+              "COALESCE(commit_sha, '') FROM run WHERE kind <> 'classify' "
+              "ORDER BY started DESC, id DESC LIMIT 1");
+  if (!q.ok()) {
+    query_failed(sqlite3_errcode(db_));
+    return false;
+  }
+  *runs = 0;
+  int rc = sqlite3_step(q.raw());
+  if (rc == SQLITE_ROW) {
+    *runs = static_cast<size_t>(sqlite3_column_int64(q.raw(), 0));
+    *newest = sqlite3_column_double(q.raw(), 1);
+    *commit = column_text(q.raw(), 2);
+    rc = sqlite3_step(q.raw());
+  }
+  if (rc != SQLITE_DONE) {
+    query_failed(rc);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace testmap::store

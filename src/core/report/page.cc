@@ -1,0 +1,368 @@
+// Writing the page. Numbers and charts are written here; long lists go to the data element
+// as JSON (strings interned, so a file name repeated by every test of it is written once),
+// and the page's script renders them.
+#include "core/report/page.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+#include "core/plan/estimate.h"
+#include "core/report/assets.h"
+#include "core/report/escape.h"
+#include "core/report/svg.h"
+
+namespace testmap::report {
+
+namespace {
+
+// Colour-blind-safe categorical colours (Okabe-Ito, then Tableau's), unknown in red-grey.
+const char* const kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#56B4E9", "#CC79A7", "#D55E00",
+                                "#F0E442", "#4E79A7", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948"};
+
+class Strings {
+ public:
+  int operator()(const std::string& s) {
+    if (s.empty()) return -1;
+    auto [it, added] = index_.emplace(s, static_cast<int>(list_.size()));
+    if (added) list_.push_back(s);
+    return it->second;
+  }
+  const std::vector<std::string>& list() const { return list_; }
+
+ private:
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> list_;
+};
+
+double round3(double v) {
+  return std::round(v * 1000) / 1000;
+}
+
+// Getting slower: the newest run over one and a half times the median of the ones before,
+// and by more than a tenth of a second (noise on a fast test is no trend).
+bool slower(const std::vector<double>& newest_first) {
+  if (newest_first.size() < 3) return false;
+  double before = plan::median({newest_first.begin() + 1, newest_first.end()});
+  return newest_first[0] > 1.5 * before && newest_first[0] - before > 0.1;
+}
+
+struct TierInfo {
+  std::string name, color;
+  std::vector<std::string> services;
+  size_t tests = 0, files = 0;
+  double seconds = 0;
+};
+
+std::vector<TierInfo> tier_infos(const Model& m, std::map<std::string, std::string>* colors) {
+  std::map<std::string, double> seconds;
+  for (const auto& t : m.plan_input.tests) seconds[t.tier] += t.seconds;
+  std::vector<TierInfo> out;
+  size_t k = 0;
+  for (const auto& t : m.c.tiers) {
+    TierInfo i;
+    i.name = t.name;
+    i.services =
+        t.name == classify::kUnknownTier ? std::vector<std::string>{"every service"} : t.services;
+    i.tests = t.tests;
+    i.files = t.files;
+    i.seconds = seconds[t.name];
+    i.color = t.name == classify::kUnknownTier
+                  ? "#9b4d4d"
+                  : kPalette[k++ % (sizeof kPalette / sizeof *kPalette)];
+    (*colors)[t.name] = i.color;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+std::string when(double unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:%Y-%m-%d %H:%M} UTC", tm);
+}
+
+}  // namespace
+
+std::string html_page(const Model& m, const std::string& generated) {
+  std::map<std::string, std::string> colors;
+  std::vector<TierInfo> tiers = tier_infos(m, &colors);
+  std::map<std::string, size_t> tier_index;
+  for (size_t i = 0; i < tiers.size(); ++i) tier_index[tiers[i].name] = i;
+  std::map<std::string, double> seconds_of;
+  std::map<std::string, bool> estimated;
+  for (const auto& t : m.plan_input.tests)
+    seconds_of[t.id] = t.seconds, estimated[t.id] = t.estimated;
+
+  // The data the script renders.
+  Strings s;
+  nlohmann::json tests = nlohmann::json::array();
+  std::vector<double> recorded_seconds;
+  std::set<std::string> files;
+  size_t slower_tests = 0;
+  for (const auto& t : m.c.tests) {
+    files.insert(t.file);
+    nlohmann::json services = nlohmann::json::array();
+    for (const auto& sv : t.services) services.push_back(s(sv));
+    nlohmann::json reasons = nlohmann::json::array();
+    for (const auto& r : t.reasons)
+      reasons.push_back(
+          {s(r.service), s(r.rule), s(r.detail), s(r.file), r.line, r.runtime ? 1 : 0});
+    nlohmann::json trend = nlohmann::json::array();
+    bool is_slower = false;
+    if (auto h = m.history.find(t.id); h != m.history.end()) {
+      for (auto it = h->second.rbegin(); it != h->second.rend(); ++it) trend.push_back(round3(*it));
+      is_slower = slower(h->second);
+      if (!h->second.empty()) recorded_seconds.push_back(plan::median(h->second));
+    }
+    slower_tests += is_slower;
+    tests.push_back({t.id, tier_index[t.tier], services, round3(seconds_of[t.id]),
+                     estimated[t.id] ? 1 : 0, s(t.file), t.recorded ? 1 : 0, t.unknown ? 1 : 0,
+                     reasons, trend, is_slower ? 1 : 0});
+  }
+  nlohmann::json tier_list = nlohmann::json::array();
+  for (const auto& t : tiers)
+    tier_list.push_back({{"name", t.name},
+                         {"color", t.color},
+                         {"services", t.services},
+                         {"tests", t.tests},
+                         {"files", t.files},
+                         {"seconds", round3(t.seconds)}});
+  nlohmann::json machines = nlohmann::json::array();
+  for (const auto& mc : m.plan.machines)
+    machines.push_back({{"id", mc.id},
+                        {"tier", mc.tier},
+                        {"services", mc.services},
+                        {"tests", mc.tests},
+                        {"startup", round3(mc.startup_seconds)},
+                        {"seconds", round3(mc.seconds)},
+                        {"units", mc.units}});
+  nlohmann::json diff = nlohmann::json::array();
+  nlohmann::json parsed = nlohmann::json::parse(m.diff_json, nullptr, false);
+  if (parsed.is_object() && parsed.contains("disagreements"))
+    for (const auto& d : parsed["disagreements"]) {
+      auto join = [&](const char* k) {
+        std::string out;
+        for (const auto& v : d.value(k, nlohmann::json::array()))
+          out += (out.empty() ? "" : ", ") + v.get<std::string>();
+        return out;
+      };
+      diff.push_back({{"id", d.value("id", "")},
+                      {"used", join("used_not_declared")},
+                      {"declared", join("declared_not_used")},
+                      {"unnamed", join("unnamed")}});
+    }
+  nlohmann::json flaky = nlohmann::json::array();
+  for (const auto& f : m.flaky)
+    flaky.push_back({{"test", f.test},
+                     {"runs", f.runs},
+                     {"failures", f.failures},
+                     {"rate", f.runs ? static_cast<double>(f.passes) / f.runs : 0.0}});
+  nlohmann::json data = {{"strings", s.list()},  {"tiers", tier_list}, {"tests", tests},
+                         {"machines", machines}, {"diff", diff},       {"flaky", flaky}};
+
+  // Charts and numbers.
+  size_t n = m.c.tests.size();
+  std::set<std::string> services;
+  for (const auto& [svc, k] : m.c.service_tests) services.insert(svc);
+  std::vector<Bar> tier_tests, tier_minutes, service_tests, service_minutes;
+  for (const auto& t : tiers) {
+    tier_tests.push_back(
+        {t.name, static_cast<double>(t.tests), t.color, fmt::format("{} tests", t.tests)});
+    tier_minutes.push_back({t.name, t.seconds, t.color, human_seconds(t.seconds)});
+  }
+  std::map<std::string, double> service_seconds;
+  for (const auto& t : m.plan_input.tests)
+    for (const auto& sv : t.services) service_seconds[sv] += t.seconds;
+  for (const auto& [svc, k] : m.c.service_tests) {
+    service_tests.push_back({svc, static_cast<double>(k), "#4E79A7", fmt::format("{} tests", k)});
+    service_minutes.push_back(
+        {svc, service_seconds[svc], "#4E79A7", human_seconds(service_seconds[svc])});
+  }
+  std::map<std::string, double> runner_per_tier;
+  for (const auto& mc : m.plan.machines) runner_per_tier[mc.tier] += mc.seconds;
+
+  std::string root_name = m.root.substr(m.root.find_last_of('/') + 1);
+  std::string out;
+  out.reserve(1 << 20);
+  out +=
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+  out += fmt::format("<title>testmap report: {}</title><style>{}</style></head><body>",
+                     html(root_name), kStyle);
+  out += fmt::format(
+      "<header><h1>testmap report</h1><span class=\"where\">{} &middot; {}</span>"
+      "<input id=\"search\" type=\"search\" placeholder=\"Search test ids\" "
+      "aria-label=\"Search test ids\"></header>",
+      html(m.root), html(generated));
+  out +=
+      "<nav><a href=\"#overview\">Overview</a><a href=\"#tiers\">Tiers</a><a "
+      "href=\"#plan\">Plan</a><a href=\"#durations\">Durations</a><a "
+      "href=\"#disagreements\">Disagreements</a>";
+  if (!m.flaky.empty()) out += "<a href=\"#flaky\">Flaky</a>";
+  out += "</nav><main>";
+
+  // Overview.
+  auto card = [](const std::string& value, const std::string& what, const char* id) {
+    return fmt::format("<div class=\"card\" id=\"{}\"><b>{}</b><span>{}</span></div>", id,
+                       html(value), html(what));
+  };
+  double unknown_share = n ? 100.0 * static_cast<double>(m.c.unknown_tests) / n : 0;
+  out += "<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">";
+  out += card(fmt::format("{}", n), "tests", "count-tests");
+  out += card(fmt::format("{}", files.size()), "test files", "count-files");
+  out += card(fmt::format("{}", services.size()), "services", "count-services");
+  out += card(fmt::format("{}", tiers.size()), "tiers", "count-tiers");
+  out += card(fmt::format("{:.1f}%", unknown_share),
+              fmt::format("unknown ({} tests)", m.c.unknown_tests), "count-unknown");
+  out += card(fmt::format("{}", m.runs.runs), "recorded runs", "count-runs");
+  out += "</div><p class=\"note\">";
+  if (m.runs.runs)
+    out +=
+        fmt::format("Durations and services from {} recorded runs, the newest on {}{}.",
+                    m.runs.runs, html(when(m.runs.newest)),
+                    m.runs.commit.empty() ? "" : " at commit " + html(m.runs.commit.substr(0, 12)));
+  else
+    out +=
+        "No recorded run yet: services from the source only, durations estimated. "
+        "`pytest --testmap-durations` or `testmap record` records one.";
+  out += "</p></section>";
+
+  // Tiers.
+  out += "<section id=\"tiers\"><h2>Tiers</h2><div class=\"legend\">";
+  for (const auto& t : tiers)
+    out += fmt::format("<span><i class=\"swatch\" style=\"background:{}\"></i>{}</span>", t.color,
+                       html(t.name));
+  out += "</div><h3>Tests per tier</h3>" + bar_chart("Tests per tier", tier_tests);
+  out += "<h3>Test time per tier</h3>" + bar_chart("Test time per tier", tier_minutes);
+  if (!service_tests.empty()) {
+    out += "<h3>Tests per service</h3>" + bar_chart("Tests per service", service_tests);
+    out += "<h3>Test time per service</h3>" + bar_chart("Test time per service", service_minutes);
+  }
+  out +=
+      "<h3>The tiers <span class=\"count\">click a tier for its files, a file for its tests, "
+      "a test for why</span></h3><div id=\"tier-table\"></div></section>";
+
+  // The plan.
+  out += "<section id=\"plan\"><h2>The plan</h2>";
+  out += fmt::format(
+      "<p>{} machines, {} xdist worker{} each: wall clock <b>{}</b> (lower bound {}), {} "
+      "runner time (lower bound {}){}.</p>",
+      m.plan.machines.size(), m.plan.workers, m.plan.workers == 1 ? "" : "s",
+      human_seconds(m.plan.wall_seconds), human_seconds(m.plan.lower_bound_seconds),
+      human_seconds(m.plan.runner_seconds), human_seconds(m.plan.runner_lower_bound_seconds),
+      m.plan.estimated_tests
+          ? fmt::format(", {} tests' durations estimated", m.plan.estimated_tests)
+          : "");
+  out += gantt(m.plan, m.blocks, colors);
+  out +=
+      "<p class=\"note\">Each row is a machine (a band per worker); shaded: its services "
+      "starting; each block a " +
+      std::string(plan::unit_name(m.plan.unit)) +
+      " in its tier's colour, placed longest first on the least loaded worker as the "
+      "planner estimates.</p><h3>Runner time per tier</h3>";
+  std::vector<Bar> runner_bars;
+  for (const auto& [tier, secs] : runner_per_tier)
+    runner_bars.push_back(
+        {tier, secs, colors.count(tier) ? colors[tier] : "#999", human_seconds(secs)});
+  out += bar_chart("Runner time per tier", runner_bars);
+  out += "<h3>Machines</h3><div id=\"machine-table\"></div></section>";
+
+  // Durations.
+  out += "<section id=\"durations\"><h2>Durations</h2>";
+  out += fmt::format(
+      "<h3>Test durations <span class=\"count\">{} tests with recorded "
+      "durations, median of their runs</span></h3>",
+      recorded_seconds.size());
+  out += duration_histogram(recorded_seconds);
+  out += "<h3>Slowest tests</h3><div id=\"slow-tests\"></div>";
+  out += fmt::format(
+      "<h3>Getting slower <span class=\"count\">{} tests: the newest run over 1.5 "
+      "times the median of the runs before</span></h3><div id=\"slower-tests\">{}"
+      "</div>",
+      slower_tests, slower_tests ? "" : "<p class=\"note\">None.</p>");
+  out += "<h3>Slowest files</h3><div id=\"slow-files\"></div></section>";
+
+  // Disagreements.
+  out += "<section id=\"disagreements\"><h2>Disagreements</h2>";
+  out += fmt::format(
+      "<h3>Recorded runs and the source <span class=\"count\">{} tests "
+      "(classify --diff)</span></h3>",
+      diff.size());
+  out += diff.empty() ? "<p class=\"note\">None.</p>" : "<div id=\"diff-table\"></div>";
+  out += fmt::format(
+      "<h3>Unknown tests <span class=\"count\">{} tests: treated as needing every "
+      "service</span></h3><div id=\"unknown-table\"></div></section>",
+      m.c.unknown_tests);
+  if (!m.flaky.empty())
+    out += fmt::format(
+        "<section id=\"flaky\"><h2>Flaky tests <span class=\"count\">{}</span></h2>"
+        "<div id=\"flaky-table\"></div></section>",
+        m.flaky.size());
+  out += "</main>";
+  out += "<script type=\"application/json\" id=\"testmap-data\">" + script_json(data) + "</script>";
+  out += fmt::format("<script>{}</script></body></html>\n", kScript);
+  return out;
+}
+
+std::string markdown_summary(const Model& m) {
+  std::map<std::string, std::string> colors;
+  std::vector<TierInfo> tiers = tier_infos(m, &colors);
+  std::string out = "## testmap\n\n";
+  size_t n = m.c.tests.size();
+  out += fmt::format("{} tests, {} tiers, {} unknown; {} recorded runs.\n\n", n, tiers.size(),
+                     m.c.unknown_tests, m.runs.runs);
+  out += "| tier | services | tests | test time |\n|---|---|---:|---:|\n";
+  for (const auto& t : tiers)
+    out += fmt::format(
+        "| {} | {} | {} | {} |\n", markdown_cell(t.name),
+        markdown_cell(t.services.empty() ? "-" : fmt::format("{}", fmt::join(t.services, ", "))),
+        t.tests, human_seconds(t.seconds));
+  if (!m.plan.machines.empty()) {
+    out += fmt::format("\n### The plan: {} machines, wall clock {} (lower bound {})\n\n",
+                       m.plan.machines.size(), human_seconds(m.plan.wall_seconds),
+                       human_seconds(m.plan.lower_bound_seconds));
+    out += "| machine | services | tests | wall clock |\n|---|---|---:|---:|\n";
+    for (const auto& mc : m.plan.machines)
+      out += fmt::format(
+          "| {} | {} | {} | {} |\n", markdown_cell(mc.id),
+          markdown_cell(mc.services.empty() ? "-"
+                                            : fmt::format("{}", fmt::join(mc.services, ", "))),
+          mc.tests, human_seconds(mc.seconds));
+  }
+  std::vector<const plan::PlanTest*> slow;
+  for (const auto& t : m.plan_input.tests)
+    if (!t.estimated) slow.push_back(&t);
+  std::sort(slow.begin(), slow.end(),
+            [](const auto* a, const auto* b) { return a->seconds > b->seconds; });
+  if (!slow.empty()) {
+    out += "\n### The ten slowest tests\n\n| test | seconds |\n|---|---:|\n";
+    for (size_t i = 0; i < std::min<size_t>(10, slow.size()); ++i)
+      out += fmt::format("| {} | {:.2f} |\n", markdown_cell(slow[i]->id), slow[i]->seconds);
+  }
+  if (m.c.unknown_tests) {
+    out += fmt::format("\n### Unknown tests: {} (run with every service)\n\n", m.c.unknown_tests);
+    size_t shown = 0;
+    for (const auto& t : m.c.tests) {
+      if (!t.unknown) continue;
+      if (shown++ == 20) {
+        out += fmt::format("- and {} more (`testmap classify --json` lists them)\n",
+                           m.c.unknown_tests - 20);
+        break;
+      }
+      std::string why;
+      for (const auto& r : t.reasons)
+        if (r.service == "*") why = r.detail;
+      out += fmt::format("- {}: {}\n", markdown_cell(t.id), markdown_cell(why));
+    }
+  }
+  return out;
+}
+
+}  // namespace testmap::report
