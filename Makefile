@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 BUILD := build/wheel
 APT_PACKAGES := cmake ninja-build g++ python3-venv python3-dev libsqlite3-dev libtomlplusplus-dev \
   libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev libxxhash-dev clang libclang-rt-14-dev \
-  clang-format libmimalloc-dev libpugixml-dev libsimdjson-dev libyaml-dev postgresql redis-server memcached libmemcached-dev mariadb-server mariadb-client
+  clang-format libmimalloc-dev libpugixml-dev libsimdjson-dev libyaml-dev postgresql redis-server memcached libmemcached-dev mariadb-server mariadb-client \
+  chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS ?= 20
 

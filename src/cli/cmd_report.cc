@@ -11,6 +11,7 @@
 #include "cli/root_args.h"
 #include "core/report/model.h"
 #include "core/report/page.h"
+#include "core/util/timings.h"
 
 namespace testmap::cli {
 
@@ -20,6 +21,7 @@ struct Options {
   RootArgs root;
   std::string output = "testmap-report.html";
   bool markdown = false;
+  bool timings = false;
   report::Options report;
 };
 
@@ -33,6 +35,7 @@ int report_main(const Options& o) {
     fmt::print(stderr, "testmap report: {}\n", error);
     return kExitUsage;
   }
+  Stopwatch clock;
   std::string text;
   if (o.markdown) {
     text = report::markdown_summary(model);
@@ -43,9 +46,18 @@ int report_main(const Options& o) {
     gmtime_r(&t, &tm);
     text = report::html_page(model, fmt::format("{:%Y-%m-%d %H:%M} UTC", tm));
   }
+  model.timings.emplace_back("page", clock.lap());
+  auto print_timings = [&] {
+    model.timings.emplace_back("write", clock.lap());
+    if (o.timings)
+      for (const auto& [phase, s] : model.timings)
+        fmt::print(stderr, "timing: {:<9} {:7.3f} s\n", phase, s);
+  };
   std::string output = o.markdown && o.output == "testmap-report.html" ? "-" : o.output;
   if (output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    print_timings();
     return kExitOk;
   }
   // Written whole beside the target, then renamed: a reader never sees half a report.
@@ -64,6 +76,7 @@ int report_main(const Options& o) {
     fmt::print(stderr, "testmap report: cannot write {}\n", output);
     return kExitUsage;
   }
+  print_timings();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print(stderr, "testmap report: wrote {} ({} tests, {:.1f} MB) in {:.2f} s\n", output,
              model.c.tests.size(), static_cast<double>(text.size()) / 1e6, seconds);
@@ -99,6 +112,7 @@ void register_report(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->excludes(plan);
+  cmd->add_flag("--timings", o->timings, "Print the seconds each phase took on stderr");
   cmd->footer("See docs/report.md.");
   cmd->callback([o, &exit_code] { exit_code = report_main(*o); });
 }

@@ -79,6 +79,7 @@ std::vector<std::vector<Block>> schedule_blocks(const plan::Plan& plan,
 }
 
 bool gather(const std::string& root, const Options& options, Model* out, std::string* error) {
+  Stopwatch clock;
   out->root = root;
   config::Config cfg = config::load_config(root);
   if (!cfg.unusable.empty()) {
@@ -95,11 +96,14 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
     }
   }
   if (!runs_used(root, &out->runs, error)) return false;
+  out->timings.emplace_back("store", clock.lap());
   out->c = classify::classify_root(root, 0, &runtime);
   if (!out->c.unusable.empty()) {
     *error = out->c.unusable;
     return false;
   }
+  out->timings.insert(out->timings.end(), out->c.timings.begin(), out->c.timings.end());
+  clock.lap();
   out->diff_json = classify::diff_json_text(out->c);
 
   // The plan's input from this classification (as `testmap plan` makes it).
@@ -141,8 +145,10 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
     }
   }
   out->blocks = schedule_blocks(out->plan, out->plan_input);
+  out->timings.emplace_back("plan", clock.lap());
   std::set<long long> flaky_runs;
   if (!flaky::flaky_in_store(root, &out->flaky, &flaky_runs, error)) return false;
+  out->timings.emplace_back("flaky", clock.lap());
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include "core/classify/result.h"
 #include "core/flaky/flaky.h"
 #include "core/plan/planner.h"
+#include "core/util/timings.h"
 
 namespace testmap::report {
 
@@ -38,6 +39,7 @@ struct Model {
   std::vector<flaky::FlakyTest> flaky;
   RunsUsed runs;
   std::string diff_json;  // `classify --diff --json` of the classification
+  Timings timings;        // seconds per phase, for --timings
 };
 
 struct Options {
