@@ -84,6 +84,31 @@ def test_the_github_jobs_together_run_every_test_once(testmap_bin: str, shop: Pa
     assert set(workflow["jobs"]["test-map"]["needs"]) == set(jobs)
 
 
+def test_the_map_job_writes_the_report_and_the_job_summary(
+    testmap_bin: str, shop: Path, tmp_path: Path
+) -> None:
+    workflow = YAML(typ="safe").load(generate(testmap_bin, shop, "github", "--shards", "6"))
+    steps = workflow["jobs"]["test-map"]["steps"]
+    [report] = [s["run"] for s in steps if s.get("name") == "Report"]
+    [upload] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
+    # The step's commands as the job runs them, with GitHub's summary file.
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+    env["PATH"] = os.path.dirname(testmap_bin) + os.pathsep + env["PATH"]
+    written = shop / upload["with"]["path"]
+    try:
+        subprocess.run(["bash", "-ec", report], cwd=shop, env=env, check=True, timeout=120)
+        assert written.read_text().startswith("<!doctype html>")
+    finally:
+        written.unlink(missing_ok=True)  # the shop is shared: leave it as it was
+    text = summary.read_text()
+    assert text.startswith("## testmap") and "| tier | services | tests | test time |" in text
+    gitlab = YAML(typ="safe").load(generate(testmap_bin, shop, "gitlab", "--shards", "6"))
+    job = gitlab["test-map"]
+    assert "testmap report -o testmap-report.html" in job["script"]
+    assert job["artifacts"]["paths"] == ["testmap-report.html"]
+
+
 def test_the_gitlab_jobs_run_the_same_shards(testmap_bin: str, shop: Path) -> None:
     gitlab = YAML(typ="safe").load(generate(testmap_bin, shop, "gitlab", "--shards", "6"))
     runs: Counter[str] = Counter()

@@ -330,3 +330,36 @@ def test_markdown_summary(testmap_bin: str, shop: dict) -> None:
     assert values == sorted(values, reverse=True)
     unknown = sum(1 for t in shop["classified"]["tests"] if t["tier"] == "unknown")
     assert f"### Unknown tests: {unknown}" in md
+
+
+def test_why_each_test_was_selected_by_the_change(
+    browser: webdriver.Chrome, testmap_bin: str, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(HERE))
+    import test_affected
+
+    root = tmp_path / "proj"
+    for rel, text in test_affected.PROJECT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    proc = test_affected.pytest_run(root, "--testmap-deps", "-p", "no:xdist")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    test_affected.edit(root, "pkg/calc.py", "return a + b", "return b + a")
+    want = {t["id"]: t["reasons"] for t in test_affected.affected(testmap_bin, root)["selection"]}
+    assert 0 < len(want) < len(test_affected.ALL)
+    out = root / "report.html"
+    run([testmap_bin, "report", "--affected", "-o", str(out)], root)
+    open_report(browser, out)
+    assert browser.find_element(By.ID, "selected-count").text == str(len(want))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#selected-table tbody > tr")
+    shown = {
+        r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[2].text
+        for r in rows
+    }
+    assert set(shown) == set(want)
+    for test_id, reasons in want.items():
+        for reason in reasons:
+            assert reason in shown[test_id]
+    md = run([testmap_bin, "report", "--affected", "--markdown"], root).stdout
+    assert f"### Selected by the change: {len(want)} of {len(test_affected.ALL)} tests" in md
+    assert errors(browser) == []

@@ -112,6 +112,11 @@ void register_report(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->excludes(plan);
+  auto* affected = cmd->add_flag(
+      "--affected", o->report.affected,
+      "Also show which tests the working tree's change selects, and why (testmap affected)");
+  cmd->add_option("--base", o->report.base, "With --affected: count every change since this commit")
+      ->needs(affected);
   cmd->add_flag("--timings", o->timings, "Print the seconds each phase took on stderr");
   cmd->footer("See docs/report.md.");
   cmd->callback([o, &exit_code] { exit_code = report_main(*o); });

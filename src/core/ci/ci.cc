@@ -339,6 +339,19 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
       "      - uses: actions/cache/save@v4\n        with:\n          path: {}\n"
       "          key: testmap-${{{{ github.sha }}}}\n",
       cache_path);
+  // The map as pictures (docs/report.md): the job's summary, and the report to download.
+  std::vector<std::string> reports;
+  out += "      - name: Report\n        run: |\n";
+  for (const auto& [project, names] : by_project) {
+    std::string root = project.empty() ? "" : fmt::format(" --root {}", project);
+    reports.push_back(config::in_project(project, "testmap-report.html"));
+    out += fmt::format("          testmap report{} -o {}\n", root, reports.back());
+    out += fmt::format("          testmap report{} --markdown >> \"$GITHUB_STEP_SUMMARY\"\n", root);
+  }
+  out += fmt::format(
+      "      - uses: actions/upload-artifact@v4\n        with:\n          name: testmap-report\n"
+      "          path: {}\n",
+      reports.size() == 1 ? reports[0] : "|\n            " + join(reports, "\n            "));
   return out;
 }
 
@@ -481,6 +494,15 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int wor
       out += fmt::format("    - testmap deps import {}{}\n", root,
                          config::in_project(project, "deps-*.json"));
   }
+  // The map as pictures (docs/report.md), kept with the pipeline.
+  std::vector<std::string> reports;
+  for (const auto& [project, names] : jobs_by_project(jobs)) {
+    std::string root = project.empty() ? "" : fmt::format("--root {} ", project);
+    reports.push_back(config::in_project(project, "testmap-report.html"));
+    out += fmt::format("    - testmap report {}-o {}\n", root, reports.back());
+  }
+  out += fmt::format("  artifacts:\n    expose_as: testmap report\n    paths: [{}]\n",
+                     join(reports, ", "));
   return out;
 }
 

@@ -287,6 +287,16 @@ const char* const kScript = R"JS(
     { key: "failures", label: "failures", num: true },
   ], data.flaky, { search: (r) => r.test, sortKey: "rate", sortDir: 1 });
 
+  if (document.getElementById("selected-table")) {
+    const byId = new Map(tests.map((t) => [t.id, t]));
+    const rows = data.selected.map((x) => ({ id: x.id, why: x.why.join("; "), tier: (byId.get(x.id) || {}).tier || "" }));
+    new LazyTable(document.getElementById("selected-table"), [
+      { key: "id", label: "test", cls: "id" },
+      { key: "tier", label: "tier", cell: (r) => tierCell(r.tier) },
+      { key: "why", label: "why it runs" },
+    ], rows, { search: (r) => r.id });
+  }
+
   let timer = null;
   document.getElementById("search").addEventListener("input", (ev) => {
     clearTimeout(timer);

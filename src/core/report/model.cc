@@ -14,6 +14,7 @@
 #include "core/flaky/from_store.h"
 #include "core/plan/estimate.h"
 #include "core/plan/plan_io.h"
+#include "core/select/affected.h"
 #include "core/store/store.h"
 
 namespace testmap::report {
@@ -149,6 +150,16 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
   std::set<long long> flaky_runs;
   if (!flaky::flaky_in_store(root, &out->flaky, &flaky_runs, error)) return false;
   out->timings.emplace_back("flaky", clock.lap());
+  if (options.affected) {
+    std::vector<std::string> ids;
+    for (const auto& t : out->c.tests) ids.push_back(t.id);
+    select::Selection sel;
+    if (!select::select_affected(root, ids, options.base, &sel, error)) return false;
+    out->affected = true;
+    out->run_all = sel.run_all;
+    out->selected = std::move(sel.why);
+    out->timings.emplace_back("affected", clock.lap());
+  }
   return true;
 }
 

@@ -39,7 +39,11 @@ struct Model {
   std::vector<flaky::FlakyTest> flaky;
   RunsUsed runs;
   std::string diff_json;  // `classify --diff --json` of the classification
-  Timings timings;        // seconds per phase, for --timings
+  // With Options::affected: which tests the working tree's change selects, and why.
+  bool affected = false;
+  std::string run_all;  // set when every test runs, with the one reason
+  std::map<std::string, std::vector<std::string>> selected;  // test id -> why
+  Timings timings;                                           // seconds per phase, for --timings
 };
 
 struct Options {
@@ -47,6 +51,8 @@ struct Options {
   int shards = 0;
   double max_minutes = 0;
   int workers = 1;
+  bool affected = false;  // show what `testmap affected` selects for the working tree
+  std::string base;       // and what changed since this commit
 };
 
 // Gathers the model of the project at `root`; false with *error (one line) when the config

@@ -164,8 +164,11 @@ std::string html_page(const Model& m, const std::string& generated) {
                      {"runs", f.runs},
                      {"failures", f.failures},
                      {"rate", f.runs ? static_cast<double>(f.passes) / f.runs : 0.0}});
+  nlohmann::json selected = nlohmann::json::array();
+  for (const auto& [id, why] : m.selected) selected.push_back({{"id", id}, {"why", why}});
   nlohmann::json data = {{"strings", s.list()},  {"tiers", tier_list}, {"tests", tests},
-                         {"machines", machines}, {"diff", diff},       {"flaky", flaky}};
+                         {"machines", machines}, {"diff", diff},       {"flaky", flaky},
+                         {"selected", selected}};
 
   // Charts and numbers.
   size_t n = m.c.tests.size();
@@ -205,6 +208,7 @@ std::string html_page(const Model& m, const std::string& generated) {
       "<nav><a href=\"#overview\">Overview</a><a href=\"#tiers\">Tiers</a><a "
       "href=\"#plan\">Plan</a><a href=\"#durations\">Durations</a><a "
       "href=\"#disagreements\">Disagreements</a>";
+  if (m.affected) out += "<a href=\"#affected\">Selected</a>";
   if (!m.flaky.empty()) out += "<a href=\"#flaky\">Flaky</a>";
   out += "</nav><main>";
 
@@ -300,6 +304,18 @@ std::string html_page(const Model& m, const std::string& generated) {
       "<h3>Unknown tests <span class=\"count\">{} tests: treated as needing every "
       "service</span></h3><div id=\"unknown-table\"></div></section>",
       m.c.unknown_tests);
+  if (m.affected) {
+    out += "<section id=\"affected\"><h2>Selected by the change</h2>";
+    if (!m.run_all.empty())
+      out += fmt::format("<p id=\"run-all\">Every test runs: {}.</p>", html(m.run_all));
+    else
+      out += fmt::format(
+          "<p><b id=\"selected-count\">{}</b> of {} tests selected by the working tree's change "
+          "(testmap affected); the others cannot be affected by it.</p><div "
+          "id=\"selected-table\"></div>",
+          m.selected.size(), n);
+    out += "</section>";
+  }
   if (!m.flaky.empty())
     out += fmt::format(
         "<section id=\"flaky\"><h2>Flaky tests <span class=\"count\">{}</span></h2>"
@@ -345,6 +361,13 @@ std::string markdown_summary(const Model& m) {
     out += "\n### The ten slowest tests\n\n| test | seconds |\n|---|---:|\n";
     for (size_t i = 0; i < std::min<size_t>(10, slow.size()); ++i)
       out += fmt::format("| {} | {:.2f} |\n", markdown_cell(slow[i]->id), slow[i]->seconds);
+  }
+  if (m.affected) {
+    if (!m.run_all.empty())
+      out +=
+          fmt::format("\n### Selected by the change: every test ({})\n", markdown_cell(m.run_all));
+    else
+      out += fmt::format("\n### Selected by the change: {} of {} tests\n", m.selected.size(), n);
   }
   if (m.c.unknown_tests) {
     out += fmt::format("\n### Unknown tests: {} (run with every service)\n\n", m.c.unknown_tests);
