@@ -51,11 +51,7 @@ int lint_main(const Options& o) {
 
   // Only the files some rule can read keep their call sites: the test code and what the
   // rules' paths name.
-  std::vector<std::string> globs;
-  for (const auto& b : rules.banned_calls)
-    globs.insert(globs.end(), b.paths.begin(), b.paths.end());
-  for (const auto& f : rules.forbid_inside)
-    globs.insert(globs.end(), f.paths.begin(), f.paths.end());
+  std::vector<std::string> globs = lint::rule_globs(rules, true);
   auto wants_sites = [&](const std::string& rel) {
     if (rules.banned_calls.empty() && rules.forbid_inside.empty()) return false;
     if (rel.ends_with("conftest.py") || classify::is_test_file(cfg.pytest, rel)) return true;

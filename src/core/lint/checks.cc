@@ -60,18 +60,23 @@ bool name_matches(std::string_view pattern, std::string_view name) {
   return false;
 }
 
+std::vector<std::string> rule_globs(const config::LintRules& r, bool calls_only) {
+  std::vector<std::string> globs;
+  for (const auto& b : r.banned_calls) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
+  for (const auto& b : r.forbid_inside) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
+  if (calls_only) return globs;
+  for (const auto& b : r.costly_bases) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
+  for (const auto& b : r.forbid_imports) globs.push_back(b.path);
+  for (const auto& b : r.base_classes) globs.push_back(b.path);
+  return globs;
+}
+
 Scope scope_of(const config::Config& cfg, const Project& project,
                const std::vector<std::string>& only) {
   Scope s;
   s.lint.assign(project.files.size(), only.empty());
   s.test.assign(project.files.size(), 0);
-  std::vector<std::string> globs;
-  const auto& r = cfg.lint;
-  for (const auto& b : r.banned_calls) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
-  for (const auto& b : r.forbid_inside) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
-  for (const auto& b : r.costly_bases) globs.insert(globs.end(), b.paths.begin(), b.paths.end());
-  for (const auto& b : r.forbid_imports) globs.push_back(b.path);
-  for (const auto& b : r.base_classes) globs.push_back(b.path);
+  std::vector<std::string> globs = rule_globs(cfg.lint, false);
   for (size_t i = 0; i < project.files.size(); ++i) {
     const auto& f = project.files[i];
     s.test[i] = f.is_conftest || classify::is_test_file(cfg.pytest, f.rel);
@@ -97,7 +102,7 @@ std::vector<Finding> check_code(const config::Config& cfg, const Project& projec
     const auto& f = project.files[fi];
     const auto& o = f.outline;
     int file = static_cast<int>(fi);
-    if (!o.ok() && (scope.test[fi] || !rules.forbid_imports.empty()))
+    if (!o.ok())  // every file in scope is one some rule reads
       out.push_back(
           {f.rel, std::max(1, o.error_line), 1, "TM001",
            fmt::format("cannot parse: {} (rules checked only what comes before)", o.error)});

@@ -18,6 +18,10 @@ namespace testmap::lint {
 // ("assume_test_silo_mode*" matches "app.silo.assume_test_silo_mode"). `*` spans dots.
 bool name_matches(std::string_view pattern, std::string_view name);
 
+// The path globs the rules name (`paths`, and the path keys of forbid-imports and
+// base-classes); with `calls_only`, those of the rules that read call sites.
+std::vector<std::string> rule_globs(const config::LintRules& rules, bool calls_only);
+
 struct Scope {
   // Per project file: under the command line's paths, and test code or named by a rule's
   // paths (what some rule reads).

@@ -16,8 +16,6 @@ namespace testmap::plan {
 
 namespace {
 
-constexpr int kHistoryRuns = 5;  // the median of this many recent runs
-
 // One pytest project's tests, ids as pytest spells them there.
 bool project_input(const std::string& root, const config::Config& cfg, PlanInput* input,
                    std::string* error) {
@@ -29,19 +27,31 @@ bool project_input(const std::string& root, const config::Config& cfg, PlanInput
     *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
     return false;
   }
-  classify::Classification c = classify::classify_root(root, 0, &runtime);
+  classification_input(cfg, classify::classify_root(root, 0, &runtime), history, input);
+  return true;
+}
+
+}  // namespace
+
+void classification_input(const config::Config& cfg, const classify::Classification& c,
+                          const std::map<std::string, std::vector<double>>& history,
+                          PlanInput* input) {
   std::vector<std::string> every;
   for (const auto& svc : cfg.services) {
     every.push_back(svc.name);
     input->startup[svc.name] = svc.startup_seconds;
   }
   for (const auto& t : c.tests)
-    input->tests.push_back({t.id, t.tier, t.unknown ? every : t.services, 0, true});
-  estimate_durations(input->tests, history);
-  return true;
+    input->tests.push_back({t.id, t.tier, t.unknown ? every : t.services, 0, true, t.project});
+  bool longer = false;
+  for (const auto& [id, runs] : history) longer = longer || runs.size() > kHistoryRuns;
+  if (!longer) return estimate_durations(input->tests, history);
+  // A longer history (the report's trends) estimates as `testmap plan` does: newest runs only.
+  std::map<std::string, std::vector<double>> recent;
+  for (const auto& [id, runs] : history)
+    recent[id].assign(runs.begin(), runs.begin() + std::min<size_t>(runs.size(), kHistoryRuns));
+  estimate_durations(input->tests, recent);
 }
-
-}  // namespace
 
 bool repository_input(const std::string& root, PlanInput* input, std::string* error,
                       std::vector<config::ProjectRoot>* projects_out) {

@@ -2,10 +2,13 @@
 // runs merged), start-ups from the config, durations from the store's history.
 #pragma once
 
+#include <map>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "core/classify/result.h"
+#include "core/config/config.h"
 #include "core/config/projects.h"
 #include "core/plan/planner.h"
 
@@ -17,6 +20,16 @@ namespace testmap::plan {
 // rootdirs go to `projects`).
 bool repository_input(const std::string& root, PlanInput* input, std::string* error,
                       std::vector<config::ProjectRoot>* projects = nullptr);
+
+// Durations are estimated from the median of this many recent runs (docs/plan.md).
+inline constexpr int kHistoryRuns = 5;
+
+// The planner's input from a classification of one project: each test with its tier and
+// services (an unknown test needs every service), start-ups from `cfg`, durations estimated
+// from `history` (test id -> recent runs, newest first; only the kHistoryRuns newest count).
+void classification_input(const config::Config& cfg, const classify::Classification& c,
+                          const std::map<std::string, std::vector<double>>& history,
+                          PlanInput* input);
 
 // Keeps the tests of these tiers (every tier when empty) and, with `ids`, only those ids:
 // one machine's share of a CI job (`pytest --testmap-tier T --testmap-shard K/N`), whose

@@ -12,8 +12,8 @@
 #include "core/classify/report.h"
 #include "core/config/config.h"
 #include "core/flaky/from_store.h"
-#include "core/plan/estimate.h"
 #include "core/plan/plan_io.h"
+#include "core/plan/repository.h"
 #include "core/select/affected.h"
 #include "core/store/store.h"
 
@@ -21,17 +21,7 @@ namespace testmap::report {
 
 namespace {
 
-constexpr int kHistoryRuns = 10;  // a trend needs more runs than a median does
-
-bool runs_used(const std::string& root, RunsUsed* out, std::string* error) {
-  store::Store s(store::default_path(root), store::Access::kRead);
-  if (s.missing()) return true;
-  if (!s.ok() || !s.runs_seen(&out->runs, &out->newest, &out->commit)) {
-    *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
-    return false;
-  }
-  return true;
-}
+constexpr int kTrendRuns = 10;  // a trend needs more runs than a median does
 
 }  // namespace
 
@@ -91,12 +81,12 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
   if (!store::load_runtime_uses(root, &runtime, error)) return false;
   {
     store::Store s(store::default_path(root), store::Access::kRead);
-    if (!s.missing() && (!s.ok() || !s.recent_durations(kHistoryRuns, &out->history))) {
+    if (!s.missing() && (!s.ok() || !s.recent_durations(kTrendRuns, &out->history) ||
+                         !s.runs_seen(&out->runs.runs, &out->runs.newest, &out->runs.commit))) {
       *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
       return false;
     }
   }
-  if (!runs_used(root, &out->runs, error)) return false;
   out->timings.emplace_back("store", clock.lap());
   out->c = classify::classify_root(root, 0, &runtime);
   if (!out->c.unusable.empty()) {
@@ -107,16 +97,8 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
   clock.lap();
   out->diff_json = classify::diff_json_text(out->c);
 
-  // The plan's input from this classification (as `testmap plan` makes it).
-  std::vector<std::string> every;
-  for (const auto& svc : cfg.services) {
-    every.push_back(svc.name);
-    out->plan_input.startup[svc.name] = svc.startup_seconds;
-  }
-  for (const auto& t : out->c.tests)
-    out->plan_input.tests.push_back(
-        {t.id, t.tier, t.unknown ? every : t.services, 0, true, t.project});
-  plan::estimate_durations(out->plan_input.tests, out->history);
+  // The plan's input from this classification, as `testmap plan` makes it.
+  plan::classification_input(cfg, out->c, out->history, &out->plan_input);
   if (!options.plan_file.empty()) {
     std::string text;
     if (!config::read_text(options.plan_file, &text)) {
