@@ -363,3 +363,49 @@ def test_why_each_test_was_selected_by_the_change(
     md = run([testmap_bin, "report", "--affected", "--markdown"], root).stdout
     assert f"### Selected by the change: {len(want)} of {len(test_affected.ALL)} tests" in md
     assert errors(browser) == []
+
+
+def test_polluters_found_by_bisect_are_shown(
+    browser: webdriver.Chrome, testmap_bin: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "polluted"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (root / "tests" / "test_a.py").write_text(
+        "import os\n\n\ndef test_sets_mode():\n    os.environ['MODE'] = 'fast'\n\n\n"
+        + "".join(f"def test_other_{i}():\n    pass\n\n\n" for i in range(6))
+    )
+    (root / "tests" / "test_b.py").write_text(
+        "import os\n\n\ndef test_default_mode():\n    assert os.environ.get('MODE') is None\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("MODE", "PYTEST_XDIST_WORKER")}
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    first = subprocess.run(
+        [*cmd, "--testmap-durations", "-p", "no:xdist"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert first.returncode == 1, first.stdout[-2000:]
+    victim = "tests/test_b.py::test_default_mode"
+    # Nothing found yet: no section.
+    out = root / "report.html"
+    run([testmap_bin, "report", "-o", str(out)], root, env=env)
+    open_report(browser, out)
+    assert browser.find_elements(By.ID, "polluters") == []
+    run([testmap_bin, "bisect", victim, "--", *cmd], root, env=env)
+    run([testmap_bin, "report", "-o", str(out)], root, env=env)
+    open_report(browser, out)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#polluters-table tbody > tr")
+    assert len(rows) == 1
+    cells = [td.text for td in rows[0].find_elements(By.TAG_NAME, "td")]
+    assert cells[0] == victim
+    assert cells[1] == "tests/test_a.py::test_sets_mode"
+    # The command shown reproduces the failure.
+    again = subprocess.run(cells[4], shell=True, env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "1 failed, 1 passed" in again.stdout, again.stdout[-2000:]
+    md = run([testmap_bin, "report", "--markdown"], root, env=env).stdout
+    assert "### Polluters found by `testmap bisect`: 1" in md
+    assert f"- {victim} fails after tests/test_a.py::test_sets_mode" in md
+    assert errors(browser) == []

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "cli/root_args.h"
 #include "core/bisect/ddmin.h"
 #include "core/store/store.h"
+#include "core/util/git.h"
 
 namespace testmap::cli {
 namespace fs = std::filesystem;
@@ -134,6 +136,26 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+// Keeps what was found for `testmap report`; the answer stands when the store refuses it.
+void keep_finding(const std::string& root, const Options& o, long long run_id,
+                  const bisect::Minimized& m, int pytest_runs, const std::string& reproduce) {
+  store::Polluter p;
+  p.test = o.nodeid;
+  p.polluters = m.polluters;
+  p.found =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  p.run_id = run_id;
+  util::GitResult head = util::git(root, {"rev-parse", "--verify", "-q", "HEAD"});
+  if (head.ran && head.status == 0) p.commit = head.out.substr(0, head.out.find('\n'));
+  p.minimal = !m.exhausted;
+  p.pytest_runs = pytest_runs;
+  p.reproduce = reproduce;
+  store::Store s(store::default_path(root));
+  if (!s.ok() || !s.save_polluter(p))
+    fmt::print(stderr, "testmap bisect: warning: not kept for the report: the store {}: {}\n",
+               store::default_path(root), s.error());
+}
+
 int bisect_main(Options& o) {
   auto found_root = resolve_store_root("bisect", o.root);
   if (!found_root) return kExitUsage;
@@ -236,6 +258,7 @@ int bisect_main(Options& o) {
     if (!s.missing() && s.ok()) s.shared_use(m.polluters[0], o.nodeid, &shared);
   }
   int bisecting = trial.runs() - confirm;
+  keep_finding(root, o, order.run_id, m, trial.runs(), reproduce);
   if (o.json) {
     nlohmann::json j = {{"test", o.nodeid},
                         {"source", source},

@@ -31,6 +31,7 @@ th { cursor: pointer; user-select: none; white-space: nowrap; background: #fafbf
 th.sorted-asc::after { content: " \25B2"; } th.sorted-desc::after { content: " \25BC"; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; word-break: break-all; }
+td.lines { white-space: pre-line; }
 tr.expandable { cursor: pointer; } tr.expandable:hover { background: #f0f4ff; }
 tr.detail > td { background: #fbfcfe; padding: 4px 4px 4px 22px; }
 .more { margin: 6px 0; padding: 4px 10px; border: 1px solid var(--line); border-radius: 5px; background: #fff; cursor: pointer; font: inherit; }
@@ -286,6 +287,14 @@ const char* const kScript = R"JS(
     { key: "runs", label: "runs", num: true },
     { key: "failures", label: "failures", num: true },
   ], data.flaky, { search: (r) => r.test, sortKey: "rate", sortDir: 1 });
+
+  if (document.getElementById("polluters-table")) new LazyTable(document.getElementById("polluters-table"), [
+    { key: "test", label: "fails after", cls: "id" },
+    { key: "polluters", label: "polluters (all needed)", cls: "id lines", cell: (r) => r.polluters.join("\n") + (r.minimal ? "" : "\n(not minimal)") },
+    { key: "at", label: "found", cell: (r) => r.found + (r.commit ? " at " + r.commit : "") },
+    { key: "runs", label: "pytest runs", num: true },
+    { key: "reproduce", label: "reproduce", cls: "id" },
+  ], data.polluters, { search: (r) => r.test + " " + r.polluters.join(" "), sortKey: "at", sortDir: -1 });
 
   if (document.getElementById("selected-table")) {
     const byId = new Map(tests.map((t) => [t.id, t]));

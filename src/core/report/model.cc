@@ -82,7 +82,8 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
   {
     store::Store s(store::default_path(root), store::Access::kRead);
     if (!s.missing() && (!s.ok() || !s.recent_durations(kTrendRuns, &out->history) ||
-                         !s.runs_seen(&out->runs.runs, &out->runs.newest, &out->runs.commit))) {
+                         !s.runs_seen(&out->runs.runs, &out->runs.newest, &out->runs.commit) ||
+                         !s.polluters(&out->polluters))) {
       *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
       return false;
     }

@@ -1,6 +1,6 @@
 // What the report shows, gathered once: the classification (recorded runs merged), the
 // durations' history, a plan, what recorded runs and the source disagree about, flaky
-// tests, and which runs were used.
+// tests, the polluters `testmap bisect` found, and which runs were used.
 #pragma once
 
 #include <map>
@@ -10,6 +10,7 @@
 #include "core/classify/result.h"
 #include "core/flaky/flaky.h"
 #include "core/plan/planner.h"
+#include "core/store/store.h"
 #include "core/util/timings.h"
 
 namespace testmap::report {
@@ -37,6 +38,7 @@ struct Model {
   plan::Plan plan;
   std::vector<std::vector<Block>> blocks;  // per machine of the plan
   std::vector<flaky::FlakyTest> flaky;
+  std::vector<store::Polluter> polluters;  // the newest finding per test, newest first
   RunsUsed runs;
   std::string diff_json;  // `classify --diff --json` of the classification
   // With Options::affected: which tests the working tree's change selects, and why.

@@ -164,11 +164,22 @@ std::string html_page(const Model& m, const std::string& generated) {
                      {"runs", f.runs},
                      {"failures", f.failures},
                      {"rate", f.runs ? static_cast<double>(f.passes) / f.runs : 0.0}});
+  nlohmann::json polluters = nlohmann::json::array();
+  for (const auto& p : m.polluters)
+    polluters.push_back({{"test", p.test},
+                         {"polluters", p.polluters},
+                         {"found", when(p.found)},
+                         {"at", p.found},
+                         {"run", p.run_id},
+                         {"commit", p.commit.substr(0, 12)},
+                         {"minimal", p.minimal},
+                         {"runs", p.pytest_runs},
+                         {"reproduce", p.reproduce}});
   nlohmann::json selected = nlohmann::json::array();
   for (const auto& [id, why] : m.selected) selected.push_back({{"id", id}, {"why", why}});
-  nlohmann::json data = {{"strings", s.list()},  {"tiers", tier_list}, {"tests", tests},
-                         {"machines", machines}, {"diff", diff},       {"flaky", flaky},
-                         {"selected", selected}};
+  nlohmann::json data = {{"strings", s.list()},    {"tiers", tier_list},  {"tests", tests},
+                         {"machines", machines},   {"diff", diff},        {"flaky", flaky},
+                         {"polluters", polluters}, {"selected", selected}};
 
   // Charts and numbers.
   size_t n = m.c.tests.size();
@@ -210,6 +221,7 @@ std::string html_page(const Model& m, const std::string& generated) {
       "href=\"#disagreements\">Disagreements</a>";
   if (m.affected) out += "<a href=\"#affected\">Selected</a>";
   if (!m.flaky.empty()) out += "<a href=\"#flaky\">Flaky</a>";
+  if (!m.polluters.empty()) out += "<a href=\"#polluters\">Polluters</a>";
   out += "</nav><main>";
 
   // Overview.
@@ -321,6 +333,12 @@ std::string html_page(const Model& m, const std::string& generated) {
         "<section id=\"flaky\"><h2>Flaky tests <span class=\"count\">{}</span></h2>"
         "<div id=\"flaky-table\"></div></section>",
         m.flaky.size());
+  if (!m.polluters.empty())
+    out += fmt::format(
+        "<section id=\"polluters\"><h2>Polluters <span class=\"count\">{}: tests that fail "
+        "after others and pass alone (testmap bisect)</span></h2>"
+        "<div id=\"polluters-table\"></div></section>",
+        m.polluters.size());
   out += "</main>";
   out += "<script type=\"application/json\" id=\"testmap-data\">" + script_json(data) + "</script>";
   out += fmt::format("<script>{}</script></body></html>\n", kScript);
@@ -368,6 +386,12 @@ std::string markdown_summary(const Model& m) {
           fmt::format("\n### Selected by the change: every test ({})\n", markdown_cell(m.run_all));
     else
       out += fmt::format("\n### Selected by the change: {} of {} tests\n", m.selected.size(), n);
+  }
+  if (!m.polluters.empty()) {
+    out += fmt::format("\n### Polluters found by `testmap bisect`: {}\n\n", m.polluters.size());
+    for (const auto& p : m.polluters)
+      out += fmt::format("- {} fails after {}\n", markdown_cell(p.test),
+                         markdown_cell(fmt::format("{}", fmt::join(p.polluters, ", "))));
   }
   if (m.c.unknown_tests) {
     out += fmt::format("\n### Unknown tests: {} (run with every service)\n\n", m.c.unknown_tests);

@@ -19,11 +19,13 @@
 //      can replay what ran before a failure; run.code: the code a run tested, so
 //      `testmap flaky` compares outcomes of the same code only. Added to a version 4 store
 //      in place.
+//   6  polluter: what `testmap bisect` found, so the report can show it. Added to a version
+//      5 store in place.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -107,6 +109,19 @@ CREATE TABLE watch_state (
   content_hash INTEGER NOT NULL,
   PRIMARY KEY (run_id, file)
 );
+)sql"
+                                       R"sql(
+CREATE TABLE polluter (
+  id INTEGER PRIMARY KEY,
+  test TEXT NOT NULL,            -- the test that fails after them, parametrize id included
+  polluters TEXT NOT NULL,       -- node ids, a line each, all needed, in the order they ran
+  found REAL NOT NULL,           -- unix seconds
+  run_id INTEGER,                -- the recorded run replayed; NULL when given a list (--from)
+  commit_sha TEXT,
+  minimal INTEGER NOT NULL,      -- 0 when --max-trials stopped the bisection
+  pytest_runs INTEGER NOT NULL,
+  reproduce TEXT NOT NULL        -- a shell command that shows the failure
+);
 )sql";
 
 // Version 1 to 2; static_hash NULL makes the next classification rewrite every test's row.
@@ -136,5 +151,12 @@ inline constexpr const char* kUpgradeFrom4 =
     "ALTER TABLE duration ADD COLUMN worker TEXT; "
     "ALTER TABLE duration ADD COLUMN position INTEGER; "
     "ALTER TABLE run ADD COLUMN code TEXT";
+
+// Version 5 to 6: the table of kSchema after watch_state.
+inline constexpr const char* kUpgradeFrom5 = R"sql(
+CREATE TABLE IF NOT EXISTS polluter (id INTEGER PRIMARY KEY, test TEXT NOT NULL,
+  polluters TEXT NOT NULL, found REAL NOT NULL, run_id INTEGER, commit_sha TEXT,
+  minimal INTEGER NOT NULL, pytest_runs INTEGER NOT NULL, reproduce TEXT NOT NULL);
+)sql";
 
 }  // namespace testmap::store

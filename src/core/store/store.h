@@ -61,6 +61,18 @@ struct SharedUse {
   std::vector<std::string> code;      // "app/cache.py::rates": project code both ran
 };
 
+// Tests that make another fail when they run before it, as `testmap bisect` found them.
+struct Polluter {
+  std::string test;                    // the test that fails after them, parametrize id included
+  std::vector<std::string> polluters;  // all needed together, in the order they ran
+  double found = 0;                    // unix seconds
+  long long run_id = 0;                // the recorded run replayed; 0 when given a list
+  std::string commit;                  // HEAD when found, or ""
+  bool minimal = true;                 // false when --max-trials stopped the bisection
+  int pytest_runs = 0;
+  std::string reproduce;  // a shell command that shows the failure
+};
+
 // What an opener may do to the file at the store's path. A store is never deleted or
 // replaced: a newer, busy or unreadable one is refused; a corrupt one is refused too,
 // except by kRebuild, which moves it aside (with a timestamp) and starts a new one.
@@ -120,6 +132,10 @@ class Store {
   bool worker_sequences(int runs, std::vector<WorkerSequence>* out);
   // Every passed, failed or errored outcome of a run whose code version is known.
   bool comparable_outcomes(std::vector<flaky::Outcome>* out);
+  // Adds what a bisection found; a test's newer finding hides its older ones.
+  bool save_polluter(const Polluter& p);
+  // The newest finding for each test, newest first.
+  bool polluters(std::vector<Polluter>* out);
   // How many runs recorded tests (not static classifications), and the start and commit
   // of the newest; *runs is 0 without one.
   bool runs_seen(size_t* runs, double* newest, std::string* commit);

@@ -69,6 +69,37 @@ TEST_CASE("a version 1 store is upgraded in place, keeping its durations") {
   std::map<std::string, std::vector<double>> durations;
   REQUIRE(s.recent_durations(5, &durations));
   CHECK(durations == std::map<std::string, std::vector<double>>{{"t.py::test_a", {2.5}}});
+  std::vector<testmap::store::Polluter> polluters;  // the newest table is there, empty
+  CHECK(s.polluters(&polluters));
+  CHECK(polluters.empty());
+}
+
+TEST_CASE("polluters: a test's newer finding hides its older one, newest first") {
+  TempDir dir;
+  std::string db = (dir.path / "testmap.db").string();
+  testmap::store::Polluter a{"t.py::test_v", {"t.py::test_a"}, 100, 3, "abc", true, 5, "cmd a"};
+  testmap::store::Polluter b{
+      "u.py::test_w[1]", {"u.py::x", "u.py::y"}, 200, 0, "", false, 60, "cmd b"};
+  testmap::store::Polluter c{"t.py::test_v", {"t.py::test_c"}, 300, 4, "def", true, 6, "cmd c"};
+  {
+    Store s(db);
+    REQUIRE_MESSAGE(s.ok(), s.error());
+    for (const auto& p : {a, b, c}) REQUIRE_MESSAGE(s.save_polluter(p), s.error());
+  }
+  Store s(db, Access::kRead);
+  std::vector<testmap::store::Polluter> found;
+  REQUIRE(s.polluters(&found));
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].test == "t.py::test_v");
+  CHECK(found[0].polluters == std::vector<std::string>{"t.py::test_c"});
+  CHECK(found[0].run_id == 4);
+  CHECK(found[0].reproduce == "cmd c");
+  CHECK(found[1].test == "u.py::test_w[1]");
+  CHECK(found[1].polluters == std::vector<std::string>{"u.py::x", "u.py::y"});
+  CHECK(found[1].run_id == 0);
+  CHECK(found[1].commit.empty());
+  CHECK(!found[1].minimal);
+  CHECK(found[1].pytest_runs == 60);
 }
 
 TEST_CASE("a reader of a missing or empty store creates nothing") {
