@@ -96,6 +96,8 @@ bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/db_aliases
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/bisect
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/lint
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/report
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')

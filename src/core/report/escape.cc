@@ -31,7 +31,10 @@ std::string html(std::string_view text) {
 }
 
 std::string script_json(const nlohmann::json& value) {
-  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return script_json_text(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string script_json_text(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 16);
   // Outside strings JSON has none of these characters: replacing them everywhere only

@@ -15,6 +15,8 @@ std::string html(std::string_view text);
 // \u003c, \u003e and \u0026 (which JSON reads back as the same characters), so that no
 // `</script>` or `<!--` can end or bend the element. Invalid UTF-8 becomes U+FFFD.
 std::string script_json(const nlohmann::json& value);
+// The same for JSON text already written (valid JSON, as JsonWriter writes it).
+std::string script_json_text(std::string_view json_text);
 
 // A cell of a Markdown table: `|` escaped, `<`, `>` and `&` as character references (GitHub
 // renders HTML in a job summary), a newline made a space.

@@ -1,9 +1,11 @@
-// Gathering the report's model: one classification, one read of the store, one plan.
+// Gathering the report's model: one classification, one read of the store (beside the
+// scan), one plan.
 #include "core/report/model.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <numeric>
 #include <queue>
 #include <set>
@@ -79,17 +81,28 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
   }
   classify::RuntimeUses runtime;
   if (!store::load_runtime_uses(root, &runtime, error)) return false;
-  {
+  out->timings.emplace_back("store", clock.lap());
+  // The history, the runs, the polluters and the flaky tests do not depend on the
+  // classification: read them while the tree is scanned.
+  auto history = std::async(std::launch::async, [&]() -> std::string {
+    Stopwatch own;
     store::Store s(store::default_path(root), store::Access::kRead);
     if (!s.missing() && (!s.ok() || !s.recent_durations(kTrendRuns, &out->history) ||
                          !s.runs_seen(&out->runs.runs, &out->runs.newest, &out->runs.commit) ||
-                         !s.polluters(&out->polluters))) {
-      *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
-      return false;
-    }
-  }
-  out->timings.emplace_back("store", clock.lap());
+                         !s.polluters(&out->polluters)))
+      return fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
+    std::string why;
+    std::set<long long> flaky_runs;
+    if (!flaky::flaky_in_store(root, &out->flaky, &flaky_runs, &why)) return why;
+    out->timings.emplace_back("history", own.lap());
+    return "";
+  });
   out->c = classify::classify_root(root, 0, &runtime);
+  std::string history_error = history.get();
+  if (!history_error.empty()) {
+    *error = history_error;
+    return false;
+  }
   if (!out->c.unusable.empty()) {
     *error = out->c.unusable;
     return false;
@@ -130,9 +143,6 @@ bool gather(const std::string& root, const Options& options, Model* out, std::st
   }
   out->blocks = schedule_blocks(out->plan, out->plan_input);
   out->timings.emplace_back("plan", clock.lap());
-  std::set<long long> flaky_runs;
-  if (!flaky::flaky_in_store(root, &out->flaky, &flaky_runs, error)) return false;
-  out->timings.emplace_back("flaky", clock.lap());
   if (options.affected) {
     std::vector<std::string> ids;
     for (const auto& t : out->c.tests) ids.push_back(t.id);

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <sqlite3.h>
@@ -143,6 +144,7 @@ class Store {
  private:
   enum class Opened { kOk, kRefused, kCorrupt };
   bool exec(const char* sql);
+  bool nodeids(std::unordered_map<long long, std::string>* out);
   Opened open_and_check(const std::string& path, Access access);
   Opened create_or_upgrade();
   bool query_failed(int rc);
