@@ -409,3 +409,25 @@ def test_polluters_found_by_bisect_are_shown(
     assert "### Polluters found by `testmap bisect`: 1" in md
     assert f"- {victim} fails after tests/test_a.py::test_sets_mode" in md
     assert errors(browser) == []
+
+
+def test_a_run_that_stopped_at_collection_is_not_a_recorded_run(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (root / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    (root / "tests" / "test_b.py").write_text("import not_a_module_anywhere\n")
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testmap-durations"]
+    broken = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    assert broken.returncode == 2, broken.stdout[-2000:]
+    md = run([testmap_bin, "report", "--markdown"], root).stdout
+    assert "0 recorded runs" in md, md
+    (root / "tests" / "test_b.py").write_text("def test_b():\n    pass\n")
+    for _ in range(2):
+        ok = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+        assert ok.returncode == 0, ok.stdout[-2000:]
+    md = run([testmap_bin, "report", "--markdown"], root).stdout
+    assert "2 tests, 1 tier, 0 unknown; 2 recorded runs." in md, md
+    assert "### The plan: 1 machine," in md, md

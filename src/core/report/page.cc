@@ -41,6 +41,11 @@ class Strings {
   std::vector<std::string> list_;
 };
 
+// "1 machine", "2 machines".
+std::string count(size_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 double round3(double v) {
   return std::round(v * 1000) / 1000;
 }
@@ -196,15 +201,14 @@ std::string html_page(const Model& m, const std::string& generated) {
   for (const auto& [svc, k] : m.c.service_tests) services.insert(svc);
   std::vector<Bar> tier_tests, tier_minutes, service_tests, service_minutes;
   for (const auto& t : tiers) {
-    tier_tests.push_back(
-        {t.name, static_cast<double>(t.tests), t.color, fmt::format("{} tests", t.tests)});
+    tier_tests.push_back({t.name, static_cast<double>(t.tests), t.color, count(t.tests, "test")});
     tier_minutes.push_back({t.name, t.seconds, t.color, human_seconds(t.seconds)});
   }
   std::map<std::string, double> service_seconds;
   for (const auto& t : m.plan_input.tests)
     for (const auto& sv : t.services) service_seconds[sv] += t.seconds;
   for (const auto& [svc, k] : m.c.service_tests) {
-    service_tests.push_back({svc, static_cast<double>(k), "#4E79A7", fmt::format("{} tests", k)});
+    service_tests.push_back({svc, static_cast<double>(k), "#4E79A7", count(k, "test")});
     service_minutes.push_back(
         {svc, service_seconds[svc], "#4E79A7", human_seconds(service_seconds[svc])});
   }
@@ -240,18 +244,23 @@ std::string html_page(const Model& m, const std::string& generated) {
   };
   double unknown_share = n ? 100.0 * static_cast<double>(m.c.unknown_tests) / n : 0;
   out += "<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">";
-  out += card(fmt::format("{}", n), "tests", "count-tests");
-  out += card(fmt::format("{}", files.size()), "test files", "count-files");
-  out += card(fmt::format("{}", services.size()), "services", "count-services");
-  out += card(fmt::format("{}", tiers.size()), "tiers", "count-tiers");
+  // A number and its noun, in one card: "1 tier", "3 tiers".
+  auto counted = [&](size_t k, const char* noun, const char* id) {
+    std::string words = count(k, noun);
+    return card(words.substr(0, words.find(' ')), words.substr(words.find(' ') + 1), id);
+  };
+  out += counted(n, "test", "count-tests");
+  out += counted(files.size(), "test file", "count-files");
+  out += counted(services.size(), "service", "count-services");
+  out += counted(tiers.size(), "tier", "count-tiers");
   out += card(fmt::format("{:.1f}%", unknown_share),
-              fmt::format("unknown ({} tests)", m.c.unknown_tests), "count-unknown");
-  out += card(fmt::format("{}", m.runs.runs), "recorded runs", "count-runs");
+              fmt::format("unknown ({})", count(m.c.unknown_tests, "test")), "count-unknown");
+  out += counted(m.runs.runs, "recorded run", "count-runs");
   out += "</div><p class=\"note\">";
   if (m.runs.runs)
     out +=
-        fmt::format("Durations and services from {} recorded runs, the newest on {}{}.",
-                    m.runs.runs, html(when(m.runs.newest)),
+        fmt::format("Durations and services from {}, the newest on {}{}.",
+                    count(m.runs.runs, "recorded run"), html(when(m.runs.newest)),
                     m.runs.commit.empty() ? "" : " at commit " + html(m.runs.commit.substr(0, 12)));
   else
     out +=
@@ -277,9 +286,9 @@ std::string html_page(const Model& m, const std::string& generated) {
   // The plan.
   out += "<section id=\"plan\"><h2>The plan</h2>";
   out += fmt::format(
-      "<p>{} machines, {} xdist worker{} each: wall clock <b>{}</b> (lower bound {}), {} "
+      "<p>{}, {} xdist worker{} each: wall clock <b>{}</b> (lower bound {}), {} "
       "runner time (lower bound {}){}.</p>",
-      m.plan.machines.size(), m.plan.workers, m.plan.workers == 1 ? "" : "s",
+      count(m.plan.machines.size(), "machine"), m.plan.workers, m.plan.workers == 1 ? "" : "s",
       human_seconds(m.plan.wall_seconds), human_seconds(m.plan.lower_bound_seconds),
       human_seconds(m.plan.runner_seconds), human_seconds(m.plan.runner_lower_bound_seconds),
       m.plan.estimated_tests
@@ -360,8 +369,8 @@ std::string markdown_summary(const Model& m) {
   std::vector<TierInfo> tiers = tier_infos(m, &colors);
   std::string out = "## testmap\n\n";
   size_t n = m.c.tests.size();
-  out += fmt::format("{} tests, {} tiers, {} unknown; {} recorded runs.\n\n", n, tiers.size(),
-                     m.c.unknown_tests, m.runs.runs);
+  out += fmt::format("{}, {}, {} unknown; {}.\n\n", count(n, "test"), count(tiers.size(), "tier"),
+                     m.c.unknown_tests, count(m.runs.runs, "recorded run"));
   out += "| tier | services | tests | test time |\n|---|---|---:|---:|\n";
   for (const auto& t : tiers)
     out += fmt::format(
@@ -369,8 +378,8 @@ std::string markdown_summary(const Model& m) {
         markdown_cell(t.services.empty() ? "-" : fmt::format("{}", fmt::join(t.services, ", "))),
         t.tests, human_seconds(t.seconds));
   if (!m.plan.machines.empty()) {
-    out += fmt::format("\n### The plan: {} machines, wall clock {} (lower bound {})\n\n",
-                       m.plan.machines.size(), human_seconds(m.plan.wall_seconds),
+    out += fmt::format("\n### The plan: {}, wall clock {} (lower bound {})\n\n",
+                       count(m.plan.machines.size(), "machine"), human_seconds(m.plan.wall_seconds),
                        human_seconds(m.plan.lower_bound_seconds));
     out += "| machine | services | tests | wall clock |\n|---|---|---:|---:|\n";
     for (const auto& mc : m.plan.machines)

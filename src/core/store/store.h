@@ -137,8 +137,9 @@ class Store {
   bool save_polluter(const Polluter& p);
   // The newest finding for each test, newest first.
   bool polluters(std::vector<Polluter>* out);
-  // How many runs recorded tests (not static classifications), and the start and commit
-  // of the newest; *runs is 0 without one.
+  // How many runs recorded durations (not static classifications, not runs that stopped
+  // before a test ran), and the start and commit of the newest run that recorded durations
+  // or dependencies; *runs is 0 without one.
   bool runs_seen(size_t* runs, double* newest, std::string* commit);
 
  private:

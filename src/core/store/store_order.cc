@@ -135,8 +135,11 @@ bool Store::worker_sequences(int runs, std::vector<WorkerSequence>* out) {
 
 bool Store::runs_seen(size_t* runs, double* newest, std::string* commit) {
   Statement q(db_,
-              "SELECT (SELECT COUNT(*) FROM run WHERE kind <> 'classify'), started, "
-              "COALESCE(commit_sha, '') FROM run WHERE kind <> 'classify' "
+              // A run counts when it stored a duration: a pytest that stopped at collection
+              // stored none, and a --testmap-deps recording is part of a run counted already.
+              "WITH counted AS (SELECT DISTINCT run_id AS id FROM duration) "
+              "SELECT (SELECT COUNT(*) FROM counted), started, COALESCE(commit_sha, '') "
+              "FROM run WHERE id IN counted OR kind = 'deps' "
               "ORDER BY started DESC, id DESC LIMIT 1");
   if (!q.ok()) {
     query_failed(sqlite3_errcode(db_));
