@@ -10,26 +10,77 @@
 #include "cli/commands.h"
 #include "cli/root_args.h"
 #include "core/ci/ci.h"
+#include "core/ci/envs_ci.h"
 #include "core/config/config.h"
+#include "core/envs/groups.h"
 #include "core/plan/plan_io.h"
 #include "core/plan/repository.h"
 #include "core/select/plan_affected.h"
 
 namespace testmap::cli {
 
+namespace {
+
+struct Options {
+  std::string system;
+  RootArgs root;
+  std::string path;  // the rootdir, once resolved
+  int shards = 0;
+  double max_minutes = 0;
+  int workers = 1;
+  std::string output;
+  std::string check;
+  bool affected = false;
+  bool merge_request = false;
+  std::string envs;      // tox: a job per group of its environments
+  std::string group_by;  // how they are grouped
+};
+
+// Writes `text` where the options say, or compares it with the committed file (--check).
+int emit(const Options& o, const std::string& text) {
+  std::error_code ec;
+  if (!o.check.empty()) {
+    std::ifstream in(o.check, std::ios::binary);
+    if (!in) {
+      fmt::print(stderr, "testmap ci: cannot read {}\n", o.check);
+      return kExitUsage;
+    }
+    std::stringstream committed;
+    committed << in.rdbuf();
+    std::string diff =
+        ci::unified_diff(committed.str(), text, o.check, fmt::format("testmap ci {}", o.system));
+    if (!diff.empty()) {
+      fmt::print("{}", diff);
+      fmt::print(stderr,
+                 "testmap ci: {} has drifted from the test map; regenerate it with "
+                 "`testmap ci {}{} -o {}`\n",
+                 o.check, o.system,
+                 o.envs.empty() ? ""
+                                : " --envs " + o.envs +
+                                      (o.group_by.empty() ? "" : " --group-by " + o.group_by),
+                 o.check);
+      return kExitCheckFailed;
+    }
+    return kExitOk;
+  }
+  if (o.output.empty()) {
+    fwrite(text.data(), 1, text.size(), stdout);
+    return kExitOk;
+  }
+  std::filesystem::path out(o.output);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path(), ec);
+  std::ofstream f(out, std::ios::binary);
+  f << text;
+  if (!f) {
+    fmt::print(stderr, "testmap ci: cannot write {}\n", o.output);
+    return kExitCheckFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 void register_ci(CLI::App& app, int& exit_code) {
-  struct Options {
-    std::string system;
-    RootArgs root;
-    std::string path;  // the rootdir, once resolved
-    int shards = 0;
-    double max_minutes = 0;
-    int workers = 1;
-    std::string output;
-    std::string check;
-    bool affected = false;
-    bool merge_request = false;
-  };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "ci", "Write the GitHub Actions or GitLab CI file that runs the plan, or check it");
@@ -55,12 +106,43 @@ void register_ci(CLI::App& app, int& exit_code) {
   cmd->add_option("--check", opts->check,
                   "Compare this committed file with what would be generated; exit 1 with a "
                   "diff when they differ");
+  auto* envs = cmd->add_option("--envs", opts->envs,
+                               "Jobs for tox's environments instead of the test map's tiers: "
+                               "one job per group, with the Pythons and services its "
+                               "environments need (docs/envs.md)")
+                   ->check(CLI::IsMember({"tox"}));
+  cmd->add_option("--group-by", opts->group_by,
+                  "With --envs: group by this factor's values (django: django32, django42...), "
+                  "or python; default: a job per framework, the first factor that is not a "
+                  "Python version")
+      ->needs(envs);
   cmd->callback([opts, &exit_code] {
     std::error_code ec;
     if (auto found = resolve_root("ci", opts->root)) {
       opts->path = found->rootdir;
     } else {
       exit_code = kExitUsage;
+      return;
+    }
+    if (!opts->envs.empty()) {
+      if (opts->affected || opts->merge_request || opts->shards || opts->max_minutes > 0) {
+        fmt::print(stderr,
+                   "testmap ci: --envs groups tox's environments; --affected, --merge-request, "
+                   "--shards and --max-minutes plan the test map's tiers\n");
+        exit_code = kExitUsage;
+        return;
+      }
+      std::vector<envs::Group> groups;
+      std::string error;
+      if (!envs::plan_envs(opts->path, opts->group_by, &groups, &error)) {
+        fmt::print(stderr, "testmap ci: {}\n", error);
+        exit_code = kExitUsage;
+        return;
+      }
+      config::Config cfg = config::load_config(opts->path);
+      exit_code = emit(*opts, opts->system == "github"
+                                  ? ci::github_envs_workflow(groups, cfg, opts->group_by)
+                                  : ci::gitlab_envs_ci(groups, cfg, opts->group_by));
       return;
     }
     plan::PlanOptions po;
@@ -149,39 +231,7 @@ void register_ci(CLI::App& app, int& exit_code) {
       if (opts->workers > 1) plan_args += fmt::format(" --workers {}", opts->workers);
       text = ci::gitlab_ci(jobs, cfgs, opts->workers, opts->affected, plan_args);
     }
-    if (!opts->check.empty()) {
-      std::ifstream in(opts->check, std::ios::binary);
-      if (!in) {
-        fmt::print(stderr, "testmap ci: cannot read {}\n", opts->check);
-        exit_code = kExitUsage;
-        return;
-      }
-      std::stringstream committed;
-      committed << in.rdbuf();
-      std::string diff = ci::unified_diff(committed.str(), text, opts->check,
-                                          fmt::format("testmap ci {}", opts->system));
-      if (!diff.empty()) {
-        fmt::print("{}", diff);
-        fmt::print(stderr,
-                   "testmap ci: {} has drifted from the test map; regenerate it with "
-                   "`testmap ci {} -o {}`\n",
-                   opts->check, opts->system, opts->check);
-        exit_code = kExitCheckFailed;
-      }
-      return;
-    }
-    if (opts->output.empty()) {
-      fwrite(text.data(), 1, text.size(), stdout);
-      return;
-    }
-    std::filesystem::path out(opts->output);
-    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path(), ec);
-    std::ofstream f(out, std::ios::binary);
-    f << text;
-    if (!f) {
-      fmt::print(stderr, "testmap ci: cannot write {}\n", opts->output);
-      exit_code = kExitCheckFailed;
-    }
+    exit_code = emit(*opts, text);
   });
 }
 

@@ -37,5 +37,6 @@ void register_flaky(CLI::App& app, int& exit_code);
 void register_where(CLI::App& app, int& exit_code);
 void register_lint(CLI::App& app, int& exit_code);
 void register_report(CLI::App& app, int& exit_code);
+void register_envs(CLI::App& app, int& exit_code);
 
 }  // namespace testmap::cli

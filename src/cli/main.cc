@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   testmap::cli::register_where(app, exit_code);
   testmap::cli::register_lint(app, exit_code);
   testmap::cli::register_report(app, exit_code);
+  testmap::cli::register_envs(app, exit_code);
   testmap::cli::register_scan(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -32,14 +32,8 @@ std::vector<std::string> install_steps(const config::Config& cfg) {
   return out;
 }
 
-// A YAML scalar in double quotes (JSON's escaping is YAML's).
 std::string q(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+  return yaml_quote(s);
 }
 
 // [tool.testmap.db] cache: the directory of template dumps a job keeps for the next ("" if
@@ -167,6 +161,19 @@ std::string import_matching(const std::string& command, const std::vector<std::s
       join(patterns, " "), command);
 }
 
+}  // namespace
+
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+namespace {
+
 // The service's `ci.<system>` table as YAML lines under `indent`.
 void service_yaml(std::string& out, const nlohmann::json& v, const std::string& indent) {
   for (const auto& [k, x] : v.items()) {
@@ -186,6 +193,36 @@ void service_yaml(std::string& out, const nlohmann::json& v, const std::string& 
 }
 
 }  // namespace
+
+std::string github_services(const config::Config& cfg, const std::vector<std::string>& names) {
+  std::string services;
+  for (const auto& s : names) {
+    const config::Service* svc = cfg.service(s);
+    if (!svc || !svc->ci.is_object() || !svc->ci.contains("github")) continue;
+    services += fmt::format("      {}:\n", s);
+    service_yaml(services, svc->ci["github"], "        ");
+  }
+  return services.empty() ? "" : "    services:\n" + services;
+}
+
+std::string gitlab_services(const config::Config& cfg, const std::vector<std::string>& names) {
+  std::string services;
+  for (const auto& s : names) {
+    const config::Service* svc = cfg.service(s);
+    if (!svc || !svc->ci.is_object() || !svc->ci.contains("gitlab")) continue;
+    const auto& g = svc->ci["gitlab"];
+    services += fmt::format(
+        "    - name: {}\n      alias: {}\n",
+        yaml_quote(g.is_object() && g.contains("image") ? g["image"].get<std::string>() : s), s);
+    if (g.is_object() && g.contains("variables") && g["variables"].is_object()) {
+      services += "      variables:\n";
+      for (const auto& [k, v] : g["variables"].items())
+        services += fmt::format("        {}: {}\n", k,
+                                yaml_quote(v.is_string() ? v.get<std::string>() : v.dump()));
+    }
+  }
+  return services.empty() ? "" : "  services:\n" + services;
+}
 
 std::vector<Job> jobs_of(const plan::Plan& plan) {
   std::map<std::string, Job> by_name;
@@ -236,14 +273,7 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
       for (size_t k = 1; k <= j.machines; ++k) shards.push_back(std::to_string(k));
       out += fmt::format("        shard: [{}]\n", join(shards, ", "));
     }
-    std::string services;
-    for (const auto& s : j.services) {
-      const config::Service* svc = cfg.service(s);
-      if (!svc || !svc->ci.is_object() || !svc->ci.contains("github")) continue;
-      services += fmt::format("      {}:\n", s);
-      service_yaml(services, svc->ci["github"], "        ");
-    }
-    if (!services.empty()) out += "    services:\n" + services;
+    out += github_services(cfg, j.services);
     out += "    steps:\n";
     out += github_setup(cfg, python);
     out += fmt::format(
@@ -383,22 +413,7 @@ std::string gitlab_job(const Job& j, const config::Config& cfg, const std::strin
                        int workers, const GitlabRun& run) {
   std::string out = fmt::format("{}:\n  stage: test\n  image: {}\n", j.name, q(gitlab_image(cfg)));
   out += run.rules;
-  std::string services;
-  for (const auto& s : j.services) {
-    const config::Service* svc = cfg.service(s);
-    if (!svc || !svc->ci.is_object() || !svc->ci.contains("gitlab")) continue;
-    const auto& g = svc->ci["gitlab"];
-    services +=
-        fmt::format("    - name: {}\n      alias: {}\n",
-                    q(g.is_object() && g.contains("image") ? g["image"].get<std::string>() : s), s);
-    if (g.is_object() && g.contains("variables") && g["variables"].is_object()) {
-      services += "      variables:\n";
-      for (const auto& [k, v] : g["variables"].items())
-        services +=
-            fmt::format("        {}: {}\n", k, q(v.is_string() ? v.get<std::string>() : v.dump()));
-    }
-  }
-  if (!services.empty()) out += "  services:\n" + services;
+  out += gitlab_services(cfg, j.services);
   std::vector<std::string> shards;
   for (const auto& k : run.shards) shards.push_back(q(k));
   out += fmt::format("  parallel:\n    matrix:\n      - SHARD: [{}]\n", join(shards, ", "));

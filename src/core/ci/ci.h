@@ -42,6 +42,13 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int wor
 std::string gitlab_merge_request(const std::vector<Job>& jobs, const Configs& cfgs, int workers,
                                  const std::map<std::string, std::vector<std::string>>& shards);
 
+// A YAML scalar in double quotes (JSON's escaping is YAML's).
+std::string yaml_quote(const std::string& s);
+// The `services:` of a GitHub job (4 spaces in) or a GitLab job (2 in), from each named
+// service's `ci.github` / `ci.gitlab` table; "" when none has one.
+std::string github_services(const config::Config& cfg, const std::vector<std::string>& names);
+std::string gitlab_services(const config::Config& cfg, const std::vector<std::string>& names);
+
 // A unified diff of two texts ("" when equal), for --check.
 std::string unified_diff(const std::string& a, const std::string& b, const std::string& a_name,
                          const std::string& b_name);

@@ -1,0 +1,22 @@
+// Generated CI for a library's tox environments (docs/envs.md): one job per group, each
+// with the Pythons its environments need, only the services their tests need, and its
+// environments run in parallel on the runner.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+#include "core/envs/groups.h"
+
+namespace testmap::ci {
+
+// A group's name as a job id: letters, digits, `-` and `_`, not starting with a digit.
+std::string job_id(const std::string& group);
+
+std::string github_envs_workflow(const std::vector<envs::Group>& groups, const config::Config& cfg,
+                                 const std::string& group_by);
+std::string gitlab_envs_ci(const std::vector<envs::Group>& groups, const config::Config& cfg,
+                           const std::string& group_by);
+
+}  // namespace testmap::ci

@@ -1,0 +1,44 @@
+// Which tests each tox environment runs, the services they need, and the environments
+// grouped into CI jobs (docs/envs.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/envs/tox.h"
+
+namespace testmap::envs {
+
+// What one environment runs.
+struct EnvTests {
+  Env env;
+  bool runs_pytest = false;           // a command runs pytest
+  std::vector<std::string> paths;     // the paths it gives pytest, from the root; empty: all
+  size_t tests = 0;                   // the test map's tests under them
+  size_t unknown = 0;                 // of which the map cannot place (they need everything)
+  std::vector<std::string> services;  // what those tests need, sorted
+};
+
+struct Group {
+  std::string name;
+  std::vector<EnvTests> envs;         // in the envlist's order
+  std::vector<std::string> pythons;   // each version once, in first-use order
+  std::vector<std::string> services;  // the union of its environments', sorted
+};
+
+// The paths a command line gives pytest (`pytest a b`, `python -m pytest`, `coverage run -m
+// pytest`, `py.test`), relative to `changedir`; *runs_pytest says whether one runs pytest.
+std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest);
+
+// The job an environment goes to: by default its first factor that is not a Python version,
+// without its version ("django42" and "django-v4.2" go to "django"); `by` = "python" groups
+// by the Python version; another name groups by that factor's values ("django32",
+// "django42"), the environments without it by default.
+std::string group_key(const Env& e, const std::string& by);
+
+// Reads the tox configuration at `root`, finds each environment's tests and services from
+// the test map (recorded runs merged), and groups them. False with *error (one line).
+bool plan_envs(const std::string& root, const std::string& by, std::vector<Group>* out,
+               std::string* error);
+
+}  // namespace testmap::envs

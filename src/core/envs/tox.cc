@@ -1,0 +1,337 @@
+// Reading tox's configuration as tox 4 does: the INI text, from whichever file holds it,
+// then the envlist expanded and each environment's settings with their conditions applied.
+#include "core/envs/tox.h"
+
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "core/config/config.h"
+#include "core/config/ini.h"
+
+namespace testmap::envs {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// The alternatives of one brace group: "38,39" or a range "8-12".
+std::vector<std::string> alternatives(std::string_view inside) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= inside.size()) {
+    size_t comma = inside.find(',', start);
+    std::string_view alt = trim(inside.substr(start, comma - start));
+    size_t dash = alt.find('-');
+    if (dash != std::string_view::npos && all_digits(alt.substr(0, dash)) &&
+        all_digits(alt.substr(dash + 1))) {
+      int a = std::stoi(std::string(alt.substr(0, dash)));
+      int b = std::stoi(std::string(alt.substr(dash + 1)));
+      for (int k = a; a <= b ? k <= b : k >= b; k += a <= b ? 1 : -1)
+        out.push_back(std::to_string(k));
+    } else {
+      out.emplace_back(alt);
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Splits on `seps` outside braces, dropping empty parts.
+std::vector<std::string_view> split_outside_braces(std::string_view text, std::string_view seps) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    char c = i < text.size() ? text[i] : ',';
+    if (c == '{') ++depth;
+    if (c == '}' && depth > 0) --depth;
+    if (i == text.size() || (depth == 0 && seps.find(c) != std::string_view::npos)) {
+      std::string_view part = trim(text.substr(start, i - start));
+      if (!part.empty()) out.push_back(part);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// Whether the text before a line's `:` is a factor condition (`py38,py39`, `!lint`,
+// `django{32,42}-postgres`) and not part of a value (`{posargs:tests}`, `git+https://`).
+bool is_condition(std::string_view prefix) {
+  return !prefix.empty() && prefix.find_first_not_of(
+                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                "_.!,{}-") == std::string_view::npos;
+}
+
+bool matches(std::string_view condition, const std::set<std::string>& have) {
+  for (std::string_view any : split_outside_braces(condition, ",")) {
+    for (const std::string& all : expand(any)) {
+      bool ok = true;
+      size_t start = 0;
+      while (ok && start <= all.size()) {
+        size_t dash = all.find('-', start);
+        std::string f =
+            all.substr(start, dash == std::string::npos ? std::string::npos : dash - start);
+        bool negated = !f.empty() && f[0] == '!';
+        if (negated) f.erase(0, 1);
+        ok = have.count(f) != negated;
+        if (dash == std::string::npos) break;
+        start = dash + 1;
+      }
+      if (ok) return true;
+    }
+  }
+  return false;
+}
+
+// `{[section]key}` replaced by that key's text; tox applies conditions after this.
+std::string substitute_references(const std::string& value, const config::IniFile& ini,
+                                  int depth = 0) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < value.size()) {
+    size_t open = value.find("{[", pos);
+    size_t close = open == std::string::npos ? open : value.find('}', open);
+    size_t bracket = open == std::string::npos ? open : value.find(']', open);
+    if (open == std::string::npos || close == std::string::npos || bracket > close) {
+      out += value.substr(pos);
+      break;
+    }
+    out += value.substr(pos, open - pos);
+    std::string section = value.substr(open + 2, bracket - open - 2);
+    std::string key = std::string(trim(value.substr(bracket + 1, close - bracket - 1)));
+    auto s = ini.find(section);
+    if (s != ini.end() && s->second.count(key) && depth < 8)
+      out += substitute_references(s->second.at(key).value, ini, depth + 1);
+    pos = close + 1;
+  }
+  return out;
+}
+
+// The section of an environment: `[testenv:NAME]`, a generative one that names it, or none.
+const config::IniSection* env_section(const config::IniFile& ini, const std::string& prefix,
+                                      const std::string& name) {
+  auto exact = ini.find(prefix + name);
+  if (exact != ini.end()) return &exact->second;
+  for (const auto& [section, keys] : ini) {
+    if (!section.starts_with(prefix) || section.find('{') == std::string::npos) continue;
+    for (const auto& n : expand(std::string_view(section).substr(prefix.size())))
+      if (n == name) return &keys;
+  }
+  return nullptr;
+}
+
+std::string python_of_basepython(std::string_view v) {
+  v = trim(v);
+  if (v.starts_with("python")) return std::string(v.substr(6));
+  return std::string(v);  // pypy3.10 and the like, as setup-python names them
+}
+
+// A command's `\` continuations joined, and the factor conditions applied.
+std::vector<std::string> joined_lines(std::string_view value, const std::vector<std::string>& f) {
+  std::vector<std::string> out;
+  std::string pending;
+  for (std::string& line : conditional_lines(value, f)) {
+    if (line.ends_with('\\')) {
+      pending += line.substr(0, line.size() - 1);
+      continue;
+    }
+    out.push_back(pending + line);
+    pending.clear();
+  }
+  if (!pending.empty()) out.push_back(pending);
+  return out;
+}
+
+// The INI text of tox's configuration at `root`, and the names its sections go by there.
+struct Source {
+  std::string file, text, tox_section = "tox";
+};
+
+bool find_source(const std::string& root, Source* out, Diagnostic* error) {
+  namespace fs = std::filesystem;
+  std::string text;
+  if (config::read_text((fs::path(root) / "tox.ini").string(), &text)) {
+    *out = {"tox.ini", text};
+    return true;
+  }
+  if (config::read_text((fs::path(root) / "setup.cfg").string(), &text) &&
+      config::parse_ini(text).count("tox:tox")) {
+    *out = {"setup.cfg", text, "tox:tox"};
+    return true;
+  }
+  if (config::read_text((fs::path(root) / "pyproject.toml").string(), &text)) {
+    try {
+      toml::table doc = toml::parse(text, std::string("pyproject.toml"));
+      if (auto legacy = doc["tool"]["tox"]["legacy_tox_ini"].value<std::string>()) {
+        *out = {"pyproject.toml", *legacy};
+        return true;
+      }
+      if (doc["tool"]["tox"]) {
+        *error = {"pyproject.toml", 0, "tool.tox",
+                  "tox's native TOML configuration is not read yet; `legacy_tox_ini` is"};
+        return false;
+      }
+    } catch (const toml::parse_error& e) {
+      *error = {"pyproject.toml", static_cast<int>(e.source().begin.line), "",
+                fmt::format("not valid TOML: {}", e.description())};
+      return false;
+    }
+  }
+  if (fs::exists(fs::path(root) / "tox.toml")) {
+    *error = {"tox.toml", 0, "",
+              "tox's native TOML configuration is not read yet; tox.ini, setup.cfg [tox:tox] "
+              "and pyproject.toml [tool.tox] legacy_tox_ini are"};
+    return false;
+  }
+  *error = {root, 0, "",
+            "no tox configuration (tox.ini, setup.cfg [tox:tox], pyproject.toml [tool.tox])"};
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> expand(std::string_view pattern) {
+  std::vector<std::string> out{""};
+  size_t pos = 0;
+  while (pos < pattern.size()) {
+    size_t open = pattern.find('{', pos);
+    size_t close = open == std::string_view::npos ? open : pattern.find('}', open);
+    if (close == std::string_view::npos) {  // no (complete) group left: the rest is literal
+      for (auto& s : out) s += pattern.substr(pos);
+      break;
+    }
+    std::string_view literal = pattern.substr(pos, open - pos);
+    std::vector<std::string> next;
+    for (const auto& s : out)
+      for (const auto& alt : alternatives(pattern.substr(open + 1, close - open - 1)))
+        next.push_back(s + std::string(literal) + alt);
+    out = std::move(next);
+    pos = close + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> expand_envlist(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::string_view part : split_outside_braces(text, ",\n \t"))
+    for (auto& name : expand(part)) out.push_back(std::move(name));
+  return out;
+}
+
+std::vector<std::string> conditional_lines(std::string_view value,
+                                           const std::vector<std::string>& factors) {
+  std::set<std::string> have(factors.begin(), factors.end());
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t nl = value.find('\n', start);
+    std::string_view line = trim(value.substr(start, nl - start));
+    // An inline comment, as tox strips it: ` #` to the end of the line.
+    if (size_t hash = line.find(" #"); hash != std::string_view::npos)
+      line = trim(line.substr(0, hash));
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && is_condition(line.substr(0, colon)) &&
+        (colon + 1 == line.size() || line[colon + 1] == ' ')) {
+      if (matches(line.substr(0, colon), have))
+        line = trim(line.substr(colon + 1));
+      else
+        line = {};
+    }
+    if (!line.empty()) out.emplace_back(line);
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::string python_of_factor(std::string_view f) {
+  std::string prefix;
+  if (f.starts_with("pypy")) {
+    prefix = "pypy";
+    f.remove_prefix(4);
+  } else if (f.starts_with("py")) {
+    f.remove_prefix(2);
+  } else {
+    return "";
+  }
+  if (f.empty()) return prefix.empty() ? "" : "pypy3";
+  if (f.find('.') != std::string_view::npos) {  // py3.11
+    size_t dot = f.find('.');
+    if (!all_digits(f.substr(0, dot)) || !all_digits(f.substr(dot + 1))) return "";
+    return prefix + std::string(f);
+  }
+  if (!all_digits(f)) return "";
+  if (f.size() == 1) return prefix + std::string(f);  // py3
+  return prefix + fmt::format("{}.{}", f.substr(0, 1), f.substr(1));
+}
+
+bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
+  Source src;
+  if (!find_source(root, &src, error)) return false;
+  config::IniFile ini = config::parse_ini(src.text);
+  out->file = src.file;
+  auto tox = ini.find(src.tox_section);
+  const config::IniValue* list = nullptr;
+  if (tox != ini.end())
+    for (const char* key : {"env_list", "envlist"})
+      if (auto it = tox->second.find(key); it != tox->second.end()) list = &it->second;
+  if (!list) {
+    *error = {src.file, 0, fmt::format("[{}] envlist", src.tox_section),
+              "no envlist: testmap groups the environments it lists"};
+    return false;
+  }
+  if (auto it = tox->second.find("skip_missing_interpreters"); it != tox->second.end())
+    out->skip_missing = trim(it->second.value) == "true" || trim(it->second.value) == "True";
+  const std::string env_prefix = "testenv:";
+  const config::IniSection* base = nullptr;
+  if (auto it = ini.find("testenv"); it != ini.end()) base = &it->second;
+  std::set<std::string> seen;
+  for (const std::string& name : expand_envlist(list->value)) {
+    if (!seen.insert(name).second) continue;
+    Env e;
+    e.name = name;
+    e.line = list->line;
+    for (std::string_view f : split_outside_braces(name, "-")) e.factors.emplace_back(f);
+    const config::IniSection* own = env_section(ini, env_prefix, name);
+    auto get = [&](const char* key) -> std::string {
+      for (const config::IniSection* s : {own, base})
+        if (s)
+          if (auto it = s->find(key); it != s->end())
+            return substitute_references(it->second.value, ini);
+      return "";
+    };
+    e.deps = joined_lines(get("deps"), e.factors);
+    e.commands = joined_lines(get("commands"), e.factors);
+    for (const auto& d : joined_lines(get("depends"), e.factors))
+      for (std::string_view part : split_outside_braces(d, ", "))
+        for (auto& n : expand(part)) e.depends.push_back(std::move(n));
+    auto changedir = joined_lines(get("changedir"), e.factors);
+    if (!changedir.empty()) {
+      std::string dir = changedir.back();
+      for (const char* root_ref : {"{toxinidir}/", "{toxinidir}", "{tox_root}/", "{tox_root}"})
+        if (dir.starts_with(root_ref)) dir.erase(0, std::string_view(root_ref).size());
+      e.changedir = dir == "." ? "" : dir;
+    }
+    auto basepython = joined_lines(get("basepython"), e.factors);
+    if (!basepython.empty()) e.python = python_of_basepython(basepython.back());
+    for (size_t i = 0; e.python.empty() && i < e.factors.size(); ++i)
+      e.python = python_of_factor(e.factors[i]);
+    out->envs.push_back(std::move(e));
+  }
+  return true;
+}
+
+}  // namespace testmap::envs

@@ -1,0 +1,47 @@
+// A library's tox environments as tox 4 reads them (docs/envs.md): from tox.ini,
+// `[tool.tox] legacy_tox_ini` in pyproject.toml or `[tox:tox]` in setup.cfg; generative
+// envlists (`py{38,39}-django{32,42}`, ranges `py3{8-12}`), factors, and factor-conditional
+// settings (`django42: Django>=4.2,<4.3`, `py38,py39: ...`, `!py38: ...`).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/util/diagnostic.h"
+
+namespace testmap::envs {
+
+struct Env {
+  std::string name;                  // py311-django42
+  std::vector<std::string> factors;  // py311, django42
+  std::string python;                // "3.11", "pypy3.10", or "" for the runner's own
+  std::vector<std::string> deps;     // as the environment sees them, conditions applied
+  std::vector<std::string> commands;
+  std::string changedir;             // relative to the root; "" for the root itself
+  std::vector<std::string> depends;  // environments (or patterns) that must run first
+  int line = 0;                      // of its name in the envlist
+};
+
+struct ToxConfig {
+  std::string file;           // where it was read, relative to the root
+  std::vector<Env> envs;      // the envlist's, in its order, each once
+  bool skip_missing = false;  // skip_missing_interpreters
+};
+
+// One generative name: "py{38,39}-django{32,42}" gives four, in tox's order.
+std::vector<std::string> expand(std::string_view pattern);
+// An envlist's text (names split by commas or lines, each expanded).
+std::vector<std::string> expand_envlist(std::string_view text);
+// The lines of a setting that apply to an environment with `factors`.
+std::vector<std::string> conditional_lines(std::string_view value,
+                                           const std::vector<std::string>& factors);
+// The Python a factor asks for: py311 and py3.11 give "3.11", py3 "3", pypy310
+// "pypy3.10"; "" when it names none.
+std::string python_of_factor(std::string_view factor);
+
+// Reads the tox configuration at `root`. False with *error when there is none or it cannot
+// be used (no envlist).
+bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error);
+
+}  // namespace testmap::envs

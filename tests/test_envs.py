@@ -1,0 +1,217 @@
+"""`testmap envs` and `testmap ci github|gitlab --envs tox`: tox's environments as tox itself
+reads them (names, deps and commands checked against `tox list` and `tox config` on several
+tox.ini files), grouped into one CI job per framework with only the services their tests
+need, every environment in exactly one job, the files valid for their CI, and `--check`
+failing when tox.ini changes."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+HERE = Path(__file__).resolve().parent
+ENVLIB = HERE.parent / "examples" / "envlib"
+TOX = Path(sys.executable).parent / "tox"
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+
+# tox.ini files in the shapes libraries use: sentry-python's dotted factors and versions,
+# negated and combined conditions, ranges, a generative section, a reference to another
+# section, continuation lines, changedir.
+TOX_INIS = {
+    "sdk": """\
+[tox]
+envlist =
+    {py3.8,py3.11,py3.12}-django-v{3.2,4.2}
+    {py3.8,py3.12}-flask-v{2,3}
+    py3.12-common
+
+[testenv]
+deps =
+    pytest
+    django: pytest-django
+    django-v3.2: Django~=3.2.0
+    django-v4.2: Django~=4.2.0
+    flask-v2: Flask~=2.0
+    flask-v3: Flask~=3.0
+    py3.8: importlib-metadata
+    !py3.8: tomli
+    py3.12-django: asgiref
+commands =
+    django: pytest tests/integrations/django {posargs}
+    flask: pytest tests/integrations/flask -k "not slow" {posargs}
+    common: pytest tests/ --ignore tests/integrations {posargs}
+""",
+    "ranges": """\
+[tox]
+envlist = py3{9-12}-{a,b}, lint
+
+[base]
+deps =
+    pytest
+    coverage
+
+[testenv]
+deps =
+    {[base]deps}
+    a: attrs
+changedir = {toxinidir}/tests
+commands = python -m pytest \\
+    unit
+
+[testenv:py3{9-12}-b]
+deps = {[base]deps}
+commands = coverage run -m pytest integration
+
+[testenv:lint]
+deps = ruff
+commands = ruff check .
+""",
+    "envlib": (ENVLIB / "tox.ini").read_text(),
+}
+
+
+def tox_config(root: Path) -> dict[str, dict[str, list[str]]]:
+    """Each environment's deps and commands as `tox config` prints them."""
+    proc = subprocess.run(
+        [str(TOX), "config", "-k", "deps", "commands"], cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    envs: dict[str, dict[str, list[str]]] = {}
+    env = key = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("[testenv:"):
+            env = line[len("[testenv:") : -1]
+            envs[env] = {"deps": [], "commands": []}
+        elif env and line.startswith(("deps =", "commands =")):
+            key, _, value = line.partition(" =")
+            if value.strip():
+                envs[env][key].append(value.strip())
+        elif env and key and line.startswith("  "):
+            envs[env][key].append(line.strip())
+    return envs
+
+
+def envs_json(testmap_bin: str, root: Path, *args: str) -> dict:
+    proc = subprocess.run(
+        [testmap_bin, "envs", "--json", *args], cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("name", sorted(TOX_INIS))
+def test_environments_are_toxs_own(testmap_bin: str, tmp_path: Path, name: str) -> None:
+    root = tmp_path / name
+    root.mkdir()
+    (root / "tox.ini").write_text(TOX_INIS[name])
+    (root / "tests").mkdir()
+    listed = subprocess.run([str(TOX), "-l"], cwd=root, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    want = listed.stdout.split()
+    got = envs_json(testmap_bin, root)
+    ours = [e for g in got["groups"] for e in g["envs"]]
+    assert sorted(e["name"] for e in ours) == sorted(want)
+    assert got["environments"] == len(want)
+    config = tox_config(root)
+    for e in ours:
+        assert e["deps"] == config[e["name"]]["deps"], e["name"]
+        # tox prints commands with {posargs} replaced by nothing, re-quoted as shlex does.
+        ours = [shlex.split(c.replace("{posargs}", "")) for c in e["commands"]]
+        assert ours == [shlex.split(c) for c in config[e["name"]]["commands"]], e["name"]
+
+
+def test_the_sdk_shape_groups_by_framework_with_its_pythons(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "sdk"
+    root.mkdir()
+    (root / "tox.ini").write_text(TOX_INIS["sdk"])
+    groups = {g["group"]: g for g in envs_json(testmap_bin, root)["groups"]}
+    assert set(groups) == {"django", "flask", "common"}
+    assert groups["django"]["pythons"] == ["3.8", "3.11", "3.12"]
+    assert len(groups["django"]["envs"]) == 6
+    flask = groups["flask"]["envs"][0]
+    assert flask["paths"] == ["tests/integrations/flask"]
+    by_version = envs_json(testmap_bin, root, "--group-by", "django")["groups"]
+    assert [g["group"] for g in by_version] == ["django-v3.2", "django-v4.2", "flask", "common"]
+    by_python = envs_json(testmap_bin, root, "--group-by", "python")["groups"]
+    assert [g["group"] for g in by_python] == ["py3.8", "py3.11", "py3.12"]
+
+
+def workflow(testmap_bin: str, root: Path, system: str, *args: str) -> str:
+    proc = subprocess.run(
+        [testmap_bin, "ci", system, "--envs", "tox", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture
+def envlib(tmp_path: Path) -> Path:
+    root = tmp_path / "envlib"
+    shutil.copytree(ENVLIB, root)
+    return root
+
+
+def test_each_environment_runs_once_with_only_its_services(testmap_bin: str, envlib: Path) -> None:
+    names = subprocess.run(
+        [str(TOX), "-l"], cwd=envlib, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert len(names) >= 60
+    doc = YAML(typ="safe").load(workflow(testmap_bin, envlib, "github"))
+    ran: list[str] = []
+    want_services = {"redis": {"redis"}, "sqlalchemy": {"postgres"}}
+    python_of = {
+        e["name"]: e["python"] for g in envs_json(testmap_bin, envlib)["groups"] for e in g["envs"]
+    }
+    for job_id, job in doc["jobs"].items():
+        run = next(s["run"] for s in job["steps"] if s.get("name") == "Run the environments")
+        envs = run.split(" -e ")[1].split(",")
+        ran += envs
+        assert set(job.get("services", {})) == want_services.get(job_id, set()), job_id
+        pythons = next(s for s in job["steps"] if "setup-python" in s.get("uses", ""))["with"]
+        versions = str(pythons["python-version"]).split()
+        assert sorted(versions) == sorted({python_of[e] for e in envs}), job_id
+    assert sorted(ran) == sorted(names)  # each exactly once
+
+
+@pytest.mark.parametrize(
+    ("system", "schema"), [("github", "vendor.github-workflows"), ("gitlab", "vendor.gitlab-ci")]
+)
+def test_the_files_are_valid_and_check_finds_drift(
+    testmap_bin: str, envlib: Path, system: str, schema: str
+) -> None:
+    f = envlib / f"{system}.yml"
+    f.write_text(workflow(testmap_bin, envlib, system))
+    proc = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(f)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check = [testmap_bin, "ci", system, "--envs", "tox", "--check", str(f)]
+    assert subprocess.run(check, cwd=envlib, capture_output=True).returncode == 0
+    tox_ini = envlib / "tox.ini"
+    tox_ini.write_text(tox_ini.read_text().replace("    lint\n", "    lint\n    py313-docs\n"))
+    drift = subprocess.run(check, cwd=envlib, capture_output=True, text=True)
+    assert drift.returncode == 1
+    assert "+" in drift.stdout and "py313-docs" in drift.stdout
+    assert f"testmap ci {system} --envs tox -o" in drift.stderr
+
+
+def test_without_tox_configuration_it_says_so(testmap_bin: str, tmp_path: Path) -> None:
+    proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "no tox configuration" in proc.stderr
+    (tmp_path / "tox.toml").write_text('env_list = ["py312"]\n')
+    proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "tox.toml" in proc.stderr and "not read yet" in proc.stderr
