@@ -1,6 +1,5 @@
 import click
 from click.testing import CliRunner
-
 from envlib.formats import slug
 
 
