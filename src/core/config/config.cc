@@ -18,8 +18,8 @@
 #include <toml++/toml.h>
 
 #include "core/config/ini.h"
-#include "core/config/presets.h"
 #include "core/config/lint_config.h"
+#include "core/config/presets.h"
 #include "core/where/mirror.h"
 
 namespace testmap::config {
@@ -432,7 +432,7 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
       "services", "dynamic",    "tiers",       "presets", "exclude", "ci",
       "db",       "durations",  "projects",    "infer",   "django",  "service-files",
-      "affected", "quarantine", "quarantined", "where",      "lint"};
+      "affected", "quarantine", "quarantined", "where",   "lint"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {

@@ -126,9 +126,9 @@ struct Outline {
   // their own), sorted and unique, without import statements and binding targets. A
   // binding named here may flow into other values.
   std::vector<std::string> import_time_names;
-  std::vector<WithItem> withs;      // only with ScanOptions::call_sites
+  std::vector<WithItem> withs;       // only with ScanOptions::call_sites
   std::vector<CallSite> call_sites;  // only with ScanOptions::call_sites, in source order
-  int error_line = 0;  // 0: parsed without error
+  int error_line = 0;                // 0: parsed without error
   std::string error;
   bool ok() const { return error.empty(); }
 };
