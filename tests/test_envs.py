@@ -215,3 +215,72 @@ def test_without_tox_configuration_it_says_so(testmap_bin: str, tmp_path: Path) 
     proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2
     assert "tox.toml" in proc.stderr and "not read yet" in proc.stderr
+
+
+def test_a_real_tox_result_json_gives_each_environment_its_duration(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nenvlist = fast, slow\n\n[testenv]\nskip_install = true\n"
+        "commands =\n    fast: python -c pass\n"
+        '    slow: python -c "import time; time.sleep(1.5)"\n'
+    )
+    result = tmp_path / "result.json"
+    proc = subprocess.run(
+        [str(TOX), "run", "--result-json", str(result)], cwd=tmp_path, capture_output=True
+    )
+    assert proc.returncode == 0, proc.stdout
+    imported = subprocess.run(
+        [testmap_bin, "durations", "import", str(result)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "2 tox environments' durations imported" in imported.stderr
+    got = envs_json(testmap_bin, tmp_path, "--max-jobs", "1")
+    assert got["balanced"]["estimated_environments"] == 0
+    # The job's estimate: its set-up, then both environments side by side on 2 cores.
+    seconds = json.loads(result.read_text())["testenvs"]
+    slowest = max(seconds[e]["result"]["duration"] for e in ("fast", "slow"))
+    assert got["balanced"]["wall_seconds"] == pytest.approx(60 + slowest)
+
+
+def test_balanced_jobs_stay_under_the_cap_with_only_their_services(
+    testmap_bin: str, envlib: Path
+) -> None:
+    names = subprocess.run(
+        [str(TOX), "-l"], cwd=envlib, capture_output=True, text=True, check=True
+    ).stdout.split()
+    # The attrs environments are slow; the others quick.
+    testenvs = {
+        n: {
+            "result": {"success": True, "exit_code": 0, "duration": 300.0 if "attrs" in n else 40.0}
+        }
+        for n in names
+    }
+    result = envlib / "result.json"
+    result.write_text(json.dumps({"testenvs": testenvs}))
+    subprocess.run([testmap_bin, "durations", "import", str(result)], cwd=envlib, check=True)
+    plain = envs_json(testmap_bin, envlib)
+    attrs_alone = next(g for g in plain["groups"] if g["group"] == "attrs")
+    assert len(attrs_alone["envs"]) == 15
+    balanced = envs_json(testmap_bin, envlib, "--max-jobs", "6")
+    assert len(balanced["groups"]) <= 6
+    # attrs alone took 60 s + 8 rounds of 300 s on 2 cores: balanced, it is split.
+    assert balanced["balanced"]["wall_seconds"] < 60 + 8 * 300
+    assert sum(1 for g in balanced["groups"] if "attrs" in g["group"]) >= 2
+    doc = YAML(typ="safe").load(workflow(testmap_bin, envlib, "github", "--max-jobs", "6"))
+    assert len(doc["jobs"]) == len(balanced["groups"])
+    ran: list[str] = []
+    for job in doc["jobs"].values():
+        run = next(s["run"] for s in job["steps"] if s.get("name") == "Run the environments")
+        envs = run.split(" -e ")[1].split(",")
+        ran += envs
+        want = set()
+        if any("redis" in e for e in envs):
+            want.add("redis")
+        if any("sqlalchemy" in e for e in envs):
+            want.add("postgres")
+        assert set(job.get("services", {})) == want, envs
+    assert sorted(ran) == sorted(names)

@@ -12,6 +12,7 @@
 #include "core/ci/ci.h"
 #include "core/ci/envs_ci.h"
 #include "core/config/config.h"
+#include "core/envs/balance.h"
 #include "core/envs/groups.h"
 #include "core/plan/plan_io.h"
 #include "core/plan/repository.h"
@@ -34,7 +35,16 @@ struct Options {
   bool merge_request = false;
   std::string envs;      // tox: a job per group of its environments
   std::string group_by;  // how they are grouped
+  int max_jobs = 0;      // and balanced into at most this many jobs
 };
+
+// What follows `--envs tox` in the command: how the file says to regenerate it.
+std::string envs_options(const Options& o) {
+  std::string out;
+  if (!o.group_by.empty()) out += " --group-by " + o.group_by;
+  if (o.max_jobs > 0) out += fmt::format(" --max-jobs {}", o.max_jobs);
+  return out;
+}
 
 // Writes `text` where the options say, or compares it with the committed file (--check).
 int emit(const Options& o, const std::string& text) {
@@ -54,10 +64,7 @@ int emit(const Options& o, const std::string& text) {
       fmt::print(stderr,
                  "testmap ci: {} has drifted from the test map; regenerate it with "
                  "`testmap ci {}{} -o {}`\n",
-                 o.check, o.system,
-                 o.envs.empty() ? ""
-                                : " --envs " + o.envs +
-                                      (o.group_by.empty() ? "" : " --group-by " + o.group_by),
+                 o.check, o.system, o.envs.empty() ? "" : " --envs " + o.envs + envs_options(o),
                  o.check);
       return kExitCheckFailed;
     }
@@ -116,6 +123,11 @@ void register_ci(CLI::App& app, int& exit_code) {
                   "or python; default: a job per framework, the first factor that is not a "
                   "Python version")
       ->needs(envs);
+  cmd->add_option("--max-jobs", opts->max_jobs,
+                  "With --envs: balance the groups into at most this many jobs by the "
+                  "environments' recorded durations (docs/envs.md)")
+      ->check(CLI::PositiveNumber)
+      ->needs(envs);
   cmd->callback([opts, &exit_code] {
     std::error_code ec;
     if (auto found = resolve_root("ci", opts->root)) {
@@ -139,10 +151,19 @@ void register_ci(CLI::App& app, int& exit_code) {
         exit_code = kExitUsage;
         return;
       }
+      if (opts->max_jobs > 0) {
+        envs::Balanced balanced;
+        if (!envs::balance_from_store(opts->path, &groups, opts->max_jobs, &balanced, &error)) {
+          fmt::print(stderr, "testmap ci: {}\n", error);
+          exit_code = kExitUsage;
+          return;
+        }
+        groups = envs::as_groups(balanced);
+      }
       config::Config cfg = config::load_config(opts->path);
       exit_code = emit(*opts, opts->system == "github"
-                                  ? ci::github_envs_workflow(groups, cfg, opts->group_by)
-                                  : ci::gitlab_envs_ci(groups, cfg, opts->group_by));
+                                  ? ci::github_envs_workflow(groups, cfg, envs_options(*opts))
+                                  : ci::gitlab_envs_ci(groups, cfg, envs_options(*opts)));
       return;
     }
     plan::PlanOptions po;

@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
+#include "core/config/config.h"
+#include "core/envs/tox_results.h"
 #include "core/plan/durations_io.h"
 #include "core/plan/estimate.h"
 #include "core/store/store.h"
@@ -23,7 +25,9 @@ void register_durations(CLI::App& app, int& exit_code) {
   };
   auto in = std::make_shared<ImportOptions>();
   auto* imp = cmd->add_subcommand(
-      "import", "Add durations from pytest-split's .test_durations or JUnit XML reports");
+      "import",
+      "Add durations from pytest-split's .test_durations, JUnit XML reports or tox's "
+      "--result-json (each environment's, for `testmap ci --envs`)");
   imp->add_option("files", in->files, "Files to import")->required()->check(CLI::ExistingFile);
   imp->add_option(
          "--root", in->root,
@@ -37,6 +41,27 @@ void register_durations(CLI::App& app, int& exit_code) {
       return;
     }
     for (const auto& f : in->files) {
+      // tox's result JSON: each environment's seconds, for `testmap ci --envs`.
+      std::string text;
+      if (config::read_text(f, &text) && envs::is_tox_results(text)) {
+        std::vector<envs::EnvDuration> env_durations;
+        Diagnostic bad;
+        if (!envs::read_tox_results(text, f, &env_durations, &bad)) {
+          fmt::print(stderr, "testmap durations: {}\n", bad.format());
+          exit_code = kExitUsage;
+          return;
+        }
+        store::Store s(store::default_path(in->root));
+        if (!s.ok() || !s.save_env_durations(env_durations)) {
+          fmt::print(stderr, "testmap durations: the store {}: {}; {} was not imported\n",
+                     store::default_path(in->root), s.error(), f);
+          exit_code = kExitUsage;
+          return;
+        }
+        fmt::print(stderr, "testmap durations: {}: {} tox environments' durations imported\n", f,
+                   env_durations.size());
+        continue;
+      }
       std::vector<runtime::TestRecord> records;
       Diagnostics diags;
       size_t rejected = 0;

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
+#include "core/envs/balance.h"
 #include "core/envs/groups.h"
 
 namespace testmap::cli {
@@ -15,6 +16,7 @@ void register_envs(CLI::App& app, int& exit_code) {
   struct Options {
     RootArgs root;
     std::string group_by;
+    int max_jobs = 0;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -24,6 +26,10 @@ void register_envs(CLI::App& app, int& exit_code) {
   cmd->add_option("--group-by", o->group_by,
                   "Group by this factor's values, or python (default: the framework, the first "
                   "factor that is not a Python version)");
+  cmd->add_option("--max-jobs", o->max_jobs,
+                  "Balance the groups into at most this many jobs by the environments' recorded "
+                  "durations (testmap durations import of tox --result-json)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print the groups as JSON");
   cmd->footer("See docs/envs.md.");
   cmd->callback([o, &exit_code] {
@@ -38,6 +44,15 @@ void register_envs(CLI::App& app, int& exit_code) {
       fmt::print(stderr, "testmap envs: {}\n", error);
       exit_code = kExitUsage;
       return;
+    }
+    envs::Balanced balanced;
+    if (o->max_jobs > 0) {
+      if (!envs::balance_from_store(found->rootdir, &groups, o->max_jobs, &balanced, &error)) {
+        fmt::print(stderr, "testmap envs: {}\n", error);
+        exit_code = kExitUsage;
+        return;
+      }
+      groups = envs::as_groups(balanced);
     }
     size_t n = 0;
     for (const auto& g : groups) n += g.envs.size();
@@ -59,10 +74,21 @@ void register_envs(CLI::App& app, int& exit_code) {
         j.push_back(
             {{"group", g.name}, {"pythons", g.pythons}, {"services", g.services}, {"envs", list}});
       }
-      fmt::print("{}\n", nlohmann::json{{"groups", j}, {"environments", n}}.dump(2));
+      nlohmann::json doc = {{"groups", j}, {"environments", n}};
+      if (o->max_jobs > 0)
+        doc["balanced"] = {{"wall_seconds", balanced.wall},
+                           {"runner_seconds", balanced.runner},
+                           {"estimated_environments", balanced.estimated}};
+      fmt::print("{}\n", doc.dump(2));
       return;
     }
-    fmt::print("{} environments in {} groups\n", n, groups.size());
+    fmt::print("{} environments in {} {}\n", n, groups.size(), o->max_jobs ? "jobs" : "groups");
+    if (o->max_jobs > 0)
+      fmt::print(
+          "estimated wall clock {:.0f} s, runner time {:.0f} s{}\n", balanced.wall, balanced.runner,
+          balanced.estimated
+              ? fmt::format(" ({} environments without a recorded duration)", balanced.estimated)
+              : "");
     for (const auto& g : groups) {
       fmt::print(
           "\n{}: {} environments; Python {}; services: {}\n", g.name, g.envs.size(),

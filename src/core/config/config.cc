@@ -173,7 +173,7 @@ struct Reader {
     }
   }
 
-  enum class Kind { kString, kStrings, kStringOrStrings, kCount, kBool, kTable };
+  enum class Kind { kString, kStrings, kStringOrStrings, kCount, kSeconds, kBool, kTable };
   struct KeySpec {
     const char* name;
     Kind kind;
@@ -213,6 +213,10 @@ struct Reader {
         case Kind::kCount:
           if (auto n = v.value_exact<int64_t>(); !n || *n < 0 || *n > 1'000'000)
             error(&v, key, "expected a whole number, 0 or more");
+          break;
+        case Kind::kSeconds:
+          if (auto n = v.value<double>(); !n || !(*n >= 0) || *n > 86'400)
+            error(&v, key, "expected seconds: a number from 0 to 86400");
           break;
         case Kind::kBool:
           if (!v.is_boolean()) error(&v, key, "expected true or false");
@@ -562,7 +566,8 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
                       {{"python-version", Reader::Kind::kString},
                        {"runs-on", Reader::Kind::kString},
                        {"image", Reader::Kind::kString},
-                       {"install", Reader::Kind::kStrings}});
+                       {"install", Reader::Kind::kStrings},
+                       {"job-overhead-seconds", Reader::Kind::kSeconds}});
         cfg.ci = Reader::to_json(*t);
       } else {
         r.error(&v, key, "expected a table");

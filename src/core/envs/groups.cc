@@ -227,7 +227,7 @@ bool plan_envs(const std::string& root, const std::string& by, std::vector<Group
     }
     std::string key = group_key(e, by);
     auto [it, added] = index.emplace(key, out->size());
-    if (added) out->push_back({key, {}, {}, {}});
+    if (added) out->push_back({key, {}, {}, {}, 0});
     Group& g = (*out)[it->second];
     if (!e.python.empty() &&
         std::find(g.pythons.begin(), g.pythons.end(), e.python) == g.pythons.end())

@@ -24,6 +24,7 @@ struct Group {
   std::vector<EnvTests> envs;         // in the envlist's order
   std::vector<std::string> pythons;   // each version once, in first-use order
   std::vector<std::string> services;  // the union of its environments', sorted
+  double seconds = 0;                 // balanced (--max-jobs): the job's estimated wall clock
 };
 
 // The paths a command line gives pytest (`pytest a b`, `python -m pytest`, `coverage run -m

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -133,6 +134,10 @@ class Store {
   bool worker_sequences(int runs, std::vector<WorkerSequence>* out);
   // Every passed, failed or errored outcome of a run whose code version is known.
   bool comparable_outcomes(std::vector<flaky::Outcome>* out);
+  // Adds one tox run's environments (name -> seconds, success) as a run of kind "tox".
+  bool save_env_durations(const std::vector<std::tuple<std::string, double, bool>>& envs);
+  // Each environment's median seconds over its newest `n` runs.
+  bool env_durations(int n, std::map<std::string, double>* out);
   // Adds what a bisection found; a test's newer finding hides its older ones.
   bool save_polluter(const Polluter& p);
   // The newest finding for each test, newest first.

@@ -1,0 +1,293 @@
+// Balancing environment groups into jobs: the smallest job wall clock T for which splitting
+// each group as little as T needs, then filling jobs of the same services up to T, stays
+// within the cap on jobs and the runner time of one job per group.
+#include "core/envs/balance.h"
+
+#include <algorithm>
+#include <functional>
+#include <queue>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/plan/estimate.h"
+#include "core/store/store.h"
+
+namespace testmap::envs {
+namespace {
+
+struct Part {
+  std::vector<const EnvTests*> envs;
+  std::vector<std::string> groups;
+  std::vector<std::string> services;
+  double seconds = 0;
+};
+
+class Costs {
+ public:
+  Costs(const std::map<std::string, double>& durations, const CostModel& m, double fallback)
+      : durations_(durations), m_(m), fallback_(fallback) {}
+
+  double env(const EnvTests* e) const {
+    auto it = durations_.find(e->env.name);
+    return it != durations_.end() ? it->second : fallback_;
+  }
+  double startup(const std::vector<std::string>& services) const {
+    double s = 0;  // services start side by side
+    for (const auto& name : services)
+      if (auto it = m_.startup.find(name); it != m_.startup.end()) s = std::max(s, it->second);
+    return s;
+  }
+  double job(const std::vector<const EnvTests*>& envs,
+             const std::vector<std::string>& services) const {
+    std::vector<double> s;
+    for (const auto* e : envs) s.push_back(env(e));
+    return m_.job_overhead + startup(services) + makespan(s, m_.cores);
+  }
+
+ private:
+  const std::map<std::string, double>& durations_;
+  const CostModel& m_;
+  double fallback_;
+};
+
+// `envs` (longest first) over `k` jobs: longest first onto the least loaded core.
+std::vector<std::vector<const EnvTests*>> split(const std::vector<const EnvTests*>& envs, size_t k,
+                                                int cores, const Costs& c) {
+  using Slot = std::pair<double, size_t>;
+  std::priority_queue<Slot, std::vector<Slot>, std::greater<>> free;
+  for (size_t i = 0; i < k * static_cast<size_t>(cores); ++i) free.push({0, i});
+  std::vector<std::vector<const EnvTests*>> out(k);
+  for (const auto* e : envs) {
+    auto [at, slot] = free.top();
+    free.pop();
+    out[slot / static_cast<size_t>(cores)].push_back(e);
+    free.push({at + c.env(e), slot});
+  }
+  std::erase_if(out, [](const auto& p) { return p.empty(); });
+  return out;
+}
+
+// The jobs for a job wall clock of `target`.
+std::vector<Part> jobs_for(double target, const std::vector<Group>& groups,
+                           const std::vector<std::vector<const EnvTests*>>& sorted,
+                           const CostModel& m, const Costs& c) {
+  std::vector<Part> parts;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& envs = sorted[g];
+    if (envs.empty()) continue;
+    size_t k = 1;
+    std::vector<std::vector<const EnvTests*>> pieces;
+    for (; k <= envs.size(); ++k) {
+      pieces = split(envs, k, m.cores, c);
+      bool fits = std::all_of(pieces.begin(), pieces.end(), [&](const auto& p) {
+        return c.job(p, groups[g].services) <= target;
+      });
+      if (fits) break;
+    }
+    for (auto& p : pieces) {
+      Part part{std::move(p), {groups[g].name}, groups[g].services, 0};
+      part.seconds = c.job(part.envs, part.services);
+      parts.push_back(std::move(part));
+    }
+  }
+  // Parts of the same services share a job while it stays within the target: fewer jobs,
+  // one set-up less each.
+  std::sort(parts.begin(), parts.end(),
+            [](const Part& a, const Part& b) { return a.seconds > b.seconds; });
+  std::vector<Part> jobs;
+  for (auto& p : parts) {
+    bool placed = false;
+    for (auto& j : jobs) {
+      if (j.services != p.services) continue;
+      std::vector<const EnvTests*> both = j.envs;
+      both.insert(both.end(), p.envs.begin(), p.envs.end());
+      double s = c.job(both, j.services);
+      if (s > target) continue;
+      j.envs = std::move(both);
+      for (const auto& g : p.groups)
+        if (std::find(j.groups.begin(), j.groups.end(), g) == j.groups.end()) j.groups.push_back(g);
+      j.seconds = s;
+      placed = true;
+      break;
+    }
+    if (!placed) jobs.push_back(std::move(p));
+  }
+  // Still over the cap: the two shortest jobs share one, their services together.
+  while (jobs.size() > static_cast<size_t>(std::max(1, m.max_jobs))) {
+    std::sort(jobs.begin(), jobs.end(),
+              [](const Part& a, const Part& b) { return a.seconds > b.seconds; });
+    Part b = std::move(jobs.back());
+    jobs.pop_back();
+    Part& a = jobs.back();
+    a.envs.insert(a.envs.end(), b.envs.begin(), b.envs.end());
+    for (const auto& g : b.groups)
+      if (std::find(a.groups.begin(), a.groups.end(), g) == a.groups.end()) a.groups.push_back(g);
+    std::set<std::string> s(a.services.begin(), a.services.end());
+    s.insert(b.services.begin(), b.services.end());
+    a.services.assign(s.begin(), s.end());
+    a.seconds = c.job(a.envs, a.services);
+  }
+  return jobs;
+}
+
+double runner_of(const std::vector<Part>& jobs) {
+  double s = 0;
+  for (const auto& j : jobs) s += j.seconds;
+  return s;
+}
+
+double wall_of(const std::vector<Part>& jobs) {
+  double s = 0;
+  for (const auto& j : jobs) s = std::max(s, j.seconds);
+  return s;
+}
+
+}  // namespace
+
+double makespan(std::vector<double> seconds, int cores) {
+  std::sort(seconds.rbegin(), seconds.rend());
+  std::priority_queue<double, std::vector<double>, std::greater<>> free;
+  for (int i = 0; i < std::max(1, cores); ++i) free.push(0);
+  double end = 0;
+  for (double s : seconds) {
+    double at = free.top();
+    free.pop();
+    free.push(at + s);
+    end = std::max(end, at + s);
+  }
+  return end;
+}
+
+Balanced balance(const std::vector<Group>& groups, const std::map<std::string, double>& durations,
+                 const CostModel& model) {
+  Balanced out;
+  std::vector<double> known;
+  size_t n = 0;
+  for (const auto& g : groups)
+    for (const auto& e : g.envs) {
+      ++n;
+      if (auto it = durations.find(e.env.name); it != durations.end()) known.push_back(it->second);
+    }
+  out.estimated = n - known.size();
+  double fallback = model.unknown_env_seconds > 0 ? model.unknown_env_seconds
+                    : known.empty()               ? 60.0
+                                                  : plan::median(known);
+  Costs c(durations, model, fallback);
+  std::vector<std::vector<const EnvTests*>> sorted;
+  double lo = 0, hi = 0, baseline_runner = 0;
+  for (const auto& g : groups) {
+    std::vector<const EnvTests*> envs;
+    for (const auto& e : g.envs) envs.push_back(&e);
+    std::stable_sort(envs.begin(), envs.end(),
+                     [&](const auto* a, const auto* b) { return c.env(a) > c.env(b); });
+    for (const auto* e : envs) lo = std::max(lo, c.job({e}, g.services));
+    double whole = c.job(envs, g.services);
+    hi = std::max(hi, whole);
+    baseline_runner += whole;
+    sorted.push_back(std::move(envs));
+  }
+  auto feasible = [&](const std::vector<Part>& jobs) {
+    return jobs.size() <= static_cast<size_t>(std::max(1, model.max_jobs)) &&
+           runner_of(jobs) <= baseline_runner * (1 + 1e-9);
+  };
+  std::vector<Part> best = jobs_for(hi, groups, sorted, model, c);
+  // The smallest job wall clock that stays feasible; 40 halvings are well below a second.
+  for (int i = 0; i < 40 && hi - lo > 0.5; ++i) {
+    double mid = (lo + hi) / 2;
+    std::vector<Part> jobs = jobs_for(mid, groups, sorted, model, c);
+    if (feasible(jobs) && wall_of(jobs) <= wall_of(best)) {
+      best = std::move(jobs);
+      hi = mid;
+    } else if (feasible(jobs)) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  // Names: the group's, numbered when it has several jobs; joined when a job holds several.
+  std::map<std::string, int> parts_of;
+  for (const auto& p : best)
+    if (p.groups.size() == 1) ++parts_of[p.groups[0]];
+  std::map<std::string, int> numbered;
+  for (auto& p : best) {
+    Job j;
+    for (const auto& g : p.groups) j.name += (j.name.empty() ? "" : "+") + g;
+    if (p.groups.size() == 1 && parts_of[p.groups[0]] > 1)
+      j.name += "-" + std::to_string(++numbered[p.groups[0]]);
+    j.groups = p.groups;
+    j.envs = p.envs;
+    std::stable_sort(j.envs.begin(), j.envs.end(),
+                     [&](const auto* a, const auto* b) { return c.env(a) > c.env(b); });
+    j.services = p.services;
+    j.seconds = p.seconds;
+    for (const auto* e : j.envs)
+      if (!e->env.python.empty() &&
+          std::find(j.pythons.begin(), j.pythons.end(), e->env.python) == j.pythons.end())
+        j.pythons.push_back(e->env.python);
+    // "3.9" before "3.10": versions as numbers, anything else after them.
+    std::sort(j.pythons.begin(), j.pythons.end(), [](const std::string& a, const std::string& b) {
+      auto key = [](const std::string& v) {
+        std::vector<int> parts;
+        size_t at = 0;
+        while (at < v.size() && std::isdigit(static_cast<unsigned char>(v[at]))) {
+          size_t end = at;
+          while (end < v.size() && std::isdigit(static_cast<unsigned char>(v[end]))) ++end;
+          parts.push_back(std::stoi(v.substr(at, end - at)));
+          at = end + (end < v.size() && v[end] == '.' ? 1 : 0);
+        }
+        return std::make_pair(parts.empty() ? 1 : 0, std::make_pair(parts, v));
+      };
+      return key(a) < key(b);
+    });
+    out.wall = std::max(out.wall, j.seconds);
+    out.runner += j.seconds;
+    out.jobs.push_back(std::move(j));
+  }
+  // Job ids must differ: two jobs holding parts of the same groups are numbered.
+  std::map<std::string, int> uses;
+  for (const auto& j : out.jobs) ++uses[j.name];
+  std::map<std::string, int> next;
+  for (auto& j : out.jobs)
+    if (uses[j.name] > 1) j.name += "-" + std::to_string(++next[j.name]);
+  // In the groups' order, as the file is read.
+  std::map<std::string, size_t> order;
+  for (size_t i = 0; i < groups.size(); ++i) order.emplace(groups[i].name, i);
+  std::stable_sort(out.jobs.begin(), out.jobs.end(), [&](const Job& a, const Job& b) {
+    return std::make_pair(order[a.groups[0]], a.name) < std::make_pair(order[b.groups[0]], b.name);
+  });
+  return out;
+}
+
+CostModel cost_model(const config::Config& cfg, int max_jobs) {
+  CostModel m;
+  m.max_jobs = max_jobs;
+  if (auto it = cfg.ci.find("job-overhead-seconds"); it != cfg.ci.end() && it->is_number())
+    m.job_overhead = it->get<double>();
+  for (const auto& svc : cfg.services) m.startup[svc.name] = svc.startup_seconds;
+  return m;
+}
+
+std::vector<Group> as_groups(const Balanced& b) {
+  std::vector<Group> out;
+  for (const auto& j : b.jobs) {
+    Group g{j.name, {}, j.pythons, j.services, j.seconds};
+    for (const auto* e : j.envs) g.envs.push_back(*e);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+bool balance_from_store(const std::string& root, std::vector<Group>* groups, int max_jobs,
+                        Balanced* out, std::string* error) {
+  std::map<std::string, double> durations;
+  store::Store s(store::default_path(root), store::Access::kRead);
+  if (!s.missing() && (!s.ok() || !s.env_durations(5, &durations))) {
+    *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
+    return false;
+  }
+  *out = balance(*groups, durations, cost_model(config::load_config(root), max_jobs));
+  return true;
+}
+
+}  // namespace testmap::envs
