@@ -1,7 +1,8 @@
 // Environment groups balanced into CI jobs under a cap on jobs (`--max-jobs`): a job costs
 // its set-up (job-overhead-seconds), the start-up of its services, and its environments run
 // a few at a time, one per core. Large groups are split, small groups with the same
-// services share a job, and a split is only made when the wall clock pays for it.
+// services share a job, and a split is only made when the wall clock it saves is at least
+// the runner time it adds.
 #pragma once
 
 #include <map>
@@ -53,8 +54,9 @@ bool balance_from_store(const std::string& root, std::vector<Group>* groups, int
 double makespan(std::vector<double> seconds, int cores);
 
 // Jobs for `groups`, each environment's seconds from `durations` (by name; estimated where
-// missing). One job per group when that fits the cap and no split pays; never more than
-// the cap, never more runner time than one job per group needs.
+// missing): the shortest wall clock within the cap on jobs that needs no more runner time
+// than one job per group; when none is shorter than that (one big group), the shortest
+// whose runner time exceeds one job per group's by no more than the wall clock it saves.
 Balanced balance(const std::vector<Group>& groups, const std::map<std::string, double>& durations,
                  const CostModel& model);
 
