@@ -284,3 +284,21 @@ def test_balanced_jobs_stay_under_the_cap_with_only_their_services(
             want.add("postgres")
         assert set(job.get("services", {})) == want, envs
     assert sorted(ran) == sorted(names)
+
+
+def test_a_bad_job_overhead_names_the_key_and_writes_nothing(
+    testmap_bin: str, envlib: Path
+) -> None:
+    with open(envlib / "pyproject.toml", "a") as f:
+        f.write('\n[tool.testmap.ci]\njob-overhead-seconds = "a minute"\n')
+    out = envlib / "tox.yml"
+    proc = subprocess.run(
+        [testmap_bin, "ci", "github", "--envs", "tox", "--max-jobs", "4", "-o", str(out)],
+        cwd=envlib,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "tool.testmap.ci.job-overhead-seconds" in proc.stderr
+    assert "expected seconds" in proc.stderr
+    assert not out.exists()

@@ -144,6 +144,19 @@ void register_ci(CLI::App& app, int& exit_code) {
         exit_code = kExitUsage;
         return;
       }
+      config::Config cfg = config::load_config(opts->path);
+      bool bad = false;
+      for (const auto& d : cfg.diagnostics) {
+        fmt::print(stderr, "testmap: {}\n", d.format());
+        bad |=
+            d.key.starts_with("tool.testmap.ci") ||
+            (d.key.starts_with("tool.testmap.services.") && d.key.find(".ci") != std::string::npos);
+      }
+      if (bad) {  // a file written from defaults in place of the user's keys would drift
+        fmt::print(stderr, "testmap ci: the CI settings have errors; nothing was written\n");
+        exit_code = kExitUsage;
+        return;
+      }
       std::vector<envs::Group> groups;
       std::string error;
       if (!envs::plan_envs(opts->path, opts->group_by, &groups, &error)) {
@@ -160,7 +173,6 @@ void register_ci(CLI::App& app, int& exit_code) {
         }
         groups = envs::as_groups(balanced);
       }
-      config::Config cfg = config::load_config(opts->path);
       exit_code = emit(*opts, opts->system == "github"
                                   ? ci::github_envs_workflow(groups, cfg, envs_options(*opts))
                                   : ci::gitlab_envs_ci(groups, cfg, envs_options(*opts)));
