@@ -7,16 +7,21 @@ failing when tox.ini changes."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "examples" / "shop"))
+from shop.testing import servers  # noqa: E402
+
 ENVLIB = HERE.parent / "examples" / "envlib"
 TOX = Path(sys.executable).parent / "tox"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
@@ -179,6 +184,14 @@ def test_each_environment_runs_once_with_only_its_services(testmap_bin: str, env
         envs = run.split(" -e ")[1].split(",")
         ran += envs
         assert set(job.get("services", {})) == want_services.get(job_id, set()), job_id
+        # Each job keeps tox's result JSON, the durations the next file is balanced by.
+        assert "--result-json tox-result.json" in run
+        kept = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+        assert kept["with"] == {"name": f"tox-result-{job_id}", "path": "tox-result.json"}
+        # Each job keeps tox's result JSON, the durations the next file is balanced by.
+        assert "--result-json tox-result.json" in run
+        kept = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+        assert kept["with"] == {"name": f"tox-result-{job_id}", "path": "tox-result.json"}
         pythons = next(s for s in job["steps"] if "setup-python" in s.get("uses", ""))["with"]
         versions = str(pythons["python-version"]).split()
         assert sorted(versions) == sorted({python_of[e] for e in envs}), job_id
@@ -222,8 +235,8 @@ def test_a_real_tox_result_json_gives_each_environment_its_duration(
 ) -> None:
     (tmp_path / "tox.ini").write_text(
         "[tox]\nenvlist = fast, slow\n\n[testenv]\nskip_install = true\n"
-        "commands =\n    fast: python -c pass\n"
-        '    slow: python -c "import time; time.sleep(1.5)"\n'
+        "allowlist_externals = sleep\n"
+        "commands =\n    fast: pip --version\n    slow: sleep 1.5\n"
     )
     result = tmp_path / "result.json"
     proc = subprocess.run(
@@ -302,3 +315,63 @@ def test_a_bad_job_overhead_names_the_key_and_writes_nothing(
     assert "tool.testmap.ci.job-overhead-seconds" in proc.stderr
     assert "expected seconds" in proc.stderr
     assert not out.exists()
+
+
+def test_a_command_testmap_cannot_read_gets_every_service(testmap_bin: str, envlib: Path) -> None:
+    tox_ini = envlib / "tox.ini"
+    tox_ini.write_text(
+        tox_ini.read_text().replace("    lint\n", "    lint\n    legacy\n    runner\n")
+        + "\n[testenv:legacy]\ncommands = python runtests.py\n"
+        # pytest-django's own tox.ini: the runner from a variable, pytest by default.
+        + "\n[testenv:runner]\ncommands = {env:TEST_RUNNER:pytest} {posargs:tests/core}\n"
+    )
+    envs = {e["name"]: e for g in envs_json(testmap_bin, envlib)["groups"] for e in g["envs"]}
+    assert envs["legacy"]["unread_command"] == "python runtests.py"
+    assert set(envs["legacy"]["services"]) >= {"redis", "postgres"}
+    assert envs["runner"]["paths"] == ["tests/core"]
+    assert envs["runner"]["services"] == []
+    assert envs["lint"]["services"] == [] and not envs["lint"]["runs_pytest"]
+    text = subprocess.run(
+        [testmap_bin, "envs"], cwd=envlib, capture_output=True, text=True, check=True
+    ).stdout
+    assert "cannot tell which tests `python runtests.py` runs: every test and service" in text
+
+
+@pytest.fixture(scope="module")
+def service_urls() -> Iterator[dict[str, tuple[str, str]]]:
+    redis = servers.RedisServer().start()
+    postgres = servers.PostgresServer().start()
+    try:
+        yield {"redis": ("REDIS_URL", redis.url), "postgres": ("DATABASE_URL", postgres.url)}
+    finally:
+        redis.stop()
+        postgres.stop()
+
+
+def test_the_jobs_environments_pass_with_their_jobs_services(
+    testmap_bin: str, envlib: Path, service_urls: dict[str, tuple[str, str]]
+) -> None:
+    """A job's own command, for its Python 3.11 environments (the Python here), with the
+    services the job starts and no other."""
+    doc = YAML(typ="safe").load(workflow(testmap_bin, envlib, "github"))
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    for job_id in ("core", "redis", "sqlalchemy"):
+        job = doc["jobs"][job_id]
+        run = next(s["run"] for s in job["steps"] if s.get("name") == "Run the environments")
+        command, _, names = run.partition(" -e ")
+        mine = [n for n in names.split(",") if n.startswith("py311-")][-1:]
+        env = dict(base)
+        for service in job.get("services", {}):
+            var, url = service_urls[service]
+            env[var] = url
+        argv = [str(TOX), *shlex.split(command)[1:], "-e", ",".join(mine)]
+        proc = subprocess.run(
+            argv, cwd=envlib, env=env, capture_output=True, text=True, timeout=900
+        )
+        assert proc.returncode == 0, f"{job_id}: {proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+    # Without the service its job starts, the Redis environment fails: it is needed.
+    env = {**base, "REDIS_URL": "redis://127.0.0.1:9/0"}
+    proc = subprocess.run(
+        [str(TOX), "run", "-e", "py311-redis5"], cwd=envlib, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode != 0

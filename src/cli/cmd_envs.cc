@@ -64,6 +64,7 @@ void register_envs(CLI::App& app, int& exit_code) {
           list.push_back({{"name", e.env.name},
                           {"python", e.env.python},
                           {"runs_pytest", e.runs_pytest},
+                          {"unread_command", e.unread},
                           {"paths", e.paths},
                           {"deps", e.env.deps},
                           {"commands", e.env.commands},
@@ -91,12 +92,15 @@ void register_envs(CLI::App& app, int& exit_code) {
               : "");
     for (const auto& g : groups) {
       fmt::print(
-          "\n{}: {} environments; Python {}; services: {}\n", g.name, g.envs.size(),
+          "\n{}: {} environment{}; Python {}; services: {}\n", g.name, g.envs.size(),
+          g.envs.size() == 1 ? "" : "s",
           g.pythons.empty() ? "(the runner's)" : fmt::format("{}", fmt::join(g.pythons, ", ")),
           g.services.empty() ? "none" : fmt::format("{}", fmt::join(g.services, ", ")));
       for (const auto& e : g.envs) {
         std::string what =
-            !e.runs_pytest
+            !e.unread.empty()
+                ? fmt::format("cannot tell which tests `{}` runs: every test and service", e.unread)
+            : !e.runs_pytest
                 ? "runs no pytest"
                 : fmt::format(
                       "{} test{}{} under {}", e.tests, e.tests == 1 ? "" : "s",

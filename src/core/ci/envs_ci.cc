@@ -20,8 +20,12 @@ std::string regenerate(const char* system, const std::string& options) {
 
 // tox's own parallel mode: every environment of the job at once, as many as the runner has
 // cores, each installing into its own virtualenv.
+// Its result JSON holds each environment's seconds: `testmap durations import` balances the
+// next file with them (--max-jobs).
 std::string tox_command(const envs::Group& g) {
-  return fmt::format("tox run-parallel --parallel auto --parallel-no-spinner -e {}", env_names(g));
+  return fmt::format(
+      "tox run-parallel --parallel auto --parallel-no-spinner --result-json tox-result.json -e {}",
+      env_names(g));
 }
 
 }  // namespace
@@ -64,6 +68,10 @@ std::string github_envs_workflow(const std::vector<envs::Group>& groups, const c
     out += "      - run: python -m pip install tox\n";
     out += fmt::format("      - name: Run the environments\n        run: {}\n",
                        yaml_quote(tox_command(g)));
+    out += fmt::format(
+        "      - uses: actions/upload-artifact@v4\n        if: always()\n        with:\n"
+        "          name: tox-result-{}\n          path: tox-result.json\n",
+        job_id(g.name));
   }
   return out;
 }
@@ -84,7 +92,8 @@ std::string gitlab_envs_ci(const std::vector<envs::Group>& groups, const config:
     out += gitlab_services(cfg, g.services);
     // One image holds one Python: tox-uv has uv fetch the others each environment asks for.
     out += "  script:\n    - \"python -m pip install tox tox-uv\"\n";
-    out += fmt::format("    - {}\n\n", yaml_quote(tox_command(g)));
+    out += fmt::format("    - {}\n", yaml_quote(tox_command(g)));
+    out += "  artifacts:\n    when: always\n    paths: [tox-result.json]\n\n";
   }
   return out;
 }

@@ -56,6 +56,80 @@ std::string without_posargs(std::string line) {
   return line;
 }
 
+// {env:NAME:DEFAULT} and {env:NAME} as the environment's setenv gives NAME, else the default
+// (what a CI job without that variable runs).
+std::string with_env_values(std::string line, const Env& e) {
+  for (size_t at; (at = line.find("{env:")) != std::string::npos;) {
+    size_t close = line.find('}', at);
+    if (close == std::string::npos) break;
+    std::string inside = line.substr(at + 5, close - at - 5);
+    size_t colon = inside.find(':');
+    std::string name = inside.substr(0, colon);
+    std::string value = colon == std::string::npos ? "" : inside.substr(colon + 1);
+    for (const auto& [k, v] : e.setenv)
+      if (k == name) value = v;
+    line.replace(at, close - at + 1, value);
+  }
+  return line;
+}
+
+// Programs that run no tests: an environment of only these needs no service.
+const std::set<std::string> kNoTests = {"ruff",
+                                        "flake8",
+                                        "mypy",
+                                        "pyright",
+                                        "pre-commit",
+                                        "sphinx-build",
+                                        "black",
+                                        "isort",
+                                        "pylint",
+                                        "twine",
+                                        "check-manifest",
+                                        "codespell",
+                                        "doc8",
+                                        "rst-lint",
+                                        "echo",
+                                        "pip",
+                                        "pip-compile",
+                                        "towncrier",
+                                        "bandit",
+                                        "pyupgrade",
+                                        "mkdocs",
+                                        "sphinx-autobuild",
+                                        "check-wheel-contents",
+                                        "pyroma",
+                                        "interrogate",
+                                        "vulture",
+                                        "yamllint",
+                                        "validate-pyproject",
+                                        "rm",
+                                        "mkdir",
+                                        "cp",
+                                        "git",
+                                        "pydocstyle",
+                                        "pycodestyle",
+                                        "autoflake",
+                                        "sleep"};
+// Their `python -m` module names; coverage's commands that only handle its data.
+const std::set<std::string> kNoTestModules = {"mypy",   "ruff",   "flake8",  "black",
+                                              "isort",  "pip",    "build",   "twine",
+                                              "pylint", "sphinx", "pyright", "pre_commit"};
+const std::set<std::string> kCoverageData = {"erase", "combine", "report", "xml",
+                                             "html",  "json",    "lcov",   "debug"};
+
+bool runs_no_tests(const std::vector<std::string>& w) {
+  namespace fs = std::filesystem;
+  if (w.empty()) return true;
+  std::string prog = fs::path(w[0]).filename().string();
+  if (prog.starts_with("-")) prog = prog.substr(1);  // tox's "- cmd": its failure ignored
+  if (kNoTests.count(prog)) return true;
+  if (prog == "coverage" && w.size() > 1 && kCoverageData.count(w[1])) return true;
+  if (prog.starts_with("python") && w.size() > 2 && w[1] == "-m")
+    return kNoTestModules.count(w[2]) ||
+           (w[2] == "coverage" && w.size() > 3 && kCoverageData.count(w[3]));
+  return false;
+}
+
 // pytest options whose value is the next word: it is no path.
 const std::set<std::string> kValueOptions = {"-k",
                                              "-m",
@@ -92,6 +166,13 @@ const std::set<std::string> kValueOptions = {"-k",
                                              "--randomly-seed"};
 
 std::string strip_version(std::string_view f) {
+  // "djmain", "django-latest": a development version is a version too.
+  for (std::string_view word : {"main", "master", "latest", "dev", "head", "nightly"})
+    if (f.size() > word.size() && f.ends_with(word)) {
+      f.remove_suffix(word.size());
+      if (f.ends_with("-") || f.ends_with("_")) f.remove_suffix(1);
+      return std::string(f);
+    }
   while (!f.empty() && (std::isdigit(static_cast<unsigned char>(f.back())) || f.back() == '.'))
     f.remove_suffix(1);
   if (f.ends_with("-v") || f.ends_with("_v")) f.remove_suffix(2);
@@ -101,13 +182,14 @@ std::string strip_version(std::string_view f) {
 
 }  // namespace
 
-std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest) {
+std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest, std::string* unread) {
   namespace fs = std::filesystem;
   *runs_pytest = false;
+  unread->clear();
   std::vector<std::string> out;
   bool everything = false;
   for (const std::string& command : e.commands) {
-    std::vector<std::string> w = words(without_posargs(command));
+    std::vector<std::string> w = words(without_posargs(with_env_values(command, e)));
     size_t start = 0;
     bool found = false;
     for (size_t i = 0; i < w.size() && !found; ++i) {
@@ -120,7 +202,15 @@ std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest) {
         found = true;
       }
     }
-    if (!found) continue;
+    if (!found) {
+      if (!runs_no_tests(w) && unread->empty()) {
+        // It may run tests testmap cannot see: all of them, with every service.
+        *unread = command;
+        *runs_pytest = true;
+        everything = true;
+      }
+      continue;
+    }
     *runs_pytest = true;
     bool given = false;
     for (size_t i = start; i < w.size(); ++i) {
@@ -202,7 +292,7 @@ bool plan_envs(const std::string& root, const std::string& by, std::vector<Group
   for (const Env& e : tox.envs) {
     EnvTests t;
     t.env = e;
-    t.paths = pytest_paths(e, &t.runs_pytest);
+    t.paths = pytest_paths(e, &t.runs_pytest, &t.unread);
     if (t.runs_pytest) {
       auto known = by_paths.find(t.paths);
       if (known == by_paths.end()) {
@@ -223,7 +313,7 @@ bool plan_envs(const std::string& root, const std::string& by, std::vector<Group
       }
       t.tests = known->second.tests;
       t.unknown = known->second.unknown;
-      t.services = known->second.services;
+      t.services = t.unread.empty() ? known->second.services : every;
     }
     std::string key = group_key(e, by);
     auto [it, added] = index.emplace(key, out->size());

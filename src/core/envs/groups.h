@@ -12,7 +12,8 @@ namespace testmap::envs {
 // What one environment runs.
 struct EnvTests {
   Env env;
-  bool runs_pytest = false;           // a command runs pytest
+  bool runs_pytest = false;           // a command runs pytest, or may run tests
+  std::string unread;                 // a command testmap cannot read: every test and service
   std::vector<std::string> paths;     // the paths it gives pytest, from the root; empty: all
   size_t tests = 0;                   // the test map's tests under them
   size_t unknown = 0;                 // of which the map cannot place (they need everything)
@@ -29,7 +30,9 @@ struct Group {
 
 // The paths a command line gives pytest (`pytest a b`, `python -m pytest`, `coverage run -m
 // pytest`, `py.test`), relative to `changedir`; *runs_pytest says whether one runs pytest.
-std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest);
+// A command that is neither pytest nor a known tool that runs no tests (ruff, mypy,
+// sphinx-build...) may run any test: *unread names it, and the paths are empty (all).
+std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest, std::string* unread);
 
 // The job an environment goes to: by default its first factor that is not a Python version,
 // without its version ("django42" and "django-v4.2" go to "django"); `by` = "python" groups

@@ -318,6 +318,10 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
     for (const auto& d : joined_lines(get("depends"), e.factors))
       for (std::string_view part : split_outside_braces(d, ", "))
         for (auto& n : expand(part)) e.depends.push_back(std::move(n));
+    for (const auto& line : joined_lines(get("setenv"), e.factors))
+      if (size_t eq = line.find('='); eq != std::string::npos)
+        e.setenv.emplace_back(std::string(trim(std::string_view(line).substr(0, eq))),
+                              std::string(trim(std::string_view(line).substr(eq + 1))));
     auto changedir = joined_lines(get("changedir"), e.factors);
     if (!changedir.empty()) {
       std::string dir = changedir.back();

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/util/diagnostic.h"
@@ -20,7 +21,8 @@ struct Env {
   std::vector<std::string> commands;
   std::string changedir;             // relative to the root; "" for the root itself
   std::vector<std::string> depends;  // environments (or patterns) that must run first
-  int line = 0;                      // of its name in the envlist
+  std::vector<std::pair<std::string, std::string>> setenv;  // its setenv, conditions applied
+  int line = 0;                                             // of its name in the envlist
 };
 
 struct ToxConfig {
