@@ -136,7 +136,8 @@ def test_the_sdk_shape_groups_by_framework_with_its_pythons(
     testmap_bin: str, tmp_path: Path
 ) -> None:
     root = tmp_path / "sdk"
-    root.mkdir()
+    for d in ("tests/integrations/django", "tests/integrations/flask"):
+        (root / d).mkdir(parents=True)
     (root / "tox.ini").write_text(TOX_INIS["sdk"])
     groups = {g["group"]: g for g in envs_json(testmap_bin, root)["groups"]}
     assert set(groups) == {"django", "flask", "common"}
@@ -375,3 +376,32 @@ def test_the_jobs_environments_pass_with_their_jobs_services(
         [str(TOX), "run", "-e", "py311-redis5"], cwd=envlib, env=env, capture_output=True, text=True
     )
     assert proc.returncode != 0
+
+
+def test_tox_4_names_hidden_paths_and_tools_never_give_fewer_services(
+    testmap_bin: str, envlib: Path
+) -> None:
+    tox_ini = envlib / "tox.ini"
+    names = ["newnames", "covopt", "selfref", "pre", "tools"]
+    tox_ini.write_text(
+        tox_ini.read_text().replace(
+            "    lint\n", "    lint\n" + "".join(f"    {n}\n" for n in names)
+        )
+        # tox 4's own names for changedir and setenv.
+        + "\n[testenv:newnames]\nchange_dir = tests\ncommands = pytest integrations/redis\n"
+        # `--cov envlib`: a value that names no path here; the suite, never fewer.
+        + "\n[testenv:covopt]\ncommands = pytest --cov envlib tests/core\n"
+        # A variable set from itself ends, and reads as a path testmap cannot know.
+        + "\n[testenv:selfref]\nset_env = TP={env:TP:tests/core}\ncommands = pytest {env:TP}\n"
+        + "\n[testenv:pre]\ncommands_pre = pytest tests/integrations/sqlalchemy\n"
+        + "commands = mypy src\n"
+        + "\n[testenv:tools]\ncommands =\n    {envpython} -m mypy src\n    - coverage combine\n"
+    )
+    envs = {e["name"]: e for g in envs_json(testmap_bin, envlib)["groups"] for e in g["envs"]}
+    assert envs["newnames"]["paths"] == ["tests/integrations/redis"]
+    assert envs["newnames"]["services"] == ["redis"]
+    for name in ("covopt", "selfref"):
+        assert envs[name]["paths"] == [], name
+        assert {"redis", "postgres"} <= set(envs[name]["services"]), name
+    assert envs["pre"]["services"] == ["postgres"]
+    assert envs["tools"]["services"] == [] and not envs["tools"]["runs_pytest"]

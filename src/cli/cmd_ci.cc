@@ -33,9 +33,10 @@ struct Options {
   std::string check;
   bool affected = false;
   bool merge_request = false;
-  std::string envs;      // tox: a job per group of its environments
-  std::string group_by;  // how they are grouped
-  int max_jobs = 0;      // and balanced into at most this many jobs
+  std::string envs;        // tox: a job per group of its environments
+  std::string group_by;    // how they are grouped
+  int max_jobs = 0;        // and balanced into at most this many jobs
+  std::string drift_hint;  // said when --check finds a drift
 };
 
 // What follows `--envs tox` in the command: how the file says to regenerate it.
@@ -66,6 +67,7 @@ int emit(const Options& o, const std::string& text) {
                  "`testmap ci {}{} -o {}`\n",
                  o.check, o.system, o.envs.empty() ? "" : " --envs " + o.envs + envs_options(o),
                  o.check);
+      if (!o.drift_hint.empty()) fmt::print(stderr, "testmap ci: {}\n", o.drift_hint);
       return kExitCheckFailed;
     }
     return kExitOk;
@@ -172,6 +174,13 @@ void register_ci(CLI::App& app, int& exit_code) {
           return;
         }
         groups = envs::as_groups(balanced);
+        // The layout follows the durations this store holds: a check elsewhere needs them.
+        if (balanced.estimated)
+          opts->drift_hint = fmt::format(
+              "{} environments have no recorded duration in this store: --max-jobs balances "
+              "by the durations it holds, so import the same tox result files (testmap "
+              "durations import) where the file is written and where it is checked",
+              balanced.estimated);
       }
       exit_code = emit(*opts, opts->system == "github"
                                   ? ci::github_envs_workflow(groups, cfg, envs_options(*opts))

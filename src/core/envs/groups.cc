@@ -58,19 +58,29 @@ std::string without_posargs(std::string line) {
 
 // {env:NAME:DEFAULT} and {env:NAME} as the environment's setenv gives NAME, else the default
 // (what a CI job without that variable runs).
-std::string with_env_values(std::string line, const Env& e) {
-  for (size_t at; (at = line.find("{env:")) != std::string::npos;) {
-    size_t close = line.find('}', at);
-    if (close == std::string::npos) break;
-    std::string inside = line.substr(at + 5, close - at - 5);
+std::string with_env_values(const std::string& line, const Env& e, int depth = 0) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t at = line.find("{env:", pos);
+    if (at == std::string::npos || depth > 8) break;
+    // The matching brace: a default may hold another {env:...}.
+    size_t close = at + 1;
+    int open = 1;
+    for (; close < line.size() && open > 0; ++close)
+      open += line[close] == '{' ? 1 : line[close] == '}' ? -1 : 0;
+    if (open != 0) break;  // unbalanced: left as it is
+    std::string inside = line.substr(at + 5, close - 1 - at - 5);
     size_t colon = inside.find(':');
     std::string name = inside.substr(0, colon);
-    std::string value = colon == std::string::npos ? "" : inside.substr(colon + 1);
+    std::string value =
+        colon == std::string::npos ? "" : with_env_values(inside.substr(colon + 1), e, depth + 1);
     for (const auto& [k, v] : e.setenv)
-      if (k == name) value = v;
-    line.replace(at, close - at + 1, value);
+      if (k == name) value = v;  // as set: not expanded again, so a self-reference ends
+    out += line.substr(pos, at - pos) + value;
+    pos = close;
   }
-  return line;
+  return out + (pos < line.size() ? line.substr(pos) : "");
 }
 
 // Programs that run no tests: an environment of only these needs no service.
@@ -120,13 +130,20 @@ const std::set<std::string> kCoverageData = {"erase", "combine", "report", "xml"
 bool runs_no_tests(const std::vector<std::string>& w) {
   namespace fs = std::filesystem;
   if (w.empty()) return true;
-  std::string prog = fs::path(w[0]).filename().string();
-  if (prog.starts_with("-")) prog = prog.substr(1);  // tox's "- cmd": its failure ignored
+  size_t first = 0;
+  if (w[0] == "-" || w[0] == "!") ++first;  // tox's "- cmd" (failure ignored), "! cmd"
+  if (first == w.size()) return true;
+  std::string prog = fs::path(w[first]).filename().string();
+  if (prog.starts_with("-") || prog.starts_with("!")) prog = prog.substr(1);
+  if (prog == "{envpython}" || (w[first].starts_with("{envbindir}") && prog.starts_with("python")))
+    prog = "python";
+  std::vector<std::string> rest(w.begin() + static_cast<long>(first), w.end());
+  const auto& v = rest;
   if (kNoTests.count(prog)) return true;
-  if (prog == "coverage" && w.size() > 1 && kCoverageData.count(w[1])) return true;
-  if (prog.starts_with("python") && w.size() > 2 && w[1] == "-m")
-    return kNoTestModules.count(w[2]) ||
-           (w[2] == "coverage" && w.size() > 3 && kCoverageData.count(w[3]));
+  if (prog == "coverage" && v.size() > 1 && kCoverageData.count(v[1])) return true;
+  if (prog.starts_with("python") && v.size() > 2 && v[1] == "-m")
+    return kNoTestModules.count(v[2]) ||
+           (v[2] == "coverage" && v.size() > 3 && kCoverageData.count(v[3]));
   return false;
 }
 
@@ -182,7 +199,8 @@ std::string strip_version(std::string_view f) {
 
 }  // namespace
 
-std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest, std::string* unread) {
+std::vector<std::string> pytest_paths(const Env& e, const std::string& root, bool* runs_pytest,
+                                      std::string* unread) {
   namespace fs = std::filesystem;
   *runs_pytest = false;
   unread->clear();
@@ -221,20 +239,28 @@ std::vector<std::string> pytest_paths(const Env& e, bool* runs_pytest, std::stri
         continue;
       }
       std::string path = a.substr(0, a.find("::"));
+      bool from_root = false;
+      for (std::string_view ref : {"{toxinidir}", "{tox_root}"})
+        if (path.starts_with(ref)) {
+          path = fs::path(path.substr(ref.size())).relative_path().string();
+          from_root = true;
+        }
+      given = true;
       if (path.find('{') != std::string::npos) {  // a substitution testmap cannot know
         everything = true;
         continue;
       }
-      bool from_root = path.starts_with("{toxinidir}");
-      fs::path p =
-          from_root ? fs::path(path.substr(11)).relative_path() : fs::path(e.changedir) / path;
+      fs::path p = from_root ? fs::path(path) : fs::path(e.changedir) / path;
       std::string norm = p.lexically_normal().generic_string();
       while (norm.ends_with("/")) norm.pop_back();
-      if (norm.empty() || norm == "." || norm.starts_with(".."))
+      // A word that names nothing here is an option's value testmap does not know (`--cov
+      // pkg`, `--html out.html`), or a path made later: the whole suite, never fewer.
+      std::error_code ec;
+      if (norm.empty() || norm == "." || norm.starts_with("..") ||
+          !fs::exists(fs::path(root) / norm, ec))
         everything = true;
       else
         out.push_back(norm);
-      given = true;
     }
     if (!given) {
       // No path: pytest's testpaths, from the changedir.
@@ -292,7 +318,7 @@ bool plan_envs(const std::string& root, const std::string& by, std::vector<Group
   for (const Env& e : tox.envs) {
     EnvTests t;
     t.env = e;
-    t.paths = pytest_paths(e, &t.runs_pytest, &t.unread);
+    t.paths = pytest_paths(e, root, &t.runs_pytest, &t.unread);
     if (t.runs_pytest) {
       auto known = by_paths.find(t.paths);
       if (known == by_paths.end()) {

@@ -306,30 +306,36 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
     e.line = list->line;
     for (std::string_view f : split_outside_braces(name, "-")) e.factors.emplace_back(f);
     const config::IniSection* own = env_section(ini, env_prefix, name);
-    auto get = [&](const char* key) -> std::string {
+    // A key by tox 4's name or its older alias (change_dir or changedir), the environment's
+    // own section first.
+    auto get = [&](const char* key, const char* alias = nullptr) -> std::string {
       for (const config::IniSection* s : {own, base})
         if (s)
-          if (auto it = s->find(key); it != s->end())
-            return substitute_references(it->second.value, ini);
+          for (const char* k : {key, alias})
+            if (k)
+              if (auto it = s->find(k); it != s->end())
+                return substitute_references(it->second.value, ini);
       return "";
     };
     e.deps = joined_lines(get("deps"), e.factors);
-    e.commands = joined_lines(get("commands"), e.factors);
+    // commands_pre and commands_post run in the environment too, and may run tests.
+    for (const char* key : {"commands_pre", "commands", "commands_post"})
+      for (auto& line : joined_lines(get(key), e.factors)) e.commands.push_back(std::move(line));
     for (const auto& d : joined_lines(get("depends"), e.factors))
       for (std::string_view part : split_outside_braces(d, ", "))
         for (auto& n : expand(part)) e.depends.push_back(std::move(n));
-    for (const auto& line : joined_lines(get("setenv"), e.factors))
+    for (const auto& line : joined_lines(get("set_env", "setenv"), e.factors))
       if (size_t eq = line.find('='); eq != std::string::npos)
         e.setenv.emplace_back(std::string(trim(std::string_view(line).substr(0, eq))),
                               std::string(trim(std::string_view(line).substr(eq + 1))));
-    auto changedir = joined_lines(get("changedir"), e.factors);
+    auto changedir = joined_lines(get("change_dir", "changedir"), e.factors);
     if (!changedir.empty()) {
       std::string dir = changedir.back();
       for (const char* root_ref : {"{toxinidir}/", "{toxinidir}", "{tox_root}/", "{tox_root}"})
         if (dir.starts_with(root_ref)) dir.erase(0, std::string_view(root_ref).size());
       e.changedir = dir == "." ? "" : dir;
     }
-    auto basepython = joined_lines(get("basepython"), e.factors);
+    auto basepython = joined_lines(get("base_python", "basepython"), e.factors);
     if (!basepython.empty()) e.python = python_of_basepython(basepython.back());
     for (size_t i = 0; e.python.empty() && i < e.factors.size(); ++i)
       e.python = python_of_factor(e.factors[i]);

@@ -81,7 +81,8 @@ commands = python -m pytest \
     integrations/django {posargs}
 
 [testenv:lint]
-basepython = python3.12
+base_python = python3.12
+commands_pre = ruff --version
 deps = ruff
 commands = ruff check .
 )";
@@ -103,5 +104,5 @@ commands = ruff check .
   CHECK(lint.name == "lint");
   CHECK(lint.python == "3.12");
   CHECK(lint.deps == V{"ruff"});
-  CHECK(lint.commands == V{"ruff check ."});
+  CHECK(lint.commands == V{"ruff --version", "ruff check ."});
 }

@@ -19,14 +19,16 @@
 //      can replay what ran before a failure; run.code: the code a run tested, so
 //      `testmap flaky` compares outcomes of the same code only. Added to a version 4 store
 //      in place.
-//   6  polluter: what `testmap bisect` found, so the report can show it; env_duration: each
-//      tox environment's seconds in a run (tox --result-json, imported), so `testmap ci
-//      --envs` can balance its jobs. Added to a version 5 store in place.
+//   6  polluter: what `testmap bisect` found, so the report can show it. Added to a version
+//      5 store in place.
+//   7  env_duration: each tox environment's seconds in a run (tox --result-json, imported),
+//      so `testmap ci --envs --max-jobs` can balance its jobs. Added to a version 6 store in
+//      place.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -159,11 +161,15 @@ inline constexpr const char* kUpgradeFrom4 =
     "ALTER TABLE duration ADD COLUMN position INTEGER; "
     "ALTER TABLE run ADD COLUMN code TEXT";
 
-// Version 5 to 6: the tables of kSchema after watch_state.
+// Version 5 to 6: the table of kSchema after watch_state.
 inline constexpr const char* kUpgradeFrom5 = R"sql(
 CREATE TABLE IF NOT EXISTS polluter (id INTEGER PRIMARY KEY, test TEXT NOT NULL,
   polluters TEXT NOT NULL, found REAL NOT NULL, run_id INTEGER, commit_sha TEXT,
   minimal INTEGER NOT NULL, pytest_runs INTEGER NOT NULL, reproduce TEXT NOT NULL);
+)sql";
+
+// Version 6 to 7: the table of kSchema after polluter.
+inline constexpr const char* kUpgradeFrom6 = R"sql(
 CREATE TABLE IF NOT EXISTS env_duration (run_id INTEGER NOT NULL REFERENCES run(id),
   env TEXT NOT NULL, seconds REAL NOT NULL, success INTEGER NOT NULL);
 )sql";

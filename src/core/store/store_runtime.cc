@@ -116,6 +116,28 @@ bool load_runtime_uses(const std::string& root, classify::RuntimeUses* out, std:
   return true;
 }
 
+namespace {
+
+// One snapshot for reads that must agree (the test ids, then the rows naming them): a record
+// writing between them is seen by both or by neither.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite3* db) : db_(db), own_(sqlite3_get_autocommit(db) != 0) {
+    if (own_) sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+  }
+  ~ReadSnapshot() {
+    if (own_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sqlite3* db_;
+  bool own_;
+};
+
+}  // namespace
+
 // Each test's node id by its row id: durations are read without joining the test table,
 // which on 250,000 rows costs more than the rest of the read.
 bool Store::nodeids(std::unordered_map<long long, std::string>* out) {
@@ -127,6 +149,7 @@ bool Store::nodeids(std::unordered_map<long long, std::string>* out) {
 }
 
 bool Store::recent_durations(int n, std::map<std::string, std::vector<double>>* out) {
+  ReadSnapshot snapshot(db_);
   std::unordered_map<long long, std::string> names;
   if (!nodeids(&names)) return false;
   Statement q(db_,
@@ -148,6 +171,7 @@ bool Store::recent_durations(int n, std::map<std::string, std::vector<double>>* 
 }
 
 bool Store::recent_variant_durations(int n, std::map<std::string, std::vector<double>>* out) {
+  ReadSnapshot snapshot(db_);
   std::unordered_map<long long, std::string> names;
   if (!nodeids(&names)) return false;
   Statement q(db_,
@@ -178,6 +202,7 @@ bool Store::recent_variant_durations(int n, std::map<std::string, std::vector<do
 }
 
 bool Store::runtime_uses(classify::RuntimeUses* out) {
+  ReadSnapshot snapshot(db_);
   Statement q(db_,
               "SELECT t.nodeid, u.service, u.phase, u.rule, u.detail FROM service_use u "
               "JOIN test t ON t.id = u.test_id WHERE u.source = 'runtime' "

@@ -69,9 +69,12 @@ TEST_CASE("a version 1 store is upgraded in place, keeping its durations") {
   std::map<std::string, std::vector<double>> durations;
   REQUIRE(s.recent_durations(5, &durations));
   CHECK(durations == std::map<std::string, std::vector<double>>{{"t.py::test_a", {2.5}}});
-  std::vector<testmap::store::Polluter> polluters;  // the newest table is there, empty
+  std::vector<testmap::store::Polluter> polluters;  // the newest tables are there, empty
   CHECK(s.polluters(&polluters));
   CHECK(polluters.empty());
+  std::map<std::string, double> envs;
+  CHECK(s.env_durations(5, &envs));
+  CHECK(envs.empty());
 }
 
 TEST_CASE("polluters: a test's newer finding hides its older one, newest first") {
