@@ -405,3 +405,39 @@ def test_tox_4_names_hidden_paths_and_tools_never_give_fewer_services(
         assert {"redis", "postgres"} <= set(envs[name]["services"]), name
     assert envs["pre"]["services"] == ["postgres"]
     assert envs["tools"]["services"] == [] and not envs["tools"]["runs_pytest"]
+
+
+def test_split_files_one_workflow_per_job_and_stale_ones_named(
+    testmap_bin: str, envlib: Path
+) -> None:
+    wf = envlib / "workflows"
+    cmd = [testmap_bin, "ci", "github", "--envs", "tox", "--split-files"]
+    subprocess.run([*cmd, "-o", str(wf)], cwd=envlib, check=True, capture_output=True)
+    files = sorted(wf.glob("tox-*.yml"))
+    names = subprocess.run(
+        [str(TOX), "-l"], cwd=envlib, capture_output=True, text=True, check=True
+    ).stdout.split()
+    ran: list[str] = []
+    for f in files:
+        proc = subprocess.run(
+            [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", str(f)],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        (job,) = YAML(typ="safe").load(f.read_text())["jobs"].values()
+        run = next(s["run"] for s in job["steps"] if s.get("name") == "Run the environments")
+        ran += run.split(" -e ")[1].split(",")
+    assert sorted(ran) == sorted(names)
+    assert subprocess.run([*cmd, "--check", str(wf)], cwd=envlib).returncode == 0
+    # The click environments go: their file is named, then removed; a file of the user's stays.
+    (wf / "lint-docs.yml").write_text("name: mine\n")
+    tox_ini = envlib / "tox.ini"
+    tox_ini.write_text(tox_ini.read_text().replace("    py{39,310,311,312,313}-click{7,8}\n", ""))
+    drift = subprocess.run([*cmd, "--check", str(wf)], cwd=envlib, capture_output=True, text=True)
+    assert drift.returncode == 1
+    assert "tox-click.yml should no longer exist" in drift.stderr
+    subprocess.run([*cmd, "-o", str(wf)], cwd=envlib, check=True, capture_output=True)
+    assert not (wf / "tox-click.yml").exists()
+    assert (wf / "lint-docs.yml").exists()
+    assert subprocess.run([*cmd, "--check", str(wf)], cwd=envlib).returncode == 0

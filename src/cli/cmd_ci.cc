@@ -2,6 +2,7 @@
 // the committed one still matches it (docs/ci.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -33,10 +34,11 @@ struct Options {
   std::string check;
   bool affected = false;
   bool merge_request = false;
-  std::string envs;        // tox: a job per group of its environments
-  std::string group_by;    // how they are grouped
-  int max_jobs = 0;        // and balanced into at most this many jobs
-  std::string drift_hint;  // said when --check finds a drift
+  std::string envs;          // tox: a job per group of its environments
+  std::string group_by;      // how they are grouped
+  int max_jobs = 0;          // and balanced into at most this many jobs
+  std::string drift_hint;    // said when --check finds a drift
+  bool split_files = false;  // --envs on GitHub: one workflow file per job, in a directory
 };
 
 // What follows `--envs tox` in the command: how the file says to regenerate it.
@@ -87,6 +89,69 @@ int emit(const Options& o, const std::string& text) {
   return kExitOk;
 }
 
+// --split-files: writes each file into the directory (-o), removing the files an earlier
+// run wrote for jobs that are gone, or compares them (--check DIR) and names the stale ones.
+int emit_files(const Options& o, const std::map<std::string, std::string>& files) {
+  namespace fs = std::filesystem;
+  const std::string& dir = o.check.empty() ? o.output : o.check;
+  if (dir.empty()) {
+    fmt::print(stderr,
+               "testmap ci: --split-files writes a directory: give -o DIR or --check DIR\n");
+    return kExitUsage;
+  }
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    std::string text;
+    if (!files.count(name) && name.starts_with("tox-") && name.ends_with(".yml") &&
+        config::read_text(entry.path().string(), &text) && ci::is_generated_envs_file(text))
+      stale.push_back(entry.path());
+  }
+  std::sort(stale.begin(), stale.end());
+  std::string regenerate = fmt::format("testmap ci {} --envs {}{} --split-files -o {}", o.system,
+                                       o.envs, envs_options(o), dir);
+  if (!o.check.empty()) {
+    bool drifted = false;
+    for (const auto& [name, text] : files) {
+      fs::path path = fs::path(dir) / name;
+      std::string committed;
+      if (!config::read_text(path.string(), &committed)) {
+        fmt::print(stderr, "testmap ci: {} is missing\n", path.string());
+        drifted = true;
+        continue;
+      }
+      std::string diff =
+          ci::unified_diff(committed, text, path.string(), fmt::format("testmap ci {}", o.system));
+      if (!diff.empty()) fmt::print("{}", diff);
+      drifted |= !diff.empty();
+    }
+    for (const auto& p : stale)
+      fmt::print(stderr, "testmap ci: {} should no longer exist: its job is gone\n", p.string());
+    if (drifted || !stale.empty()) {
+      fmt::print(stderr, "testmap ci: {} has drifted from the test map; regenerate it with `{}`\n",
+                 dir, regenerate);
+      if (!o.drift_hint.empty()) fmt::print(stderr, "testmap ci: {}\n", o.drift_hint);
+      return kExitCheckFailed;
+    }
+    return kExitOk;
+  }
+  fs::create_directories(dir, ec);
+  for (const auto& [name, text] : files) {
+    std::ofstream f(fs::path(dir) / name, std::ios::binary);
+    f << text;
+    if (!f) {
+      fmt::print(stderr, "testmap ci: cannot write {}\n", (fs::path(dir) / name).string());
+      return kExitCheckFailed;
+    }
+  }
+  for (const auto& p : stale) {
+    fs::remove(p, ec);
+    fmt::print(stderr, "testmap ci: removed {}: its job is gone\n", p.string());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void register_ci(CLI::App& app, int& exit_code) {
@@ -124,6 +189,11 @@ void register_ci(CLI::App& app, int& exit_code) {
                   "With --envs: group by this factor's values (django: django32, django42...), "
                   "or python; default: a job per framework, the first factor that is not a "
                   "Python version")
+      ->needs(envs);
+  cmd->add_flag("--split-files", opts->split_files,
+                "With --envs on GitHub: one workflow file per job (tox-JOB.yml) in the directory "
+                "-o or --check names; files of jobs that are gone are removed, or named by "
+                "--check")
       ->needs(envs);
   cmd->add_option("--max-jobs", opts->max_jobs,
                   "With --envs: balance the groups into at most this many jobs by the "
@@ -181,6 +251,18 @@ void register_ci(CLI::App& app, int& exit_code) {
               "by the durations it holds, so import the same tox result files (testmap "
               "durations import) where the file is written and where it is checked",
               balanced.estimated);
+      }
+      if (opts->split_files) {
+        if (opts->system != "github") {
+          fmt::print(stderr,
+                     "testmap ci: --split-files is for GitHub, whose workflows are files of "
+                     "their own; GitLab runs one .gitlab-ci.yml\n");
+          exit_code = kExitUsage;
+          return;
+        }
+        exit_code = emit_files(
+            *opts, ci::github_envs_files(groups, cfg, envs_options(*opts) + " --split-files"));
+        return;
       }
       exit_code = emit(*opts, opts->system == "github"
                                   ? ci::github_envs_workflow(groups, cfg, envs_options(*opts))

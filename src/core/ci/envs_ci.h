@@ -3,6 +3,7 @@
 // environments run in parallel on the runner.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ std::string job_id(const std::string& group);
 
 std::string github_envs_workflow(const std::vector<envs::Group>& groups, const config::Config& cfg,
                                  const std::string& group_by);
+// --split-files: one GitHub workflow per job, by file name (tox-JOB.yml).
+std::map<std::string, std::string> github_envs_files(const std::vector<envs::Group>& groups,
+                                                     const config::Config& cfg,
+                                                     const std::string& options);
+// Whether a file's text is one those write (its header), so a stale one may be named.
+bool is_generated_envs_file(const std::string& text);
 std::string gitlab_envs_ci(const std::vector<envs::Group>& groups, const config::Config& cfg,
                            const std::string& group_by);
 
