@@ -323,3 +323,47 @@ def test_a_malformed_plan_file_names_the_file_and_line(shop_with_plan: tuple[Pat
     )
     assert proc.returncode == 4
     assert f"{plan_file}:3" in proc.stderr
+
+
+def test_a_jobs_set_up_counts_in_every_machine(testmap_bin: str, tmp_path: Path) -> None:
+    """[tool.testmap.ci] job-overhead-seconds: each machine pays it before its tests, so a
+    wall clock limit needs more machines, and a fixed number of them takes longer."""
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    for i in range(40):
+        (root / "tests" / f"test_{i}.py").write_text("def test_it():\n    pass\n")
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    durations = tmp_path / "durations.json"
+    durations.write_text(json.dumps({f"tests/test_{i}.py::test_it": 10.0 for i in range(40)}))
+    subprocess.run(
+        [testmap_bin, "durations", "import", str(durations)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+    def planned(*args: str) -> dict:
+        out = subprocess.run(
+            [testmap_bin, "plan", "--json", *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return json.loads(out)
+
+    before = planned("--max-minutes", "2")
+    fixed_before = planned("--shards", "4")
+    with open(root / "pyproject.toml", "a") as f:
+        f.write("\n[tool.testmap.ci]\njob-overhead-seconds = 60\n")
+    after = planned("--max-minutes", "2")
+    fixed_after = planned("--shards", "4")
+    # 400 s of tests: 4 machines of 100 s fit 2 minutes; with a minute of set-up each, a
+    # machine holds 60 s of tests, so 7 are needed.
+    assert len(before["machines"]) == 4
+    assert len(after["machines"]) == 7
+    for m in after["machines"]:
+        assert m["startup_seconds"] == 60
+        assert m["seconds"] <= 120
+    assert fixed_after["wall_seconds"] == pytest.approx(fixed_before["wall_seconds"] + 60)
+    assert sum(m["tests"] for m in after["machines"]) == 40

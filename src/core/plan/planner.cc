@@ -148,7 +148,8 @@ bool covers(const Tier& big, const Tier& small) {
 // cheaply (one whose services include its own, else the union of both), until they fit.
 // Tiers of different projects are not merged: false when no pair is left to merge.
 bool merge_tiers(std::vector<Tier>& tiers, size_t machines,
-                 const std::map<std::string, double>& startup, double slowest_startup) {
+                 const std::map<std::string, double>& startup, double slowest_startup,
+                 double overhead) {
   while (tiers.size() > std::max<size_t>(machines, 1)) {
     // The pair whose merged machine is quickest: start-up of the union plus both tiers' work.
     size_t light = 0, into = 1;
@@ -162,7 +163,7 @@ bool merge_tiers(std::vector<Tier>& tiers, size_t machines,
         std::set_union(tiers[a].services.begin(), tiers[a].services.end(),
                        tiers[b].services.begin(), tiers[b].services.end(), std::back_inserter(u));
         bool unknown = tiers[a].name == "unknown" || tiers[b].name == "unknown";
-        double s = unknown ? slowest_startup : startup_of(u, startup);
+        double s = unknown ? slowest_startup : overhead + startup_of(u, startup);
         double cost = s + tiers[a].total + tiers[b].total;
         if (cost < best) best = cost, light = a, into = b, best_services = u;
       }
@@ -173,7 +174,7 @@ bool merge_tiers(std::vector<Tier>& tiers, size_t machines,
       bool unknown = t.name == "unknown" || l.name == "unknown";
       t.services = best_services;
       t.name = unknown ? "unknown" : classify::tier_name(best_services);
-      t.startup = unknown ? slowest_startup : startup_of(best_services, startup);
+      t.startup = unknown ? slowest_startup : overhead + startup_of(best_services, startup);
     }
     t.members.insert(t.members.end(), l.members.begin(), l.members.end());
     t.units.insert(t.units.end(), l.units.begin(), l.units.end());
@@ -254,8 +255,11 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
   std::unordered_map<std::string, size_t> tier_index;
   // Keyed by views into the input's ids: a million tests, no copies.
   std::vector<std::unordered_map<std::string_view, size_t>> unit_index;
+  // A machine's start: its job's set-up, then its services side by side.
+  const double overhead = input.job_overhead;
   double slowest_startup = 0;
   for (const auto& [service, s] : input.startup) slowest_startup = std::max(slowest_startup, s);
+  slowest_startup += overhead;
   for (const auto& t : input.tests) {
     auto [it, fresh] =
         tier_index.emplace(t.project.empty() ? t.tier : t.project + '\0' + t.tier, tiers.size());
@@ -265,9 +269,11 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
       tier.name = t.tier;
       tier.members = {t.tier};
       tier.services = t.services;
+      tier.startup = overhead;
       for (const auto& s : t.services) {
         auto st = input.startup.find(s);
-        tier.startup = std::max(tier.startup, st == input.startup.end() ? 0.0 : st->second);
+        tier.startup =
+            std::max(tier.startup, overhead + (st == input.startup.end() ? 0.0 : st->second));
       }
       if (t.tier == "unknown") tier.startup = slowest_startup;  // it starts everything
       tiers.push_back(std::move(tier));
@@ -342,7 +348,8 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
     }
   } else {
     size_t shards = options.shards > 0 ? static_cast<size_t>(options.shards) : tiers.size();
-    if (shards < tiers.size() && !merge_tiers(tiers, shards, input.startup, slowest_startup)) {
+    if (shards < tiers.size() &&
+        !merge_tiers(tiers, shards, input.startup, slowest_startup, overhead)) {
       // Each project needs a machine of its own at least.
       plan.warnings.push_back(fmt::format(
           "{} machines are too few: the projects' tests need {} (a machine runs one project's "

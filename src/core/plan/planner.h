@@ -26,6 +26,9 @@ struct PlanTest {
 struct PlanInput {
   std::vector<PlanTest> tests;
   std::map<std::string, double> startup;  // service -> start-up seconds
+  // What every machine costs before its services and tests: checkout, Python, installs
+  // ([tool.testmap.ci] job-overhead-seconds; 0 when not set, as plans were before it).
+  double job_overhead = 0;
 };
 
 struct PlanOptions {
@@ -44,8 +47,8 @@ struct Machine {
   std::string tier;
   std::vector<std::string> tiers;  // the classification's tiers it runs (several when merged)
   std::vector<std::string> services;
-  double startup_seconds = 0;
-  double seconds = 0;  // start-up plus the makespan over the workers
+  double startup_seconds = 0;  // the job's set-up (job_overhead) and its services' start
+  double seconds = 0;          // start-up plus the makespan over the workers
   size_t tests = 0;
   std::vector<std::string> units;
 };

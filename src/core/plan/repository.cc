@@ -41,6 +41,8 @@ void classification_input(const config::Config& cfg, const classify::Classificat
     every.push_back(svc.name);
     input->startup[svc.name] = svc.startup_seconds;
   }
+  if (auto it = cfg.ci.find("job-overhead-seconds"); it != cfg.ci.end() && it->is_number())
+    input->job_overhead = it->get<double>();
   for (const auto& t : c.tests)
     input->tests.push_back({t.id, t.tier, t.unknown ? every : t.services, 0, true, t.project});
   bool longer = false;
@@ -78,6 +80,7 @@ bool repository_input(const std::string& root, PlanInput* input, std::string* er
     }
     for (const auto& [service, seconds] : part.startup)
       input->startup[service] = std::max(input->startup[service], seconds);
+    input->job_overhead = std::max(input->job_overhead, part.job_overhead);
   }
   if (projects_out) *projects_out = std::move(projects);
   return true;
