@@ -53,10 +53,10 @@ sdist: venv
 	$(PY) -m build --sdist --no-isolation -o dist
 
 # Short libFuzzer runs (clang, ASan, UBSan) from the checked-in corpora: the scanner
-# (fuzz/corpus), then the durations, plan, config and compose/CI parsers (fuzz/<name>/). A crash fails
-# the target and leaves its input in build/fuzz/.
+# (fuzz/corpus), then the durations, plan, config, compose/CI and tox.ini parsers
+# (fuzz/<name>/). A crash fails the target and leaves its input in build/fuzz/.
 FUZZ_INPUT_SECONDS ?= 10
-FUZZERS := durations plan config service_files
+FUZZERS := durations plan config service_files tox
 fuzz-smoke: deps
 	cmake -S . -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESTMAP_FUZZ=ON >/dev/null

@@ -542,7 +542,9 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         cfg.db = Reader::to_json(*t);
         // One default for the plugin's schema hash and the CI cache key alike.
         if (!cfg.db.contains("schema-files")) {
-          if (cfg.db.value("build", "") == "alembic")
+          // A `build` of the wrong type is reported above; it is no alembic build.
+          auto build = cfg.db.find("build");
+          if (build != cfg.db.end() && build->is_string() && *build == "alembic")
             cfg.db["schema-files"] = {"alembic.ini", "**/alembic/**", "**/migrations/**",
                                       "**/models.py"};
           else

@@ -34,8 +34,9 @@ std::vector<std::string> alternatives(std::string_view inside) {
     size_t comma = inside.find(',', start);
     std::string_view alt = trim(inside.substr(start, comma - start));
     size_t dash = alt.find('-');
+    // A range of numbers (py3{8-12}); a number too long for one is text.
     if (dash != std::string_view::npos && all_digits(alt.substr(0, dash)) &&
-        all_digits(alt.substr(dash + 1))) {
+        all_digits(alt.substr(dash + 1)) && dash <= 6 && alt.size() - dash - 1 <= 6) {
       int a = std::stoi(std::string(alt.substr(0, dash)));
       int b = std::stoi(std::string(alt.substr(dash + 1)));
       for (int k = a; a <= b ? k <= b : k >= b; k += a <= b ? 1 : -1)
@@ -203,7 +204,7 @@ bool find_source(const std::string& root, Source* out, Diagnostic* error) {
 
 }  // namespace
 
-std::vector<std::string> expand(std::string_view pattern) {
+std::vector<std::string> expand(std::string_view pattern, bool* too_many) {
   std::vector<std::string> out{""};
   size_t pos = 0;
   while (pos < pattern.size()) {
@@ -214,20 +215,27 @@ std::vector<std::string> expand(std::string_view pattern) {
       break;
     }
     std::string_view literal = pattern.substr(pos, open - pos);
+    std::vector<std::string> alts = alternatives(pattern.substr(open + 1, close - open - 1));
+    if (out.size() * alts.size() > kMaxEnvironments) {  // no tox.ini means this many
+      if (too_many) *too_many = true;
+      return {};
+    }
     std::vector<std::string> next;
     for (const auto& s : out)
-      for (const auto& alt : alternatives(pattern.substr(open + 1, close - open - 1)))
-        next.push_back(s + std::string(literal) + alt);
+      for (const auto& alt : alts) next.push_back(s + std::string(literal) + alt);
     out = std::move(next);
     pos = close + 1;
   }
   return out;
 }
 
-std::vector<std::string> expand_envlist(std::string_view text) {
+std::vector<std::string> expand_envlist(std::string_view text, bool* too_many) {
   std::vector<std::string> out;
-  for (std::string_view part : split_outside_braces(text, ",\n \t"))
-    for (auto& name : expand(part)) out.push_back(std::move(name));
+  for (std::string_view part : split_outside_braces(text, ",\n \t")) {
+    for (auto& name : expand(part, too_many)) out.push_back(std::move(name));
+    if (out.size() > kMaxEnvironments && too_many) *too_many = true;
+    if (too_many && *too_many) return {};
+  }
   return out;
 }
 
@@ -299,7 +307,14 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
   const config::IniSection* base = nullptr;
   if (auto it = ini.find("testenv"); it != ini.end()) base = &it->second;
   std::set<std::string> seen;
-  for (const std::string& name : expand_envlist(list->value)) {
+  bool too_many = false;
+  std::vector<std::string> names = expand_envlist(list->value, &too_many);
+  if (too_many) {
+    *error = {src.file, list->line, fmt::format("[{}] envlist", src.tox_section),
+              fmt::format("expands to more than {} environments", kMaxEnvironments)};
+    return false;
+  }
+  for (const std::string& name : names) {
     if (!seen.insert(name).second) continue;
     Env e;
     e.name = name;

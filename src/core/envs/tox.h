@@ -31,10 +31,14 @@ struct ToxConfig {
   bool skip_missing = false;  // skip_missing_interpreters
 };
 
-// One generative name: "py{38,39}-django{32,42}" gives four, in tox's order.
-std::vector<std::string> expand(std::string_view pattern);
+// More than this many environments is a mistake in the file, not a matrix.
+inline constexpr size_t kMaxEnvironments = 100'000;
+
+// One generative name: "py{38,39}-django{32,42}" gives four, in tox's order. Past
+// kMaxEnvironments names: none, and *too_many set.
+std::vector<std::string> expand(std::string_view pattern, bool* too_many = nullptr);
 // An envlist's text (names split by commas or lines, each expanded).
-std::vector<std::string> expand_envlist(std::string_view text);
+std::vector<std::string> expand_envlist(std::string_view text, bool* too_many = nullptr);
 // The lines of a setting that apply to an environment with `factors`.
 std::vector<std::string> conditional_lines(std::string_view value,
                                            const std::vector<std::string>& factors);

@@ -24,11 +24,16 @@ bool read_tox_results(const std::string& text, const std::string& file,
   for (const auto& [name, env] : j["testenvs"].items()) {
     if (!env.is_object() || !env.contains("result") || !env["result"].is_object()) continue;
     const auto& r = env["result"];
-    if (r.value("skipped", false)) continue;
+    // Values of another type than tox writes are read as false, never thrown on.
+    auto flag = [&](const char* key) {
+      auto it = r.find(key);
+      return it != r.end() && it->is_boolean() && it->get<bool>();
+    };
+    if (flag("skipped")) continue;
     auto d = r.find("duration");
     if (d == r.end() || !d->is_number() || !std::isfinite(d->get<double>()) || d->get<double>() < 0)
       continue;
-    out->emplace_back(name, d->get<double>(), r.value("success", false));
+    out->emplace_back(name, d->get<double>(), flag("success"));
   }
   return true;
 }

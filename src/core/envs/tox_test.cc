@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/envs/tox.h"
+#include "core/envs/tox_results.h"
 
 namespace fs = std::filesystem;
 using testmap::envs::conditional_lines;
@@ -105,4 +106,23 @@ commands = ruff check .
   CHECK(lint.python == "3.12");
   CHECK(lint.deps == V{"ruff"});
   CHECK(lint.commands == V{"ruff --version", "ruff check ."});
+}
+
+TEST_CASE("tox's result JSON: odd values are skipped or false, never thrown on") {
+  std::vector<testmap::envs::EnvDuration> out;
+  testmap::Diagnostic error;
+  std::string text = R"({"testenvs": {
+    "a": {"result": {"duration": 2.5, "success": true}},
+    "b": {"result": {"duration": 1.0, "success": "yes", "skipped": "no"}},
+    "c": {"result": {"duration": "slow"}},
+    "d": {"result": {"duration": 3.0, "skipped": true}},
+    "e": "not an object"}})";
+  REQUIRE(testmap::envs::is_tox_results(text));
+  REQUIRE(testmap::envs::read_tox_results(text, "r.json", &out, &error));
+  REQUIRE(out.size() == 2);
+  CHECK(out[0] == testmap::envs::EnvDuration{"a", 2.5, true});
+  CHECK(out[1] == testmap::envs::EnvDuration{"b", 1.0, false});
+  CHECK(!testmap::envs::is_tox_results("[1, 2]"));
+  CHECK(!testmap::envs::read_tox_results("{}", "r.json", &out, &error));
+  CHECK(error.format().find("tox --result-json") != std::string::npos);
 }
