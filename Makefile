@@ -98,6 +98,7 @@ bench: build
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/bisect
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/lint
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/report
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) benchmarks/envs
 
 format: venv
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.c')
