@@ -137,7 +137,9 @@ const config::IniSection* env_section(const config::IniFile& ini, const std::str
 std::string python_of_basepython(std::string_view v) {
   v = trim(v);
   if (v.starts_with("python")) return std::string(v.substr(6));
-  return std::string(v);  // pypy3.10 and the like, as setup-python names them
+  // tox reads a factor's name here too: py312 is 3.12.
+  if (std::string p = python_of_factor(v); !p.empty()) return p;
+  return std::string(v);  // as setup-python names it
 }
 
 // A command's `\` continuations joined, and the factor conditions applied.
