@@ -430,8 +430,13 @@ def test_split_files_one_workflow_per_job_and_stale_ones_named(
         ran += run.split(" -e ")[1].split(",")
     assert sorted(ran) == sorted(names)
     assert subprocess.run([*cmd, "--check", str(wf)], cwd=envlib).returncode == 0
-    # The click environments go: their file is named, then removed; a file of the user's stays.
+    # The click environments go: their file is named, then removed. A file of the user's
+    # stays, and so does one testmap wrote with other options (here: one file, not split).
     (wf / "lint-docs.yml").write_text("name: mine\n")
+    single = wf / "tox-all.yml"
+    subprocess.run(
+        [testmap_bin, "ci", "github", "--envs", "tox", "-o", str(single)], cwd=envlib, check=True
+    )
     tox_ini = envlib / "tox.ini"
     tox_ini.write_text(tox_ini.read_text().replace("    py{39,310,311,312,313}-click{7,8}\n", ""))
     drift = subprocess.run([*cmd, "--check", str(wf)], cwd=envlib, capture_output=True, text=True)
@@ -439,5 +444,6 @@ def test_split_files_one_workflow_per_job_and_stale_ones_named(
     assert "tox-click.yml should no longer exist" in drift.stderr
     subprocess.run([*cmd, "-o", str(wf)], cwd=envlib, check=True, capture_output=True)
     assert not (wf / "tox-click.yml").exists()
-    assert (wf / "lint-docs.yml").exists()
+    assert (wf / "lint-docs.yml").exists() and single.exists()
+    assert "tox-all.yml" not in drift.stderr
     assert subprocess.run([*cmd, "--check", str(wf)], cwd=envlib).returncode == 0

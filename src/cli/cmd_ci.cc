@@ -101,12 +101,21 @@ int emit_files(const Options& o, const std::map<std::string, std::string>& files
   }
   std::error_code ec;
   std::vector<fs::path> stale;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
+  // Stale: a tox-*.yml whose first line is the header this run writes (the same command and
+  // options), for a job that is gone. A file of another run's options is not this run's.
+  std::string ours =
+      files.empty() ? "" : files.begin()->second.substr(0, files.begin()->second.find('\n'));
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
     std::string text;
-    if (!files.count(name) && name.starts_with("tox-") && name.ends_with(".yml") &&
-        config::read_text(entry.path().string(), &text) && ci::is_generated_envs_file(text))
-      stale.push_back(entry.path());
+    if (!ours.empty() && !files.count(name) && name.starts_with("tox-") && name.ends_with(".yml") &&
+        config::read_text(it->path().string(), &text) && text.substr(0, text.find('\n')) == ours)
+      stale.push_back(it->path());
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    fmt::print(stderr, "testmap ci: cannot list {}: {}\n", dir, ec.message());
+    return kExitUsage;
   }
   std::sort(stale.begin(), stale.end());
   std::string regenerate = fmt::format("testmap ci {} --envs {}{} --split-files -o {}", o.system,
@@ -146,7 +155,10 @@ int emit_files(const Options& o, const std::map<std::string, std::string>& files
     }
   }
   for (const auto& p : stale) {
-    fs::remove(p, ec);
+    if (!fs::remove(p, ec) || ec) {
+      fmt::print(stderr, "testmap ci: cannot remove {}: {}\n", p.string(), ec.message());
+      return kExitCheckFailed;
+    }
     fmt::print(stderr, "testmap ci: removed {}: its job is gone\n", p.string());
   }
   return kExitOk;

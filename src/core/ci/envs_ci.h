@@ -21,8 +21,6 @@ std::string github_envs_workflow(const std::vector<envs::Group>& groups, const c
 std::map<std::string, std::string> github_envs_files(const std::vector<envs::Group>& groups,
                                                      const config::Config& cfg,
                                                      const std::string& options);
-// Whether a file's text is one those write (its header), so a stale one may be named.
-bool is_generated_envs_file(const std::string& text);
 std::string gitlab_envs_ci(const std::vector<envs::Group>& groups, const config::Config& cfg,
                            const std::string& group_by);
 

@@ -2,6 +2,7 @@
 // then the envlist expanded and each environment's settings with their conditions applied.
 #include "core/envs/tox.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -27,7 +28,8 @@ bool all_digits(std::string_view s) {
 }
 
 // The alternatives of one brace group: "38,39" or a range "8-12".
-std::vector<std::string> alternatives(std::string_view inside) {
+// More than `budget` of them: *over set, and the list cut short.
+std::vector<std::string> alternatives(std::string_view inside, size_t budget, bool* over) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= inside.size()) {
@@ -39,10 +41,18 @@ std::vector<std::string> alternatives(std::string_view inside) {
         all_digits(alt.substr(dash + 1)) && dash <= 6 && alt.size() - dash - 1 <= 6) {
       int a = std::stoi(std::string(alt.substr(0, dash)));
       int b = std::stoi(std::string(alt.substr(dash + 1)));
+      if (out.size() + static_cast<size_t>(std::abs(b - a)) + 1 > budget) {
+        *over = true;
+        return out;
+      }
       for (int k = a; a <= b ? k <= b : k >= b; k += a <= b ? 1 : -1)
         out.push_back(std::to_string(k));
     } else {
       out.emplace_back(alt);
+    }
+    if (out.size() > budget) {
+      *over = true;
+      return out;
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -217,8 +227,10 @@ std::vector<std::string> expand(std::string_view pattern, bool* too_many) {
       break;
     }
     std::string_view literal = pattern.substr(pos, open - pos);
-    std::vector<std::string> alts = alternatives(pattern.substr(open + 1, close - open - 1));
-    if (out.size() * alts.size() > kMaxEnvironments) {  // no tox.ini means this many
+    bool over = false;
+    std::vector<std::string> alts = alternatives(pattern.substr(open + 1, close - open - 1),
+                                                 kMaxEnvironments / out.size(), &over);
+    if (over || out.size() * alts.size() > kMaxEnvironments) {  // no tox.ini means this many
       if (too_many) *too_many = true;
       return {};
     }

@@ -129,3 +129,18 @@ TEST_CASE("tox's result JSON: odd values are skipped or false, never thrown on")
   CHECK(!testmap::envs::read_tox_results("{}", "r.json", &out, &error));
   CHECK(error.format().find("tox --result-json") != std::string::npos);
 }
+
+TEST_CASE("an envlist past the limit is refused, however its braces are spelled") {
+  bool too_many = false;
+  CHECK(expand("py{0-999999,0-999999}", &too_many).empty());
+  CHECK(too_many);
+  too_many = false;
+  CHECK(expand_envlist("x{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}"
+                       "{a,b}{a,b}{a,b}",
+                       &too_many)
+            .empty());
+  CHECK(too_many);
+  too_many = false;
+  CHECK(expand("py3{8-12}", &too_many).size() == 5);
+  CHECK(!too_many);
+}

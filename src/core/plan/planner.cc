@@ -326,7 +326,9 @@ Plan make_plan(const PlanInput& input, const PlanOptions& options) {
             "tier {} cannot finish within {:.1f} min: its start-up plus its longest {} take "
             "{:.1f} min",
             t.name, options.max_minutes, unit_name(options.unit), (t.startup + t.longest) / 60));
-        size_t saturated = static_cast<size_t>(std::ceil(t.total / (t.longest * w)));
+        // Units of no time (none recorded, none estimated): one machine does as well.
+        size_t saturated =
+            t.longest > 0 ? static_cast<size_t>(std::ceil(t.total / (t.longest * w))) : 1;
         k.push_back(std::clamp<size_t>(saturated, 1, n));
         continue;
       }
