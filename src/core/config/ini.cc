@@ -3,7 +3,6 @@
 #include "core/config/ini.h"
 
 namespace testmap::config {
-namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
@@ -12,8 +11,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   return s;
 }
-
-}  // namespace
 
 IniFile parse_ini(std::string_view text) {
   IniFile file;

@@ -17,4 +17,7 @@ using IniFile = std::map<std::string, IniSection>;
 
 IniFile parse_ini(std::string_view text);
 
+// `s` without the spaces, tabs and carriage returns around it, as INI values are read.
+std::string_view trim(std::string_view s);
+
 }  // namespace testmap::config
