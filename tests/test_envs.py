@@ -81,11 +81,65 @@ commands = ruff check .
     "envlib": (ENVLIB / "tox.ini").read_text(),
 }
 
+# tox's native TOML format, in tox.toml and in pyproject.toml: products with ranges, labels and
+# exclusions, an env_base template, references, posargs defaults, factor conditions.
+TOX_TOMLS = {
+    "tox.toml": """\
+env_list = [
+  { product = [{ prefix = "py3", start = 11, stop = 12 }, ["django42", "django50"]], exclude = ["py311-django50"] },
+  "3.13",
+  "lint",
+]
+skip_missing_interpreters = true
+
+[env_run_base]
+deps = [
+  "pytest",
+  { replace = "if", condition = "factor.django42", then = ["Django>=4.2,<4.3"], else = [] , extend = true },
+  { replace = "if", condition = "factor.django50 and not factor.py311", then = ["Django>=5.0,<5.1"], extend = true },
+]
+set_env = { SUITE = "tests/unit" }
+commands = [["pytest", { replace = "posargs", default = [{ replace = "env", name = "SUITE", default = "tests" }], extend = true }]]
+
+[env.lint]
+deps = ["ruff"]
+commands = [["ruff", "check", "."], ["ruff", "format", "--check", "."]]
+
+[env.report]
+deps = [{ replace = "ref", of = ["env", "lint", "deps"], extend = true }, "coverage"]
+commands = [["coverage", "report"]]
+""",  # noqa: E501 (TOML's inline tables are one line each)
+    "pyproject.toml": """\
+[project]
+name = "x"
+version = "0"
+
+[tool.tox]
+env_list = ["py312-a", "py312-b", "int-3.12-redis", "int-3.13-pg"]
+
+[tool.tox.env_run_base]
+deps = ["pytest", "attrs"]
+change_dir = "{tox_root}/tests"
+commands = [["python", "-m", "pytest", "unit", "-k", "not slow"]]
+
+[tool.tox.env."py312-b"]
+deps = [{ replace = "ref", of = ["tool", "tox", "env_run_base", "deps"], extend = true }, "click"]
+
+[tool.tox.env_base.int]
+factors = [["3.12", "3.13"], ["redis", "pg"]]
+deps = ["pytest", "redis"]
+commands = [["pytest", "integration/{env_name}"]]
+""",
+}
+
 
 def tox_config(root: Path) -> dict[str, dict[str, list[str]]]:
     """Each environment's deps and commands as `tox config` prints them."""
     proc = subprocess.run(
-        [str(TOX), "config", "-k", "deps", "commands"], cwd=root, capture_output=True, text=True
+        [str(TOX), "config", "-k", "deps", "commands", "change_dir"],
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     envs: dict[str, dict[str, list[str]]] = {}
@@ -94,6 +148,9 @@ def tox_config(root: Path) -> dict[str, dict[str, list[str]]]:
         if line.startswith("[testenv:"):
             env = line[len("[testenv:") : -1]
             envs[env] = {"deps": [], "commands": []}
+        elif env and line.startswith("change_dir ="):
+            envs[env]["change_dir"] = [line.partition(" = ")[2].strip()]
+            key = None
         elif env and line.startswith(("deps =", "commands =")):
             key, _, value = line.partition(" =")
             if value.strip():
@@ -111,11 +168,14 @@ def envs_json(testmap_bin: str, root: Path, *args: str) -> dict:
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("name", sorted(TOX_INIS))
-def test_environments_are_toxs_own(testmap_bin: str, tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    "name,file",
+    [(name, "tox.ini") for name in sorted(TOX_INIS)] + [(f, f) for f in sorted(TOX_TOMLS)],
+)
+def test_environments_are_toxs_own(testmap_bin: str, tmp_path: Path, name: str, file: str) -> None:
     root = tmp_path / name
     root.mkdir()
-    (root / "tox.ini").write_text(TOX_INIS[name])
+    (root / file).write_text(TOX_INIS[name] if file == "tox.ini" else TOX_TOMLS[name])
     (root / "tests").mkdir()
     listed = subprocess.run([str(TOX), "-l"], cwd=root, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
@@ -127,6 +187,7 @@ def test_environments_are_toxs_own(testmap_bin: str, tmp_path: Path, name: str) 
     config = tox_config(root)
     for e in ours:
         assert e["deps"] == config[e["name"]]["deps"], e["name"]
+        assert Path(config[e["name"]]["change_dir"][0]) == root / e["changedir"], e["name"]
         # tox prints commands with {posargs} replaced by nothing, re-quoted as shlex does.
         ours = [shlex.split(c.replace("{posargs}", "")) for c in e["commands"]]
         assert ours == [shlex.split(c) for c in config[e["name"]]["commands"]], e["name"]
@@ -185,14 +246,12 @@ def test_each_environment_runs_once_with_only_its_services(testmap_bin: str, env
         envs = run.split(" -e ")[1].split(",")
         ran += envs
         assert set(job.get("services", {})) == want_services.get(job_id, set()), job_id
-        # Each job keeps tox's result JSON, the durations the next file is balanced by.
+        # Each job keeps tox's result JSON, the durations the next file is balanced by, and
+        # its set-up seconds.
         assert "--result-json tox-result.json" in run
         kept = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
-        assert kept["with"] == {"name": f"tox-result-{job_id}", "path": "tox-result.json"}
-        # Each job keeps tox's result JSON, the durations the next file is balanced by.
-        assert "--result-json tox-result.json" in run
-        kept = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
-        assert kept["with"] == {"name": f"tox-result-{job_id}", "path": "tox-result.json"}
+        assert kept["with"]["name"] == f"tox-result-{job_id}"
+        assert kept["with"]["path"].split() == ["tox-result.json", "testmap-job.json"]
         pythons = next(s for s in job["steps"] if "setup-python" in s.get("uses", ""))["with"]
         versions = str(pythons["python-version"]).split()
         assert sorted(versions) == sorted({python_of[e] for e in envs}), job_id
@@ -224,11 +283,13 @@ def test_the_files_are_valid_and_check_finds_drift(
 def test_without_tox_configuration_it_says_so(testmap_bin: str, tmp_path: Path) -> None:
     proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "no tox configuration" in proc.stderr
-    (tmp_path / "tox.toml").write_text('env_list = ["py312"]\n')
+    assert "no tox configuration" in proc.stderr and "no noxfile.py" in proc.stderr
+    # A tox.toml that is not TOML: where, and nothing else tried.
+    (tmp_path / "noxfile.py").write_text("import nox\n")
+    (tmp_path / "tox.toml").write_text('env_list = ["py312"\n\n[env.x]\n')
     proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "tox.toml" in proc.stderr and "not read yet" in proc.stderr
+    assert proc.stderr.startswith("testmap envs: tox.toml:3: not valid TOML"), proc.stderr
 
 
 def test_a_real_tox_result_json_gives_each_environment_its_duration(
@@ -251,7 +312,7 @@ def test_a_real_tox_result_json_gives_each_environment_its_duration(
         text=True,
     )
     assert imported.returncode == 0, imported.stderr
-    assert "2 tox environments' durations imported" in imported.stderr
+    assert "2 environments' durations imported" in imported.stderr
     got = envs_json(testmap_bin, tmp_path, "--max-jobs", "1")
     assert got["balanced"]["estimated_environments"] == 0
     # The job's estimate: its set-up, then both environments side by side on 2 cores.

@@ -22,12 +22,12 @@ void forward_signal(int sig) {
 
 }  // namespace
 
-int run_child(const std::vector<std::string>& argv, const ChildOptions& options) {
+pid_t spawn_child(const std::vector<std::string>& argv, const ChildOptions& options) {
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     fmt::print(stderr, "testmap: cannot fork: {}\n", strerror(errno));
-    return 127;
+    return -1;
   }
   if (pid == 0) {
     // pytest dies with testmap, even one killed with SIGKILL: an orphaned run would go on
@@ -49,6 +49,18 @@ int run_child(const std::vector<std::string>& argv, const ChildOptions& options)
     fmt::print(stderr, "testmap: cannot run {}: {}\n", argv[0], strerror(errno));
     _exit(127);
   }
+  return pid;
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+int run_child(const std::vector<std::string>& argv, const ChildOptions& options) {
+  pid_t pid = spawn_child(argv, options);
+  if (pid < 0) return 127;
   child_pid = pid;
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
@@ -60,9 +72,7 @@ int run_child(const std::vector<std::string>& argv, const ChildOptions& options)
   child_pid = 0;
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
+  return exit_code_of(status);
 }
 
 }  // namespace testmap::cli

@@ -101,16 +101,17 @@ int emit_files(const Options& o, const std::map<std::string, std::string>& files
   }
   std::error_code ec;
   std::vector<fs::path> stale;
-  // Stale: a tox-*.yml whose first line is the header this run writes (the same command and
-  // options), for a job that is gone. A file of another run's options is not this run's.
+  // Stale: a tox-*.yml (nox-*.yml) whose first line is the header this run writes (the same command
+  // and options), for a job that is gone. A file of another run's options is not this run's.
   std::string ours =
       files.empty() ? "" : files.begin()->second.substr(0, files.begin()->second.find('\n'));
   fs::directory_iterator it(dir, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     std::string text;
-    if (!ours.empty() && !files.count(name) && name.starts_with("tox-") && name.ends_with(".yml") &&
-        config::read_text(it->path().string(), &text) && text.substr(0, text.find('\n')) == ours)
+    if (!ours.empty() && !files.count(name) && name.starts_with(o.envs + "-") &&
+        name.ends_with(".yml") && config::read_text(it->path().string(), &text) &&
+        text.substr(0, text.find('\n')) == ours)
       stale.push_back(it->path());
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
@@ -193,14 +194,15 @@ void register_ci(CLI::App& app, int& exit_code) {
                   "Compare this committed file with what would be generated; exit 1 with a "
                   "diff when they differ");
   auto* envs = cmd->add_option("--envs", opts->envs,
-                               "Jobs for tox's environments instead of the test map's tiers: "
+                               "Jobs for tox's environments or nox's sessions instead of the "
+                               "test map's tiers: "
                                "one job per group, with the Pythons and services its "
                                "environments need (docs/envs.md)")
-                   ->check(CLI::IsMember({"tox"}));
+                   ->check(CLI::IsMember({"tox", "nox"}));
   cmd->add_option("--group-by", opts->group_by,
-                  "With --envs: group by this factor's values (django: django32, django42...), "
-                  "or python; default: a job per framework, the first factor that is not a "
-                  "Python version")
+                  "With --envs: group by this factor's values (django: django32, django42...; "
+                  "nox: this parameter's), or python; default: a job per framework, the first "
+                  "factor that is not a Python version (nox: per session)")
       ->needs(envs);
   cmd->add_flag("--split-files", opts->split_files,
                 "With --envs on GitHub: one workflow file per job (tox-JOB.yml) in the directory "
@@ -223,7 +225,8 @@ void register_ci(CLI::App& app, int& exit_code) {
     if (!opts->envs.empty()) {
       if (opts->affected || opts->merge_request || opts->shards || opts->max_minutes > 0) {
         fmt::print(stderr,
-                   "testmap ci: --envs groups tox's environments; --affected, --merge-request, "
+                   "testmap ci: --envs groups tox's environments or nox's sessions; --affected, "
+                   "--merge-request, "
                    "--shards and --max-minutes plan the test map's tiers\n");
         exit_code = kExitUsage;
         return;
@@ -243,14 +246,15 @@ void register_ci(CLI::App& app, int& exit_code) {
       }
       std::vector<envs::Group> groups;
       std::string error;
-      if (!envs::plan_envs(opts->path, opts->group_by, &groups, &error)) {
+      if (!envs::plan_envs(opts->path, opts->envs, opts->group_by, &groups, &error)) {
         fmt::print(stderr, "testmap ci: {}\n", error);
         exit_code = kExitUsage;
         return;
       }
       if (opts->max_jobs > 0) {
         envs::Balanced balanced;
-        if (!envs::balance_from_store(opts->path, &groups, opts->max_jobs, &balanced, &error)) {
+        if (!envs::balance_from_store(opts->path, opts->envs, &groups, opts->max_jobs, &balanced,
+                                      &error)) {
           fmt::print(stderr, "testmap ci: {}\n", error);
           exit_code = kExitUsage;
           return;
@@ -273,12 +277,14 @@ void register_ci(CLI::App& app, int& exit_code) {
           return;
         }
         exit_code = emit_files(
-            *opts, ci::github_envs_files(groups, cfg, envs_options(*opts) + " --split-files"));
+            *opts,
+            ci::github_envs_files(opts->envs, groups, cfg, envs_options(*opts) + " --split-files"));
         return;
       }
-      exit_code = emit(*opts, opts->system == "github"
-                                  ? ci::github_envs_workflow(groups, cfg, envs_options(*opts))
-                                  : ci::gitlab_envs_ci(groups, cfg, envs_options(*opts)));
+      exit_code =
+          emit(*opts, opts->system == "github"
+                          ? ci::github_envs_workflow(opts->envs, groups, cfg, envs_options(*opts))
+                          : ci::gitlab_envs_ci(opts->envs, groups, cfg, envs_options(*opts)));
       return;
     }
     plan::PlanOptions po;

@@ -26,8 +26,10 @@ void register_durations(CLI::App& app, int& exit_code) {
   auto in = std::make_shared<ImportOptions>();
   auto* imp = cmd->add_subcommand(
       "import",
-      "Add durations from pytest-split's .test_durations, JUnit XML reports or tox's "
-      "--result-json (each environment's, for `testmap ci --envs`)");
+      "Add durations from pytest-split's .test_durations, JUnit XML reports, tox's "
+      "--result-json or `testmap envs run`'s (each environment's, for `testmap ci --envs`), or "
+      "a generated CI job's testmap-job.json (its set-up seconds, the measured "
+      "job-overhead-seconds)");
   imp->add_option("files", in->files, "Files to import")->required()->check(CLI::ExistingFile);
   imp->add_option(
          "--root", in->root,
@@ -58,8 +60,28 @@ void register_durations(CLI::App& app, int& exit_code) {
           exit_code = kExitUsage;
           return;
         }
-        fmt::print(stderr, "testmap durations: {}: {} tox environments' durations imported\n", f,
+        fmt::print(stderr, "testmap durations: {}: {} environments' durations imported\n", f,
                    env_durations.size());
+        continue;
+      }
+      // A generated job's set-up seconds: the measured job-overhead-seconds.
+      if (envs::is_job_setup(text)) {
+        envs::JobSetup job;
+        Diagnostic bad;
+        if (!envs::read_job_setup(text, f, &job, &bad)) {
+          fmt::print(stderr, "testmap durations: {}\n", bad.format());
+          exit_code = kExitUsage;
+          return;
+        }
+        store::Store s(store::default_path(in->root));
+        if (!s.ok() || !s.save_job_setups({{job.job, job.kind, job.seconds}})) {
+          fmt::print(stderr, "testmap durations: the store {}: {}; {} was not imported\n",
+                     store::default_path(in->root), s.error(), f);
+          exit_code = kExitUsage;
+          return;
+        }
+        fmt::print(stderr, "testmap durations: {}: job {} set up in {:.0f} s\n", f, job.job,
+                   job.seconds);
         continue;
       }
       std::vector<runtime::TestRecord> records;

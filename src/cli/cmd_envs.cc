@@ -11,28 +11,46 @@
 #include "core/envs/groups.h"
 
 namespace testmap::cli {
+namespace {
+
+nlohmann::json params_object(const std::vector<std::pair<std::string, std::string>>& params) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : params) out[k] = v;
+  return out;
+}
+
+}  // namespace
 
 void register_envs(CLI::App& app, int& exit_code) {
   struct Options {
     RootArgs root;
+    std::string tool;
     std::string group_by;
     int max_jobs = 0;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
-      "envs", "List tox's environments in the jobs `testmap ci --envs tox` gives them");
+      "envs",
+      "List tox's environments or nox's sessions in the jobs `testmap ci --envs` gives them");
   add_root_args(cmd, &o->root, false);
+  cmd->add_option("--tool", o->tool,
+                  "Read tox's environments or nox's sessions (default: tox's when there is a "
+                  "tox configuration, else nox's)")
+      ->check(CLI::IsMember({"tox", "nox"}));
   cmd->add_option("--group-by", o->group_by,
-                  "Group by this factor's values, or python (default: the framework, the first "
-                  "factor that is not a Python version)");
+                  "Group by this factor's values (nox: this parameter's), or python (default: "
+                  "tox: the framework, the first factor that is not a Python version; nox: the "
+                  "session)");
   cmd->add_option("--max-jobs", o->max_jobs,
                   "Balance the groups into at most this many jobs by the environments' recorded "
                   "durations (testmap durations import of tox --result-json)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print the groups as JSON");
   cmd->footer("See docs/envs.md.");
-  cmd->callback([o, &exit_code] {
+  register_envs_run(*cmd, exit_code);
+  cmd->callback([o, cmd, &exit_code] {
+    if (cmd->got_subcommand("run")) return;
     auto found = resolve_root("envs", o->root);
     if (!found) {
       exit_code = kExitUsage;
@@ -40,14 +58,16 @@ void register_envs(CLI::App& app, int& exit_code) {
     }
     std::vector<envs::Group> groups;
     std::string error;
-    if (!envs::plan_envs(found->rootdir, o->group_by, &groups, &error)) {
+    std::string tool;
+    if (!envs::plan_envs(found->rootdir, o->tool, o->group_by, &groups, &error, &tool)) {
       fmt::print(stderr, "testmap envs: {}\n", error);
       exit_code = kExitUsage;
       return;
     }
     envs::Balanced balanced;
     if (o->max_jobs > 0) {
-      if (!envs::balance_from_store(found->rootdir, &groups, o->max_jobs, &balanced, &error)) {
+      if (!envs::balance_from_store(found->rootdir, tool, &groups, o->max_jobs, &balanced,
+                                    &error)) {
         fmt::print(stderr, "testmap envs: {}\n", error);
         exit_code = kExitUsage;
         return;
@@ -62,6 +82,8 @@ void register_envs(CLI::App& app, int& exit_code) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& e : g.envs)
           list.push_back({{"name", e.env.name},
+                          {"session", e.env.session},
+                          {"params", params_object(e.env.params)},
                           {"python", e.env.python},
                           {"runs_pytest", e.runs_pytest},
                           {"unread_command", e.unread},
@@ -75,25 +97,32 @@ void register_envs(CLI::App& app, int& exit_code) {
         j.push_back(
             {{"group", g.name}, {"pythons", g.pythons}, {"services", g.services}, {"envs", list}});
       }
-      nlohmann::json doc = {{"groups", j}, {"environments", n}};
+      nlohmann::json doc = {{"tool", tool}, {"groups", j}, {"environments", n}};
       if (o->max_jobs > 0)
         doc["balanced"] = {{"wall_seconds", balanced.wall},
                            {"runner_seconds", balanced.runner},
-                           {"estimated_environments", balanced.estimated}};
+                           {"estimated_environments", balanced.estimated},
+                           {"job_overhead_seconds", balanced.job_overhead},
+                           {"job_overhead_from", balanced.overhead_source}};
       fmt::print("{}\n", doc.dump(2));
       return;
     }
-    fmt::print("{} environments in {} {}\n", n, groups.size(), o->max_jobs ? "jobs" : "groups");
+    fmt::print("{} {} {}{} in {} {}{}\n", n, tool, tool == "nox" ? "session" : "environment",
+               n == 1 ? "" : "s", groups.size(), o->max_jobs ? "job" : "group",
+               groups.size() == 1 ? "" : "s");
     if (o->max_jobs > 0)
       fmt::print(
-          "estimated wall clock {:.0f} s, runner time {:.0f} s{}\n", balanced.wall, balanced.runner,
+          "estimated wall clock {:.0f} s, runner time {:.0f} s{}; each job's set-up {:.0f} s "
+          "({})\n",
+          balanced.wall, balanced.runner,
           balanced.estimated
               ? fmt::format(" ({} environments without a recorded duration)", balanced.estimated)
-              : "");
+              : "",
+          balanced.job_overhead, balanced.overhead_source);
     for (const auto& g : groups) {
       fmt::print(
-          "\n{}: {} environment{}; Python {}; services: {}\n", g.name, g.envs.size(),
-          g.envs.size() == 1 ? "" : "s",
+          "\n{}: {} {}{}; Python {}; services: {}\n", g.name, g.envs.size(),
+          tool == "nox" ? "session" : "environment", g.envs.size() == 1 ? "" : "s",
           g.pythons.empty() ? "(the runner's)" : fmt::format("{}", fmt::join(g.pythons, ", ")),
           g.services.empty() ? "none" : fmt::format("{}", fmt::join(g.services, ", ")));
       for (const auto& e : g.envs) {

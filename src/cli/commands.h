@@ -38,5 +38,6 @@ void register_where(CLI::App& app, int& exit_code);
 void register_lint(CLI::App& app, int& exit_code);
 void register_report(CLI::App& app, int& exit_code);
 void register_envs(CLI::App& app, int& exit_code);
+void register_envs_run(CLI::App& envs, int& exit_code);  // `testmap envs run`
 
 }  // namespace testmap::cli

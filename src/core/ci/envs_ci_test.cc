@@ -14,13 +14,13 @@ TEST_CASE("groups whose names make the same job id get ids of their own") {
     g.envs.push_back(e);
   }
   testmap::config::Config cfg;
-  std::string yml = testmap::ci::github_envs_workflow(groups, cfg, "");
+  std::string yml = testmap::ci::github_envs_workflow("tox", groups, cfg, "");
   CHECK(yml.find("\n  a_b:\n") != std::string::npos);
   CHECK(yml.find("\n  a_b-2:\n") != std::string::npos);
-  auto files = testmap::ci::github_envs_files(groups, cfg, "");
+  auto files = testmap::ci::github_envs_files("tox", groups, cfg, "");
   CHECK(files.size() == 2);
   CHECK(files.count("tox-a_b.yml"));
   CHECK(files.count("tox-a_b-2.yml"));
-  std::string gitlab = testmap::ci::gitlab_envs_ci(groups, cfg, "");
+  std::string gitlab = testmap::ci::gitlab_envs_ci("tox", groups, cfg, "");
   CHECK(gitlab.find("\na_b-2:\n") != std::string::npos);
 }

@@ -16,6 +16,9 @@
 namespace testmap::envs {
 namespace {
 
+// Job set-ups measured: the newest this many, so the estimate follows a changed workflow.
+constexpr int kSetupRuns = 20;
+
 struct Part {
   std::vector<const EnvTests*> envs;
   std::vector<std::string> groups;
@@ -283,15 +286,31 @@ std::vector<Group> as_groups(const Balanced& b) {
   return out;
 }
 
-bool balance_from_store(const std::string& root, std::vector<Group>* groups, int max_jobs,
-                        Balanced* out, std::string* error) {
+bool balance_from_store(const std::string& root, const std::string& tool,
+                        std::vector<Group>* groups, int max_jobs, Balanced* out,
+                        std::string* error) {
   std::map<std::string, double> durations;
   store::Store s(store::default_path(root), store::Access::kRead);
   if (!s.missing() && (!s.ok() || !s.env_durations(5, &durations))) {
     *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
     return false;
   }
-  *out = balance(*groups, durations, cost_model(config::load_config(root), max_jobs));
+  config::Config cfg = config::load_config(root);
+  CostModel m = cost_model(cfg, max_jobs);
+  std::string source = "job-overhead-seconds";
+  if (auto it = cfg.ci.find("job-overhead-seconds"); it == cfg.ci.end() || !it->is_number()) {
+    int count = 0;
+    if (!s.missing() && !s.job_setup(tool, kSetupRuns, &m.job_overhead, &count)) {
+      *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
+      return false;
+    }
+    source = count ? fmt::format("the median of {} measured {} job{}", count, tool,
+                                 count == 1 ? "" : "s")
+                   : "the default; no job set-up measured";
+  }
+  *out = balance(*groups, durations, m);
+  out->job_overhead = m.job_overhead;
+  out->overhead_source = source;
   return true;
 }
 

@@ -33,9 +33,11 @@ struct Job {
 
 struct Balanced {
   std::vector<Job> jobs;
-  double wall = 0;       // the longest job (all run at once, within the cap)
-  double runner = 0;     // the jobs' seconds together
-  size_t estimated = 0;  // environments without a recorded duration
+  double wall = 0;              // the longest job (all run at once, within the cap)
+  double runner = 0;            // the jobs' seconds together
+  size_t estimated = 0;         // environments without a recorded duration
+  double job_overhead = 0;      // the set-up each job was costed at
+  std::string overhead_source;  // where that came from, for a person: "job-overhead-seconds"...
 };
 
 // The cost model of a project: [tool.testmap.ci] job-overhead-seconds (60 by default) and
@@ -45,10 +47,13 @@ CostModel cost_model(const config::Config& cfg, int max_jobs);
 // The jobs as groups, for the CI generators: a job's environments, Pythons and services.
 std::vector<Group> as_groups(const Balanced& b);
 
-// Balances `groups` (read with plan_envs at `root`) with the durations the store holds.
+// Balances `groups` (read with plan_envs at `root`, of `tool`: tox or nox) with the
+// durations the store holds. A job's set-up is job-overhead-seconds when set, else the
+// median the store measured for this tool's generated jobs (testmap-job.json), else 60 s.
 // False with *error when the store cannot be read.
-bool balance_from_store(const std::string& root, std::vector<Group>* groups, int max_jobs,
-                        Balanced* out, std::string* error);
+bool balance_from_store(const std::string& root, const std::string& tool,
+                        std::vector<Group>* groups, int max_jobs, Balanced* out,
+                        std::string* error);
 
 // The seconds `seconds` take on `cores` cores, longest first on the least loaded.
 double makespan(std::vector<double> seconds, int cores);

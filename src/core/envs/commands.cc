@@ -270,8 +270,23 @@ std::vector<std::string> pytest_paths(const Env& e, const std::string& root, boo
   return out;
 }
 
+std::string command_line(const std::vector<std::string>& words) {
+  std::string line;
+  for (const auto& w : words) {
+    bool quote = w.empty() || w.find_first_of(" \t\"'") != std::string::npos;
+    std::string q = w.find('"') != std::string::npos ? "'" : "\"";
+    line += (line.empty() ? "" : " ") + (quote ? q + w + q : w);
+  }
+  return line;
+}
+
 std::string group_key(const Env& e, const std::string& by) {
   if (by == "python") return e.python.empty() ? "default-python" : "py" + e.python;
+  if (!e.session.empty()) {
+    for (const auto& [k, v] : e.params)
+      if (k == by) return k + "-" + v;
+    return e.session;
+  }
   std::string fallback;
   for (size_t i = 0; i < e.factors.size(); ++i) {
     const std::string& f = e.factors[i];

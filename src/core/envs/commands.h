@@ -17,10 +17,15 @@ namespace testmap::envs {
 std::vector<std::string> pytest_paths(const Env& e, const std::string& root, bool* runs_pytest,
                                       std::string* unread);
 
+// A command line from its words, quoted where a word holds a space or a quote, so that
+// pytest_paths splits it back into the same words.
+std::string command_line(const std::vector<std::string>& words);
+
 // The job an environment goes to: by default its first factor that is not a Python version,
 // without its version ("django42" and "django-v4.2" go to "django"); `by` = "python" groups
 // by the Python version; another name groups by that factor's values ("django32",
-// "django42"), the environments without it by default.
+// "django42"), the environments without it by default. A nox session goes to its session's
+// name by default, and `by` names one of its parameters ("django-4.2").
 std::string group_key(const Env& e, const std::string& by);
 
 }  // namespace testmap::envs

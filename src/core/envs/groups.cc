@@ -10,18 +10,33 @@
 
 #include "core/classify/classifier.h"
 #include "core/config/config.h"
+#include "core/envs/nox.h"
 #include "core/store/store.h"
 
 namespace testmap::envs {
 
-bool plan_envs(const std::string& root, const std::string& by, std::vector<Group>* out,
-               std::string* error) {
+bool read_envs(const std::string& root, const std::string& tool, ToxConfig* out,
+               Diagnostic* error) {
+  if (tool == "tox") return read_tox(root, out, error);
+  if (tool == "nox") return read_nox(root, out, error);
+  if (read_tox(root, out, error)) return true;
+  // A tox configuration that cannot be read is tox's problem to report, not nox's.
+  if (!error->message.starts_with("no tox configuration")) return false;
+  if (std::filesystem::exists(std::filesystem::path(root) / "noxfile.py"))
+    return read_nox(root, out, error);
+  error->message += "; no noxfile.py";
+  return false;
+}
+
+bool plan_envs(const std::string& root, const std::string& tool, const std::string& by,
+               std::vector<Group>* out, std::string* error, std::string* used) {
   ToxConfig tox;
   Diagnostic bad;
-  if (!read_tox(root, &tox, &bad)) {
+  if (!read_envs(root, tool, &tox, &bad)) {
     *error = bad.format();
     return false;
   }
+  if (used) *used = tox.tool;
   config::Config cfg = config::load_config(root);
   if (!cfg.unusable.empty()) {
     *error = cfg.unusable;

@@ -29,9 +29,14 @@ struct Group {
   double seconds = 0;                 // balanced (--max-jobs): the job's estimated wall clock
 };
 
-// Reads the tox configuration at `root`, finds each environment's tests and services from
-// the test map (recorded runs merged), and groups them. False with *error (one line).
-bool plan_envs(const std::string& root, const std::string& by, std::vector<Group>* out,
-               std::string* error);
+// Reads the environments at `root`: `tool` "tox" (tox's configuration), "nox" (nox's
+// sessions), or "" for tox's when there is one, else nox's.
+bool read_envs(const std::string& root, const std::string& tool, ToxConfig* out, Diagnostic* error);
+
+// Reads the environments (read_envs), finds each one's tests and services from the test map
+// (recorded runs merged), and groups them; *used says whose they were (tox or nox). False
+// with *error (one line).
+bool plan_envs(const std::string& root, const std::string& tool, const std::string& by,
+               std::vector<Group>* out, std::string* error, std::string* used = nullptr);
 
 }  // namespace testmap::envs

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 
 #include "core/config/config.h"
 #include "core/config/ini.h"
+#include "core/envs/tox_toml.h"
 
 namespace testmap::envs {
 namespace {
@@ -162,10 +164,25 @@ std::vector<std::string> joined_lines(std::string_view value, const std::vector<
   return out;
 }
 
-// The INI text of tox's configuration at `root`, and the names its sections go by there.
+// Where tox's configuration is, in tox 4's order: tox.ini, setup.cfg [tox:tox], pyproject.toml
+// [tool.tox] as TOML tables, then as legacy_tox_ini, then tox.toml. The INI text, or the
+// parsed TOML document.
 struct Source {
   std::string file, text, tox_section = "tox";
+  std::optional<toml::table> toml;  // set for the native TOML format
 };
+
+bool parse_toml(const std::string& file, const std::string& text, toml::table* out,
+                Diagnostic* error) {
+  try {
+    *out = toml::parse(text, file);
+    return true;
+  } catch (const toml::parse_error& e) {
+    *error = {file, static_cast<int>(e.source().begin.line), "",
+              fmt::format("not valid TOML: {}", e.description())};
+    return false;
+  }
+}
 
 bool find_source(const std::string& root, Source* out, Diagnostic* error) {
   namespace fs = std::filesystem;
@@ -180,31 +197,31 @@ bool find_source(const std::string& root, Source* out, Diagnostic* error) {
     return true;
   }
   if (config::read_text((fs::path(root) / "pyproject.toml").string(), &text)) {
-    try {
-      toml::table doc = toml::parse(text, std::string("pyproject.toml"));
-      if (auto legacy = doc["tool"]["tox"]["legacy_tox_ini"].value<std::string>()) {
+    toml::table doc;
+    if (!parse_toml("pyproject.toml", text, &doc, error)) return false;
+    if (const toml::table* tox = doc["tool"]["tox"].as_table()) {
+      // Any key but legacy_tox_ini makes it the native format, as tox 4 decides.
+      bool native = false;
+      for (const auto& [k, v] : *tox) native = native || k.str() != "legacy_tox_ini";
+      if (native) {
+        *out = {"pyproject.toml", "", "", std::move(doc)};
+        return true;
+      }
+      if (auto legacy = (*tox)["legacy_tox_ini"].value<std::string>()) {
         *out = {"pyproject.toml", *legacy};
         return true;
       }
-      if (doc["tool"]["tox"]) {
-        *error = {"pyproject.toml", 0, "tool.tox",
-                  "tox's native TOML configuration is not read yet; `legacy_tox_ini` is"};
-        return false;
-      }
-    } catch (const toml::parse_error& e) {
-      *error = {"pyproject.toml", static_cast<int>(e.source().begin.line), "",
-                fmt::format("not valid TOML: {}", e.description())};
-      return false;
     }
   }
-  if (fs::exists(fs::path(root) / "tox.toml")) {
-    *error = {"tox.toml", 0, "",
-              "tox's native TOML configuration is not read yet; tox.ini, setup.cfg [tox:tox] "
-              "and pyproject.toml [tool.tox] legacy_tox_ini are"};
-    return false;
+  if (config::read_text((fs::path(root) / "tox.toml").string(), &text)) {
+    toml::table doc;
+    if (!parse_toml("tox.toml", text, &doc, error)) return false;
+    *out = {"tox.toml", "", "", std::move(doc)};
+    return true;
   }
   *error = {root, 0, "",
-            "no tox configuration (tox.ini, setup.cfg [tox:tox], pyproject.toml [tool.tox])"};
+            "no tox configuration (tox.ini, setup.cfg [tox:tox], pyproject.toml [tool.tox], "
+            "tox.toml)"};
   return false;
 }
 
@@ -280,6 +297,9 @@ std::string python_of_factor(std::string_view f) {
     f.remove_prefix(4);
   } else if (f.starts_with("py")) {
     f.remove_prefix(2);
+  } else if (f.size() > 2 && (f[0] == '2' || f[0] == '3') && f[1] == '.' &&
+             all_digits(f.substr(2))) {
+    return std::string(f);  // tox 4 reads a bare version as the Python: env "3.12"
   } else {
     return "";
   }
@@ -294,9 +314,35 @@ std::string python_of_factor(std::string_view f) {
   return prefix + fmt::format("{}.{}", f.substr(0, 1), f.substr(1));
 }
 
+std::vector<std::string> factors_of(std::string_view name) {
+  std::vector<std::string> out;
+  for (std::string_view f : split_outside_braces(name, "-")) out.emplace_back(f);
+  return out;
+}
+
+std::string with_env_name(std::string text, const std::string& name) {
+  for (std::string_view ref : {"{env_name}", "{envname}"})
+    for (size_t at; (at = text.find(ref)) != std::string::npos;) text.replace(at, ref.size(), name);
+  return text;
+}
+
+void finish_env(Env* e, std::string_view basepython, std::string dir) {
+  for (const char* root_ref : {"{toxinidir}/", "{toxinidir}", "{tox_root}/", "{tox_root}"})
+    if (dir.starts_with(root_ref)) dir.erase(0, std::string_view(root_ref).size());
+  e->changedir = dir == "." ? "" : dir;
+  if (!trim(basepython).empty()) e->python = python_of_basepython(basepython);
+  for (size_t i = 0; e->python.empty() && i < e->factors.size(); ++i)
+    e->python = python_of_factor(e->factors[i]);
+}
+
 bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
   Source src;
   if (!find_source(root, &src, error)) return false;
+  if (src.toml) {
+    const toml::table* tox =
+        src.file == "tox.toml" ? &*src.toml : (*src.toml)["tool"]["tox"].as_table();
+    return read_tox_toml(*src.toml, *tox, src.file, out, error);
+  }
   config::IniFile ini = config::parse_ini(src.text);
   out->file = src.file;
   auto tox = ini.find(src.tox_section);
@@ -327,7 +373,7 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
     Env e;
     e.name = name;
     e.line = list->line;
-    for (std::string_view f : split_outside_braces(name, "-")) e.factors.emplace_back(f);
+    e.factors = factors_of(name);
     const config::IniSection* own = env_section(ini, env_prefix, name);
     // A key by tox 4's name or its older alias (change_dir or changedir), the environment's
     // own section first.
@@ -343,7 +389,8 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
     e.deps = joined_lines(get("deps"), e.factors);
     // commands_pre and commands_post run in the environment too, and may run tests.
     for (const char* key : {"commands_pre", "commands", "commands_post"})
-      for (auto& line : joined_lines(get(key), e.factors)) e.commands.push_back(std::move(line));
+      for (auto& line : joined_lines(get(key), e.factors))
+        e.commands.push_back(with_env_name(std::move(line), name));
     for (const auto& d : joined_lines(get("depends"), e.factors))
       for (std::string_view part : split_outside_braces(d, ", "))
         for (auto& n : expand(part)) e.depends.push_back(std::move(n));
@@ -352,16 +399,9 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
         e.setenv.emplace_back(std::string(trim(std::string_view(line).substr(0, eq))),
                               std::string(trim(std::string_view(line).substr(eq + 1))));
     auto changedir = joined_lines(get("change_dir", "changedir"), e.factors);
-    if (!changedir.empty()) {
-      std::string dir = changedir.back();
-      for (const char* root_ref : {"{toxinidir}/", "{toxinidir}", "{tox_root}/", "{tox_root}"})
-        if (dir.starts_with(root_ref)) dir.erase(0, std::string_view(root_ref).size());
-      e.changedir = dir == "." ? "" : dir;
-    }
     auto basepython = joined_lines(get("base_python", "basepython"), e.factors);
-    if (!basepython.empty()) e.python = python_of_basepython(basepython.back());
-    for (size_t i = 0; e.python.empty() && i < e.factors.size(); ++i)
-      e.python = python_of_factor(e.factors[i]);
+    finish_env(&e, basepython.empty() ? "" : basepython.back(),
+               changedir.empty() ? "" : changedir.back());
     out->envs.push_back(std::move(e));
   }
   return true;

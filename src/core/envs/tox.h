@@ -23,9 +23,14 @@ struct Env {
   std::vector<std::string> depends;  // environments (or patterns) that must run first
   std::vector<std::pair<std::string, std::string>> setenv;  // its setenv, conditions applied
   int line = 0;                                             // of its name in the envlist
+  // nox: the session's name (`nox -s tests` runs all of its parametrizations) and its
+  // parameters (`@nox.parametrize`), as nox prints them; empty for tox.
+  std::string session;
+  std::vector<std::pair<std::string, std::string>> params;
 };
 
 struct ToxConfig {
+  std::string tool = "tox";   // or "nox"
   std::string file;           // where it was read, relative to the root
   std::vector<Env> envs;      // the envlist's, in its order, each once
   bool skip_missing = false;  // skip_missing_interpreters
@@ -45,6 +50,14 @@ std::vector<std::string> conditional_lines(std::string_view value,
 // The Python a factor asks for: py311 and py3.11 give "3.11", py3 "3", pypy310
 // "pypy3.10"; "" when it names none.
 std::string python_of_factor(std::string_view factor);
+
+// An environment's factors: its name split on dashes outside braces.
+std::vector<std::string> factors_of(std::string_view name);
+// `{env_name}` and `{envname}` in a setting replaced by the environment's name, as tox does.
+std::string with_env_name(std::string text, const std::string& name);
+// Sets an environment's Python (its base_python, else the first factor naming one) and its
+// change_dir, relative to the root ({tox_root}/ and {toxinidir}/ dropped).
+void finish_env(Env* e, std::string_view basepython, std::string changedir);
 
 // Reads the tox configuration at `root`. False with *error when there is none or it cannot
 // be used (no envlist).

@@ -24,11 +24,14 @@
 //   7  env_duration: each tox environment's seconds in a run (tox --result-json, imported),
 //      so `testmap ci --envs --max-jobs` can balance its jobs. Added to a version 6 store in
 //      place.
+//   8  job_setup: a CI job's seconds from its start to its tests' start (testmap-job.json of a
+//      generated workflow, imported), the measured job-overhead-seconds. Added to a version 7
+//      store in place.
 #pragma once
 
 namespace testmap::store {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE run (
@@ -131,6 +134,12 @@ CREATE TABLE env_duration (
   seconds REAL NOT NULL,         -- set-up and commands, as tox measured them
   success INTEGER NOT NULL
 );
+CREATE TABLE job_setup (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  job TEXT NOT NULL,             -- the job's id in the generated file
+  kind TEXT NOT NULL,            -- tox | nox | tiers: which file's jobs
+  seconds REAL NOT NULL          -- from the job's start to its tests' start
+);
 )sql";
 
 // Version 1 to 2; static_hash NULL makes the next classification rewrite every test's row.
@@ -166,6 +175,12 @@ inline constexpr const char* kUpgradeFrom5 = R"sql(
 CREATE TABLE IF NOT EXISTS polluter (id INTEGER PRIMARY KEY, test TEXT NOT NULL,
   polluters TEXT NOT NULL, found REAL NOT NULL, run_id INTEGER, commit_sha TEXT,
   minimal INTEGER NOT NULL, pytest_runs INTEGER NOT NULL, reproduce TEXT NOT NULL);
+)sql";
+
+// Version 7 to 8: the table of kSchema after env_duration.
+inline constexpr const char* kUpgradeFrom7 = R"sql(
+CREATE TABLE IF NOT EXISTS job_setup (run_id INTEGER NOT NULL REFERENCES run(id),
+  job TEXT NOT NULL, kind TEXT NOT NULL, seconds REAL NOT NULL);
 )sql";
 
 // Version 6 to 7: the table of kSchema after polluter.

@@ -246,13 +246,14 @@ Store::Opened Store::create_or_upgrade() {
       return Opened::kCorrupt;
     }
     if (!exec(kSchema)) return failed("create");
-  } else if (version >= 1 && version <= 6) {
+  } else if (version >= 1 && version <= 7) {
     if (version == 1 && !exec(kUpgradeFrom1)) return failed("upgrade");
     if (version <= 2 && !exec(kUpgradeFrom2)) return failed("upgrade");
     if (version <= 3 && !exec(kUpgradeFrom3)) return failed("upgrade");
     if (version <= 4 && !exec(kUpgradeFrom4)) return failed("upgrade");
     if (version <= 5 && !exec(kUpgradeFrom5)) return failed("upgrade");
-    if (!exec(kUpgradeFrom6)) return failed("upgrade");
+    if (version <= 6 && !exec(kUpgradeFrom6)) return failed("upgrade");
+    if (!exec(kUpgradeFrom7)) return failed("upgrade");
   } else if (version != kSchemaVersion) {
     return failed("open");
   }

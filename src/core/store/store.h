@@ -138,6 +138,11 @@ class Store {
   bool save_env_durations(const std::vector<std::tuple<std::string, double, bool>>& envs);
   // Each environment's median seconds over its newest `n` runs.
   bool env_durations(int n, std::map<std::string, double>* out);
+  // Adds CI jobs' set-up seconds (testmap-job.json) as a run of kind "job".
+  bool save_job_setups(const std::vector<std::tuple<std::string, std::string, double>>& jobs);
+  // The median set-up seconds of the newest `n` jobs of this kind (tox, nox, tiers); *count
+  // says how many there were (0: none measured, *median unchanged).
+  bool job_setup(const std::string& kind, int n, double* median, int* count);
   // Adds what a bisection found; a test's newer finding hides its older ones.
   bool save_polluter(const Polluter& p);
   // The newest finding for each test, newest first.

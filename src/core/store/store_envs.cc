@@ -1,4 +1,5 @@
-// Durations of tox environments (imported from tox --result-json), for `testmap ci --envs`.
+// Durations of tox environments and nox sessions (imported from tox --result-json and
+// `testmap envs run --result-json`), for `testmap ci --envs`; and CI jobs' set-up seconds.
 #include <chrono>
 
 #include <fmt/format.h>
@@ -40,6 +41,39 @@ bool Store::env_durations(int n, std::map<std::string, double>* out) {
   }
   if (query_failed(rc)) return false;
   for (const auto& [env, v] : runs) (*out)[env] = plan::median(v);
+  return true;
+}
+
+bool Store::save_job_setups(const std::vector<std::tuple<std::string, std::string, double>>& jobs) {
+  auto failed = [this] {
+    error_ = fmt::format("cannot write the jobs' set-up seconds: {}", sqlite3_errmsg(db_));
+    exec("ROLLBACK");
+    return false;
+  };
+  if (!exec("BEGIN IMMEDIATE")) return false;
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Statement run(db_, "INSERT INTO run(kind, started) VALUES('job', ?)");
+  if (!run.ok() || run.real(1, now).step() != SQLITE_DONE) return failed();
+  long long run_id = sqlite3_last_insert_rowid(db_);
+  Statement put(db_, "INSERT INTO job_setup(run_id, job, kind, seconds) VALUES(?,?,?,?)");
+  if (!put.ok()) return failed();
+  for (const auto& [job, kind, seconds] : jobs)
+    if (put.integer(1, run_id).text(2, job).text(3, kind).real(4, seconds).step() != SQLITE_DONE)
+      return failed();
+  return exec("COMMIT") || failed();
+}
+
+bool Store::job_setup(const std::string& kind, int n, double* median, int* count) {
+  Statement q(db_, "SELECT seconds FROM job_setup WHERE kind = ? ORDER BY run_id DESC LIMIT ?");
+  if (q.ok()) q.text(1, kind).integer(2, n);
+  std::vector<double> v;
+  int rc = q.ok() ? SQLITE_ROW : sqlite3_errcode(db_);
+  while (q.ok() && (rc = sqlite3_step(q.raw())) == SQLITE_ROW)
+    v.push_back(sqlite3_column_double(q.raw(), 0));
+  if (query_failed(rc)) return false;
+  *count = static_cast<int>(v.size());
+  if (!v.empty()) *median = plan::median(v);
   return true;
 }
 
