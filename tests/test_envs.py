@@ -508,3 +508,117 @@ def test_split_files_one_workflow_per_job_and_stale_ones_named(
     assert (wf / "lint-docs.yml").exists() and single.exists()
     assert "tox-all.yml" not in drift.stderr
     assert subprocess.run([*cmd, "--check", str(wf)], cwd=envlib).returncode == 0
+
+
+# pytest-cov's documented layout: coverage erased first, every test environment after it, the
+# report after them all (tox orders environments by `depends` only within one run).
+DEPENDS_INI = """\
+[tox]
+envlist = clean, py{311,312}-{flask,django}, report
+
+[testenv]
+deps = pytest-cov
+depends =
+    py{311,312}-{flask,django}: clean
+    report: py{311,312}-{flask,django}
+commands =
+    flask: pytest --cov --cov-append tests/flask
+    django: pytest --cov --cov-append tests/django
+
+[testenv:clean]
+deps = coverage
+commands = coverage erase
+
+[testenv:report]
+deps = coverage
+commands = coverage report
+"""
+
+
+def test_depends_across_jobs_become_needs_in_tox_order(testmap_bin: str, tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text(DEPENDS_INI)
+    for d in ("flask", "django"):
+        (tmp_path / "tests" / d).mkdir(parents=True)
+    got = envs_json(testmap_bin, tmp_path)
+    after = {g["group"]: g["after"] for g in got["groups"]}
+    assert after == {
+        "clean": [],
+        "flask": ["clean"],
+        "django": ["clean"],
+        "report": ["flask", "django"],
+    }
+    for system, schema in (("github", "vendor.github-workflows"), ("gitlab", "vendor.gitlab-ci")):
+        proc = subprocess.run(
+            [testmap_bin, "ci", system, "--envs", "tox"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        # The report's inputs are the other jobs' files: said, since nothing carries them.
+        assert "job report runs after flask, django (depends)" in proc.stderr
+        path = tmp_path / f"{system}.yml"
+        path.write_text(proc.stdout)
+        valid = subprocess.run(
+            [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert valid.returncode == 0, valid.stdout + valid.stderr
+        doc = YAML(typ="safe").load(proc.stdout)
+        jobs = (
+            doc["jobs"] if system == "github" else {k: v for k, v in doc.items() if k != "stages"}
+        )
+        needs = {k: v.get("needs", []) for k, v in jobs.items()}
+        assert needs == {
+            "clean": [],
+            "flask": ["clean"],
+            "django": ["clean"],
+            "report": ["flask", "django"],
+        }
+        # Each waits whatever the outcome before it, as tox runs a dependent environment.
+        if system == "github":
+            assert jobs["report"]["if"] == "${{ !cancelled() }}"
+        else:
+            assert jobs["report"]["when"] == "always"
+    # One file per job cannot order jobs of other files: refused, nothing written.
+    out = tmp_path / "workflows"
+    proc = subprocess.run(
+        [testmap_bin, "ci", "github", "--envs", "tox", "--split-files", "-o", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "without --split-files" in proc.stderr
+    assert not out.exists()
+    # Balanced, the order still holds, and the wall clock is the longest chain of jobs.
+    balanced = envs_json(testmap_bin, tmp_path, "--max-jobs", "3")
+    jobs = {g["group"]: g for g in balanced["groups"]}
+    assert len(jobs) == 3
+    end: dict[str, float] = {}
+
+    def finish(name: str) -> float:
+        if name not in end:
+            end[name] = jobs[name]["seconds"] + max(
+                (finish(a) for a in jobs[name]["after"]), default=0
+            )
+        return end[name]
+
+    assert balanced["balanced"]["wall_seconds"] == pytest.approx(max(map(finish, jobs)))
+    assert balanced["balanced"]["wall_seconds"] > max(j["seconds"] for j in jobs.values())
+    # In one job, tox itself orders them.
+    one = envs_json(testmap_bin, tmp_path, "--max-jobs", "1")
+    assert [(g["after"], len(g["envs"])) for g in one["groups"]] == [([], 6)]
+
+
+def test_environments_that_wait_for_each_other_are_refused(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nenvlist = a, b\n\n[testenv:a]\ndepends = b\ncommands = pytest\n\n"
+        "[testenv:b]\ndepends = a\ncommands = pytest\n"
+    )
+    proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("testmap envs: tox's depends make these wait for each other:")

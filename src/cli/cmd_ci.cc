@@ -1,6 +1,7 @@
 // `testmap ci github|gitlab`: the CI file for a plan of the suite, or, with --check, whether
 // the committed one still matches it (docs/ci.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -260,6 +261,11 @@ void register_ci(CLI::App& app, int& exit_code) {
           return;
         }
         groups = envs::as_groups(balanced);
+        if (!envs::link_after(&groups, &error)) {
+          fmt::print(stderr, "testmap ci: {}\n", error);
+          exit_code = kExitUsage;
+          return;
+        }
         // The layout follows the durations this store holds: a check elsewhere needs them.
         if (balanced.estimated)
           opts->drift_hint = fmt::format(
@@ -268,7 +274,19 @@ void register_ci(CLI::App& app, int& exit_code) {
               "durations import) where the file is written and where it is checked",
               balanced.estimated);
       }
+      for (const auto& note : envs::after_notes(groups))
+        fmt::print(stderr, "testmap ci: note: {}\n", note);
       if (opts->split_files) {
+        for (const auto& g : groups)
+          if (!g.after.empty()) {
+            fmt::print(stderr,
+                       "testmap ci: job {} must run after {} (tox's depends), which jobs of "
+                       "other workflow files cannot wait for: write one file, without "
+                       "--split-files\n",
+                       g.name, fmt::join(g.after, ", "));
+            exit_code = kExitUsage;
+            return;
+          }
         if (opts->system != "github") {
           fmt::print(stderr,
                      "testmap ci: --split-files is for GitHub, whose workflows are files of "

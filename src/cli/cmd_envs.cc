@@ -73,6 +73,11 @@ void register_envs(CLI::App& app, int& exit_code) {
         return;
       }
       groups = envs::as_groups(balanced);
+      if (!envs::link_after(&groups, &error)) {
+        fmt::print(stderr, "testmap envs: {}\n", error);
+        exit_code = kExitUsage;
+        return;
+      }
     }
     size_t n = 0;
     for (const auto& g : groups) n += g.envs.size();
@@ -94,8 +99,12 @@ void register_envs(CLI::App& app, int& exit_code) {
                           {"tests", e.tests},
                           {"unknown", e.unknown},
                           {"services", e.services}});
-        j.push_back(
-            {{"group", g.name}, {"pythons", g.pythons}, {"services", g.services}, {"envs", list}});
+        j.push_back({{"group", g.name},
+                     {"pythons", g.pythons},
+                     {"services", g.services},
+                     {"after", g.after},
+                     {"seconds", g.seconds},
+                     {"envs", list}});
       }
       nlohmann::json doc = {{"tool", tool}, {"groups", j}, {"environments", n}};
       if (o->max_jobs > 0)
@@ -125,6 +134,7 @@ void register_envs(CLI::App& app, int& exit_code) {
           tool == "nox" ? "session" : "environment", g.envs.size() == 1 ? "" : "s",
           g.pythons.empty() ? "(the runner's)" : fmt::format("{}", fmt::join(g.pythons, ", ")),
           g.services.empty() ? "none" : fmt::format("{}", fmt::join(g.services, ", ")));
+      if (!g.after.empty()) fmt::print("  runs after {} (depends)\n", fmt::join(g.after, ", "));
       for (const auto& e : g.envs) {
         std::string what =
             !e.unread.empty()

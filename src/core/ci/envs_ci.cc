@@ -97,8 +97,24 @@ std::vector<std::string> job_ids(const std::vector<envs::Group>& groups) {
   return out;
 }
 
+// The ids of the jobs a group runs after (tox's depends), by group name.
+std::vector<std::string> needs_of(const envs::Group& g, const std::vector<envs::Group>& groups,
+                                  const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (const auto& a : g.after)
+    for (size_t i = 0; i < groups.size(); ++i)
+      if (groups[i].name == a) out.push_back(ids[i]);
+  return out;
+}
+
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string s;
+  for (const auto& id : ids) s += (s.empty() ? "" : ", ") + id;
+  return s;
+}
+
 std::string github_job(const std::string& tool, const envs::Group& g, const std::string& id,
-                       const config::Config& cfg) {
+                       const std::vector<std::string>& needs, const config::Config& cfg) {
   auto it = cfg.ci.find("runs-on");
   std::string runs_on =
       it != cfg.ci.end() && it->is_string() ? it->get<std::string>() : "ubuntu-latest";
@@ -107,6 +123,9 @@ std::string github_job(const std::string& tool, const envs::Group& g, const std:
                      yaml_quote(fmt::format("{} ({} {}{})", g.name, g.envs.size(),
                                             tool == "nox" ? "session" : "environment",
                                             g.envs.size() == 1 ? "" : "s")));
+  // After the jobs of what it depends on, whatever their outcome, as tox orders them.
+  if (!needs.empty())
+    out += fmt::format("    needs: [{}]\n    if: ${{{{ !cancelled() }}}}\n", join_ids(needs));
   out += fmt::format("    runs-on: {}\n", runs_on);
   out += github_services(cfg, g.services);
   // The first step notes when the job began; the set-up ends where the environments start.
@@ -140,7 +159,8 @@ std::string github_envs_workflow(const std::string& tool, const std::vector<envs
   std::string out = header(tool, regenerate(tool, "github", options));
   out += fmt::format("name: {}\non:\n  push:\n  pull_request:\n\njobs:\n", tool);
   std::vector<std::string> ids = job_ids(groups);
-  for (size_t i = 0; i < groups.size(); ++i) out += github_job(tool, groups[i], ids[i], cfg);
+  for (size_t i = 0; i < groups.size(); ++i)
+    out += github_job(tool, groups[i], ids[i], needs_of(groups[i], groups, ids), cfg);
   return out;
 }
 
@@ -155,7 +175,7 @@ std::map<std::string, std::string> github_envs_files(const std::string& tool,
     std::string text = header(tool, regenerate(tool, "github", options));
     text += fmt::format("name: {}\non:\n  push:\n  pull_request:\n\njobs:\n",
                         yaml_quote(tool + ": " + g.name));
-    out[fmt::format("{}-{}.yml", tool, ids[i])] = text + github_job(tool, g, ids[i], cfg);
+    out[fmt::format("{}-{}.yml", tool, ids[i])] = text + github_job(tool, g, ids[i], {}, cfg);
   }
   return out;
 }
@@ -171,6 +191,8 @@ std::string gitlab_envs_ci(const std::string& tool, const std::vector<envs::Grou
   for (size_t i = 0; i < groups.size(); ++i) {
     const envs::Group& g = groups[i];
     out += fmt::format("{}:\n  stage: test\n  image: {}\n", ids[i], yaml_quote(image));
+    if (auto needs = needs_of(g, groups, ids); !needs.empty())
+      out += fmt::format("  needs: [{}]\n  when: always\n", join_ids(needs));
     out += gitlab_services(cfg, g.services);
     // One image holds one Python: uv fetches the others each environment asks for (tox-uv;
     // nox's uv backend).

@@ -24,6 +24,9 @@ struct Part {
   std::vector<std::string> groups;
   std::vector<std::string> services;
   double seconds = 0;
+  // How many groups it waits for in a chain (depends): jobs of one level never wait for each
+  // other, so parts share jobs only within a level.
+  int level = 0;
 };
 
 class Costs {
@@ -74,7 +77,7 @@ std::vector<std::vector<const EnvTests*>> split(const std::vector<const EnvTests
 // The jobs for a job wall clock of `target`.
 std::vector<Part> jobs_for(double target, const std::vector<Group>& groups,
                            const std::vector<std::vector<const EnvTests*>>& sorted,
-                           const CostModel& m, const Costs& c) {
+                           const std::vector<int>& levels, const CostModel& m, const Costs& c) {
   std::vector<Part> parts;
   for (size_t g = 0; g < groups.size(); ++g) {
     const auto& envs = sorted[g];
@@ -89,7 +92,7 @@ std::vector<Part> jobs_for(double target, const std::vector<Group>& groups,
       if (fits) break;
     }
     for (auto& p : pieces) {
-      Part part{std::move(p), {groups[g].name}, groups[g].services, 0};
+      Part part{std::move(p), {groups[g].name}, groups[g].services, 0, levels[g]};
       part.seconds = c.job(part.envs, part.services);
       parts.push_back(std::move(part));
     }
@@ -102,7 +105,7 @@ std::vector<Part> jobs_for(double target, const std::vector<Group>& groups,
   for (auto& p : parts) {
     bool placed = false;
     for (auto& j : jobs) {
-      if (j.services != p.services) continue;
+      if (j.services != p.services || j.level != p.level) continue;
       std::vector<const EnvTests*> both = j.envs;
       both.insert(both.end(), p.envs.begin(), p.envs.end());
       double s = c.job(both, j.services);
@@ -116,13 +119,29 @@ std::vector<Part> jobs_for(double target, const std::vector<Group>& groups,
     }
     if (!placed) jobs.push_back(std::move(p));
   }
-  // Still over the cap: the two shortest jobs share one, their services together.
+  // Still over the cap: the two shortest jobs of a level share one, their services together;
+  // when every level has one job, the two deepest levels' jobs do (tox orders them within).
   while (jobs.size() > static_cast<size_t>(std::max(1, m.max_jobs))) {
-    std::sort(jobs.begin(), jobs.end(),
-              [](const Part& a, const Part& b) { return a.seconds > b.seconds; });
-    Part b = std::move(jobs.back());
-    jobs.pop_back();
-    Part& a = jobs.back();
+    std::stable_sort(jobs.begin(), jobs.end(),
+                     [](const Part& a, const Part& b) { return a.seconds > b.seconds; });
+    size_t ia = jobs.size(), ib = jobs.size();  // the two to merge, ib the shorter
+    for (size_t i = jobs.size(); i-- > 0 && ia == jobs.size();)
+      for (size_t k = i; k-- > 0;)
+        if (jobs[k].level == jobs[i].level) {
+          ia = k;
+          ib = i;
+          break;
+        }
+    if (ia == jobs.size()) {
+      std::stable_sort(jobs.begin(), jobs.end(),
+                       [](const Part& a, const Part& b) { return a.level > b.level; });
+      ia = 1;
+      ib = 0;
+      jobs[1].level = std::min(jobs[0].level, jobs[1].level);
+    }
+    Part b = std::move(jobs[ib]);
+    jobs.erase(jobs.begin() + static_cast<long>(ib));
+    Part& a = jobs[ia > ib ? ia - 1 : ia];
     a.envs.insert(a.envs.end(), b.envs.begin(), b.envs.end());
     for (const auto& g : b.groups)
       if (std::find(a.groups.begin(), a.groups.end(), g) == a.groups.end()) a.groups.push_back(g);
@@ -201,12 +220,25 @@ Balanced balance(const std::vector<Group>& groups, const std::map<std::string, d
     return wall_of(a) < wall_of(b) - 1e-9 ||
            (wall_of(a) <= wall_of(b) + 1e-9 && runner_of(a) < runner_of(b));
   };
-  std::vector<Part> strict = jobs_for(hi, groups, sorted, model, c);
+  // Each group's level: 1 + the deepest level of the groups it runs after.
+  std::vector<int> levels(groups.size(), -1);
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < groups.size(); ++i) index[groups[i].name] = i;
+  std::function<int(size_t, int)> level = [&](size_t i, int depth) -> int {
+    if (levels[i] >= 0 || depth > static_cast<int>(groups.size())) return std::max(levels[i], 0);
+    int l = 0;
+    for (const auto& a : groups[i].after)
+      if (auto it = index.find(a); it != index.end())
+        l = std::max(l, 1 + level(it->second, depth + 1));
+    return levels[i] = l;
+  };
+  for (size_t i = 0; i < groups.size(); ++i) level(i, 0);
+  std::vector<Part> strict = jobs_for(hi, groups, sorted, levels, model, c);
   std::vector<Part> paying = strict;
   constexpr int kSteps = 200;
   for (int i = 1; i <= kSteps && hi > lo; ++i) {
     double target = hi - (hi - lo) * i / kSteps;
-    std::vector<Part> jobs = jobs_for(target, groups, sorted, model, c);
+    std::vector<Part> jobs = jobs_for(target, groups, sorted, levels, model, c);
     if (jobs.size() > cap) continue;
     double extra = runner_of(jobs) - baseline_runner;
     if (extra <= 1e-9 && better(jobs, strict)) strict = jobs;
@@ -251,6 +283,35 @@ Balanced balance(const std::vector<Group>& groups, const std::map<std::string, d
     out.wall = std::max(out.wall, j.seconds);
     out.runner += j.seconds;
     out.jobs.push_back(std::move(j));
+  }
+  // A job that waits for others (depends) ends after theirs: the wall clock is the longest
+  // chain; jobs that wait for each other are a cycle, which the caller must not write.
+  bool any_depends = false;
+  for (const auto& g : groups)
+    for (const auto& e : g.envs) any_depends = any_depends || !e.env.depends.empty();
+  if (any_depends) {
+    std::map<const EnvTests*, size_t> job_of;
+    for (size_t j = 0; j < out.jobs.size(); ++j)
+      for (const auto* e : out.jobs[j].envs) job_of[e] = j;
+    std::vector<std::set<size_t>> waits(out.jobs.size());
+    for (const auto& [e, j] : job_of)
+      for (const auto& [o, k] : job_of)
+        if (k != j && depends_on(e->env, o->env.name)) waits[j].insert(k);
+    std::vector<double> end(out.jobs.size(), -1);
+    std::vector<bool> open(out.jobs.size(), false);
+    std::function<double(size_t)> finish = [&](size_t j) -> double {
+      if (end[j] >= 0) return end[j];
+      if (open[j]) {
+        out.cycle = true;
+        return 0;
+      }
+      open[j] = true;
+      double start = 0;
+      for (size_t k : waits[j]) start = std::max(start, finish(k));
+      open[j] = false;
+      return end[j] = start + out.jobs[j].seconds;
+    };
+    for (size_t j = 0; j < out.jobs.size(); ++j) out.wall = std::max(out.wall, finish(j));
   }
   // Job ids must differ: two jobs holding parts of the same groups are numbered.
   std::map<std::string, int> uses;
@@ -309,6 +370,12 @@ bool balance_from_store(const std::string& root, const std::string& tool,
                    : "the default; no job set-up measured";
   }
   *out = balance(*groups, durations, m);
+  if (out->cycle) {  // parts of one group that depend on each other, split apart
+    *error =
+        "tox's depends make the balanced jobs wait for each other; without --max-jobs, "
+        "each group is a job";
+    return false;
+  }
   out->job_overhead = m.job_overhead;
   out->overhead_source = source;
   return true;

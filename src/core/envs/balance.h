@@ -36,6 +36,7 @@ struct Balanced {
   double wall = 0;              // the longest job (all run at once, within the cap)
   double runner = 0;            // the jobs' seconds together
   size_t estimated = 0;         // environments without a recorded duration
+  bool cycle = false;           // some jobs would wait for each other (depends across them)
   double job_overhead = 0;      // the set-up each job was costed at
   std::string overhead_source;  // where that came from, for a person: "job-overhead-seconds"...
 };

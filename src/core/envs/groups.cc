@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <fnmatch.h>
 
 #include "core/classify/classifier.h"
 #include "core/config/config.h"
@@ -14,6 +17,127 @@
 #include "core/store/store.h"
 
 namespace testmap::envs {
+namespace {
+
+// A group's Pythons and services, from its environments.
+void summarize(Group* g) {
+  g->pythons.clear();
+  std::set<std::string> services;
+  for (const auto& t : g->envs) {
+    if (!t.env.python.empty() &&
+        std::find(g->pythons.begin(), g->pythons.end(), t.env.python) == g->pythons.end())
+      g->pythons.push_back(t.env.python);
+    services.insert(t.services.begin(), t.services.end());
+  }
+  g->services.assign(services.begin(), services.end());
+}
+
+// The groups (indices) of a cycle of `after`, first one again at the end; empty when none.
+std::vector<size_t> find_cycle(const std::vector<Group>& groups) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < groups.size(); ++i) index[groups[i].name] = i;
+  std::vector<int> state(groups.size(), 0);  // 0 new, 1 on the path, 2 done
+  std::vector<size_t> path, cycle;
+  std::function<bool(size_t)> visit = [&](size_t i) {
+    if (state[i] == 2) return false;
+    if (state[i] == 1) {
+      cycle.assign(std::find(path.begin(), path.end(), i), path.end());
+      cycle.push_back(i);
+      return true;
+    }
+    state[i] = 1;
+    path.push_back(i);
+    for (const auto& a : groups[i].after)
+      if (visit(index.at(a))) return true;
+    path.pop_back();
+    state[i] = 2;
+    return false;
+  };
+  for (size_t i = 0; i < groups.size(); ++i)
+    if (visit(i)) return cycle;
+  return {};
+}
+
+// Each group's `after`, in the groups' order.
+void set_after(std::vector<Group>* groups) {
+  for (auto& g : *groups) {
+    g.after.clear();
+    for (const auto& h : *groups) {
+      if (&h == &g) continue;
+      bool waits = false;
+      for (const auto& t : g.envs)
+        for (const auto& o : h.envs) waits = waits || depends_on(t.env, o.env.name);
+      if (waits) g.after.push_back(h.name);
+    }
+  }
+}
+
+// Groups that would wait for each other: the environment that makes a group of the cycle
+// wait for the next one gets a group of its own, until no group waits for itself.
+bool break_cycles(std::vector<Group>* groups, std::string* error) {
+  size_t envs = 0;
+  for (const auto& g : *groups) envs += g.envs.size();
+  for (size_t round = 0; round <= envs; ++round) {
+    set_after(groups);
+    std::vector<size_t> cycle = find_cycle(*groups);
+    if (cycle.empty()) return true;
+    Group& g = (*groups)[cycle[0]];
+    const Group& next = (*groups)[cycle[1]];
+    auto waits = std::find_if(g.envs.begin(), g.envs.end(), [&](const EnvTests& t) {
+      return std::any_of(next.envs.begin(), next.envs.end(),
+                         [&](const EnvTests& o) { return depends_on(t.env, o.env.name); });
+    });
+    if (g.envs.size() == 1 || waits == g.envs.end()) {
+      std::vector<std::string> names;
+      for (size_t i : cycle) names.push_back((*groups)[i].name);
+      *error =
+          fmt::format("tox's depends make these wait for each other: {}", fmt::join(names, " -> "));
+      return false;
+    }
+    std::set<std::string> taken;
+    for (const auto& other : *groups) taken.insert(other.name);
+    Group own;
+    own.name = waits->env.name;
+    for (int n = 2; taken.count(own.name); ++n) own.name = fmt::format("{}-{}", waits->env.name, n);
+    own.envs.push_back(std::move(*waits));
+    g.envs.erase(waits);
+    summarize(&g);
+    summarize(&own);
+    groups->push_back(std::move(own));
+  }
+  *error = "tox's depends make groups wait for each other";
+  return false;
+}
+
+}  // namespace
+
+bool depends_on(const Env& e, const std::string& other) {
+  for (const auto& pattern : e.depends)
+    if (pattern == other || fnmatch(pattern.c_str(), other.c_str(), 0) == 0) return true;
+  return false;
+}
+
+bool link_after(std::vector<Group>* groups, std::string* error) {
+  set_after(groups);
+  std::vector<size_t> cycle = find_cycle(*groups);
+  if (cycle.empty()) return true;
+  std::vector<std::string> names;
+  for (size_t i : cycle) names.push_back((*groups)[i].name);
+  *error = fmt::format("tox's depends make these jobs wait for each other: {}",
+                       fmt::join(names, " -> "));
+  return false;
+}
+
+std::vector<std::string> after_notes(const std::vector<Group>& groups) {
+  std::vector<std::string> out;
+  for (const auto& g : groups)
+    if (!g.after.empty())
+      out.push_back(fmt::format(
+          "job {} runs after {} (depends): files their environments write, such as coverage "
+          "data, reach it only if their jobs upload them",
+          g.name, fmt::join(g.after, ", ")));
+  return out;
+}
 
 bool read_envs(const std::string& root, const std::string& tool, ToxConfig* out,
                Diagnostic* error) {
@@ -88,7 +212,7 @@ bool plan_envs(const std::string& root, const std::string& tool, const std::stri
     g.envs.push_back(std::move(t));
   }
   for (auto& g : *out) std::sort(g.services.begin(), g.services.end());
-  return true;
+  return break_cycles(out, error);
 }
 
 }  // namespace testmap::envs
