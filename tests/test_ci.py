@@ -271,7 +271,7 @@ def test_affected_mode_runs_affected_tests_on_pull_requests_and_records_elsewher
         [export] = [s for s in steps if s.get("run", "").startswith("testmap deps export")]
         assert "github.event_name != 'pull_request'" in export["if"]
         [upload] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
-        assert upload["with"]["path"].split() == ["durations.json", "deps.json"]
+        assert upload["with"]["path"].split() == ["durations.json", "deps.json", "testmap-job.json"]
         # The pull-request command selects the same tests a plain run of the shard would.
         planned = subprocess.run(
             [
@@ -526,3 +526,83 @@ def test_a_merge_request_runs_a_child_pipeline_of_the_machines_its_change_needs(
     assert ran(mr) == Counter(
         ["tests/test_0.py::test_0", "tests/test_3.py::test_3", "tests/test_6.py::test_6"]
     )
+
+
+def test_each_machine_measures_its_set_up_and_the_plan_costs_a_machine_by_it(
+    testmap_bin: str, tiered: Path
+) -> None:
+    """The generated steps, run by bash as each CI runs them: the job's start, then its set-up
+    written when its tests start; the map job imports them; the plan then charges each
+    machine that set-up (not when job-overhead-seconds is set)."""
+    env = {**os.environ, "PATH": f"{Path(testmap_bin).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def bash(command: str, cwd: Path, **extra: str) -> None:
+        proc = subprocess.run(
+            ["bash", "-e", "-c", command],
+            cwd=cwd,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+
+    def plan() -> tuple[str, dict]:
+        proc = subprocess.run(
+            [testmap_bin, "plan", "--json", "--shards", "2"],
+            cwd=tiered,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr, json.loads(proc.stdout)
+
+    _, before = plan()
+    github = YAML(typ="safe").load(generate(testmap_bin, tiered, "github", "--shards", "2"))
+    name, job = next((k, v) for k, v in github["jobs"].items() if k != "test-map")
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    github_env = tiered / "github_env"
+    github_env.write_text("")
+    bash(runs[0], tiered, GITHUB_ENV=str(github_env))  # the job's first step
+    started = int(github_env.read_text().split("=", 1)[1])
+    artifact = tiered / "durations" / f"durations-{name}-1"
+    artifact.mkdir(parents=True)
+    [setup] = [r for r in runs if "testmap-job.json" in r]
+    bash(setup, artifact, TESTMAP_JOB_STARTED=str(started - 40))  # 40 s of checkout and installs
+    # The upload keeps it beside the durations.
+    [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert "testmap-job.json" in upload["with"]["path"].split()
+    # GitLab says when its job started; a machine writes its own file.
+    gitlab = YAML(typ="safe").load(generate(testmap_bin, tiered, "gitlab", "--shards", "2"))
+    [gl_setup] = [line for line in gitlab[name]["script"] if "testmap-job-" in line]
+    iso = subprocess.run(
+        ["date", "-u", "-d", f"@{started - 50}", "+%Y-%m-%dT%H:%M:%SZ"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    bash(gl_setup, tiered, CI_JOB_STARTED_AT=iso, CI_JOB_ID="7")
+    assert json.loads((tiered / "testmap-job-7.json").read_text())["setup_seconds"] in (50, 51)
+    # The map jobs import them: GitHub's from the artifacts, GitLab's from the project.
+    [gh_import] = [
+        s["run"]
+        for s in github["jobs"]["test-map"]["steps"]
+        if "testmap-job.json" in s.get("run", "")
+    ]
+    bash(gh_import, tiered)
+    [gl_import] = [line for line in gitlab["test-map"]["script"] if "testmap-job-" in line]
+    bash(gl_import, tiered)
+    measured = [
+        json.loads(f.read_text())["setup_seconds"]
+        for f in (artifact / "testmap-job.json", tiered / "testmap-job-7.json")
+    ]
+    assert 40 <= measured[0] <= 41
+    median = sum(measured) / 2
+    said, after = plan()
+    assert f"each machine's set-up {median:.0f} s, the median of 2 measured tier jobs" in said
+    for machine, old in zip(after["machines"], before["machines"]):
+        assert machine["startup_seconds"] == pytest.approx(old["startup_seconds"] + median)
+    # Set in the config, the setting wins.
+    pyproject = tiered / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.testmap.ci]\njob-overhead-seconds = 5\n")
+    said, _ = plan()
+    assert "measured" not in said

@@ -139,6 +139,12 @@ void register_plan(CLI::App& app, int& exit_code) {
         return;
       }
       if (projects.empty()) projects.push_back({"", opts->path, {}});
+      if (input.job_overhead_measured > 0)
+        fmt::print(stderr,
+                   "testmap plan: each machine's set-up {:.0f} s, the median of {} measured "
+                   "tier job{} (job-overhead-seconds sets it)\n",
+                   input.job_overhead, input.job_overhead_measured,
+                   input.job_overhead_measured == 1 ? "" : "s");
       if (!narrow_tiers()) return;
       if (opts->affected) {
         select::AffectedInput narrowed;

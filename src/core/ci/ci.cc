@@ -11,6 +11,10 @@
 #include "core/config/projects.h"
 
 namespace testmap::ci {
+
+namespace {
+constexpr const char* kTierJobFile = "testmap-job.json";  // a tier machine's set-up seconds
+}  // namespace
 namespace {
 
 constexpr const char* kHeader =
@@ -163,6 +167,22 @@ std::string import_matching(const std::string& command, const std::vector<std::s
 
 }  // namespace
 
+std::string shell_word(const std::string& w) {
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_.,:=/+-@%") == std::string::npos)
+    return w;
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string job_setup_command(const std::string& kind, const std::string& id,
+                              const std::string& started, const std::string& file) {
+  return fmt::format(
+      R"S(printf '{{"testmap_job": "%s", "kind": "%s", "setup_seconds": %s}}\n' {} {} "$(( $(date +%s) - {} ))" > {})S",
+      shell_word(id), kind, started, file);
+}
+
 std::string yaml_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -275,6 +295,7 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
     }
     out += github_services(cfg, j.services);
     out += "    steps:\n";
+    out += kGithubJobStarted;  // the set-up is measured from here to the tests' start
     out += github_setup(cfg, python);
     out += fmt::format(
         "      - name: Restore the test map\n        uses: actions/cache/restore@v4\n"
@@ -300,6 +321,8 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
           q(config::in_project(j.project, cache)),
           q(fmt::format("testmap-db-${{{{ hashFiles({}) }}}}", join(globs, ", "))));
     }
+    out += fmt::format("      - run: {}\n",
+                       q(job_setup_command("tiers", j.name, "TESTMAP_JOB_STARTED", kTierJobFile)));
     out +=
         fmt::format("      - name: Run this machine's tests\n        run: {}\n",
                     q(affected ? pytest_command(j, workers, "${{ matrix.shard }}", kGithubMode, "")
@@ -314,11 +337,14 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
           kGithubNotPr);
     std::string durations = config::in_project(j.project, "durations.json");
     std::string deps = config::in_project(j.project, "deps.json");
+    std::string setup = config::in_project(j.project, kTierJobFile);
     out += fmt::format(
         "      - uses: actions/upload-artifact@v4\n        if: always()\n        with:\n"
-        "          name: durations-{}-${{{{ {} }}}}\n          path: {}\n",
+        "          name: durations-{}-${{{{ {} }}}}\n          path: |\n            {}\n",
         j.name, affected ? "strategy.job-index" : "matrix.shard",  // K/M holds a slash
-        affected ? fmt::format("|\n            {}\n            {}", durations, deps) : durations);
+        join(affected ? std::vector<std::string>{durations, deps, setup}
+                      : std::vector<std::string>{durations, setup},
+             "\n            "));
   }
   // One job gathers every machine's durations into the map for the next run.
   std::vector<std::string> needs;
@@ -364,6 +390,21 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
       out += fmt::format("      - run: testmap durations import --root {} {}\n", project,
                          join(files, " "));
     }
+  }
+  // Each machine's set-up seconds: the plan's measured job-overhead-seconds. A machine that
+  // failed before its tests wrote none.
+  for (const auto& [project, names] : by_project) {
+    std::string root = project.empty() ? "" : fmt::format(" --root {}", project);
+    std::vector<std::string> files;
+    for (const auto& n : names) {
+      std::string dir = by_project.size() == 1 && project.empty()
+                            ? "durations/*"
+                            : fmt::format("durations/durations-{}-[0-9]*", n);
+      if (std::find(files.begin(), files.end(), dir + "/" + kTierJobFile) == files.end())
+        files.push_back(dir + "/" + kTierJobFile);
+    }
+    out +=
+        fmt::format("      - run: {}\n", import_matching("testmap durations import" + root, files));
   }
   out += fmt::format(
       "      - uses: actions/cache/save@v4\n        with:\n          path: {}\n"
@@ -429,12 +470,16 @@ std::string gitlab_job(const Job& j, const config::Config& cfg, const std::strin
   out += "  script:\n";
   if (!j.project.empty()) out += fmt::format("    - {}\n", q("cd " + j.project));
   for (const auto& step : install_steps(cfg)) out += fmt::format("    - {}\n", q(step));
+  if (run.export_durations)  // the set-up, from the job's start (its image and services too)
+    out += fmt::format("    - {}\n", q(job_setup_command("tiers", j.name, kGitlabJobStarted,
+                                                         "testmap-job-$CI_JOB_ID.json")));
   out += fmt::format("    - {}\n",
                      q(run.shard_holds_of ? pytest_command(j, workers, "$SHARD", run.mode, "")
                                           : pytest_command(j, workers, "$SHARD", run.mode)));
   if (!run.export_durations) return out + "\n";
   out += "    - testmap durations export -o durations-$CI_JOB_ID.json\n";
-  std::string durations = config::in_project(j.project, "durations-*.json");
+  std::string durations = config::in_project(j.project, "durations-*.json") + ", " +
+                          config::in_project(j.project, "testmap-job-*.json");
   if (run.export_deps) {
     // After the script: a machine with a failing test still says what its tests ran.
     std::string cd = j.project.empty() ? "" : fmt::format("cd {} && ", j.project);
@@ -508,6 +553,11 @@ std::string gitlab_ci(const std::vector<Job>& jobs, const Configs& cfgs, int wor
     if (affected)
       out += fmt::format("    - testmap deps import {}{}\n", root,
                          config::in_project(project, "deps-*.json"));
+    // The machines' set-up seconds (a machine that failed before its tests wrote none).
+    out += fmt::format("    - {}\n",
+                       q(fmt::format("set -- {}; if [ -e \"$1\" ]; then testmap durations "
+                                     "import {}\"$@\"; fi",
+                                     config::in_project(project, "testmap-job-*.json"), root)));
   }
   // The map as pictures (docs/report.md), kept with the pipeline.
   std::vector<std::string> reports;

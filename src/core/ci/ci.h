@@ -49,6 +49,19 @@ std::string yaml_quote(const std::string& s);
 std::string github_services(const config::Config& cfg, const std::vector<std::string>& names);
 std::string gitlab_services(const config::Config& cfg, const std::vector<std::string>& names);
 
+// A word for sh, quoted only when it must be (nox's `tests(django='4.2')`).
+std::string shell_word(const std::string& w);
+
+// Measuring a job's set-up (docs/ci.md): the GitHub step that notes when the job began, and
+// the command that writes how long ago that was into `file` when the tests start, for
+// `testmap durations import`. `started` is a shell expression of the job's start in Unix
+// seconds; `kind` says whose jobs (tiers, tox, nox).
+inline constexpr const char* kGithubJobStarted =
+    "      - run: echo \"TESTMAP_JOB_STARTED=$(date +%s)\" >> \"$GITHUB_ENV\"\n";
+inline constexpr const char* kGitlabJobStarted = "$(date -d \"$CI_JOB_STARTED_AT\" +%s)";
+std::string job_setup_command(const std::string& kind, const std::string& id,
+                              const std::string& started, const std::string& file);
+
 // A unified diff of two texts ("" when equal), for --check.
 std::string unified_diff(const std::string& a, const std::string& b, const std::string& a_name,
                          const std::string& b_name);

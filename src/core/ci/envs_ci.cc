@@ -18,16 +18,6 @@ std::string env_names(const envs::Group& g) {
   return out;
 }
 
-// A word for sh: nox's session names hold quotes and parentheses (`tests(django='4.2')`).
-std::string shell_word(const std::string& w) {
-  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789_.,:=/+-@%") == std::string::npos)
-    return w;
-  std::string out = "'";
-  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string regenerate(const std::string& tool, const char* system, const std::string& options) {
   return fmt::format("testmap ci {} --envs {}{}", system, tool, options);
 }
@@ -54,15 +44,6 @@ std::string run_command(const std::string& tool, const envs::Group& g) {
 
 std::string install_command(const std::string& tool) {
   return tool == "nox" ? "python -m pip install nox testmap" : "python -m pip install tox";
-}
-
-// The job's set-up, from its start to its environments' start, for `testmap durations
-// import`: the measured job-overhead-seconds (docs/envs.md). `started` is a shell expression.
-std::string setup_file_command(const std::string& tool, const std::string& id,
-                               const std::string& started) {
-  return fmt::format(
-      R"S(printf '{{"testmap_job": "%s", "kind": "%s", "setup_seconds": %s}}\n' {} {} "$(( $(date +%s) - {} ))" > {})S",
-      shell_word(id), tool, started, kJobFile);
 }
 
 }  // namespace
@@ -129,7 +110,7 @@ std::string github_job(const std::string& tool, const envs::Group& g, const std:
   out += fmt::format("    runs-on: {}\n", runs_on);
   out += github_services(cfg, g.services);
   // The first step notes when the job began; the set-up ends where the environments start.
-  out += "    steps:\n      - run: echo \"TESTMAP_JOB_STARTED=$(date +%s)\" >> \"$GITHUB_ENV\"\n";
+  out += std::string("    steps:\n") + kGithubJobStarted;
   out += "      - uses: actions/checkout@v4\n";
   out += "      - uses: actions/setup-python@v5\n        with:\n";
   if (g.pythons.empty()) {
@@ -142,7 +123,7 @@ std::string github_job(const std::string& tool, const envs::Group& g, const std:
   }
   out += fmt::format("      - run: {}\n", install_command(tool));
   out += fmt::format("      - run: {}\n",
-                     yaml_quote(setup_file_command(tool, id, "TESTMAP_JOB_STARTED")));
+                     yaml_quote(job_setup_command(tool, id, "TESTMAP_JOB_STARTED", kJobFile)));
   out += fmt::format("      - name: Run the {}\n        run: {}\n",
                      tool == "nox" ? "sessions" : "environments", yaml_quote(run_command(tool, g)));
   out += fmt::format(
@@ -201,8 +182,8 @@ std::string gitlab_envs_ci(const std::string& tool, const std::vector<envs::Grou
                        yaml_quote(tool == "nox" ? "python -m pip install nox[uv] testmap"
                                                 : "python -m pip install tox tox-uv"));
     // GitLab says when the job started, before its image and services: all of its set-up.
-    out += fmt::format("    - {}\n", yaml_quote(setup_file_command(
-                                         tool, ids[i], "$(date -d \"$CI_JOB_STARTED_AT\" +%s)")));
+    out += fmt::format("    - {}\n",
+                       yaml_quote(job_setup_command(tool, ids[i], kGitlabJobStarted, kJobFile)));
     out += fmt::format("    - {}\n", yaml_quote(run_command(tool, g)));
     out += fmt::format("  artifacts:\n    when: always\n    paths: [{}, {}]\n\n", result_file(tool),
                        kJobFile);

@@ -27,8 +27,10 @@ struct PlanInput {
   std::vector<PlanTest> tests;
   std::map<std::string, double> startup;  // service -> start-up seconds
   // What every machine costs before its services and tests: checkout, Python, installs
-  // ([tool.testmap.ci] job-overhead-seconds; 0 when not set, as plans were before it).
+  // ([tool.testmap.ci] job-overhead-seconds; when not set, the median set-up of the tier
+  // jobs the store measured, else 0, as plans were before it).
   double job_overhead = 0;
+  int job_overhead_measured = 0;  // how many jobs that median is of; 0: set, or none measured
 };
 
 struct PlanOptions {

@@ -28,6 +28,14 @@ bool project_input(const std::string& root, const config::Config& cfg, PlanInput
     return false;
   }
   classification_input(cfg, classify::classify_root(root, 0, &runtime), history, input);
+  // Not set: what the generated jobs measured (testmap-job.json), the newest 20.
+  if (auto it = cfg.ci.find("job-overhead-seconds"); it == cfg.ci.end() || !it->is_number()) {
+    if (!s.missing() &&
+        !s.job_setup("tiers", 20, &input->job_overhead, &input->job_overhead_measured)) {
+      *error = fmt::format("cannot read the store {}: {}", store::default_path(root), s.error());
+      return false;
+    }
+  }
   return true;
 }
 
@@ -81,6 +89,7 @@ bool repository_input(const std::string& root, PlanInput* input, std::string* er
     for (const auto& [service, seconds] : part.startup)
       input->startup[service] = std::max(input->startup[service], seconds);
     input->job_overhead = std::max(input->job_overhead, part.job_overhead);
+    input->job_overhead_measured += part.job_overhead_measured;
   }
   if (projects_out) *projects_out = std::move(projects);
   return true;
