@@ -75,6 +75,35 @@ TEST_CASE("a version 1 store is upgraded in place, keeping its durations") {
   std::map<std::string, double> envs;
   CHECK(s.env_durations(5, &envs));
   CHECK(envs.empty());
+  double median = -1;
+  int count = -1;
+  CHECK(s.job_setup("tiers", 20, &median, &count));
+  CHECK(count == 0);
+  CHECK(median == -1);  // none measured: left as it was
+}
+
+TEST_CASE("job set-ups: the median of the newest of one kind") {
+  TempDir dir;
+  std::string db = (dir.path / "testmap.db").string();
+  {
+    Store s(db);
+    REQUIRE_MESSAGE(s.ok(), s.error());
+    // Oldest first: the two oldest tier jobs fall out of the newest 3.
+    for (double seconds : {500.0, 400.0, 30.0, 40.0, 90.0})
+      REQUIRE(s.save_job_setups({{"unit", "tiers", seconds}}));
+    REQUIRE(s.save_job_setups({{"py311", "tox", 7}, {"py312", "tox", 9}}));
+  }
+  Store s(db, Access::kRead);
+  double median = 0;
+  int count = 0;
+  REQUIRE(s.job_setup("tiers", 3, &median, &count));
+  CHECK(count == 3);
+  CHECK(median == 40);
+  REQUIRE(s.job_setup("tox", 20, &median, &count));
+  CHECK(count == 2);
+  CHECK(median == 8);
+  REQUIRE(s.job_setup("nox", 20, &median, &count));
+  CHECK(count == 0);
 }
 
 TEST_CASE("polluters: a test's newer finding hides its older one, newest first") {
