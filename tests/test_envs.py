@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -82,7 +83,9 @@ commands = ruff check .
 }
 
 # tox's native TOML format, in tox.toml and in pyproject.toml: products with ranges, labels and
-# exclusions, an env_base template, references, posargs defaults, factor conditions.
+# exclusions, an env_base template, references, posargs defaults, factor conditions; and the
+# shape of tox-dev's own projects (filelock, virtualenv): bare and free-threaded versions,
+# default_base_python, dotted set_env keys, a posargs default of whole commands, {/}, depends.
 TOX_TOMLS = {
     "tox.toml": """\
 env_list = [
@@ -130,13 +133,41 @@ factors = [["3.12", "3.13"], ["redis", "pg"]]
 deps = ["pytest", "redis"]
 commands = [["pytest", "integration/{env_name}"]]
 """,
+    "toxdev": """\
+env_list = ["3.12", "3.11", "3.14t", "coverage", "type"]
+skip_missing_interpreters = true
+
+[env_run_base]
+default_base_python = ["3.11"]
+set_env.COVERAGE_FILE = { replace = "env", name = "COVERAGE_FILE", default = "{work_dir}{/}.coverage.{env_name}" }
+set_env.PYTHONPATH = "{tox_root}{/}tasks"
+commands = [
+  ["pytest", "--junitxml", "{env_tmp_dir}{/}junit.xml",
+   { replace = "posargs", default = ["--cov", "{tox_root}{/}tests"], extend = true }, "tests"],
+  { replace = "posargs", default = [[
+    "diff-cover", "--compare-branch", { replace = "env", name = "DIFF_AGAINST", default = "main" },
+    "{env_tmp_dir}{/}coverage.xml"]], extend = true },
+]
+
+[env_pkg_base]
+default_base_python = ["3.13"]
+
+[env.coverage]
+skip_install = true
+commands = [["coverage", "combine"], ["coverage", "report"]]
+depends = ["3.11", "3.12", "3.14t"]
+
+[env.type]
+commands = [["python", "-m", "ty", "check", "src"], ["python", "-c", "print('done')"]]
+""",  # noqa: E501
 }
+TOML_FILES = {"tox.toml": "tox.toml", "pyproject.toml": "pyproject.toml", "toxdev": "tox.toml"}
 
 
 def tox_config(root: Path) -> dict[str, dict[str, list[str]]]:
     """Each environment's deps and commands as `tox config` prints them."""
     proc = subprocess.run(
-        [str(TOX), "config", "-k", "deps", "commands", "change_dir"],
+        [str(TOX), "config", "-k", "deps", "commands", "change_dir", "base_python"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -148,8 +179,8 @@ def tox_config(root: Path) -> dict[str, dict[str, list[str]]]:
         if line.startswith("[testenv:"):
             env = line[len("[testenv:") : -1]
             envs[env] = {"deps": [], "commands": []}
-        elif env and line.startswith("change_dir ="):
-            envs[env]["change_dir"] = [line.partition(" = ")[2].strip()]
+        elif env and line.startswith(("change_dir =", "base_python =")):
+            envs[env][line.partition(" =")[0]] = [line.partition(" = ")[2].strip()]
             key = None
         elif env and line.startswith(("deps =", "commands =")):
             key, _, value = line.partition(" =")
@@ -170,13 +201,14 @@ def envs_json(testmap_bin: str, root: Path, *args: str) -> dict:
 
 @pytest.mark.parametrize(
     "name,file",
-    [(name, "tox.ini") for name in sorted(TOX_INIS)] + [(f, f) for f in sorted(TOX_TOMLS)],
+    [(name, "tox.ini") for name in sorted(TOX_INIS)] + sorted(TOML_FILES.items()),
 )
 def test_environments_are_toxs_own(testmap_bin: str, tmp_path: Path, name: str, file: str) -> None:
     root = tmp_path / name
     root.mkdir()
     (root / file).write_text(TOX_INIS[name] if file == "tox.ini" else TOX_TOMLS[name])
     (root / "tests").mkdir()
+    here = str(root.resolve())
     listed = subprocess.run([str(TOX), "-l"], cwd=root, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     want = listed.stdout.split()
@@ -186,11 +218,29 @@ def test_environments_are_toxs_own(testmap_bin: str, tmp_path: Path, name: str, 
     assert got["environments"] == len(want)
     config = tox_config(root)
     for e in ours:
-        assert e["deps"] == config[e["name"]]["deps"], e["name"]
-        assert Path(config[e["name"]]["change_dir"][0]) == root / e["changedir"], e["name"]
-        # tox prints commands with {posargs} replaced by nothing, re-quoted as shlex does.
-        ours = [shlex.split(c.replace("{posargs}", "")) for c in e["commands"]]
-        assert ours == [shlex.split(c) for c in config[e["name"]]["commands"]], e["name"]
+        name = e["name"]
+        assert e["deps"] == config[name]["deps"], name
+        assert Path(config[name]["change_dir"][0]) == root / e["changedir"], name
+        if re.fullmatch(r"\d\.\d+t?", config[name]["base_python"][0]):
+            assert e["python"] == config[name]["base_python"][0], name
+        theirs = [shlex.split(c) for c in config[name]["commands"]]
+        if theirs and theirs[0][0] == "#":  # its Python is not here: tox shows no commands
+            continue
+        # tox prints commands with {posargs} replaced by nothing and its paths filled in,
+        # re-quoted as shlex does.
+        paths = {
+            "{posargs}": "",
+            "{env_tmp_dir}": f"{here}/.tox/{name}/tmp",
+            "{work_dir}": f"{here}/.tox",
+            "{tox_root}": here,
+            "{/}": "/",
+        }
+        mine = []
+        for c in e["commands"]:
+            for k, v in paths.items():
+                c = c.replace(k, v)
+            mine.append(shlex.split(c))
+        assert mine == theirs, name
 
 
 def test_the_sdk_shape_groups_by_framework_with_its_pythons(
@@ -622,3 +672,29 @@ def test_environments_that_wait_for_each_other_are_refused(
     proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("testmap envs: tox's depends make these wait for each other:")
+
+
+def test_tox_devs_shape_groups_its_pythons_and_reads_its_tools(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    """filelock's and virtualenv's tox.toml, in short: environments named by bare versions
+    (3.14t too) are one job of their Pythons, the others take default_base_python, the
+    coverage report runs after them, and the type check (ty, a one-line print) needs no
+    service."""
+    (tmp_path / "tox.toml").write_text(TOX_TOMLS["toxdev"])
+    (tmp_path / "tests").mkdir()
+    got = envs_json(testmap_bin, tmp_path)
+    groups = {g["group"]: g for g in got["groups"]}
+    assert set(groups) == {"py", "coverage", "type"}
+    # tox builds the package with [env_pkg_base]'s Python first: its job needs it too.
+    assert groups["py"]["pythons"] == ["3.12", "3.11", "3.14t", "3.13"]
+    by_python = {
+        g["group"]: g["pythons"]
+        for g in envs_json(testmap_bin, tmp_path, "--group-by", "python")["groups"]
+    }
+    assert by_python["py3.11"] == ["3.11", "3.13"]
+    assert all(e["paths"] == ["tests"] for e in groups["py"]["envs"])
+    assert groups["coverage"]["after"] == ["py"]
+    assert groups["coverage"]["pythons"] == ["3.11"]  # skip_install: no package built
+    [check] = groups["type"]["envs"]
+    assert not check["runs_pytest"] and check["services"] == []

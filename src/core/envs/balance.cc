@@ -262,9 +262,9 @@ Balanced balance(const std::vector<Group>& groups, const std::map<std::string, d
     j.services = p.services;
     j.seconds = p.seconds;
     for (const auto* e : j.envs)
-      if (!e->env.python.empty() &&
-          std::find(j.pythons.begin(), j.pythons.end(), e->env.python) == j.pythons.end())
-        j.pythons.push_back(e->env.python);
+      for (const std::string& p : {e->env.python, e->env.package_python})  // its package's too
+        if (!p.empty() && std::find(j.pythons.begin(), j.pythons.end(), p) == j.pythons.end())
+          j.pythons.push_back(p);
     // "3.9" before "3.10": versions as numbers, anything else after them.
     std::sort(j.pythons.begin(), j.pythons.end(), [](const std::string& a, const std::string& b) {
       auto key = [](const std::string& v) {

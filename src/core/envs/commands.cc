@@ -113,11 +113,30 @@ const std::set<std::string> kNoTests = {"ruff",
                                         "pydocstyle",
                                         "pycodestyle",
                                         "autoflake",
-                                        "sleep"};
+                                        "sleep",
+                                        "diff-cover",
+                                        "diff-quality",
+                                        "ty",
+                                        "check-sdist",
+                                        "pyproject-build",
+                                        "sphinx-apidoc",
+                                        "mdformat",
+                                        "docformatter",
+                                        "proselint",
+                                        "zizmor",
+                                        "actionlint",
+                                        "typos",
+                                        "deptry",
+                                        "pip-audit",
+                                        "safety",
+                                        "true"};
+// uv's subcommands that install, lock or build, and run nothing of the project's.
+const std::set<std::string> kUvNoTests = {"pip",  "build",   "lock",   "sync",
+                                          "venv", "publish", "export", "add"};
 // Their `python -m` module names; coverage's commands that only handle its data.
-const std::set<std::string> kNoTestModules = {"mypy",   "ruff",   "flake8",  "black",
-                                              "isort",  "pip",    "build",   "twine",
-                                              "pylint", "sphinx", "pyright", "pre_commit"};
+const std::set<std::string> kNoTestModules = {"mypy",    "ruff",       "flake8", "black",  "isort",
+                                              "pip",     "build",      "twine",  "pylint", "sphinx",
+                                              "pyright", "pre_commit", "ty"};
 const std::set<std::string> kCoverageData = {"erase", "combine", "report", "xml",
                                              "html",  "json",    "lcov",   "debug"};
 
@@ -134,6 +153,36 @@ bool runs_no_tests(const std::vector<std::string>& w) {
   std::vector<std::string> rest(w.begin() + static_cast<long>(first), w.end());
   const auto& v = rest;
   if (kNoTests.count(prog)) return true;
+  // `uv run PROG ...`, `uv tool run [--from X] PROG ...`, `uvx PROG`: PROG decides.
+  if (prog == "uv" || prog == "uvx") {
+    size_t i = 1;
+    if (prog == "uv") {
+      if (v.size() > 1 && kUvNoTests.count(v[1])) return true;
+      if (v.size() > 2 && v[1] == "tool" && v[2] == "run")
+        i = 3;
+      else if (v.size() > 1 && v[1] == "run")
+        i = 2;
+      else
+        return false;
+    }
+    // Its own options; those with a value skip it too.
+    static const std::set<std::string> kWithValue = {
+        "--from", "--with", "--python", "-p", "--with-requirements", "--directory"};
+    while (i < v.size() && v[i].starts_with("-")) i += kWithValue.count(v[i]) ? 2 : 1;
+    if (i >= v.size()) return false;
+    return runs_no_tests(std::vector<std::string>(v.begin() + static_cast<long>(i), v.end()));
+  }
+  // `python -c CODE`: a one-liner (a hint printed, a file touched) runs no tests unless it
+  // may: it names tests, or starts other programs.
+  if (prog.starts_with("python") && v.size() > 2 && v[1] == "-c") {
+    std::string code = v[2];
+    std::transform(code.begin(), code.end(), code.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (std::string_view risky : {"test", "runpy", "subprocess", "system", "exec", "import_module",
+                                   "__import__", "spawn", "popen"})
+      if (code.find(risky) != std::string::npos) return false;
+    return true;
+  }
   if (prog == "coverage" && v.size() > 1 && kCoverageData.count(v[1])) return true;
   if (prog.starts_with("python") && v.size() > 2 && v[1] == "-m")
     return kNoTestModules.count(v[2]) ||
@@ -201,7 +250,9 @@ std::vector<std::string> pytest_paths(const Env& e, const std::string& root, boo
   std::vector<std::string> out;
   bool everything = false;
   for (const std::string& command : e.commands) {
-    std::vector<std::string> w = words(without_posargs(with_env_values(command, e)));
+    std::string line = without_posargs(with_env_values(command, e));
+    for (size_t at; (at = line.find("{/}")) != std::string::npos;) line.replace(at, 3, "/");
+    std::vector<std::string> w = words(line);
     size_t start = 0;
     bool found = false;
     for (size_t i = 0; i < w.size() && !found; ++i) {
@@ -301,7 +352,12 @@ std::string group_key(const Env& e, const std::string& by) {
     if (fallback.empty() && !stem.empty()) fallback = stem;
   }
   if (!fallback.empty()) return fallback;
-  return e.factors.empty() ? e.name : strip_version(e.factors[0]);
+  // Only Pythons ("3.12", "py311", "3.14t", "pypy3"): the plain test environments, together.
+  bool pythons = !e.factors.empty();
+  for (const auto& f : e.factors) pythons = pythons && !python_of_factor(f).empty();
+  if (pythons) return "py";
+  std::string stem = e.factors.empty() ? "" : strip_version(e.factors[0]);
+  return stem.empty() ? e.name : stem;
 }
 
 }  // namespace testmap::envs

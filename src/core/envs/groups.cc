@@ -23,10 +23,14 @@ namespace {
 void summarize(Group* g) {
   g->pythons.clear();
   std::set<std::string> services;
+  auto add = [&](const std::string& p) {
+    if (!p.empty() && std::find(g->pythons.begin(), g->pythons.end(), p) == g->pythons.end())
+      g->pythons.push_back(p);
+  };
+  for (const auto& t : g->envs) add(t.env.python);
+  // tox builds the package first, with its own Python when the file names one.
   for (const auto& t : g->envs) {
-    if (!t.env.python.empty() &&
-        std::find(g->pythons.begin(), g->pythons.end(), t.env.python) == g->pythons.end())
-      g->pythons.push_back(t.env.python);
+    add(t.env.package_python);
     services.insert(t.services.begin(), t.services.end());
   }
   g->services.assign(services.begin(), services.end());
@@ -211,7 +215,7 @@ bool plan_envs(const std::string& root, const std::string& tool, const std::stri
         g.services.push_back(s);
     g.envs.push_back(std::move(t));
   }
-  for (auto& g : *out) std::sort(g.services.begin(), g.services.end());
+  for (auto& g : *out) summarize(&g);
   return break_cycles(out, error);
 }
 

@@ -140,7 +140,7 @@ const config::IniSection* env_section(const config::IniFile& ini, const std::str
   return nullptr;
 }
 
-std::string python_of_basepython(std::string_view v) {
+std::string basepython_python(std::string_view v) {
   v = trim(v);
   if (v.starts_with("python")) return std::string(v.substr(6));
   // tox reads a factor's name here too: py312 is 3.12.
@@ -298,20 +298,33 @@ std::string python_of_factor(std::string_view f) {
   } else if (f.starts_with("py")) {
     f.remove_prefix(2);
   } else if (f.size() > 2 && (f[0] == '2' || f[0] == '3') && f[1] == '.' &&
-             all_digits(f.substr(2))) {
-    return std::string(f);  // tox 4 reads a bare version as the Python: env "3.12"
+             (all_digits(f.substr(2)) ||
+              (f.ends_with('t') && all_digits(f.substr(2, f.size() - 3))))) {
+    return std::string(f);  // tox 4 reads a bare version as the Python: "3.12", "3.14t"
+  } else if (f == "graalpy") {
+    return "graalpy";
   } else {
     return "";
   }
   if (f.empty()) return prefix.empty() ? "" : "pypy3";
+  // py314t, py3.14t: CPython's free-threaded build, as setup-python names it.
+  std::string threaded;
+  if (prefix.empty() && f.size() > 1 && f.back() == 't') {
+    threaded = "t";
+    f.remove_suffix(1);
+  }
   if (f.find('.') != std::string_view::npos) {  // py3.11
     size_t dot = f.find('.');
     if (!all_digits(f.substr(0, dot)) || !all_digits(f.substr(dot + 1))) return "";
-    return prefix + std::string(f);
+    return prefix + std::string(f) + threaded;
   }
   if (!all_digits(f)) return "";
-  if (f.size() == 1) return prefix + std::string(f);  // py3
-  return prefix + fmt::format("{}.{}", f.substr(0, 1), f.substr(1));
+  if (f.size() == 1) return prefix + std::string(f) + threaded;  // py3
+  return prefix + fmt::format("{}.{}", f.substr(0, 1), f.substr(1)) + threaded;
+}
+
+std::string python_of_basepython(std::string_view v) {
+  return basepython_python(v);
 }
 
 std::vector<std::string> factors_of(std::string_view name) {
@@ -326,13 +339,16 @@ std::string with_env_name(std::string text, const std::string& name) {
   return text;
 }
 
-void finish_env(Env* e, std::string_view basepython, std::string dir) {
+void finish_env(Env* e, std::string_view basepython, std::string dir,
+                std::string_view default_python) {
   for (const char* root_ref : {"{toxinidir}/", "{toxinidir}", "{tox_root}/", "{tox_root}"})
     if (dir.starts_with(root_ref)) dir.erase(0, std::string_view(root_ref).size());
   e->changedir = dir == "." ? "" : dir;
-  if (!trim(basepython).empty()) e->python = python_of_basepython(basepython);
+  if (!trim(basepython).empty()) e->python = basepython_python(basepython);
   for (size_t i = 0; e->python.empty() && i < e->factors.size(); ++i)
     e->python = python_of_factor(e->factors[i]);
+  if (e->python.empty() && !trim(default_python).empty())
+    e->python = basepython_python(default_python);
 }
 
 bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
@@ -358,6 +374,13 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
   if (auto it = tox->second.find("skip_missing_interpreters"); it != tox->second.end())
     out->skip_missing = trim(it->second.value) == "true" || trim(it->second.value) == "True";
   const std::string env_prefix = "testenv:";
+  std::string package_python;  // [testenv:.pkg]'s
+  if (auto pkg = ini.find("testenv:.pkg"); pkg != ini.end())
+    for (const char* key : {"base_python", "basepython", "default_base_python"})
+      if (auto it = pkg->second.find(key); it != pkg->second.end() && package_python.empty()) {
+        auto lines = joined_lines(it->second.value, {});
+        if (!lines.empty()) package_python = basepython_python(lines[0]);
+      }
   const config::IniSection* base = nullptr;
   if (auto it = ini.find("testenv"); it != ini.end()) base = &it->second;
   std::set<std::string> seen;
@@ -400,8 +423,12 @@ bool read_tox(const std::string& root, ToxConfig* out, Diagnostic* error) {
                               std::string(trim(std::string_view(line).substr(eq + 1))));
     auto changedir = joined_lines(get("change_dir", "changedir"), e.factors);
     auto basepython = joined_lines(get("base_python", "basepython"), e.factors);
+    auto fallback = joined_lines(get("default_base_python"), e.factors);
+    std::string skip = get("skip_install"), package = get("package");
+    e.skip_install = trim(skip) == "true" || trim(skip) == "True" || trim(package) == "skip";
+    if (!e.skip_install) e.package_python = package_python;
     finish_env(&e, basepython.empty() ? "" : basepython.back(),
-               changedir.empty() ? "" : changedir.back());
+               changedir.empty() ? "" : changedir.back(), fallback.empty() ? "" : fallback[0]);
     out->envs.push_back(std::move(e));
   }
   return true;

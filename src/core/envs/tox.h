@@ -27,6 +27,10 @@ struct Env {
   // parameters (`@nox.parametrize`), as nox prints them; empty for tox.
   std::string session;
   std::vector<std::pair<std::string, std::string>> params;
+  bool skip_install = false;  // tox: skip_install = true, or package = "skip": no package built
+  // The Python tox builds its package with, when the configuration names one
+  // ([testenv:.pkg], [env_pkg_base]) and it installs the package: its job needs it too.
+  std::string package_python;
 };
 
 struct ToxConfig {
@@ -35,6 +39,9 @@ struct ToxConfig {
   std::vector<Env> envs;      // the envlist's, in its order, each once
   bool skip_missing = false;  // skip_missing_interpreters
 };
+
+// A base_python value as setup-python names it: python3.12 and py312 are 3.12.
+std::string python_of_basepython(std::string_view v);
 
 // More than this many environments is a mistake in the file, not a matrix.
 inline constexpr size_t kMaxEnvironments = 100'000;
@@ -55,9 +62,11 @@ std::string python_of_factor(std::string_view factor);
 std::vector<std::string> factors_of(std::string_view name);
 // `{env_name}` and `{envname}` in a setting replaced by the environment's name, as tox does.
 std::string with_env_name(std::string text, const std::string& name);
-// Sets an environment's Python (its base_python, else the first factor naming one) and its
-// change_dir, relative to the root ({tox_root}/ and {toxinidir}/ dropped).
-void finish_env(Env* e, std::string_view basepython, std::string changedir);
+// Sets an environment's Python (its base_python, else the first factor naming one, else its
+// default_base_python) and its change_dir, relative to the root ({tox_root}/ and
+// {toxinidir}/ dropped).
+void finish_env(Env* e, std::string_view basepython, std::string changedir,
+                std::string_view default_python = {});
 
 // Reads the tox configuration at `root`. False with *error when there is none or it cannot
 // be used (no envlist).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/envs/commands.h"
 #include "core/envs/tox.h"
 #include "core/envs/tox_results.h"
 
@@ -57,6 +58,46 @@ TEST_CASE("the Python a factor names") {
   CHECK(python_of_factor("django42") == "");
   CHECK(python_of_factor("pyramid") == "");
   CHECK(python_of_factor("py") == "");
+  // tox 4's bare versions and the free-threaded builds, as setup-python names them.
+  CHECK(python_of_factor("3.12") == "3.12");
+  CHECK(python_of_factor("3.14t") == "3.14t");
+  CHECK(python_of_factor("py314t") == "3.14t");
+  CHECK(python_of_factor("graalpy") == "graalpy");
+  CHECK(python_of_factor("v3.2") == "");
+  CHECK(python_of_factor("3.x") == "");
+}
+
+TEST_CASE("commands that run no tests, and those that may run any") {
+  auto reads = [](const std::string& command) {
+    testmap::envs::Env e;
+    e.name = "x";
+    e.commands = {command};
+    bool runs = false;
+    std::string unread;
+    (void)testmap::envs::pytest_paths(e, "/nonexistent", &runs, &unread);
+    return runs ? (unread.empty() ? "pytest" : "any") : "none";
+  };
+  CHECK(std::string(reads("uv run ruff check .")) == "none");
+  CHECK(std::string(reads("uv tool run --from 'proselint>=0.16' proselint check docs")) == "none");
+  CHECK(std::string(reads("uvx ty check src")) == "none");
+  CHECK(std::string(reads("uv pip install --target x filelock==3.20")) == "none");
+  CHECK(std::string(reads("uv run pytest tests")) == "pytest");
+  CHECK(std::string(reads("uv run python runtests.py")) == "any");
+  CHECK(std::string(reads("python -m ty check src")) == "none");
+  CHECK(std::string(reads("diff-cover --compare-branch origin/main cov.xml")) == "none");
+  CHECK(std::string(reads("python -c 'print(\"docs under file://x\")'")) == "none");
+  CHECK(std::string(reads("python -c 'import pytest; pytest.main()'")) == "any");
+  CHECK(std::string(reads("python -c 'import subprocess; subprocess.run([\"make\"])'")) == "any");
+  CHECK(std::string(reads("python tasks/run.py")) == "any");
+}
+
+TEST_CASE("the job of environments that name only a Python") {
+  for (const char* name : {"3.12", "py311", "3.14t", "pypy3"}) {
+    testmap::envs::Env e;
+    e.name = name;
+    e.factors = testmap::envs::factors_of(name);
+    CHECK_MESSAGE(testmap::envs::group_key(e, "") == "py", name);
+  }
 }
 
 TEST_CASE("a tox.ini's environments with their settings") {

@@ -50,11 +50,12 @@ struct Reader {
   bool condition(std::string_view text, const Env& e, bool* known) const;
 };
 
+// By the node's own type: toml++'s value<T>() converts between some (a bool reads as 1).
 std::string scalar_text(const toml::node& n) {
-  if (auto s = n.value<std::string>()) return *s;
-  if (auto i = n.value<int64_t>()) return std::to_string(*i);
-  if (auto b = n.value<bool>()) return *b ? "true" : "false";
-  if (auto d = n.value<double>()) return fmt::format("{}", *d);
+  if (n.is_string()) return *n.value<std::string>();
+  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
+  if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+  if (n.is_floating_point()) return fmt::format("{}", *n.value<double>());
   return "";
 }
 
@@ -382,6 +383,14 @@ bool read_tox_toml(const toml::table& doc, const toml::table& tox, const std::st
     }
   }
   out->file = file;
+  // The package environment's Python: [env.".pkg"], else [env_pkg_base].
+  std::string package_python;
+  for (const char* key : {"base_python", "default_base_python"})
+    for (const toml::node* n : {tox["env"][".pkg"][key].node(), tox["env_pkg_base"][key].node()}) {
+      std::vector<std::string> v;
+      if (n && package_python.empty()) strings_of(r.resolve(*n, Env{}, 0), &v);
+      if (!v.empty()) package_python = python_of_basepython(v.front());
+    }
   if (const toml::node* skip = tox.get("skip_missing_interpreters"))
     out->skip_missing = skip->value_or(false) || skip->value_or(std::string()) == "true";
   std::set<std::string> seen;
@@ -414,9 +423,13 @@ bool read_tox_toml(const toml::table& doc, const toml::table& tox, const std::st
     }
     strings_of(key("depends"), &e.depends);
     // base_python may list several: tox takes the first it finds, CI sets up the first.
-    std::vector<std::string> pythons;
+    e.skip_install = key("skip_install") == json("true") || key("package") == json("skip");
+    if (!e.skip_install) e.package_python = package_python;
+    std::vector<std::string> pythons, fallback;
     strings_of(key("base_python", "basepython"), &pythons);
-    finish_env(&e, pythons.empty() ? "" : pythons.front(), text_of(key("change_dir", "changedir")));
+    strings_of(key("default_base_python"), &fallback);
+    finish_env(&e, pythons.empty() ? "" : pythons.front(), text_of(key("change_dir", "changedir")),
+               fallback.empty() ? "" : fallback.front());
     out->envs.push_back(std::move(e));
   }
   return true;
