@@ -56,7 +56,7 @@ commands =
 """,
     "ranges": """\
 [tox]
-envlist = py3{9-12}-{a,b}, lint
+envlist = py3{9-12}-{a,b}, lint, py3{14-}-c, py3{-11}-d, py3{17-}-e
 
 [base]
 deps =
@@ -660,6 +660,25 @@ def test_depends_across_jobs_become_needs_in_tox_order(testmap_bin: str, tmp_pat
     # In one job, tox itself orders them.
     one = envs_json(testmap_bin, tmp_path, "--max-jobs", "1")
     assert [(g["after"], len(g["envs"])) for g in one["groups"]] == [([], 6)]
+
+
+def test_groups_that_would_wait_for_each_other_are_untangled(
+    testmap_bin: str, tmp_path: Path
+) -> None:
+    """The coverage report waits for py311; py312 waits for the report: the py job would wait
+    for the coverage job and the coverage job for it. py312 gets a job of its own."""
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nenvlist = coverage, py311, py312\n\n[testenv]\ncommands = pytest\n"
+        "depends =\n    py312: coverage\n\n[testenv:coverage]\ndepends = py311\n"
+        "commands = coverage report\n"
+    )
+    got = envs_json(testmap_bin, tmp_path)
+    groups = {g["group"]: ([e["name"] for e in g["envs"]], g["after"]) for g in got["groups"]}
+    assert groups == {
+        "coverage": (["coverage"], ["py"]),
+        "py": (["py311"], []),
+        "py312": (["py312"], ["coverage"]),
+    }
 
 
 def test_environments_that_wait_for_each_other_are_refused(

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -204,9 +205,15 @@ def test_the_github_workflow_runs_each_project_from_its_directory_and_keeps_its_
     for name, job in jobs.items():
         project = job["defaults"]["run"]["working-directory"]
         assert project in PROJECTS and name.startswith(project.replace("/", "-") + "-")
+        # The job notes its start before the checkout, where the project is not there yet.
+        assert job["steps"][0]["working-directory"] == "${{ github.workspace }}"
+        [setup] = [s["run"] for s in job["steps"] if "testmap-job.json" in s.get("run", "")]
         [command] = [s["run"] for s in job["steps"] if "-m pytest" in s.get("run", "")]
         [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload")]
-        assert upload["with"]["path"] == f"{project}/durations.json"
+        assert upload["with"]["path"].split() == [
+            f"{project}/durations.json",
+            f"{project}/testmap-job.json",
+        ]
         for shard in job["strategy"]["matrix"]["shard"]:
             args = command.replace("${{ matrix.shard }}", str(shard)).split()[3:]
             run = pytest_run(root / project, *args)
@@ -220,6 +227,12 @@ def test_the_github_workflow_runs_each_project_from_its_directory_and_keeps_its_
             target = artifacts / upload["with"]["name"].replace("${{ matrix.shard }}", str(shard))
             target.mkdir(parents=True)
             (root / project / "durations.json").rename(target / "durations.json")
+            # Its set-up, as the step before its tests writes it: a minute, say.
+            started = str(int(time.time()) - 60)
+            env = {**clean_env(), "TESTMAP_JOB_STARTED": started}
+            wrote = subprocess.run(["bash", "-c", setup], cwd=root / project, env=env)
+            assert wrote.returncode == 0
+            (root / project / "testmap-job.json").rename(target / "testmap-job.json")
     assert sorted(ran) == sorted(every_id(root))
     assert set(ran.values()) == {1}
     # The last job imports each project's durations into that project's store, from the
@@ -232,7 +245,7 @@ def test_the_github_workflow_runs_each_project_from_its_directory_and_keeps_its_
     cache = next(s for s in gather["steps"] if s.get("uses", "").startswith("actions/cache/save"))
     assert cache["with"]["path"].split() == sorted(f"{p}/.testmap" for p in PROJECTS)
     imports = [s["run"] for s in gather["steps"] if "durations import" in s.get("run", "")]
-    assert len(imports) == len(PROJECTS)
+    assert len(imports) == 2 * len(PROJECTS)  # each project's durations, and its set-ups
     for command in imports:
         command = command.replace("testmap ", f"{testmap_bin} ", 1)
         done = subprocess.run(
@@ -249,6 +262,15 @@ def test_the_github_workflow_runs_each_project_from_its_directory_and_keeps_its_
         export = run_cli(testmap_bin, root, "durations", "export", "--root", project)
         assert export.returncode == 0, export.stderr
         assert set(json.loads(export.stdout)) == collected_ids(root / project)
+        # Each project's store holds its own machines' set-ups, which its plan charges.
+        machines = sum(
+            len(j["strategy"]["matrix"]["shard"])
+            for j in jobs.values()
+            if j["defaults"]["run"]["working-directory"] == project
+        )
+        plan = run_cli(testmap_bin, root / project, "plan", "--shards", "2")
+        assert plan.returncode == 0, plan.stderr
+        assert f"the median of {machines} measured tier job" in plan.stderr
 
 
 def test_the_gitlab_jobs_cd_into_their_project(
@@ -265,7 +287,10 @@ def test_the_gitlab_jobs_cd_into_their_project(
         cd = job["script"][0]
         assert cd.startswith("cd ")
         project = cd[3:]
-        assert job["artifacts"]["paths"] == [f"{project}/durations-*.json"]
+        assert job["artifacts"]["paths"] == [
+            f"{project}/durations-*.json",
+            f"{project}/testmap-job-*.json",
+        ]
         [command] = [s for s in job["script"] if "-m pytest" in s]
         for shard in job["parallel"]["matrix"][0]["SHARD"]:
             run = pytest_run(root / project, *command.replace("$SHARD", shard).split()[3:])
@@ -275,7 +300,12 @@ def test_the_gitlab_jobs_cd_into_their_project(
     assert set(ran.values()) == {1}
     imports = [s for s in gitlab["test-map"]["script"] if "durations import" in s]
     assert sorted(imports) == sorted(
-        f"testmap durations import --root {p} {p}/durations-*.json" for p in PROJECTS
+        [f"testmap durations import --root {p} {p}/durations-*.json" for p in PROJECTS]
+        + [
+            f'set -- {p}/testmap-job-*.json; if [ -e "$1" ]; then testmap durations import '
+            f'--root {p} "$@"; fi'
+            for p in PROJECTS
+        ]
     )
 
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
@@ -42,6 +43,15 @@ void register_durations(CLI::App& app, int& exit_code) {
       exit_code = kExitUsage;
       return;
     }
+    // Writes one file's rows into the store; false (said, exit 2) when the store refuses.
+    auto save = [&](const std::function<bool(store::Store&)>& write, const std::string& f) {
+      store::Store s(store::default_path(in->root));
+      if (s.ok() && write(s)) return true;
+      fmt::print(stderr, "testmap durations: the store {}: {}; {} was not imported\n",
+                 store::default_path(in->root), s.error(), f);
+      exit_code = kExitUsage;
+      return false;
+    };
     for (const auto& f : in->files) {
       // tox's result JSON: each environment's seconds, for `testmap ci --envs`.
       std::string text;
@@ -53,13 +63,7 @@ void register_durations(CLI::App& app, int& exit_code) {
           exit_code = kExitUsage;
           return;
         }
-        store::Store s(store::default_path(in->root));
-        if (!s.ok() || !s.save_env_durations(env_durations)) {
-          fmt::print(stderr, "testmap durations: the store {}: {}; {} was not imported\n",
-                     store::default_path(in->root), s.error(), f);
-          exit_code = kExitUsage;
-          return;
-        }
+        if (!save([&](store::Store& s) { return s.save_env_durations(env_durations); }, f)) return;
         fmt::print(stderr, "testmap durations: {}: {} environments' durations imported\n", f,
                    env_durations.size());
         continue;
@@ -73,13 +77,12 @@ void register_durations(CLI::App& app, int& exit_code) {
           exit_code = kExitUsage;
           return;
         }
-        store::Store s(store::default_path(in->root));
-        if (!s.ok() || !s.save_job_setups({{job.job, job.kind, job.seconds}})) {
-          fmt::print(stderr, "testmap durations: the store {}: {}; {} was not imported\n",
-                     store::default_path(in->root), s.error(), f);
-          exit_code = kExitUsage;
+        if (!save(
+                [&](store::Store& s) {
+                  return s.save_job_setups({{job.job, job.kind, job.seconds}});
+                },
+                f))
           return;
-        }
         fmt::print(stderr, "testmap durations: {}: job {} set up in {:.0f} s\n", f, job.job,
                    job.seconds);
         continue;

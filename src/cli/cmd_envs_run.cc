@@ -93,7 +93,13 @@ void register_envs_run(CLI::App& envs, int& exit_code) {
       pid_t pid = waitpid(-1, &status, 0);
       if (pid < 0) {
         if (errno == EINTR) continue;
-        break;
+        // No child left to wait for (ECHILD): the sessions still listed never reported.
+        for (const auto& [lost, i] : running) {
+          outcomes[i].code = 1;
+          print_log(o->sessions[i], outcomes[i], log_of(i));
+        }
+        running.clear();
+        continue;
       }
       auto it = running.find(pid);
       if (it == running.end()) continue;
@@ -110,7 +116,7 @@ void register_envs_run(CLI::App& envs, int& exit_code) {
       const Outcome& r = outcomes[i];
       if (r.code != 0) {
         ++failed;
-        if (exit_code == kExitOk) exit_code = r.code == 0 ? 1 : r.code;
+        if (exit_code == kExitOk) exit_code = r.code;
       }
       envs[o->sessions[i]] = {
           {"result", {{"success", r.code == 0}, {"exit_code", r.code}, {"duration", r.seconds}}}};

@@ -186,8 +186,19 @@ std::string job_setup_command(const std::string& kind, const std::string& id,
 std::string yaml_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      // A newline in a name would end the scalar and start YAML of its own: escaped.
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
@@ -296,6 +307,9 @@ std::string github_workflow(const std::vector<Job>& jobs, const Configs& cfgs, i
     out += github_services(cfg, j.services);
     out += "    steps:\n";
     out += kGithubJobStarted;  // the set-up is measured from here to the tests' start
+    // Before the checkout a project's directory is not there yet: this step runs in the
+    // workspace, which is.
+    if (!j.project.empty()) out += "        working-directory: ${{ github.workspace }}\n";
     out += github_setup(cfg, python);
     out += fmt::format(
         "      - name: Restore the test map\n        uses: actions/cache/restore@v4\n"

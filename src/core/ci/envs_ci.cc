@@ -39,7 +39,7 @@ std::string run_command(const std::string& tool, const envs::Group& g) {
   }
   return fmt::format(
       "tox run-parallel --parallel auto --parallel-no-spinner --result-json {} -e {}",
-      result_file(tool), env_names(g));
+      result_file(tool), shell_word(env_names(g)));
 }
 
 std::string install_command(const std::string& tool) {
@@ -118,8 +118,10 @@ std::string github_job(const std::string& tool, const envs::Group& g, const std:
   } else if (g.pythons.size() == 1) {
     out += fmt::format("          python-version: {}\n", yaml_quote(g.pythons[0]));
   } else {
-    out += "          python-version: |\n";
-    for (const auto& p : g.pythons) out += fmt::format("            {}\n", p);
+    // One version a line, as setup-python reads them; quoted, so no name can end the YAML.
+    std::string lines;
+    for (const auto& p : g.pythons) lines += p + "\n";
+    out += fmt::format("          python-version: {}\n", yaml_quote(lines));
   }
   out += fmt::format("      - run: {}\n", install_command(tool));
   out += fmt::format("      - run: {}\n",

@@ -140,6 +140,27 @@ const std::set<std::string> kNoTestModules = {"mypy",    "ruff",       "flake8",
 const std::set<std::string> kCoverageData = {"erase", "combine", "report", "xml",
                                              "html",  "json",    "lcov",   "debug"};
 
+// Whether every call in a statement is to print, str, repr or a path (`Path(...)`, `/`):
+// a printed hint, not code that runs something.
+bool only_calls_to_quiet(std::string_view stmt) {
+  static const std::set<std::string_view> kQuiet = {"print", "str", "repr", "Path", "format"};
+  for (size_t at = stmt.find('('); at != std::string_view::npos; at = stmt.find('(', at + 1)) {
+    size_t begin = at;
+    while (begin > 0 &&
+           (std::isalnum(static_cast<unsigned char>(stmt[begin - 1])) || stmt[begin - 1] == '_'))
+      --begin;
+    std::string_view name = stmt.substr(begin, at - begin);
+    char quote = 0;  // a parenthesis inside quoted text is no call
+    for (size_t k = 0; k < begin; ++k)
+      if (!quote && (stmt[k] == '"' || stmt[k] == '\''))
+        quote = stmt[k];
+      else if (quote && stmt[k] == quote)
+        quote = 0;
+    if (!quote && !kQuiet.count(name)) return false;
+  }
+  return true;
+}
+
 bool runs_no_tests(const std::vector<std::string>& w) {
   namespace fs = std::filesystem;
   if (w.empty()) return true;
@@ -165,22 +186,57 @@ bool runs_no_tests(const std::vector<std::string>& w) {
       else
         return false;
     }
-    // Its own options; those with a value skip it too.
-    static const std::set<std::string> kWithValue = {
-        "--from", "--with", "--python", "-p", "--with-requirements", "--directory"};
-    while (i < v.size() && v[i].starts_with("-")) i += kWithValue.count(v[i]) ? 2 : 1;
+    // Its own options, those with a value skipping it; an option testmap does not know may
+    // take a value it would read as the program: then nothing is known.
+    static const std::set<std::string> kWithValue = {"--from",
+                                                     "--with",
+                                                     "--python",
+                                                     "-p",
+                                                     "--with-requirements",
+                                                     "--directory",
+                                                     "--extra",
+                                                     "--group",
+                                                     "--package",
+                                                     "--env-file",
+                                                     "--index",
+                                                     "--only-group",
+                                                     "--no-group",
+                                                     "--project",
+                                                     "--index-url",
+                                                     "--extra-index-url",
+                                                     "--config-file"};
+    static const std::set<std::string> kNoValue = {
+        "--isolated",   "--no-project", "--frozen", "--locked", "--no-sync",  "--all-extras",
+        "--all-groups", "--no-dev",     "--quiet",  "-q",       "--verbose",  "-v",
+        "--offline",    "--no-cache",   "--exact",  "--active", "--no-config"};
+    while (i < v.size() && v[i].starts_with("-")) {
+      std::string opt = v[i].substr(0, v[i].find('='));
+      if (kWithValue.count(opt))
+        i += v[i].find('=') == std::string::npos ? 2 : 1;
+      else if (kNoValue.count(opt))
+        i += 1;
+      else
+        return false;
+    }
     if (i >= v.size()) return false;
     return runs_no_tests(std::vector<std::string>(v.begin() + static_cast<long>(i), v.end()));
   }
-  // `python -c CODE`: a one-liner (a hint printed, a file touched) runs no tests unless it
-  // may: it names tests, or starts other programs.
+  // `python -c CODE` that only imports and prints (a hint where the docs are) runs no
+  // tests; any other one-liner may.
   if (prog.starts_with("python") && v.size() > 2 && v[1] == "-c") {
-    std::string code = v[2];
-    std::transform(code.begin(), code.end(), code.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    for (std::string_view risky : {"test", "runpy", "subprocess", "system", "exec", "import_module",
-                                   "__import__", "spawn", "popen"})
-      if (code.find(risky) != std::string::npos) return false;
+    std::string_view code = v[2];
+    for (size_t start = 0; start <= code.size();) {
+      size_t end = code.find(';', start);
+      std::string_view stmt = code.substr(start, end == std::string_view::npos ? end : end - start);
+      while (!stmt.empty() && (stmt.front() == ' ' || stmt.front() == '\n')) stmt.remove_prefix(1);
+      bool quiet = stmt.empty() || (stmt.starts_with("print(") && only_calls_to_quiet(stmt)) ||
+                   ((stmt.starts_with("import ") || stmt.starts_with("from ")) &&
+                    stmt.find_first_of("()") == std::string_view::npos &&
+                    stmt.find("test") == std::string_view::npos);
+      if (!quiet) return false;
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
     return true;
   }
   if (prog == "coverage" && v.size() > 1 && kCoverageData.count(v[1])) return true;
@@ -308,11 +364,15 @@ std::vector<std::string> pytest_paths(const Env& e, const std::string& root, boo
         out.push_back(norm);
     }
     if (!given) {
-      // No path: pytest's testpaths, from the changedir.
-      if (e.changedir.empty())
+      // No path: pytest's testpaths, from the changedir, when that is a directory here.
+      std::string dir = fs::path(e.changedir).lexically_normal().generic_string();
+      while (dir.ends_with("/")) dir.pop_back();
+      std::error_code ec;
+      if (dir.empty() || dir == "." || dir.starts_with("..") ||
+          dir.find('{') != std::string::npos || !fs::is_directory(fs::path(root) / dir, ec))
         everything = true;
       else
-        out.push_back(fs::path(e.changedir).lexically_normal().generic_string());
+        out.push_back(dir);
     }
   }
   if (everything) out.clear();

@@ -85,13 +85,22 @@ bool break_cycles(std::vector<Group>* groups, std::string* error) {
     set_after(groups);
     std::vector<size_t> cycle = find_cycle(*groups);
     if (cycle.empty()) return true;
-    Group& g = (*groups)[cycle[0]];
-    const Group& next = (*groups)[cycle[1]];
-    auto waits = std::find_if(g.envs.begin(), g.envs.end(), [&](const EnvTests& t) {
-      return std::any_of(next.envs.begin(), next.envs.end(),
-                         [&](const EnvTests& o) { return depends_on(t.env, o.env.name); });
-    });
-    if (g.envs.size() == 1 || waits == g.envs.end()) {
+    // A group of the cycle with more than its waiting environment: that one moves out.
+    Group* g = nullptr;
+    std::vector<EnvTests>::iterator waits;
+    for (size_t k = 0; k + 1 < cycle.size() && !g; ++k) {
+      Group& here = (*groups)[cycle[k]];
+      const Group& next = (*groups)[cycle[k + 1]];
+      auto it = std::find_if(here.envs.begin(), here.envs.end(), [&](const EnvTests& t) {
+        return std::any_of(next.envs.begin(), next.envs.end(),
+                           [&](const EnvTests& o) { return depends_on(t.env, o.env.name); });
+      });
+      if (here.envs.size() > 1 && it != here.envs.end()) {
+        g = &here;
+        waits = it;
+      }
+    }
+    if (!g) {
       std::vector<std::string> names;
       for (size_t i : cycle) names.push_back((*groups)[i].name);
       *error =
@@ -104,10 +113,10 @@ bool break_cycles(std::vector<Group>* groups, std::string* error) {
     own.name = waits->env.name;
     for (int n = 2; taken.count(own.name); ++n) own.name = fmt::format("{}-{}", waits->env.name, n);
     own.envs.push_back(std::move(*waits));
-    g.envs.erase(waits);
-    summarize(&g);
+    g->envs.erase(waits);
+    summarize(g);
     summarize(&own);
-    groups->push_back(std::move(own));
+    groups->push_back(std::move(own));  // `g` may move: not used after this
   }
   *error = "tox's depends make groups wait for each other";
   return false;

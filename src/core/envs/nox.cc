@@ -26,8 +26,9 @@ using scan::Token;
 // `{name}` fields kept to fill in per session), or an expression testmap does not evaluate.
 struct Arg {
   enum Kind { kText, kTemplate, kUnknown } kind = kUnknown;
-  std::string text;
-  std::vector<std::string> fields;  // kTemplate: the names, in order; text holds "\x01" each
+  std::string text;                 // kText
+  std::vector<std::string> pieces;  // kTemplate: the text around its fields, one more than
+  std::vector<std::string> fields;  // the field names (a parameter, or session.python)
 };
 
 struct Call {
@@ -39,7 +40,8 @@ struct Call {
 struct Body {
   std::vector<Call> runs, installs;
   std::string chdir;
-  std::string unread;  // why testmap cannot tell what it runs; "" when it can
+  std::vector<std::string> notified;  // sessions it queues (session.notify), or requires=
+  std::string unread;                 // why testmap cannot tell what it runs; "" when it can
 };
 
 struct Function {
@@ -49,9 +51,9 @@ struct Function {
 
 // session.ATTR uses that run nothing and install nothing.
 const std::set<std::string_view> kHarmless = {
-    "posargs",    "python",       "log",       "notify",       "skip",       "error", "warn",
-    "debug",      "env",          "name",      "interactive",  "virtualenv", "bin",   "bin_paths",
-    "create_tmp", "invoked_from", "cache_dir", "venv_backend", "info"};
+    "posargs",   "python",     "log",          "skip",        "error",        "warn",
+    "debug",     "env",        "name",         "interactive", "virtualenv",   "bin",
+    "bin_paths", "create_tmp", "invoked_from", "cache_dir",   "venv_backend", "info"};
 
 // The arguments of the call whose `(` is at tokens[i]; *end is past its `)`.
 std::vector<Arg> call_args(const std::vector<Token>& t, size_t i, size_t* end,
@@ -84,19 +86,20 @@ std::vector<Arg> call_args(const std::vector<Token>& t, size_t i, size_t* end,
     } else if (t[from].kind == Tok::kFStringStart && t[to - 1].kind == Tok::kFStringEnd &&
                t[from].text.find_first_of("rRbB") == std::string_view::npos) {
       arg.kind = Arg::kTemplate;
+      arg.pieces.emplace_back();
       for (size_t k2 = from + 1; k2 + 1 < to && arg.kind == Arg::kTemplate; ++k2) {
         if (t[k2].kind == Tok::kFStringMiddle &&
             t[k2].text.find_first_of("\\{}") == std::string_view::npos) {
-          arg.text += t[k2].text;
+          arg.pieces.back() += t[k2].text;
         } else if (t[k2].is_op("{") && k2 + 2 < to && t[k2 + 1].kind == Tok::kName &&
                    t[k2 + 2].is_op("}")) {
           arg.fields.emplace_back(t[k2 + 1].text);
-          arg.text += '\x01';
+          arg.pieces.emplace_back();
           k2 += 2;
         } else if (t[k2].is_op("{") && k2 + 4 < to && t[k2 + 1].is_name(param) &&
                    t[k2 + 2].is_op(".") && t[k2 + 3].is_name("python") && t[k2 + 4].is_op("}")) {
           arg.fields.emplace_back("session.python");
-          arg.text += '\x01';
+          arg.pieces.emplace_back();
           k2 += 4;
         } else {
           arg.kind = Arg::kUnknown;
@@ -111,6 +114,7 @@ std::vector<Arg> call_args(const std::vector<Token>& t, size_t i, size_t* end,
 // What the body tokens [from, to) do with `param`.
 Body read_body(const std::vector<Token>& t, size_t from, size_t to, const std::string& param) {
   Body b;
+  int moved_after_run = 0;  // the line of a chdir after a command, 0 when none
   for (size_t i = from; i < to && b.unread.empty(); ++i) {
     if (!t[i].is_name(param) || (i > 0 && t[i - 1].is_op("."))) continue;
     int line = t[i].line;
@@ -121,14 +125,34 @@ Body read_body(const std::vector<Token>& t, size_t from, size_t to, const std::s
     std::string attr(t[i + 2].text);
     bool call = i + 3 < to && t[i + 3].is_op("(");
     if ((attr == "run" || attr == "run_always" || attr == "run_install") && call) {
+      // A directory changed after a command runs the next ones elsewhere: one directory
+      // for the session would misplace some of them.
+      if (moved_after_run) {
+        b.unread = fmt::format("session.chdir between its commands, line {}", moved_after_run);
+        break;
+      }
       size_t end;
       b.runs.push_back({call_args(t, i + 3, &end, param), line});
+      i = end - 1;
+    } else if (attr == "notify" && call) {
+      size_t end;
+      auto args = call_args(t, i + 3, &end, param);
+      if (args.empty() || args[0].kind != Arg::kText) {
+        b.unread = fmt::format("session.notify of a session testmap cannot tell, line {}", line);
+        break;
+      }
+      b.notified.push_back(args[0].text);
       i = end - 1;
     } else if ((attr == "install" || attr == "conda_install") && call) {
       size_t end;
       b.installs.push_back({call_args(t, i + 3, &end, param), line});
       i = end - 1;
     } else if ((attr == "chdir" || attr == "cd") && call) {
+      if (i > from && t[i - 1].is_name("with")) {  // a block: its commands run elsewhere
+        b.unread = fmt::format("`with session.{}` at line {}", attr, line);
+        break;
+      }
+      if (!b.runs.empty()) moved_after_run = line;
       size_t end;
       auto args = call_args(t, i + 3, &end, param);
       if (args.size() != 1 || args[0].kind != Arg::kText) {
@@ -168,12 +192,25 @@ std::map<std::string, Body> read_functions(const std::vector<Token>& t) {
     // The decorators: a session one, and its name= if it gives one.
     bool session = false;
     std::string name = fname;
+    std::vector<std::string> required;  // requires=[...]: sessions nox runs before this one
+    std::string unread_requires;
     for (size_t k = in_decorators ? decorators_from : i; k < i; ++k) {
       if (t[k].is_name("session") || t[k].is_name("nox_session")) session = true;
       std::string v;
       if (t[k].is_name("name") && k + 2 < i && t[k + 1].is_op("=") &&
           scan::plain_string_value(t[k + 2], &v))
         name = v;
+      if (t[k].is_name("requires") && k + 2 < i && t[k + 1].is_op("=")) {
+        // A list of plain names; anything else (a "tests-{python}" template) is not read.
+        size_t m = k + 2;
+        bool plain = m < i && t[m].is_op("[");
+        for (++m; plain && m < i && !t[m].is_op("]"); ++m)
+          if (scan::plain_string_value(t[m], &v) && v.find_first_of("{(") == std::string::npos)
+            required.push_back(v);
+          else if (!t[m].is_op(","))
+            plain = false;
+        if (!plain) unread_requires = fmt::format("requires= at line {}", t[k].line);
+      }
     }
     in_decorators = false;
     // The body: from the `:` that ends the signature to the end of its block.
@@ -194,7 +231,12 @@ std::map<std::string, Body> read_functions(const std::vector<Token>& t) {
     } else {  // def f(session): session.run(...)
       while (to < t.size() && t[to].kind != Tok::kNewline) ++to;
     }
-    if (session && !param.empty()) out[name] = read_body(t, from, to, param);
+    if (session && !param.empty()) {
+      Body b = read_body(t, from, to, param);
+      if (b.unread.empty()) b.unread = unread_requires;
+      b.notified.insert(b.notified.begin(), required.begin(), required.end());
+      out[name] = std::move(b);
+    }
   }
   return out;
 }
@@ -204,14 +246,9 @@ std::string arg_text(const Arg& a, const std::map<std::string, std::string>& val
                      const std::string& python, bool* known) {
   if (a.kind == Arg::kText) return a.text;
   if (a.kind == Arg::kTemplate) {
-    std::string out;
-    size_t field = 0;
-    for (char c : a.text) {
-      if (c != '\x01') {
-        out += c;
-        continue;
-      }
-      const std::string& name = a.fields[field++];
+    std::string out = a.pieces.empty() ? "" : a.pieces[0];
+    for (size_t f = 0; f < a.fields.size() && f + 1 < a.pieces.size(); ++f) {
+      const std::string& name = a.fields[f];
       auto it = values.find(name);
       if (name == "session.python" && !python.empty()) {
         out += python;
@@ -221,6 +258,7 @@ std::string arg_text(const Arg& a, const std::map<std::string, std::string>& val
         *known = false;
         return "";
       }
+      out += a.pieces[f + 1];
     }
     return out;
   }
@@ -273,6 +311,29 @@ bool read_nox_listing(std::string_view listing, std::string_view noxfile, ToxCon
     std::string unread = !unreadable.empty()     ? unreadable
                          : fn == functions.end() ? "its function is not found in noxfile.py"
                                                  : fn->second.unread;
+    // The sessions it queues or requires run in the same nox run: their commands count as
+    // its own (parameters they take are not known here).
+    std::vector<const Body*> bodies;
+    if (unread.empty()) {
+      std::vector<std::string> todo{e.session};
+      std::set<std::string> done;
+      while (!todo.empty() && unread.empty()) {
+        std::string name = todo.back();
+        todo.pop_back();
+        if (!done.insert(name).second) continue;
+        auto it = functions.find(name);
+        if (it == functions.end())
+          unread = fmt::format("session {} it runs is not found in noxfile.py", name);
+        else if (!it->second.unread.empty())
+          unread = it->second.unread;
+        else if (it->second.chdir != fn->second.chdir)
+          unread = fmt::format("session {} it runs works in another directory", name);
+        else
+          bodies.push_back(&it->second);
+        if (it != functions.end())
+          todo.insert(todo.end(), it->second.notified.begin(), it->second.notified.end());
+      }
+    }
     if (!unread.empty()) {
       // A command no reader knows: `testmap envs` names it, and it gets every test.
       e.commands.push_back(fmt::format("\"<{}>\"", unread));
@@ -287,7 +348,11 @@ bool read_nox_listing(std::string_view listing, std::string_view noxfile, ToxCon
         std::string text = arg_text(a, values, e.python, &known);
         e.deps.push_back(known ? text : "<expression>");
       }
-    for (const Call& c : b.runs) {
+    std::vector<const Call*> runs;
+    for (const Body* other : bodies)
+      for (const Call& c : other->runs) runs.push_back(&c);
+    for (const Call* call : runs) {
+      const Call& c = *call;
       std::vector<std::string> words;
       for (const Arg& a : c.args) {
         bool known = true;

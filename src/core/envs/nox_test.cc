@@ -2,8 +2,14 @@
 // (a session passed to a helper, a program it cannot evaluate), which runs every test.
 #include <doctest/doctest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include "core/envs/commands.h"
 #include "core/envs/nox.h"
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -77,17 +83,64 @@ TEST_CASE("what testmap cannot read of a session runs every test and service") {
     {"session": "ghost", "name": "ghost", "python": null}])J",
                   kNoxfile);
   REQUIRE(cfg.envs.size() == 4);
+  // A root where `tests/3.12` is, so that a guessed path would be read as that directory.
+  std::string tmpl = (fs::temp_directory_path() / "testmap-nox-test-XXXXXX").string();
+  REQUIRE(mkdtemp(tmpl.data()));
+  fs::create_directories(fs::path(tmpl) / "tests" / "3.12");
   for (const auto& e : cfg.envs) {
     bool runs = false;
     std::string unread;
-    auto paths = testmap::envs::pytest_paths(e, "/nonexistent", &runs, &unread);
+    auto paths = testmap::envs::pytest_paths(e, tmpl, &runs, &unread);
     CHECK_MESSAGE(paths.empty(), e.name);  // every test
     CHECK_MESSAGE(runs, e.name);
+    // Unread (every service), or pytest over a path that is not there (the whole suite).
+    CHECK_MESSAGE((!unread.empty() || e.name == "oneline"), e.name);
   }
+  fs::remove_all(tmpl);
   CHECK(cfg.envs[0].commands[0].find("passed on at line 19") != std::string::npos);
   CHECK(cfg.envs[3].commands[0].find("not found in noxfile.py") != std::string::npos);
   // A field that is not a parameter: the argument is unknown, the whole suite.
   CHECK(cfg.envs[2].commands == V{"pytest \"<expression at line 27>\""});
+}
+
+TEST_CASE("a directory changed between commands, sessions run with this one, odd bytes") {
+  auto cfg = read(R"J([
+    {"session": "between", "name": "between"}, {"session": "block", "name": "block"},
+    {"session": "first", "name": "first"}, {"session": "queues", "name": "queues"},
+    {"session": "needs", "name": "needs"}, {"session": "templated", "name": "templated"},
+    {"session": "byte", "name": "byte"}])J",
+                  "import nox\n"
+                  "@nox.session\ndef between(session):\n    session.run('pytest')\n"
+                  "    session.chdir('docs')\n    session.run('pytest')\n"
+                  "@nox.session\ndef block(session):\n    with session.chdir('docs'):\n"
+                  "        session.run('sphinx-build', '.', 'out')\n    session.run('pytest')\n"
+                  "@nox.session\ndef first(session):\n    session.chdir('tests')\n"
+                  "    session.run('pytest', 'unit')\n"
+                  "@nox.session\ndef queues(session):\n    session.run('ruff', 'check')\n"
+                  "    session.notify('first')\n"
+                  "@nox.session(requires=['queues'])\ndef needs(session):\n"
+                  "    session.run('mypy', '.')\n"
+                  "@nox.session(requires=['tests-{python}'])\ndef templated(session):\n"
+                  "    session.run('mypy', '.')\n"
+                  "@nox.session\ndef byte(session):\n    session.run('pytest', f'\x01{x}')\n");
+  REQUIRE(cfg.envs.size() == 7);
+  CHECK(cfg.envs[0].commands[0].find("session.chdir between its commands") != std::string::npos);
+  CHECK(cfg.envs[1].commands[0].find("`with session.chdir`") != std::string::npos);
+  CHECK(cfg.envs[2].changedir == "tests");
+  CHECK(cfg.envs[2].commands == V{"pytest unit"});
+  // A notified session in another directory is not guessed at.
+  CHECK(cfg.envs[3].commands[0].find("works in another directory") != std::string::npos);
+  CHECK(cfg.envs[4].commands[0].find("works in another directory") != std::string::npos);
+  CHECK(cfg.envs[5].commands[0].find("requires= at line") != std::string::npos);
+  CHECK(cfg.envs[6].commands.size() == 1);  // read, without a crash
+}
+
+TEST_CASE("a session a session queues runs in its job: its commands count") {
+  auto cfg = read(R"J([{"session": "lint", "name": "lint"}])J",
+                  "import nox\n@nox.session\ndef lint(session):\n    session.run('ruff', 'check')\n"
+                  "    session.notify('integration')\n"
+                  "@nox.session\ndef integration(session):\n    session.run('pytest', 'it')\n");
+  CHECK(cfg.envs[0].commands == V{"ruff check", "pytest it"});
 }
 
 TEST_CASE("a listing that is not nox's, or a noxfile the lexer refuses") {

@@ -32,6 +32,19 @@ std::vector<std::string> alternatives(std::string_view inside, size_t budget, bo
     size_t comma = inside.find(',', start);
     std::string_view alt = trim(inside.substr(start, comma - start));
     size_t dash = alt.find('-');
+    // Open ranges, as tox 4.67 reads them: {10-} up to its newest minor (15), {-13} from its
+    // oldest (11); past the window, the one version named.
+    std::string opened;
+    if (dash != std::string_view::npos && alt.size() > 1 && alt.size() <= 7 &&
+        ((dash == 0 && all_digits(alt.substr(1))) ||
+         (dash + 1 == alt.size() && all_digits(alt.substr(0, dash))))) {
+      int bound = std::stoi(std::string(dash == 0 ? alt.substr(1) : alt.substr(0, dash)));
+      int a = dash == 0 ? 11 : bound, b = dash == 0 ? bound : 15;
+      if (b < a) a = b = bound;
+      opened = fmt::format("{}-{}", a, b);
+      alt = opened;
+      dash = alt.find('-');
+    }
     // A range of numbers (py3{8-12}); a number too long for one is text.
     if (dash != std::string_view::npos && all_digits(alt.substr(0, dash)) &&
         all_digits(alt.substr(dash + 1)) && dash <= 6 && alt.size() - dash - 1 <= 6) {

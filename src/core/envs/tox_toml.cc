@@ -16,6 +16,11 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxDepth = 16;  // references deeper than this are a loop in the file
+// Values read for one setting: references that fan out (a list of eight references to
+// itself, each level) would otherwise take exponential time.
+constexpr size_t kMaxNodes = 100'000;
+// tox 4's window of Python 3 minors for an open range ({ prefix = "py3", start = 11 }).
+constexpr int64_t kMinorMin = 11, kMinorMax = 15;
 
 // A value tox would only know in CI (a glob of files, the host's environment): commands
 // holding it are read as commands testmap cannot read, so they get every test and service.
@@ -28,6 +33,7 @@ struct Reader {
   const toml::table& doc;  // the whole file, for `ref` paths
   const toml::table& tox;  // tox's tables: the file's root, or [tool.tox]
   std::map<std::string, std::string> generated_from;  // env name -> its env_base template
+  mutable size_t budget = kMaxNodes;  // left for the setting being read (resolve_key resets it)
 
   // The table an environment's key comes from: [env.NAME], its template, [env_run_base].
   const toml::node* raw(const std::string& env, const std::string& key) const {
@@ -44,6 +50,7 @@ struct Reader {
   json resolve(const toml::node& n, const Env& e, int depth) const;
   json resolve_key(const std::string& env, const Env& e, const std::string& key, int depth) const {
     const toml::node* n = raw(env, key);
+    if (depth == 0) budget = kMaxNodes;
     return n ? resolve(*n, e, depth) : json();
   }
   json replacement(const toml::table& t, const Env& e, int depth) const;
@@ -60,12 +67,20 @@ std::string scalar_text(const toml::node& n) {
 }
 
 json Reader::resolve(const toml::node& n, const Env& e, int depth) const {
+  if (budget == 0) return unknown("references past testmap's limit");
+  --budget;  // every call counts, those past the depth limit too
   if (depth > kMaxDepth) return unknown("a reference loop");
   if (const toml::array* a = n.as_array()) {
     json out = json::array();
     for (const toml::node& item : *a) {
+      if (budget == 0) {  // the rest is not read: said once, in its place
+        out.push_back(unknown("references past testmap's limit"));
+        break;
+      }
       json got = resolve(item, e, depth + 1);
       const toml::table* t = item.as_table();
+      // A replacement that gives "" (an `if` without `else`) adds nothing, as in tox.
+      if (t && t->get("replace") && got.is_string() && got.get<std::string>().empty()) continue;
       bool extend = t && t->get("replace") && (*t)["extend"].value_or(false);
       // posargs in a command is spliced into it as tox does; it gives a list.
       bool posargs = t && (*t)["replace"].value_or(std::string()) == "posargs";
@@ -178,7 +193,6 @@ struct Condition {
       int& d;
       ~Leave() { --d; }
     } leave{depth};
-    if (word("not")) return !primary_bool();
     if (pos < s.size() && s[pos] == '(') {
       ++pos;
       bool v = or_expr();
@@ -222,13 +236,14 @@ struct Condition {
       *known = false;  // env.NAME, or something tox would refuse
       return false;
     }
+    // tox adds the runner's platform and machine to the factors: not known here.
+    static const std::set<std::string_view> kHost = {
+        "linux",   "darwin", "win32", "cygwin", "freebsd", "x86_64", "amd64",
+        "aarch64", "arm64",  "i686",  "x86",    "ppc64le", "s390x",  "riscv64"};
+    if (!factors.count(key) && kHost.count(key)) *known = false;
     return factors.count(key) > 0;
   }
-  bool primary_bool() {
-    std::string str;
-    bool is_str;
-    return primary(&str, &is_str);
-  }
+  // ==, != as Python compares: strings by value, a bool and a string never equal.
   bool compare() {
     std::string a, b;
     bool as, bs;
@@ -238,14 +253,28 @@ struct Condition {
       if (s.substr(pos, 2) != op) continue;
       pos += 2;
       bool vb = primary(&b, &bs);
-      bool eq = as && bs ? a == b : va == vb;
+      bool eq = as && bs ? a == b : as || bs ? false : va == vb;
       return op == "==" ? eq : !eq;
     }
     return va;
   }
+  // `not` binds looser than a comparison, as in Python: `not env_name == 'lint'`.
+  bool not_expr() {
+    if (word("not")) {
+      if (++depth > 64) {
+        *known = false;
+        pos = s.size();
+        return false;
+      }
+      bool v = !not_expr();
+      --depth;
+      return v;
+    }
+    return compare();
+  }
   bool and_expr() {
-    bool v = compare();
-    while (word("and")) v = compare() && v;
+    bool v = not_expr();
+    while (word("and")) v = not_expr() && v;
     return v;
   }
   bool or_expr() {
@@ -270,9 +299,14 @@ bool factor_group(const toml::node& g, std::vector<std::string>* out) {
   auto range = [&](const toml::table& t) {
     std::string prefix = t["prefix"].value_or(std::string());
     auto start = t["start"].value<int64_t>(), stop = t["stop"].value<int64_t>();
-    // An open range ends at the newest CPython tox knows; CI runs what the file lists.
+    // An open end is tox's own window of Python 3 minors (as tox 4.67 sets it).
     if (!start && !stop) return false;
-    int64_t a = start.value_or(*stop - 4), b = stop.value_or(*start + 4);
+    int64_t a = start.value_or(kMinorMin), b = stop.value_or(kMinorMax);
+    if (a < -1'000'000 || b > 1'000'000) return false;  // no overflow below, no such file
+    if (b < a) {  // an explicit bound past the window still names one version, as in tox
+      if (start && stop) return true;
+      a = b = start ? a : b;
+    }
     if (b - a > 1000) return false;
     for (int64_t k = a; k <= b; ++k) out->push_back(prefix + std::to_string(k));
     return true;

@@ -95,3 +95,45 @@ env_list = [{ product = [{ prefix = "py3", start = 11, stop = 12 }, { db = ["pg"
   for (const auto& e : r.cfg.envs) names.push_back(e.name);
   CHECK(names == V{"py311-pg", "py312-pg", "py312-my"});
 }
+
+TEST_CASE("conditions as Python reads them; the runner's platform is not known here") {
+  Read r = read(R"T(
+env_list = ["lint", "py312"]
+[env_run_base]
+commands = [
+  { replace = "if", condition = "not env_name == 'lint'", then = [["pytest", "tests"]], extend = true },
+  { replace = "if", condition = "factor.py312 == 'py312'", then = [["echo", "never"]], extend = true },
+]
+deps = [{ replace = "if", condition = "factor.linux", then = ["uvloop"], extend = true }]
+)T");
+  REQUIRE(r.ok);
+  // `not` negates the comparison: lint runs nothing, py312 runs pytest; a bool is never a
+  // string; and an `if` without `else` adds no empty command.
+  CHECK(r.cfg.envs[0].commands.empty());
+  CHECK(r.cfg.envs[1].commands == V{"pytest tests"});
+  // factor.linux is the runner's: unknown, said in place of the value.
+  REQUIRE(r.cfg.envs[1].deps.size() == 1);
+  CHECK(r.cfg.envs[1].deps[0].starts_with("<condition factor.linux"));
+}
+
+TEST_CASE("references that fan out stop at a limit instead of running for ever") {
+  std::string refs;
+  for (int i = 0; i < 8; ++i)
+    refs += R"({ replace = "ref", of = ["env_run_base", "deps"], extend = true }, )";
+  Read r = read("env_list = [\"a\"]\n[env_run_base]\ndeps = [" + refs + "\"x\"]\n");
+  REQUIRE(r.ok);
+  CHECK(r.cfg.envs[0].deps.size() < 200'000);
+}
+
+TEST_CASE("open ranges take tox's window of minors; huge bounds are refused") {
+  Read r = read(
+      R"T(env_list = [{ product = [{ prefix = "py3", start = 14 }] }, { product = [{ prefix = "py3", stop = 12 }] }])T");
+  REQUIRE(r.ok);
+  std::vector<std::string> names;
+  for (const auto& e : r.cfg.envs) names.push_back(e.name);
+  CHECK(names == V{"py314", "py315", "py311", "py312"});
+  Read huge = read(
+      "env_list = [{ product = [{ prefix = \"a\", start = -9223372036854775807, stop = "
+      "9223372036854775807 }] }]\n");
+  CHECK(!huge.ok);
+}

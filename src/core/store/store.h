@@ -1,6 +1,7 @@
 // The SQLite test map in `.testmap/testmap.db` under the repository root.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -16,6 +17,8 @@
 namespace testmap::store {
 
 using classify::RuntimeUse;
+
+class Statement;  // statement.h
 
 // What one test depended on when a run recorded it (pytest --testmap-deps).
 struct TestDeps {
@@ -159,6 +162,10 @@ class Store {
   Opened open_and_check(const std::string& path, Access access);
   Opened create_or_upgrade();
   bool query_failed(int rc);
+  // One transaction: a run of `kind`, then `rows` writes its rows with `sql` (bound to the
+  // run's id). False with error_ ("cannot write WHAT: ...") and nothing kept when one fails.
+  bool insert_run(const char* kind, const char* what, const char* sql,
+                  const std::function<bool(Statement&, long long)>& rows);
 
   sqlite3* db_ = nullptr;
   bool missing_ = false;

@@ -1,6 +1,7 @@
 // Durations of tox environments and nox sessions (imported from tox --result-json and
 // `testmap envs run --result-json`), for `testmap ci --envs`; and CI jobs' set-up seconds.
 #include <chrono>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -10,25 +11,34 @@
 
 namespace testmap::store {
 
-bool Store::save_env_durations(const std::vector<std::tuple<std::string, double, bool>>& envs) {
-  auto failed = [this] {
-    error_ = fmt::format("cannot write the environments' durations: {}", sqlite3_errmsg(db_));
+bool Store::insert_run(const char* kind, const char* what, const char* sql,
+                       const std::function<bool(Statement&, long long)>& rows) {
+  auto failed = [&] {
+    error_ = fmt::format("cannot write {}: {}", what, sqlite3_errmsg(db_));
     exec("ROLLBACK");
     return false;
   };
   if (!exec("BEGIN IMMEDIATE")) return false;
   double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  Statement run(db_, "INSERT INTO run(kind, started) VALUES('tox', ?)");
-  if (!run.ok() || run.real(1, now).step() != SQLITE_DONE) return failed();
-  long long run_id = sqlite3_last_insert_rowid(db_);
-  Statement put(db_, "INSERT INTO env_duration(run_id, env, seconds, success) VALUES(?,?,?,?)");
-  if (!put.ok()) return failed();
-  for (const auto& [env, seconds, success] : envs)
-    if (put.integer(1, run_id).text(2, env).real(3, seconds).integer(4, success).step() !=
-        SQLITE_DONE)
-      return failed();
+  Statement run(db_, "INSERT INTO run(kind, started) VALUES(?, ?)");
+  if (!run.ok() || run.text(1, kind).real(2, now).step() != SQLITE_DONE) return failed();
+  Statement put(db_, sql);
+  if (!put.ok() || !rows(put, sqlite3_last_insert_rowid(db_))) return failed();
   return exec("COMMIT") || failed();
+}
+
+bool Store::save_env_durations(const std::vector<std::tuple<std::string, double, bool>>& envs) {
+  return insert_run(
+      "tox", "the environments' durations",
+      "INSERT INTO env_duration(run_id, env, seconds, success) VALUES(?,?,?,?)",
+      [&](Statement& put, long long run_id) {
+        for (const auto& [env, seconds, success] : envs)
+          if (put.integer(1, run_id).text(2, env).real(3, seconds).integer(4, success).step() !=
+              SQLITE_DONE)
+            return false;
+        return true;
+      });
 }
 
 bool Store::env_durations(int n, std::map<std::string, double>* out) {
@@ -45,23 +55,16 @@ bool Store::env_durations(int n, std::map<std::string, double>* out) {
 }
 
 bool Store::save_job_setups(const std::vector<std::tuple<std::string, std::string, double>>& jobs) {
-  auto failed = [this] {
-    error_ = fmt::format("cannot write the jobs' set-up seconds: {}", sqlite3_errmsg(db_));
-    exec("ROLLBACK");
-    return false;
-  };
-  if (!exec("BEGIN IMMEDIATE")) return false;
-  double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  Statement run(db_, "INSERT INTO run(kind, started) VALUES('job', ?)");
-  if (!run.ok() || run.real(1, now).step() != SQLITE_DONE) return failed();
-  long long run_id = sqlite3_last_insert_rowid(db_);
-  Statement put(db_, "INSERT INTO job_setup(run_id, job, kind, seconds) VALUES(?,?,?,?)");
-  if (!put.ok()) return failed();
-  for (const auto& [job, kind, seconds] : jobs)
-    if (put.integer(1, run_id).text(2, job).text(3, kind).real(4, seconds).step() != SQLITE_DONE)
-      return failed();
-  return exec("COMMIT") || failed();
+  return insert_run(
+      "job", "the jobs' set-up seconds",
+      "INSERT INTO job_setup(run_id, job, kind, seconds) VALUES(?,?,?,?)",
+      [&](Statement& put, long long run_id) {
+        for (const auto& [job, kind, seconds] : jobs)
+          if (put.integer(1, run_id).text(2, job).text(3, kind).real(4, seconds).step() !=
+              SQLITE_DONE)
+            return false;
+        return true;
+      });
 }
 
 bool Store::job_setup(const std::string& kind, int n, double* median, int* count) {

@@ -7,7 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace testmap::util {
+namespace {
+constexpr int kCannotEnter = 126;  // as a shell says a command it found could not run
+}  // namespace
 
 Captured capture(const std::string& dir, const std::vector<std::string>& argv_in) {
   Captured r;
@@ -25,11 +30,11 @@ Captured capture(const std::string& dir, const std::vector<std::string>& argv_in
   argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);  // the dup2 copy stays open
     if (devnull >= 0) dup2(devnull, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(127);
+    if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(kCannotEnter);
     execvp(argv[0], argv.data());
     _exit(127);
   }
@@ -44,7 +49,12 @@ Captured capture(const std::string& dir, const std::vector<std::string>& argv_in
   int open_fds = 2;
   char buf[65536];
   while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) break;
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      for (auto& f : fds)  // the child may not block on a pipe nobody reads
+        if (f.fd >= 0) close(f.fd);
+      break;
+    }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
@@ -58,7 +68,8 @@ Captured capture(const std::string& dir, const std::vector<std::string>& argv_in
     }
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   r.ran = r.status != 127;
   return r;

@@ -9,7 +9,7 @@ namespace testmap::util {
 
 struct Captured {
   bool ran = false;  // false: the program could not be started (not installed)
-  int status = -1;   // its exit status; 128 when a signal ended it
+  int status = -1;   // its exit status; 128 when a signal ended it, 126 when `dir` is not there
   std::string out;   // stdout, bytes as they are
   std::string err;   // stderr, all of it
 };
