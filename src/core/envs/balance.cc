@@ -82,9 +82,14 @@ std::vector<Part> jobs_for(double target, const std::vector<Group>& groups,
   for (size_t g = 0; g < groups.size(); ++g) {
     const auto& envs = sorted[g];
     if (envs.empty()) continue;
+    // A group whose environments depend on each other stays whole: tox orders them within
+    // one run, and parts of it in two jobs could wait for each other.
+    bool ordered = false;
+    for (const auto* a : envs)
+      for (const auto* b : envs) ordered = ordered || (a != b && depends_on(a->env, b->env.name));
     size_t k = 1;
     std::vector<std::vector<const EnvTests*>> pieces;
-    for (; k <= envs.size(); ++k) {
+    for (; k <= (ordered ? 1 : envs.size()); ++k) {
       pieces = split(envs, k, m.cores, c);
       bool fits = std::all_of(pieces.begin(), pieces.end(), [&](const auto& p) {
         return c.job(p, groups[g].services) <= target;
