@@ -717,3 +717,32 @@ def test_tox_devs_shape_groups_its_pythons_and_reads_its_tools(
     assert groups["coverage"]["pythons"] == ["3.11"]  # skip_install: no package built
     [check] = groups["type"]["envs"]
     assert not check["runs_pytest"] and check["services"] == []
+
+
+def test_the_project_can_name_programs_that_run_no_tests(testmap_bin: str, tmp_path: Path) -> None:
+    """pyOpenSSL's test session first runs `coverage run -m OpenSSL.debug` (it prints
+    versions): testmap cannot know, so the session needs every service, until the project
+    says so in [tool.testmap.envs] runs-no-tests."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nenvlist = py311\n\n[testenv]\ncommands =\n    openssl version\n"
+        "    coverage run --parallel -m OpenSSL.debug\n    coverage run -m pytest tests\n"
+    )
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("[project]\nname = 'x'\n")
+    [env] = envs_json(testmap_bin, tmp_path)["groups"][0]["envs"]
+    assert "OpenSSL.debug" in env["unread_command"]
+    assert {"postgres", "redis"} <= set(env["services"])
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.testmap.envs]\nruns-no-tests = ['OpenSSL.debug']\n"
+    )
+    [env] = envs_json(testmap_bin, tmp_path)["groups"][0]["envs"]
+    assert env["unread_command"] == "" and env["paths"] == ["tests"]
+    assert env["services"] == [] and env["tests"] == 1
+    # A key testmap does not know is named, with its file and the table's line.
+    pyproject.write_text(pyproject.read_text() + "runs-no-test = ['x']\n")
+    proc = subprocess.run([testmap_bin, "envs"], cwd=tmp_path, capture_output=True, text=True)
+    assert "pyproject.toml:4: tool.testmap.envs: expected a table with one key, runs-no-tests" in (
+        proc.stderr
+    )

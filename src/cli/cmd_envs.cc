@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/root_args.h"
+#include "core/config/config.h"
 #include "core/envs/balance.h"
 #include "core/envs/groups.h"
 
@@ -56,6 +57,9 @@ void register_envs(CLI::App& app, int& exit_code) {
       exit_code = kExitUsage;
       return;
     }
+    // The config's problems, said before the environments read with it.
+    for (const auto& d : config::load_config(found->rootdir).diagnostics)
+      fmt::print(stderr, "testmap: {}\n", d.format());
     std::vector<envs::Group> groups;
     std::string error;
     std::string tool;

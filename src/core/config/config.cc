@@ -436,14 +436,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
       "services", "dynamic",    "tiers",       "presets", "exclude", "ci",
       "db",       "durations",  "projects",    "infer",   "django",  "service-files",
-      "affected", "quarantine", "quarantined", "where",   "lint"};
+      "affected", "quarantine", "quarantined", "where",   "lint",    "envs"};
   for (const auto& [k, v] : tm) {
     std::string key = fmt::format("tool.testmap.{}", k.str());
     if (!kKnown.count(k.str())) {
       r.error(&v, key,
               "unknown key (known: services, dynamic, tiers, presets, exclude, ci, db, "
               "durations, projects, infer, django, service-files, affected, quarantine, "
-              "quarantined, where, lint)");
+              "quarantined, where, lint, envs)");
     } else if (k.str() == "projects") {
       cfg.projects.clear();
       for (std::string p : r.strings(v, key)) {
@@ -561,6 +561,14 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
         r.error(&v, key, "expected a table with one key, run-all-when");
       else if (globs)
         cfg.run_all_when = r.strings(*globs, key + ".run-all-when");
+    } else if (k.str() == "envs") {
+      // docs/envs.md: programs and modules that testmap cannot tell run no tests.
+      const auto* t = v.as_table();
+      const auto* tools = t ? t->get("runs-no-tests") : nullptr;
+      if (!t || (t->size() != 0 && (t->size() != 1 || !tools)))
+        r.error(&v, key, "expected a table with one key, runs-no-tests");
+      else if (tools)
+        cfg.runs_no_tests = r.strings(*tools, key + ".runs-no-tests");
     } else if (k.str() == "ci") {
       if (const auto* t = v.as_table()) {
         // docs/ci.md; `testmap ci` refuses to write a file while one is wrong.

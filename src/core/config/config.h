@@ -119,6 +119,9 @@ struct Config {
   // [tool.testmap.affected] run-all-when: globs of root-relative files whose change runs
   // every test under --testmap-affected (a settings module, a schema dump, Docker files).
   std::vector<std::string> run_all_when;
+  // [tool.testmap.envs] runs-no-tests: programs (`openssl`) and `python -m` modules
+  // (`OpenSSL.debug`) that run no tests, beyond those testmap knows (docs/envs.md).
+  std::vector<std::string> runs_no_tests;
   // A monorepo: the pytest projects under this root, each with its own pytest settings
   // (root-relative directories). A project's own config extends this root's.
   std::vector<std::string> projects;

@@ -129,7 +129,8 @@ const std::set<std::string> kNoTests = {"ruff",
                                         "deptry",
                                         "pip-audit",
                                         "safety",
-                                        "true"};
+                                        "true",
+                                        "openssl"};
 // uv's subcommands that install, lock or build, and run nothing of the project's.
 const std::set<std::string> kUvNoTests = {"pip",  "build",   "lock",   "sync",
                                           "venv", "publish", "export", "add"};
@@ -161,7 +162,7 @@ bool only_calls_to_quiet(std::string_view stmt) {
   return true;
 }
 
-bool runs_no_tests(const std::vector<std::string>& w) {
+bool runs_no_tests(const std::vector<std::string>& w, const std::vector<std::string>& extra) {
   namespace fs = std::filesystem;
   if (w.empty()) return true;
   size_t first = 0;
@@ -174,6 +175,17 @@ bool runs_no_tests(const std::vector<std::string>& w) {
   std::vector<std::string> rest(w.begin() + static_cast<long>(first), w.end());
   const auto& v = rest;
   if (kNoTests.count(prog)) return true;
+  auto listed = [&](const std::string& name) {
+    return std::find(extra.begin(), extra.end(), name) != extra.end();
+  };
+  if (listed(prog)) return true;
+  // `python -m MOD`, `coverage run [...] -m MOD`: a module the project names.
+  if (prog.starts_with("python") || (prog == "coverage" && v.size() > 1 && v[1] == "run"))
+    for (size_t i = 1; i + 1 < v.size(); ++i)
+      if (v[i] == "-m") {
+        if (listed(v[i + 1])) return true;
+        break;
+      }
   // `uv run PROG ...`, `uv tool run [--from X] PROG ...`, `uvx PROG`: PROG decides.
   if (prog == "uv" || prog == "uvx") {
     size_t i = 1;
@@ -219,7 +231,8 @@ bool runs_no_tests(const std::vector<std::string>& w) {
         return false;
     }
     if (i >= v.size()) return false;
-    return runs_no_tests(std::vector<std::string>(v.begin() + static_cast<long>(i), v.end()));
+    return runs_no_tests(std::vector<std::string>(v.begin() + static_cast<long>(i), v.end()),
+                         extra);
   }
   // `python -c CODE` that only imports and prints (a hint where the docs are) runs no
   // tests; any other one-liner may.
@@ -299,15 +312,20 @@ std::string strip_version(std::string_view f) {
 }  // namespace
 
 std::vector<std::string> pytest_paths(const Env& e, const std::string& root, bool* runs_pytest,
-                                      std::string* unread) {
+                                      std::string* unread,
+                                      const std::vector<std::string>& no_tests) {
   namespace fs = std::filesystem;
   *runs_pytest = false;
   unread->clear();
   std::vector<std::string> out;
   bool everything = false;
   for (const std::string& command : e.commands) {
-    std::string line = without_posargs(with_env_values(command, e));
-    for (size_t at; (at = line.find("{/}")) != std::string::npos;) line.replace(at, 3, "/");
+    std::string raw = without_posargs(with_env_values(command, e)), line;
+    for (size_t i = 0; i < raw.size(); ++i) {  // tox's {/}, the path separator
+      bool sep = raw.compare(i, 3, "{/}") == 0;
+      line += sep ? '/' : raw[i];
+      if (sep) i += 2;
+    }
     std::vector<std::string> w = words(line);
     size_t start = 0;
     bool found = false;
@@ -322,7 +340,7 @@ std::vector<std::string> pytest_paths(const Env& e, const std::string& root, boo
       }
     }
     if (!found) {
-      if (!runs_no_tests(w) && unread->empty()) {
+      if (!runs_no_tests(w, no_tests) && unread->empty()) {
         // It may run tests testmap cannot see: all of them, with every service.
         *unread = command;
         *runs_pytest = true;

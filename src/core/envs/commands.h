@@ -14,8 +14,11 @@ namespace testmap::envs {
 // A command that is neither pytest nor a known tool that runs no tests (ruff, mypy,
 // sphinx-build...) may run any test: *unread names it, and the paths are empty (all). A
 // path that does not exist under `root` (an option's value, say) means the whole suite.
+// `no_tests` adds programs and `-m` modules the project says run no tests
+// ([tool.testmap.envs] runs-no-tests).
 std::vector<std::string> pytest_paths(const Env& e, const std::string& root, bool* runs_pytest,
-                                      std::string* unread);
+                                      std::string* unread,
+                                      const std::vector<std::string>& no_tests = {});
 
 // A command line from its words, quoted where a word holds a space or a quote, so that
 // pytest_paths splits it back into the same words.

@@ -189,7 +189,7 @@ bool plan_envs(const std::string& root, const std::string& tool, const std::stri
   for (const Env& e : tox.envs) {
     EnvTests t;
     t.env = e;
-    t.paths = pytest_paths(e, root, &t.runs_pytest, &t.unread);
+    t.paths = pytest_paths(e, root, &t.runs_pytest, &t.unread, cfg.runs_no_tests);
     if (t.runs_pytest) {
       auto known = by_paths.find(t.paths);
       if (known == by_paths.end()) {

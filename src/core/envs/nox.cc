@@ -189,17 +189,30 @@ std::map<std::string, Body> read_functions(const std::vector<Token>& t) {
     if (i + 3 >= t.size() || t[i + 1].kind != Tok::kName || !t[i + 2].is_op("(")) continue;
     std::string fname(t[i + 1].text);
     std::string param = t[i + 3].kind == Tok::kName ? std::string(t[i + 3].text) : "";
-    // The decorators: a session one, and its name= if it gives one.
-    bool session = false;
-    std::string name = fname;
+    // The decorators: each session one names a session (its name=, else the function's);
+    // stacked, they name several, all running this function.
+    std::vector<std::string> names;
+    bool decorator_is_session = false;
+    std::string decorator_name;
+    auto end_decorator = [&] {
+      if (decorator_is_session) names.push_back(decorator_name.empty() ? fname : decorator_name);
+      decorator_is_session = false;
+      decorator_name.clear();
+    };
     std::vector<std::string> required;  // requires=[...]: sessions nox runs before this one
     std::string unread_requires;
     for (size_t k = in_decorators ? decorators_from : i; k < i; ++k) {
-      if (t[k].is_name("session") || t[k].is_name("nox_session")) session = true;
+      if (t[k].is_op("@") && (k == 0 || t[k - 1].kind == Tok::kNewline ||
+                              t[k - 1].kind == Tok::kIndent || t[k - 1].kind == Tok::kDedent))
+        end_decorator();
+      if (t[k].is_name("session") || t[k].is_name("nox_session")) decorator_is_session = true;
       std::string v;
-      if (t[k].is_name("name") && k + 2 < i && t[k + 1].is_op("=") &&
-          scan::plain_string_value(t[k + 2], &v))
-        name = v;
+      if (t[k].is_name("name") && k + 2 < i && t[k + 1].is_op("=")) {
+        if (scan::plain_string_value(t[k + 2], &v))
+          decorator_name = v;
+        else  // a computed name: the sessions nox lists under it are not found, so unread
+          decorator_name = "<name at line " + std::to_string(t[k].line) + ">";
+      }
       if (t[k].is_name("requires") && k + 2 < i && t[k + 1].is_op("=")) {
         // A list of plain names; anything else (a "tests-{python}" template) is not read.
         size_t m = k + 2;
@@ -212,6 +225,7 @@ std::map<std::string, Body> read_functions(const std::vector<Token>& t) {
         if (!plain) unread_requires = fmt::format("requires= at line {}", t[k].line);
       }
     }
+    end_decorator();
     in_decorators = false;
     // The body: from the `:` that ends the signature to the end of its block.
     size_t k = i + 3;
@@ -231,11 +245,11 @@ std::map<std::string, Body> read_functions(const std::vector<Token>& t) {
     } else {  // def f(session): session.run(...)
       while (to < t.size() && t[to].kind != Tok::kNewline) ++to;
     }
-    if (session && !param.empty()) {
+    if (!names.empty() && !param.empty()) {
       Body b = read_body(t, from, to, param);
       if (b.unread.empty()) b.unread = unread_requires;
       b.notified.insert(b.notified.begin(), required.begin(), required.end());
-      out[name] = std::move(b);
+      for (const auto& name : names) out[name] = b;
     }
   }
   return out;

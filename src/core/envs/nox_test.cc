@@ -154,3 +154,19 @@ TEST_CASE("a listing that is not nox's, or a noxfile the lexer refuses") {
   REQUIRE(bad.envs.size() == 1);
   CHECK(bad.envs[0].commands[0].starts_with("\"<noxfile.py:"));
 }
+
+TEST_CASE("stacked session decorators: each name runs the one function") {
+  auto cfg = read(R"J([{"session": "tests", "name": "tests"},
+    {"session": "tests-wheel", "name": "tests-wheel"},
+    {"session": "computed", "name": "computed"}])J",
+                  "import nox\n"
+                  "@nox.session\n@nox.session(name='tests-wheel')\n"
+                  "def tests(session):\n    session.run('openssl', 'version', external=True)\n"
+                  "    session.run('pytest', 'tests')\n"
+                  "@nox.session(name=NAME)\ndef computed(session):\n    session.run('pytest')\n");
+  REQUIRE(cfg.envs.size() == 3);
+  CHECK(cfg.envs[0].commands == V{"openssl version", "pytest tests"});
+  CHECK(cfg.envs[1].commands == cfg.envs[0].commands);
+  // Listed by nox under a name the file computes: not found, so unread.
+  CHECK(cfg.envs[2].commands[0].find("not found") != std::string::npos);
+}
