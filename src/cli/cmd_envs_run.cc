@@ -1,6 +1,8 @@
 // `testmap envs run`: nox's sessions side by side on the runner's cores, as `tox run-parallel`
 // runs tox's environments (nox runs one at a time), each session's output printed whole when
 // it ends, and each one's seconds written as tox's result JSON for `testmap durations import`.
+// Their installs run one at a time first: `pip install .` builds in the source tree, and two
+// builds there at once collide (tox builds the package once for the same reason).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -26,10 +28,14 @@ struct Outcome {
   double seconds = 0;
 };
 
-// Prints a finished session's output, between lines that say which it was and how it went.
-void print_log(const std::string& name, const Outcome& o, const std::string& log) {
-  std::ifstream in(log, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Prints a finished session's output (its install's, then its run's), between lines that say
+// which it was and how it went.
+void print_log(const std::string& name, const Outcome& o, const std::vector<std::string>& logs) {
+  std::string text;
+  for (const auto& log : logs) {
+    std::ifstream in(log, std::ios::binary);
+    text.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   fmt::print("--- nox -s {}: {} in {:.1f} s ---\n{}", name,
              o.code == 0 ? "passed" : fmt::format("failed (exit {})", o.code), o.seconds, text);
   if (!text.empty() && text.back() != '\n') fmt::print("\n");
@@ -47,7 +53,9 @@ void register_envs_run(CLI::App& envs, int& exit_code) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = envs.add_subcommand(
-      "run", "Run nox sessions side by side, as many at once as the runner has cores");
+      "run",
+      "Run nox sessions: their installs one at a time, then the sessions side by side, as many "
+      "at once as the runner has cores");
   cmd->add_option("sessions", o->sessions, "The sessions, as nox lists them")->required();
   cmd->add_option("-j,--jobs", o->jobs, "Sessions at once (default: the number of cores)")
       ->check(CLI::PositiveNumber);
@@ -74,13 +82,30 @@ void register_envs_run(CLI::App& envs, int& exit_code) {
     std::vector<Outcome> outcomes(n);
     std::vector<Clock::time_point> started(n);
     std::map<pid_t, size_t> running;
-    auto log_of = [&](size_t i) { return (logs / fmt::format("{}.log", i)).string(); };
+    auto install_log = [&](size_t i) { return (logs / fmt::format("{}-install.log", i)).string(); };
+    auto run_log = [&](size_t i) { return (logs / fmt::format("{}.log", i)).string(); };
+    auto log_of = [&](size_t i) { return std::vector<std::string>{install_log(i), run_log(i)}; };
+    // The installs, one at a time; a session whose install fails does not run.
+    std::vector<size_t> ready;
+    std::vector<double> install_seconds(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      auto t0 = Clock::now();
+      int code = run_child({o->nox, "-s", o->sessions[i], "--install-only"}, {"", install_log(i)});
+      install_seconds[i] = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (code == 0) {
+        ready.push_back(i);
+        continue;
+      }
+      outcomes[i] = {code, install_seconds[i]};
+      print_log(o->sessions[i], outcomes[i], log_of(i));
+    }
+    // The runs side by side, in the virtualenvs just made, installing nothing more (-R).
     size_t next = 0;
-    while (next < n || !running.empty()) {
-      while (running.size() < jobs && next < n) {
-        size_t i = next++;
+    while (next < ready.size() || !running.empty()) {
+      while (running.size() < jobs && next < ready.size()) {
+        size_t i = ready[next++];
         started[i] = Clock::now();
-        pid_t pid = spawn_child({o->nox, "-s", o->sessions[i]}, {"", log_of(i)});
+        pid_t pid = spawn_child({o->nox, "-s", o->sessions[i], "-R"}, {"", run_log(i)});
         if (pid < 0) {
           outcomes[i].code = 127;
           print_log(o->sessions[i], outcomes[i], log_of(i));
@@ -106,7 +131,8 @@ void register_envs_run(CLI::App& envs, int& exit_code) {
       size_t i = it->second;
       running.erase(it);
       outcomes[i].code = exit_code_of(status);
-      outcomes[i].seconds = std::chrono::duration<double>(Clock::now() - started[i]).count();
+      outcomes[i].seconds =
+          install_seconds[i] + std::chrono::duration<double>(Clock::now() - started[i]).count();
       print_log(o->sessions[i], outcomes[i], log_of(i));
     }
     fs::remove_all(logs);
