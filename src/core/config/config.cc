@@ -432,6 +432,18 @@ Service& service_named(Config& cfg, const std::string& name) {
   return cfg.services.back();
 }
 
+// A table whose one key, `name`, is a list of strings: into *out. An empty table, or one
+// with an error (said), leaves *out as it was (a monorepo project's, the repository's).
+void one_list(const toml::node& v, const std::string& key, const char* name, Reader& r,
+              std::vector<std::string>* out) {
+  const auto* t = v.as_table();
+  const auto* list = t ? t->get(name) : nullptr;
+  if (!t || (t->size() != 0 && (t->size() != 1 || !list)))
+    r.error(&v, key, fmt::format("expected a table with one key, {}", name));
+  else if (list)
+    *out = r.strings(*list, key + "." + name);
+}
+
 void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
   static const std::set<std::string_view> kKnown = {
       "services", "dynamic",    "tiers",       "presets", "exclude", "ci",
@@ -555,20 +567,10 @@ void load_testmap_table(const toml::table& tm, Config& cfg, Reader& r) {
       }
     } else if (k.str() == "affected") {
       // docs/affected.md: files whose change makes --testmap-affected run everything.
-      const auto* t = v.as_table();
-      const auto* globs = t ? t->get("run-all-when") : nullptr;
-      if (!t || (t->size() != 0 && (t->size() != 1 || !globs)))
-        r.error(&v, key, "expected a table with one key, run-all-when");
-      else if (globs)
-        cfg.run_all_when = r.strings(*globs, key + ".run-all-when");
+      one_list(v, key, "run-all-when", r, &cfg.run_all_when);
     } else if (k.str() == "envs") {
       // docs/envs.md: programs and modules that testmap cannot tell run no tests.
-      const auto* t = v.as_table();
-      const auto* tools = t ? t->get("runs-no-tests") : nullptr;
-      if (!t || (t->size() != 0 && (t->size() != 1 || !tools)))
-        r.error(&v, key, "expected a table with one key, runs-no-tests");
-      else if (tools)
-        cfg.runs_no_tests = r.strings(*tools, key + ".runs-no-tests");
+      one_list(v, key, "runs-no-tests", r, &cfg.runs_no_tests);
     } else if (k.str() == "ci") {
       if (const auto* t = v.as_table()) {
         // docs/ci.md; `testmap ci` refuses to write a file while one is wrong.

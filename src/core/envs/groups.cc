@@ -215,16 +215,9 @@ bool plan_envs(const std::string& root, const std::string& tool, const std::stri
     std::string key = group_key(e, by);
     auto [it, added] = index.emplace(key, out->size());
     if (added) out->push_back({key, {}, {}, {}, 0});
-    Group& g = (*out)[it->second];
-    if (!e.python.empty() &&
-        std::find(g.pythons.begin(), g.pythons.end(), e.python) == g.pythons.end())
-      g.pythons.push_back(e.python);
-    for (const auto& s : t.services)
-      if (std::find(g.services.begin(), g.services.end(), s) == g.services.end())
-        g.services.push_back(s);
-    g.envs.push_back(std::move(t));
+    (*out)[it->second].envs.push_back(std::move(t));
   }
-  for (auto& g : *out) summarize(&g);
+  for (auto& g : *out) summarize(&g);  // each group's Pythons and services, from its envs
   return break_cycles(out, error);
 }
 
