@@ -232,17 +232,12 @@ NB_MODULE(_core, m) {
         "The (file relative to root, co_qualname) pairs run since the last take");
   m.def(
       "deps_take_json",
-      [](const std::string& root) {
-        // What each test's line of the recording holds, made here: once per test, sorting
-        // and encoding some hundred pairs in Python cost more than the test often does.
-        auto pairs = bindings::tracer_take(root);
-        std::sort(pairs.begin(), pairs.end());
-        pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-        nlohmann::json out = nlohmann::json::array();
-        for (auto& [file, name] : pairs) out.push_back({std::move(file), std::move(name)});
-        return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      [](const std::string& root, const std::string& sink) {
+        auto t = bindings::tracer_take_json(root, sink);
+        return nb::make_tuple(t.deps, t.defs);
       },
-      nb::arg("root"), "deps_take's pairs, sorted and without repeats, as a JSON array");
+      nb::arg("root"), nb::arg("sink"),
+      "(deps, defs) of a test's line: code by number, defined in `defs` once per sink");
   m.def(
       "affected",
       [](const std::string& root, const std::vector<std::string>& nodeids,

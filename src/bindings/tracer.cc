@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,8 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define TESTMAP_SYS_MONITORING 1
@@ -148,6 +151,75 @@ std::string text_attr(PyObject* o, const char* name) {
   }
   Py_XDECREF(v);
   PyErr_Clear();
+  return out;
+}
+
+// A test's line names each unit of code (and each class and data file) by a number,
+// defined (`[id, file, name]`) in the first line of that output that uses it: the same
+// functions run in most tests, and a recording of jinja2's suite was 6 MB of repeated
+// strings to write and to parse again.
+struct Named {
+  long long id = 0;
+  uintptr_t defined_in = 0;  // the output (sink epoch) whose lines define `id`
+  std::string file, name;
+  std::string def_json;  // [id,"file","name"]
+};
+
+long long next_id = 0;
+uintptr_t sink_epoch = 1;  // bumped when take_json() writes to another output
+std::string sink_now;
+
+Named* named(const std::string& file, const std::string& name) {
+  static auto* all = new std::unordered_map<std::string, Named>();  // by "file\0name"
+  auto [it, added] = all->try_emplace(file + '\0' + name);
+  Named& n = it->second;
+  if (added) {
+    n.id = next_id++;
+    n.file = file;
+    n.name = name;
+    n.def_json = nlohmann::json::array({n.id, file, name})
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return &n;
+}
+
+// What a recorded code object is called, worked out at its first take and kept in its
+// co_extra slot (freed with it): otherwise an attribute lookup and two strings per function
+// per test. Worked out again when take() is given another root.
+struct CodeName {
+  uintptr_t epoch = 0;
+  Named* named = nullptr;  // none: outside the root
+};
+
+Py_ssize_t name_index = -1;
+uintptr_t names_epoch = 0;  // bumped when take() is given another root
+std::string names_prefix;
+
+void free_name(void* p) {
+  delete static_cast<CodeName*>(p);
+}
+
+Named* name_of(PyCodeObject* code) {
+  void* raw = nullptr;
+  if (TESTMAP_GET_EXTRA(reinterpret_cast<PyObject*>(code), name_index, &raw) != 0)
+    PyErr_Clear(), raw = nullptr;
+  auto* n = static_cast<CodeName*>(raw);
+  if (n && n->epoch == names_epoch) return n->named;
+  std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");
+  Named* out = project_file(file, names_prefix)
+                   ? named(file.substr(names_prefix.size()),
+                           text_attr(reinterpret_cast<PyObject*>(code), "co_qualname"))
+                   : nullptr;
+  if (!n) {
+    n = new CodeName();
+    if (TESTMAP_SET_EXTRA(reinterpret_cast<PyObject*>(code), name_index, n) != 0) {
+      PyErr_Clear();  // worked out again next time
+      delete n;
+      return out;
+    }
+  }
+  n->epoch = names_epoch;
+  n->named = out;
   return out;
 }
 
@@ -365,7 +437,9 @@ void tracer_start(const std::string& root) {
   static bool hooked = PySys_AddAuditHook(on_audit, nullptr) == 0;  // cannot be removed
   tracking_opens = hooked;
   if (extra_index < 0) extra_index = TESTMAP_REQUEST_EXTRA(nullptr);
-  if (extra_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
+  if (name_index < 0) name_index = TESTMAP_REQUEST_EXTRA(free_name);
+  if (extra_index < 0 || name_index < 0)
+    throw std::runtime_error("no code-object slot is left for the tracer");
 #if !TESTMAP_SYS_MONITORING
   if (kind_index < 0) kind_index = TESTMAP_REQUEST_EXTRA(nullptr);
   if (kind_index < 0) throw std::runtime_error("no code-object slot is left for the tracer");
@@ -445,9 +519,25 @@ void tracer_resume() {
 }
 #endif
 
-std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root) {
-  std::vector<std::pair<std::string, std::string>> out;
+namespace {
+
+// What take() hands over: the code run, by name, and the other pairs; the references to the
+// code objects, which kept their addresses from being reused while recorded, go with it.
+struct Taken {
+  std::vector<Named*> code;
+  std::vector<PyCodeObject*> refs;
+  std::vector<std::pair<std::string, std::string>> other;
+  ~Taken() {
+    for (PyCodeObject* c : refs) Py_DECREF(c);
+  }
+};
+
+void take_all(const std::string& root, Taken* out) {
   std::string prefix = root.ends_with('/') ? root : root + "/";
+  if (prefix != names_prefix) {
+    names_prefix = prefix;
+    ++names_epoch;
+  }
   generation += 2;  // before the loop: the marks of what is taken go stale together
 #if TESTMAP_SYS_MONITORING
   // Functions disabled during the test call back again in the next one (with a root the
@@ -455,22 +545,16 @@ std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& 
   if (scope_prefix.empty() && tool_id >= 0 && !call_monitoring("restart_events", "()"))
     PyErr_Clear();
 #endif
-  for (PyCodeObject* code : *seen()) {
-    std::string file = text_attr(reinterpret_cast<PyObject*>(code), "co_filename");
-    if (project_file(file, prefix)) {
-      std::string qualname = text_attr(reinterpret_cast<PyObject*>(code), "co_qualname");
-      out.emplace_back(file.substr(prefix.size()), qualname);
-    }
-    Py_DECREF(code);
-  }
-  seen()->clear();
+  out->refs.swap(*seen());  // their references pass to `out`
+  for (PyCodeObject* code : out->refs)
+    if (Named* n = name_of(code)) out->code.push_back(n);
 #if !TESTMAP_SYS_MONITORING
   // Each receiver's classes, by the file of their module: "<mro>" says they were recorded,
   // so `affected` need not assume that a base class's users met every subclass.
-  out.emplace_back("<mro>", "");
+  out->other.emplace_back("<mro>", "");
   for (PyTypeObject* type : *receivers()) {
     for (const auto& [file, qualname] : files_of(type).classes)
-      if (project_file(file, prefix)) out.emplace_back(file.substr(prefix.size()), qualname);
+      if (project_file(file, prefix)) out->other.emplace_back(file.substr(prefix.size()), qualname);
     Py_DECREF(type);
   }
   receivers()->clear();
@@ -487,9 +571,58 @@ std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& 
     if (!r.starts_with(rprefix)) continue;
     std::string rel(r.substr(rprefix.size()));
     if (rel.starts_with(".testmap/") || rel.find("site-packages/") != std::string::npos) continue;
-    out.emplace_back(std::move(rel), "<data>");
+    out->other.emplace_back(std::move(rel), "<data>");
   }
   opened()->clear();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root) {
+  Taken t;
+  take_all(root, &t);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(t.code.size() + t.other.size());
+  for (const Named* n : t.code) out.emplace_back(n->file, n->name);
+  for (auto& p : t.other) out.push_back(std::move(p));
+  return out;
+}
+
+TakenJson tracer_take_json(const std::string& root, const std::string& sink) {
+  if (sink != sink_now) {  // another output: its lines define the numbers again
+    sink_now = sink;
+    ++sink_epoch;
+  }
+  Taken t;
+  take_all(root, &t);
+  std::vector<long long> ids;
+  ids.reserve(t.code.size() + t.other.size());
+  std::vector<std::string_view> defs;
+  auto use = [&](Named* n) {
+    ids.push_back(n->id);
+    if (n->defined_in != sink_epoch) {
+      n->defined_in = sink_epoch;
+      defs.emplace_back(n->def_json);
+    }
+  };
+  for (Named* n : t.code) use(n);
+  for (const auto& [file, name] : t.other) use(named(file, name));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  TakenJson out;
+  out.deps.reserve(ids.size() * 6 + 2);
+  out.deps += '[';
+  for (long long id : ids) {
+    if (out.deps.size() > 1) out.deps += ',';
+    out.deps += std::to_string(id);
+  }
+  out.deps += ']';
+  out.defs += '[';
+  for (size_t i = 0; i < defs.size(); ++i) {
+    if (i) out.defs += ',';
+    out.defs += defs[i];
+  }
+  out.defs += ']';
   return out;
 }
 

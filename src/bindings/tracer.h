@@ -22,5 +22,13 @@ void tracer_resume();
 // (path, class qualname), and ("<mro>", "") saying they were recorded; and the regular
 // files under `root` opened for reading from Python, as (path, "<data>"). Forgets them.
 std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root);
+// The same, as a test's line of the recording holds them: `deps`, a JSON array of numbers
+// (code) and [file, name] pairs (the rest), without repeats; `defs`, the numbers this
+// output (`sink`, a name for the file the lines go to) has not had defined yet, as [id,
+// file, qualname]. A reader keeps a file's definitions as it reads its lines.
+struct TakenJson {
+  std::string deps, defs;
+};
+TakenJson tracer_take_json(const std::string& root, const std::string& sink);
 
 }  // namespace testmap::bindings

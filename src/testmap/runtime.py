@@ -505,11 +505,14 @@ class Recorder:
             _core.deps_stop()
         text = json.dumps(line)
         if self.deps:
-            deps = _core.deps_take_json(self.root)
+            # Code by number ("defs" names the numbers this file has not seen yet), then
+            # what children and a first attempt ran, as [file, name] pairs.
+            deps, defs = _core.deps_take_json(self.root, self.out.name)
             if extra := self._children_take() | self.carried:
-                deps = json.dumps(sorted(set(map(tuple, json.loads(deps))) | extra))
+                deps = json.dumps(json.loads(deps) + sorted(map(list, extra)))
                 self.carried = set()
-            text = f'{text[:-1]}, "deps": {deps}}}'
+            text = f'{text[:-1]}, "deps": {deps}'
+            text += f', "defs": {defs}}}' if defs != "[]" else "}"
             if len(self.outside) != self.outside_written:
                 self._write_outside()
         self.out.write(text + "\n")

@@ -103,3 +103,34 @@ TEST_CASE("lines cut short by a killed run are skipped and reported") {
   CHECK(diags[0].file.ends_with("gw0.jsonl"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("code numbered in a worker's lines is named by that worker's definitions") {
+  fs::path dir = temp_dir();
+  {
+    std::ofstream gw0(dir / "gw0.jsonl");
+    gw0 << R"({"nodeid": "t.py::test_a", "outcome": "passed", "deps": [0, 1],)"
+        << R"( "defs": [[0, "pkg/a.py", "f"], [1, "pkg/a.py", "C"]]})"
+        << "\n";
+    // A later line uses 0 again, and a pair a child process ran.
+    gw0 << R"({"nodeid": "t.py::test_b", "outcome": "passed", "deps": [0, ["pkg/b.py", "g"]]})"
+        << "\n";
+    // 7 was defined in a line this file lost: the test's dependencies cannot be known.
+    gw0 << R"({"nodeid": "t.py::test_c", "outcome": "passed", "deps": [0, 7]})"
+        << "\n";
+    // Another worker numbers its own code: 0 is not gw0's 0.
+    std::ofstream gw1(dir / "gw1.jsonl");
+    gw1 << R"({"nodeid": "t.py::test_d", "outcome": "passed", "deps": [0],)"
+        << R"( "defs": [[0, "pkg/d.py", "h"]]})"
+        << "\n";
+  }
+  testmap::Diagnostics diags;
+  auto records = read_results(dir.string(), &diags);
+  REQUIRE(records.size() == 4);
+  using Deps = std::vector<std::pair<std::string, std::string>>;
+  CHECK(records[0].has_deps);
+  CHECK(records[0].deps == Deps{{"pkg/a.py", "f"}, {"pkg/a.py", "C"}});
+  CHECK(records[1].deps == Deps{{"pkg/a.py", "f"}, {"pkg/b.py", "g"}});
+  CHECK_FALSE(records[2].has_deps);
+  CHECK(records[3].deps == Deps{{"pkg/d.py", "h"}});
+  fs::remove_all(dir);
+}

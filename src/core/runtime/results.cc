@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -23,15 +24,34 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
   return out;
 }
 
-// [[file, qualname], ...] as the tracer gives them; false when an element is not such a pair.
-bool code_pairs(const nlohmann::json& j, std::vector<std::pair<std::string, std::string>>* out) {
+using Defs = std::unordered_map<long long, std::pair<std::string, std::string>>;
+
+// [[file, qualname], ...] as the tracer gives them, or numbers that `defs` names; false when
+// an element is neither (a number no line has defined: that line was lost).
+bool code_pairs(const nlohmann::json& j, std::vector<std::pair<std::string, std::string>>* out,
+                const Defs& defs = {}) {
   bool whole = true;
   for (const auto& pair : j)
-    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+    if (pair.is_number_integer()) {
+      auto d = defs.find(pair.get<long long>());
+      if (d != defs.end())
+        out->push_back(d->second);
+      else
+        whole = false;
+    } else if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string()) {
       out->emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
-    else
+    } else {
       whole = false;
+    }
   return whole;
+}
+
+// A line's "defs": [id, file, qualname] each.
+void add_defs(const nlohmann::json& j, Defs* defs) {
+  for (const auto& d : j)
+    if (d.is_array() && d.size() == 3 && d[0].is_number_integer() && d[1].is_string() &&
+        d[2].is_string())
+      (*defs)[d[0].get<long long>()] = {d[1].get<std::string>(), d[2].get<std::string>()};
 }
 
 }  // namespace
@@ -47,6 +67,7 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
     std::ifstream in(path);
     std::string line;
     int position = 0;  // the file's tests in the order its process ran them
+    Defs defs;         // the numbers its lines gave code, so far
     for (int n = 1; std::getline(in, line); ++n) {
       if (line.empty()) continue;
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
@@ -78,8 +99,9 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
               pr.fixtures[service] = strings(*f, service.c_str());
         }
       r.refused = strings(j, "refused");
+      if (auto d = j.find("defs"); d != j.end() && d->is_array()) add_defs(*d, &defs);
       if (auto d = j.find("deps"); d != j.end() && d->is_array())
-        r.has_deps = code_pairs(*d, &r.deps);  // a line it cannot read whole records none
+        r.has_deps = code_pairs(*d, &r.deps, defs);  // a line it cannot read whole records none
       r.worker = path.stem().string();
       r.position = position++;
       out.push_back(std::move(r));

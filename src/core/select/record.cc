@@ -1,9 +1,11 @@
 // Naming a recording's code by units and saving it with the tree's state.
 #include "core/select/record.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <xxhash.h>
 
@@ -108,38 +110,55 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
     if (it == units.end()) it = units.emplace(file, units_of(project.files[file].outline)).first;
     return it->second;
   };
-  std::map<std::string, store::TestDeps> by_test;
+  // Most tests run the same functions: each (file, qualname) pair is named by units once,
+  // each unit kept once in `all`, and a test holds indices into it until the end.
+  std::vector<store::TestDeps::Unit> all;
+  std::unordered_map<std::string, int> unit_index;            // "file\0name"
+  std::unordered_map<std::string, std::vector<int>> by_pair;  // "file\0qualname"
+  auto intern = [&](const std::string& file, const std::string& name, uint64_t h) {
+    auto [it, added] = unit_index.try_emplace(file + '\0' + name, static_cast<int>(all.size()));
+    if (added) all.push_back({file, name, h});
+    return it->second;
+  };
+  auto units_of_pair = [&](const std::string& file, const std::string& qualname) {
+    auto [it, added] = by_pair.try_emplace(file + '\0' + qualname);
+    if (!added) return it->second;
+    std::vector<int>& out = it->second;
+    if (qualname == kDataFile) {
+      if (uint64_t h = content_hash((fs::path(cfg.root) / file).string()))
+        out.push_back(intern(file, qualname, h));
+      return out;
+    }
+    auto f = project.by_rel.find(file);
+    if (f == project.by_rel.end()) return out;  // not a Python file of this tree
+    const FileUnits& u = units_for(f->second);
+    std::vector<std::string> names = units_of_code(u, qualname);
+    if (names.empty()) names.push_back("");  // module-level code: the module's own lines
+    for (const auto& name : names)
+      out.push_back(
+          intern(file, name,
+                 name.empty() ? project.files[f->second].outline.module_hash : u.hash.at(name)));
+    return out;
+  };
+  struct Test {
+    std::string outcome;
+    std::vector<int> units;
+  };
+  std::map<std::string, Test> by_test;
   bool receivers = false;
-  std::map<std::string, std::set<std::tuple<std::string, std::string, uint64_t>>> seen;
   for (const auto& r : records) {
     if (!r.has_deps) continue;
     std::string id = r.nodeid.substr(0, r.nodeid.find('['));
-    store::TestDeps& t = by_test[id];
-    t.nodeid = id;
+    Test& t = by_test[id];
     if (t.outcome.empty() || severity(r.outcome) > severity(t.outcome)) t.outcome = r.outcome;
-    auto& mine = seen[id];
     // The test's own file is a dependency even when its code ran at collection only.
-    std::vector<std::pair<std::string, std::string>> deps = r.deps;
-    deps.emplace_back(id.substr(0, id.find("::")), "");
-    for (const auto& [file, qualname] : deps) {
+    for (int i : units_of_pair(id.substr(0, id.find("::")), "")) t.units.push_back(i);
+    for (const auto& [file, qualname] : r.deps) {
       if (file == kReceiversRecorded) {
         receivers = true;
         continue;
       }
-      if (qualname == kDataFile) {
-        uint64_t h = content_hash((fs::path(cfg.root) / file).string());
-        if (h && mine.emplace(file, qualname, h).second) t.units.push_back({file, qualname, h});
-        continue;
-      }
-      auto f = project.by_rel.find(file);
-      if (f == project.by_rel.end()) continue;  // not a Python file of this tree
-      const FileUnits& u = units_for(f->second);
-      std::vector<std::string> names = units_of_code(u, qualname);
-      if (names.empty()) names.push_back("");  // module-level code: the module's own lines
-      for (const auto& name : names) {
-        uint64_t h = name.empty() ? project.files[f->second].outline.module_hash : u.hash.at(name);
-        if (mine.emplace(file, name, h).second) t.units.push_back({file, name, h});
-      }
+      for (int i : units_of_pair(file, qualname)) t.units.push_back(i);
     }
   }
   store::RunFiles state;
@@ -170,7 +189,16 @@ bool save_recorded_deps(store::Store& s, const std::vector<runtime::TestRecord>&
   for (const auto& rel : watched_files(cfg.root, conftests, cfg.run_all_when))
     state.watched[rel] = content_hash((fs::path(cfg.root) / rel).string());
   std::vector<store::TestDeps> tests;
-  for (auto& [id, t] : by_test) tests.push_back(std::move(t));
+  tests.reserve(by_test.size());
+  for (auto& [id, t] : by_test) {
+    std::sort(t.units.begin(), t.units.end());
+    t.units.erase(std::unique(t.units.begin(), t.units.end()), t.units.end());
+    store::TestDeps& out = tests.emplace_back();
+    out.nodeid = id;
+    out.outcome = t.outcome;
+    out.units.reserve(t.units.size());
+    for (int i : t.units) out.units.push_back(all[i]);
+  }
   if (!s.save_deps(tests, state, git_head(cfg.root))) {
     *error = s.error();
     return false;

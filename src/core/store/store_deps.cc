@@ -1,7 +1,9 @@
 // What tests depend on, in the store: written by a recording run (pytest --testmap-deps),
 // read back whole by `testmap affected`.
 #include <chrono>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -40,11 +42,47 @@ bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
   Statement unit(db_, "INSERT OR IGNORE INTO unit(file, name, hash) VALUES(?,?,?)");
   Statement unit_id(db_, "SELECT id FROM unit WHERE file = ? AND name = ? AND hash = ?");
   Statement link(db_, "INSERT INTO test_unit(test_id, unit_id) VALUES(?,?)");
+  // Links go in kBatch at a time: one statement per link costs more than the insert.
+  constexpr int kBatch = 100;
+  std::string batch_sql = "INSERT INTO test_unit(test_id, unit_id) VALUES(?,?)";
+  for (int i = 1; i < kBatch; ++i) batch_sql += ",(?,?)";
+  Statement batch(db_, batch_sql.c_str());
+  std::vector<std::pair<long long, long long>> pending;
+  auto flush = [&](bool all) {
+    size_t done = 0;
+    for (; pending.size() - done >= kBatch; done += kBatch) {
+      for (int i = 0; i < kBatch; ++i)
+        batch.integer(2 * i + 1, pending[done + i].first)
+            .integer(2 * i + 2, pending[done + i].second);
+      if (batch.step() != SQLITE_DONE) return false;
+    }
+    for (; all && done < pending.size(); ++done)
+      if (link.integer(1, pending[done].first).integer(2, pending[done].second).step() !=
+          SQLITE_DONE)
+        return false;
+    pending.erase(pending.begin(), pending.begin() + static_cast<long>(done));
+    return true;
+  };
   Statement module(db_, "INSERT INTO module_state(run_id, file, module_hash) VALUES(?,?,?)");
   Statement watch(db_, "INSERT INTO watch_state(run_id, file, content_hash) VALUES(?,?,?)");
-  for (Statement* s : {&find, &insert, &clear, &deps, &unit, &unit_id, &link, &module, &watch})
+  for (Statement* s :
+       {&find, &insert, &clear, &deps, &unit, &unit_id, &link, &batch, &module, &watch})
     if (!s->ok()) return fail("the dependencies");
-  std::unordered_map<std::string, long long> unit_ids;
+  // Units by (file, name, hash), viewing the strings of `tests`: a recording has some
+  // hundred thousand links to a few thousand units.
+  struct Key {
+    std::string_view file, name;
+    uint64_t hash;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      size_t h = std::hash<std::string_view>{}(k.file);
+      h = h * 1000003 ^ std::hash<std::string_view>{}(k.name);
+      return h * 1000003 ^ static_cast<size_t>(k.hash);
+    }
+  };
+  std::unordered_map<Key, long long, KeyHash> unit_ids;
   for (const auto& t : tests) {
     long long test_id = -1;
     find.text(1, t.nodeid);
@@ -67,7 +105,7 @@ bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
         deps.integer(1, test_id).integer(2, run_id).text(3, t.outcome).step() != SQLITE_DONE)
       return fail("the dependencies of " + t.nodeid);
     for (const auto& u : t.units) {
-      std::string key = fmt::format("{}\n{}\n{}", u.file, u.name, u.hash);
+      Key key{u.file, u.name, u.hash};
       auto it = unit_ids.find(key);
       if (it == unit_ids.end()) {
         auto h = static_cast<long long>(u.hash);
@@ -78,10 +116,11 @@ bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
         it = unit_ids.emplace(key, sqlite3_column_int64(unit_id.raw(), 0)).first;
         sqlite3_reset(unit_id.raw());
       }
-      if (link.integer(1, test_id).integer(2, it->second).step() != SQLITE_DONE)
-        return fail("the dependencies of " + t.nodeid);
+      pending.emplace_back(test_id, it->second);
     }
+    if (pending.size() >= kBatch && !flush(false)) return fail("the dependencies of " + t.nodeid);
   }
+  if (!flush(true)) return fail("the dependencies");
   for (const auto& [file, h] : files.modules)
     if (module.integer(1, run_id).text(2, file).integer(3, static_cast<long long>(h)).step() !=
         SQLITE_DONE)
