@@ -548,18 +548,6 @@ class Recorder:
         self.end()
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_fixture_setup(self, fixturedef, request):
-        timed = self.fixture_setup(fixturedef)
-        try:
-            yield
-        finally:
-            if timed is not None:
-                self.fixture_done(timed)
-
-    def pytest_fixture_post_finalizer(self, fixturedef, request) -> None:
-        self.fixture_finalized(fixturedef)
-
-    @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         phase = self.end() if call.when != "teardown" else self.phases.get("teardown")
         outcome = yield
@@ -593,6 +581,26 @@ class Recorder:
             self.out.close()
         if self.tmp is not None:
             self.tmp.cleanup()
+
+
+class FixtureHooks:
+    """Which fixture used a service: registered only when services are recorded, since
+    pytest calls these around every fixture of every test."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        timed = self.recorder.fixture_setup(fixturedef)
+        try:
+            yield
+        finally:
+            if timed is not None:
+                self.recorder.fixture_done(timed)
+
+    def pytest_fixture_post_finalizer(self, fixturedef, request) -> None:
+        self.recorder.fixture_finalized(fixturedef)
 
 
 _early_deps = False  # the tracer runs since pytest_load_initial_conftests
@@ -682,6 +690,8 @@ def configure(config: pytest.Config) -> None:
     durations_only = os.environ.get("TESTMAP_DURATIONS") == "1" and record is not None
     _active = Recorder(config, Path(record) if record else None, enforce, durations_only)
     config.pluginmanager.register(_active, "testmap-recorder")
+    if not _active.durations_only:
+        config.pluginmanager.register(FixtureHooks(_active), "testmap-fixtures")
 
 
 def _a_worker_of_the_durations_run(worker: bool) -> bool:
