@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/select/units.h"
+#include "core/store/unit_key.h"
 
 namespace testmap::select {
 namespace {
@@ -27,21 +28,8 @@ Prebuilt::Prebuilt(const classify::Project& project, classify::Resolver& resolve
                    const std::function<bool(const store::TestDeps::Unit&)>& changed)
     : project_(project), resolver_(resolver) {
   // Every function that ran in some recorded test, and the recorded units that changed.
-  // A suite's recording holds millions of (test, unit) rows: the keys are views into
-  // the snapshot, not copies.
-  struct Key {
-    std::string_view file, name;
-    uint64_t hash;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      size_t h = std::hash<std::string_view>()(k.file);
-      h ^= std::hash<std::string_view>()(k.name) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-      return h ^ (k.hash + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-    }
-  };
-  std::unordered_set<Key, KeyHash> seen, ran;  // ran: hash 0, whatever was recorded
+  std::unordered_set<store::UnitKey, store::UnitKeyHash> seen,
+      ran;  // ran: hash 0, whatever was recorded
   std::vector<const store::TestDeps::Unit*> changes;
   for (const auto& [id, t] : snap.tests)
     for (const auto& u : t.units) {

@@ -9,6 +9,7 @@
 
 #include "core/store/statement.h"
 #include "core/store/store.h"
+#include "core/store/unit_key.h"
 
 namespace testmap::store {
 
@@ -68,21 +69,7 @@ bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
   for (Statement* s :
        {&find, &insert, &clear, &deps, &unit, &unit_id, &link, &batch, &module, &watch})
     if (!s->ok()) return fail("the dependencies");
-  // Units by (file, name, hash), viewing the strings of `tests`: a recording has some
-  // hundred thousand links to a few thousand units.
-  struct Key {
-    std::string_view file, name;
-    uint64_t hash;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      size_t h = std::hash<std::string_view>{}(k.file);
-      h = h * 1000003 ^ std::hash<std::string_view>{}(k.name);
-      return h * 1000003 ^ static_cast<size_t>(k.hash);
-    }
-  };
-  std::unordered_map<Key, long long, KeyHash> unit_ids;
+  std::unordered_map<UnitKey, long long, UnitKeyHash> unit_ids;
   for (const auto& t : tests) {
     long long test_id = -1;
     find.text(1, t.nodeid);
@@ -105,7 +92,7 @@ bool Store::save_deps(const std::vector<TestDeps>& tests, const RunFiles& files,
         deps.integer(1, test_id).integer(2, run_id).text(3, t.outcome).step() != SQLITE_DONE)
       return fail("the dependencies of " + t.nodeid);
     for (const auto& u : t.units) {
-      Key key{u.file, u.name, u.hash};
+      UnitKey key{u.file, u.name, u.hash};
       auto it = unit_ids.find(key);
       if (it == unit_ids.end()) {
         auto h = static_cast<long long>(u.hash);
