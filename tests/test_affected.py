@@ -118,6 +118,21 @@ def test_nothing_changed_selects_nothing(recorded: Path, testmap_bin: str) -> No
     assert pytest_run(recorded, "--testmap-affected", "tests/test_empty.py").returncode == 5
 
 
+def test_under_xdist_the_run_says_what_it_selected_and_an_empty_selection_passes(
+    recorded: Path,
+) -> None:
+    # The workers select; the controller, whose terminal is the one shown, says so.
+    proc = pytest_run(recorded, "-n", "2", "--testmap-affected")
+    assert proc.returncode == 0, proc.stdout
+    assert "running 0 of 7 tests that the change can affect" in proc.stdout
+    edit(recorded, "pkg/calc.py", "return a + b", "return a - b")
+    proc = pytest_run(recorded, "-n", "2", "--testmap-affected", "-rf")
+    assert proc.returncode == 1, proc.stdout
+    assert "running 2 of 7 tests that the change can affect; deselected 5" in proc.stdout
+    failed = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("FAILED")}
+    assert failed == {"tests/test_calc.py::test_add", "tests/test_calc.py::test_twice"}
+
+
 def test_a_function_edit_selects_exactly_its_callers_tests(recorded, testmap_bin) -> None:
     edit(recorded, "pkg/calc.py", "return a + b", "return b + a")
     assert selected(testmap_bin, recorded) == {

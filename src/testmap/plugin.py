@@ -20,6 +20,9 @@ UNKNOWN_TIER = "unknown"
 _EMPTY_SHARD = pytest.StashKey[bool]()
 _AFFECTED_ONLY = pytest.StashKey[bool]()  # --testmap-affected left only the selected tests
 _QUARANTINE = pytest.StashKey["quarantine.Quarantine | None"]()
+# Under xdist the workers select, and their terminal is not shown: the first worker's line
+# about the selection reaches the controller's summary.
+_AFFECTED_LINE = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -229,8 +232,7 @@ def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
         raise pytest.UsageError(f"--testmap-affected: {e}") from None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if run_all:
-        if reporter is not None:
-            reporter.write_line(f"testmap: running every test: {run_all}")
+        _say_affected(config, reporter, f"testmap: running every test: {run_all}")
         return
     keep = {i for i, _ in picked}
     total = len(items)
@@ -240,12 +242,30 @@ def _select_affected(config: pytest.Config, items: list[pytest.Item]) -> None:
             reporter.write_line(f"testmap: {items[i].nodeid}: {reason}")
     _deselect(config, items, keep)
     if not items and total:
-        config.stash[_EMPTY_SHARD] = True
+        _mark_empty(config)
+    _say_affected(
+        config,
+        reporter,
+        f"testmap: running {len(items)} of {total} tests that the change can affect; "
+        f"deselected {total - len(items)} (nothing they ran has changed)",
+    )
+
+
+def _mark_empty(config: pytest.Config) -> None:
+    """No test is left for this machine, by choice: "no tests ran" is then a success. An
+    xdist worker tells its controller, which decides the exit status."""
+    config.stash[_EMPTY_SHARD] = True
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["testmap_empty"] = True
+
+
+def _say_affected(config: pytest.Config, reporter, line: str) -> None:
     if reporter is not None:
-        reporter.write_line(
-            f"testmap: running {len(items)} of {total} tests that the change can affect; "
-            f"deselected {total - len(items)} (nothing they ran has changed)"
-        )
+        reporter.write_line(line)
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its controller says it
+        workeroutput["testmap_affected"] = line
 
 
 def _select_tiers(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
@@ -322,7 +342,7 @@ def _select_shard(
         machine = ids[int(k) - 1] if int(k) <= len(ids) else ""
         if not machine:
             _deselect(config, items, set())
-            config.stash[_EMPTY_SHARD] = True
+            _mark_empty(config)
             return
     try:
         selected, gone = _core.select_shard(root, text, where, machine, [i.nodeid for i in items])
@@ -331,7 +351,7 @@ def _select_shard(
     keep = set(selected)
     _deselect(config, items, keep)
     if not items:
-        config.stash[_EMPTY_SHARD] = True
+        _mark_empty(config)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"testmap: machine {machine}: running {len(items)} tests")
@@ -351,10 +371,18 @@ def _deselect(config: pytest.Config, items: list[pytest.Item], keep: set[int]) -
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
-    db.worker_finished(getattr(node, "workeroutput", None) or {})
+    output = getattr(node, "workeroutput", None) or {}
+    db.worker_finished(output)
+    # Every worker collects the same tests and selects the same ones.
+    if "testmap_affected" in output:
+        node.config.stash.setdefault(_AFFECTED_LINE, output["testmap_affected"])
+    if output.get("testmap_empty"):
+        node.config.stash[_EMPTY_SHARD] = True
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    if line := terminalreporter.config.stash.get(_AFFECTED_LINE, ""):
+        terminalreporter.write_line(line)
     q = terminalreporter.config.stash.get(_QUARANTINE, None)
     for line in db.summary() + quarantine.summary(q, terminalreporter.stats):
         terminalreporter.write_line(line)
