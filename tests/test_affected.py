@@ -1042,3 +1042,38 @@ def test_a_test_whose_own_file_changed_runs(recorded, testmap_bin) -> None:
         proc.stdout
     )
     assert "running 7 of 8 tests" in proc.stdout, proc.stdout
+
+
+def test_a_pytest_a_test_starts_keeps_its_own_numbers(recorded, testmap_bin) -> None:
+    # Under `testmap record --deps` a pytest that a test starts appends to the outer one's
+    # worker file, numbering its code from 0 too. The two runs are shaped alike, so the
+    # inner run gives `mul` the number the outer one gave `add`: the outer test after it
+    # must still depend on `add`.
+    (recorded / "inner").mkdir()
+    (recorded / "inner/__init__.py").write_text("")
+    (recorded / "inner/test_inner.py").write_text(
+        "from pkg import calc\n\n\ndef test_a():\n    assert calc.mul(2, 2) == 4\n"
+    )
+    (recorded / "tests/test_outer.py").write_text(
+        "import subprocess\nimport sys\n\nfrom pkg import calc\n\n\n"
+        "def test_a():\n    assert calc.add(1, 1) == 2\n\n\n"
+        "def test_b():\n"
+        "    cmd = [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',\n"
+        "           '-p', 'no:xdist', 'inner/test_inner.py']\n"
+        "    assert subprocess.run(cmd).returncode == 0\n\n\n"
+        "def test_c():\n    assert calc.add(2, 2) == 4\n"
+    )
+    pytest_cmd = [sys.executable, "-m", "pytest", *PLAIN, "tests/test_outer.py"]
+    proc = subprocess.run(
+        [testmap_bin, "record", "--deps", "--", *pytest_cmd],
+        cwd=recorded,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    edit(recorded, "pkg/calc.py", "return a + b", "return b + a")
+    picked = selected(testmap_bin, recorded)
+    assert {"tests/test_outer.py::test_a", "tests/test_outer.py::test_c"} <= picked
+    assert "inner/test_inner.py::test_a" not in picked

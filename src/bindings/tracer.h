@@ -22,10 +22,10 @@ void tracer_resume();
 // (path, class qualname), and ("<mro>", "") saying they were recorded; and the regular
 // files under `root` opened for reading from Python, as (path, "<data>"). Forgets them.
 std::vector<std::pair<std::string, std::string>> tracer_take(const std::string& root);
-// The same, as a test's line of the recording holds them: `deps`, a JSON array of numbers
-// (code) and [file, name] pairs (the rest), without repeats; `defs`, the numbers this
-// output (`sink`, a name for the file the lines go to) has not had defined yet, as [id,
-// file, qualname]. A reader keeps a file's definitions as it reads its lines.
+// The same, as a test's line of the recording holds them: `deps`, a JSON array of the
+// pairs' numbers, without repeats; `defs`, the numbers this output (`sink`: the file the
+// lines go to and the writer's token) has not had defined yet, as [id, file, name]. A
+// reader keeps each writer's definitions of a file as it reads its lines.
 struct TakenJson {
   std::string deps, defs;
 };

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -294,6 +295,7 @@ class Recorder:
         forced = os.environ.get("TESTMAP_FALLBACK") == "1"
         self.durations_only = durations_only and not enforce
         self.deps = os.environ.get("TESTMAP_DEPS") == "1" and self.out is not None
+        self.token = secrets.token_hex(4)  # this recorder's, in its lines' "w"
         if self.deps:
             from testmap import _child
 
@@ -505,13 +507,16 @@ class Recorder:
             _core.deps_stop()
         text = json.dumps(line)
         if self.deps:
-            # Code by number ("defs" names the numbers this file has not seen yet), then
-            # what children and a first attempt ran, as [file, name] pairs.
-            deps, defs = _core.deps_take_json(self.root, self.out.name)
+            # Code by number ("defs" names the numbers this writer has not defined in this
+            # file yet), then what children and a first attempt ran, as [file, name]
+            # pairs. "w" tells writers apart: a pytest that a test starts, or a forked
+            # child, may append to the same file with numbers of its own.
+            writer = f"{self.token}-{os.getpid()}"
+            deps, defs = _core.deps_take_json(self.root, f"{self.out.name}\n{writer}")
             if extra := self._children_take() | self.carried:
                 deps = json.dumps(json.loads(deps) + sorted(map(list, extra)))
                 self.carried = set()
-            text = f'{text[:-1]}, "deps": {deps}'
+            text = f'{text[:-1]}, "w": "{writer}", "deps": {deps}'
             text += f', "defs": {defs}}}' if defs != "[]" else "}"
             if len(self.outside) != self.outside_written:
                 self._write_outside()

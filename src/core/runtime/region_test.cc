@@ -117,6 +117,15 @@ TEST_CASE("code numbered in a worker's lines is named by that worker's definitio
     // 7 was defined in a line this file lost: the test's dependencies cannot be known.
     gw0 << R"({"nodeid": "t.py::test_c", "outcome": "passed", "deps": [0, 7]})"
         << "\n";
+    // A pytest that a test started appends to the same file, with numbers of its own.
+    gw0 << R"({"nodeid": "t.py::test_inner", "outcome": "passed", "w": "b-2", "deps": [0],)"
+        << R"( "defs": [[0, "pkg/inner.py", "k"]]})"
+        << "\n";
+    gw0 << R"({"nodeid": "t.py::test_e", "outcome": "passed", "w": "", "deps": [0]})"
+        << "\n";
+    // A writer that defined nothing in this file: its numbers name nothing.
+    gw0 << R"({"nodeid": "t.py::test_f", "outcome": "passed", "w": "c-3", "deps": [1]})"
+        << "\n";
     // Another worker numbers its own code: 0 is not gw0's 0.
     std::ofstream gw1(dir / "gw1.jsonl");
     gw1 << R"({"nodeid": "t.py::test_d", "outcome": "passed", "deps": [0],)"
@@ -125,12 +134,15 @@ TEST_CASE("code numbered in a worker's lines is named by that worker's definitio
   }
   testmap::Diagnostics diags;
   auto records = read_results(dir.string(), &diags);
-  REQUIRE(records.size() == 4);
+  REQUIRE(records.size() == 7);
   using Deps = std::vector<std::pair<std::string, std::string>>;
   CHECK(records[0].has_deps);
   CHECK(records[0].deps == Deps{{"pkg/a.py", "f"}, {"pkg/a.py", "C"}});
   CHECK(records[1].deps == Deps{{"pkg/a.py", "f"}, {"pkg/b.py", "g"}});
   CHECK_FALSE(records[2].has_deps);
-  CHECK(records[3].deps == Deps{{"pkg/d.py", "h"}});
+  CHECK(records[3].deps == Deps{{"pkg/inner.py", "k"}});
+  CHECK(records[4].deps == Deps{{"pkg/a.py", "f"}});  // the first writer's 0, still
+  CHECK_FALSE(records[5].has_deps);
+  CHECK(records[6].deps == Deps{{"pkg/d.py", "h"}});
   fs::remove_all(dir);
 }

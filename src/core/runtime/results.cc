@@ -67,7 +67,9 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
     std::ifstream in(path);
     std::string line;
     int position = 0;  // the file's tests in the order its process ran them
-    Defs defs;         // the numbers its lines gave code, so far
+    // The numbers each writer ("w") gave code in this file, so far: a pytest a test
+    // started, or a forked child, may have appended lines with numbers of its own.
+    std::unordered_map<std::string, Defs> defs_by_writer;
     for (int n = 1; std::getline(in, line); ++n) {
       if (line.empty()) continue;
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
@@ -99,6 +101,9 @@ std::vector<TestRecord> read_results(const std::string& dir, Diagnostics* diagno
               pr.fixtures[service] = strings(*f, service.c_str());
         }
       r.refused = strings(j, "refused");
+      std::string writer;
+      if (auto w = j.find("w"); w != j.end() && w->is_string()) writer = w->get<std::string>();
+      Defs& defs = defs_by_writer[writer];
       if (auto d = j.find("defs"); d != j.end() && d->is_array()) add_defs(*d, &defs);
       if (auto d = j.find("deps"); d != j.end() && d->is_array())
         r.has_deps = code_pairs(*d, &r.deps, defs);  // a line it cannot read whole records none
