@@ -521,15 +521,11 @@ void tracer_resume() {
 
 namespace {
 
-// What take() hands over: the code run, by name, and the other pairs; the references to the
-// code objects, which kept their addresses from being reused while recorded, go with it.
+// What take() hands over: the code run, by name (names outlive the code objects), and the
+// other pairs.
 struct Taken {
   std::vector<Named*> code;
-  std::vector<PyCodeObject*> refs;
   std::vector<std::pair<std::string, std::string>> other;
-  ~Taken() {
-    for (PyCodeObject* c : refs) Py_DECREF(c);
-  }
 };
 
 void take_all(const std::string& root, Taken* out) {
@@ -545,9 +541,11 @@ void take_all(const std::string& root, Taken* out) {
   if (scope_prefix.empty() && tool_id >= 0 && !call_monitoring("restart_events", "()"))
     PyErr_Clear();
 #endif
-  out->refs.swap(*seen());  // their references pass to `out`
-  for (PyCodeObject* code : out->refs)
+  for (PyCodeObject* code : *seen()) {
     if (Named* n = name_of(code)) out->code.push_back(n);
+    Py_DECREF(code);
+  }
+  seen()->clear();
 #if !TESTMAP_SYS_MONITORING
   // Each receiver's classes, by the file of their module: "<mro>" says they were recorded,
   // so `affected` need not assume that a base class's users met every subclass.

@@ -255,17 +255,20 @@ def _mark_empty(config: pytest.Config) -> None:
     """No test is left for this machine, by choice: "no tests ran" is then a success. An
     xdist worker tells its controller, which decides the exit status."""
     config.stash[_EMPTY_SHARD] = True
-    workeroutput = getattr(config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput["testmap_empty"] = True
+    _tell_controller(config, "testmap_empty", True)
 
 
 def _say_affected(config: pytest.Config, reporter, line: str) -> None:
     if reporter is not None:
         reporter.write_line(line)
+    _tell_controller(config, "testmap_affected", line)  # a worker's terminal is not shown
+
+
+def _tell_controller(config: pytest.Config, key: str, value) -> None:
+    """On an xdist worker: hand `value` to the controller (pytest_testnodedown)."""
     workeroutput = getattr(config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: its controller says it
-        workeroutput["testmap_affected"] = line
+    if workeroutput is not None:
+        workeroutput[key] = value
 
 
 def _select_tiers(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
