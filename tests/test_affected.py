@@ -1077,3 +1077,63 @@ def test_a_pytest_a_test_starts_keeps_its_own_numbers(recorded, testmap_bin) -> 
     picked = selected(testmap_bin, recorded)
     assert {"tests/test_outer.py::test_a", "tests/test_outer.py::test_c"} <= picked
     assert "inner/test_inner.py::test_a" not in picked
+
+
+NESTED = (
+    "import os\nimport subprocess\nimport sys\n\n"
+    "ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n\n\n"
+    "def test_inline(pytester):\n"
+    "    pytester.syspathinsert(ROOT)\n"
+    "    pytester.makepyfile(test_in='from pkg import calc\\n\\n\\n"
+    "def test_in():\\n    assert calc.mul(2, 3) == 6\\n')\n"
+    "    pytester.runpytest('-p', 'no:cacheprovider').assert_outcomes(passed=1)\n\n\n"
+    "def test_child(tmp_path):\n"
+    "    (tmp_path / 'test_out.py').write_text('from pkg import calc\\n\\n\\n"
+    "def test_out():\\n    assert calc.twice(2) == 4\\n')\n"
+    "    env = {**os.environ, 'PYTHONPATH': ROOT}\n"
+    "    cmd = [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-p', 'no:xdist',\n"
+    "           str(tmp_path)]\n"
+    "    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)\n"
+    "    assert proc.returncode == 0, proc.stdout\n\n\n"
+    "def test_after():\n    from pkg import calc\n\n    assert calc.add(1, 1) == 2\n"
+)
+
+
+@pytest.mark.parametrize("how", ["pytest --testmap-deps", "testmap record --deps"])
+def test_a_pytest_a_test_starts_counts_for_that_test(recorded, testmap_bin, how) -> None:
+    # A plugin's suite runs pytest inside its tests (pytester, in this process or a new
+    # one). That pytest's tests are not the suite's, and what it runs is the starting
+    # test's: before, the inner run stopped the outer test's tracer (so `test_inline`
+    # depended on nothing of pkg) and, under `testmap record`, recorded its own tests.
+    (recorded / "tests/test_nested.py").write_text(NESTED)
+    args = [*PLAIN, "-p", "pytester"]
+    if how.startswith("pytest"):
+        proc = pytest_run(recorded, "--testmap-deps", *args[3:])
+    else:
+        proc = subprocess.run(
+            [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *args],
+            cwd=recorded,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=clean_env(),
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    nested = {f"tests/test_nested.py::test_{n}" for n in ("inline", "child", "after")}
+    export = subprocess.run(
+        [testmap_bin, "deps", "export"], cwd=recorded, capture_output=True, text=True
+    )
+    assert export.returncode == 0, export.stderr
+    ids = {t["nodeid"] for r in json.loads(export.stdout)["runs"] for t in r["tests"]}
+    assert ids == ALL | nested  # not test_in, not test_out
+    edit(recorded, "pkg/calc.py", "return a * b", "return b * a")
+    assert selected(testmap_bin, recorded) == {
+        "tests/test_calc.py::test_mul",
+        "tests/test_nested.py::test_inline",
+    }
+    edit(recorded, "pkg/calc.py", "return b * a", "return a * b")
+    edit(recorded, "pkg/calc.py", "return add(a, a)", "return add(a, a) * 1")
+    assert selected(testmap_bin, recorded) == {
+        "tests/test_calc.py::test_twice",
+        "tests/test_nested.py::test_child",
+    }

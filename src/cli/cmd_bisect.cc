@@ -211,7 +211,8 @@ int bisect_main(Options& o) {
   } cleanup{dir};
   // Trials are not runs of the suite: an outer `testmap record` must not record them.
   for (const char* name : {"TESTMAP_RECORD_DIR", "TESTMAP_DURATIONS", "TESTMAP_DEPS", "TESTMAP_SHM",
-                           "TESTMAP_ENFORCE", "PYTEST_XDIST_WORKER"})
+                           "TESTMAP_ENFORCE", "PYTEST_XDIST_WORKER", "TESTMAP_RUN_OWNER",
+                           "TESTMAP_DEPS_CHILD", "TESTMAP_DEPS_ROOT", "TESTMAP_DEPS_OPENS"})
     unsetenv(name);
   Trials trial(o, root, dir);
   auto say = [&](const std::string& line) {

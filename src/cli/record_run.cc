@@ -60,9 +60,11 @@ int record_run(const char* name, const RecordRun& opts, std::string* recorded_ro
   }
   setenv("TESTMAP_RECORD_DIR", dir.c_str(), 1);
   unsetenv("TESTMAP_SHM");  // a region of an outer run must not catch this one's traffic
-  // Nor may an outer --testmap-durations run claim this run's pytest.
-  unsetenv("TESTMAP_DURATIONS");
-  unsetenv("TESTMAP_DURATIONS_OWNER");
+  // Nor may an outer --testmap-durations run claim this run's pytest, or an outer
+  // --testmap-deps run's test (that started this command) take it for a pytest it started.
+  for (const char* name : {"TESTMAP_DURATIONS", "TESTMAP_RUN_OWNER", "TESTMAP_DEPS_CHILD",
+                           "TESTMAP_DEPS_ROOT", "TESTMAP_DEPS_OPENS"})
+    unsetenv(name);
   if (opts.enforce) setenv("TESTMAP_ENFORCE", "1", 1);
   if (opts.deps) setenv("TESTMAP_DEPS", "1", 1);
   if (opts.fallback || shim.empty()) setenv("TESTMAP_FALLBACK", "1", 1);

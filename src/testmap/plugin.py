@@ -142,7 +142,12 @@ def pytest_load_initial_conftests(
 ) -> None:
     # --testmap-deps traces from before the conftests import the project: what imports run
     # there (a class body calling the project's functions) is code run outside every test.
-    if "--testmap-deps" in args or os.environ.get("TESTMAP_DEPS") == "1":
+    # A pytest that a test starts leaves the tracer to that test (its own config has no
+    # workerinput yet; xdist sets PYTEST_XDIST_WORKER first).
+    if "--testmap-deps" in args or (
+        os.environ.get("TESTMAP_DEPS") == "1"
+        and not runtime.started_by_a_test("PYTEST_XDIST_WORKER" in os.environ)
+    ):
         runtime.start_deps_early(str(early_config.rootpath))
     # --testmap-db: the URL variable names this process's own database before anything reads it.
     db.early(early_config)

@@ -306,6 +306,7 @@ class Recorder:
             # From here (or since the conftests were loaded): collection imports the test
             # modules, and what their imports run is code run outside tests.
             _core.deps_start(root)
+            _took_over_early_deps()
         else:
             _stop_early_deps()
         self.root = root
@@ -642,6 +643,13 @@ def start_deps_early(root: str) -> None:
     _early_deps = True
 
 
+def _took_over_early_deps() -> None:
+    """The recorder owns the running tracer now: a pytest that one of its tests starts in
+    this process must not stop it as an early start of its own."""
+    global _early_deps
+    _early_deps = False
+
+
 def _stop_early_deps() -> None:
     global _early_deps
     if _early_deps:
@@ -660,10 +668,26 @@ def configure(config: pytest.Config) -> None:
     # xdist marks its workers' config; PYTEST_XDIST_WORKER is inherited by every process a
     # worker's tests start, a pytest among them.
     worker = hasattr(config, "workerinput")
-    if os.environ.get("TESTMAP_DURATIONS_OWNER") and not _a_worker_of_the_durations_run(worker):
-        # A pytest that a test of a --testmap-durations run started (pytester, a plugin's
-        # own suite): its tests are not the outer run's.
-        record = None
+    if started_by_a_test(worker):
+        # A pytest that a test of a recording run started (pytester, in this process or
+        # another; a plugin's own suite): its tests are not that run's, and what it runs
+        # belongs to the test that started it, whose tracer (or, in a new interpreter,
+        # testmap-deps.pth's) keeps running. Only a run of its own, asked for on its
+        # command line, records.
+        if not any(
+            config.getoption(o)
+            for o in ("testmap_deps", "testmap_durations", "testmap_enforce", "testmap_order")
+        ):
+            return
+        record = None  # the outer run's
+        if _active is None:  # another process: nor may its own xdist workers take it
+            for name in ("TESTMAP_RUN_OWNER", "TESTMAP_DEPS_CHILD", "TESTMAP_DEPS_ROOT"):
+                os.environ.pop(name, None)
+            os.environ.pop("TESTMAP_DEPS_OPENS", None)
+    if record and not worker and not os.environ.get("TESTMAP_RUN_OWNER"):
+        # Under `testmap record`: the pytest it started owns the run; one that a test
+        # starts, and not this one's xdist workers, is told apart by this.
+        os.environ["TESTMAP_RUN_OWNER"] = str(os.getpid())
     enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
     durations = bool(config.getoption("testmap_durations"))
     if config.getoption("testmap_deps"):
@@ -685,7 +709,7 @@ def configure(config: pytest.Config) -> None:
         Path(record, "code.txt").write_text(_core.code_version(str(config.rootpath)))
         os.environ["TESTMAP_RECORD_DIR"] = record
         os.environ["TESTMAP_DURATIONS"] = "1"
-        os.environ["TESTMAP_DURATIONS_OWNER"] = str(os.getpid())
+        os.environ["TESTMAP_RUN_OWNER"] = str(os.getpid())
         _owned = (str(config.rootpath), record)
     if enforce and not shim_loaded() and os.environ.get("TESTMAP_FALLBACK") != "1":
         _reexec_with_shim(config)
@@ -699,9 +723,14 @@ def configure(config: pytest.Config) -> None:
         config.pluginmanager.register(FixtureHooks(_active), "testmap-fixtures")
 
 
-def _a_worker_of_the_durations_run(worker: bool) -> bool:
-    """xdist starts its workers as children of the controller that owns the run."""
-    return worker and os.environ.get("TESTMAP_DURATIONS_OWNER") == str(os.getppid())
+def started_by_a_test(worker: bool = False) -> bool:
+    """Whether this pytest was started by a test of a recording run (in this process, as
+    pytester's inline runs are, or in a child). xdist starts the owner's workers as its
+    children, before any test runs."""
+    if _active is not None or os.environ.get("TESTMAP_DEPS_CHILD"):
+        return True  # set only while a test runs (Recorder._children_start)
+    owner = os.environ.get("TESTMAP_RUN_OWNER")
+    return bool(owner) and owner != str(os.getpid()) and not (worker and owner == str(os.getppid()))
 
 
 def unconfigure(config: pytest.Config) -> None:
