@@ -1,4 +1,11 @@
-"""testmap: classify, shard and select a large pytest suite by the services each test needs."""
+"""testmap: classify, shard and select a large pytest suite by the services each test needs.
+
+PYTEST_DONT_REWRITE: in a Python process that a test of a `--testmap-deps` run starts,
+testmap-deps.pth imports this package before pytest can mark its plugins for assertion
+rewriting; without this marker a pytest started there (pytester's runpytest_subprocess)
+warns that testmap "cannot be rewritten", which changes that run's output and fails tests
+that match it (pytest-mock's own suite).
+"""
 
 from __future__ import annotations
 
