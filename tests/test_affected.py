@@ -998,6 +998,19 @@ def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
 PLAIN = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
 
 
+def record_deps(testmap_bin: str, root: Path, *pytest_args: str) -> None:
+    """`testmap record --deps -- pytest ...` in root; it must pass."""
+    proc = subprocess.run(
+        [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *pytest_args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testmap_bin) -> None:
     (recorded / "pkg/table.csv").write_text("a,1\n")
     (recorded / "tests/test_c.py").write_text(
@@ -1010,16 +1023,7 @@ def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testm
         "    f = libc.fopen(b'pkg/table.csv', b'r')  # C code: no Python audit event\n"
         "    assert f\n    libc.fclose(f)\n"
     )
-    env = clean_env()
-    proc = subprocess.run(
-        [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *PLAIN],
-        cwd=recorded,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_deps(testmap_bin, recorded, *PLAIN)
     assert selected(testmap_bin, recorded) == set()
     (recorded / "pkg/table.csv").write_text("a,2\n")
     got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
@@ -1063,16 +1067,7 @@ def test_a_pytest_a_test_starts_keeps_its_own_numbers(recorded, testmap_bin) -> 
         "    assert subprocess.run(cmd).returncode == 0\n\n\n"
         "def test_c():\n    assert calc.add(2, 2) == 4\n"
     )
-    pytest_cmd = [sys.executable, "-m", "pytest", *PLAIN, "tests/test_outer.py"]
-    proc = subprocess.run(
-        [testmap_bin, "record", "--deps", "--", *pytest_cmd],
-        cwd=recorded,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=clean_env(),
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_deps(testmap_bin, recorded, *PLAIN, "tests/test_outer.py")
     edit(recorded, "pkg/calc.py", "return a + b", "return b + a")
     picked = selected(testmap_bin, recorded)
     assert {"tests/test_outer.py::test_a", "tests/test_outer.py::test_c"} <= picked
@@ -1112,16 +1107,9 @@ def test_a_pytest_a_test_starts_counts_for_that_test(recorded, testmap_bin, how)
     args = [*PLAIN, "-p", "pytester"]
     if how.startswith("pytest"):
         proc = pytest_run(recorded, "--testmap-deps", *args[3:])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
     else:
-        proc = subprocess.run(
-            [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *args],
-            cwd=recorded,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=clean_env(),
-        )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+        record_deps(testmap_bin, recorded, *args)
     nested = {f"tests/test_nested.py::test_{n}" for n in ("inline", "child", "after")}
     export = subprocess.run(
         [testmap_bin, "deps", "export"], cwd=recorded, capture_output=True, text=True
