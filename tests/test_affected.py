@@ -998,10 +998,11 @@ def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
 PLAIN = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
 
 
-def record_deps(testmap_bin: str, root: Path, *pytest_args: str) -> None:
-    """`testmap record --deps -- pytest ...` in root; it must pass."""
+def record_deps(testmap_bin: str, root: Path, *pytest_args: str, script: str = "") -> None:
+    """`testmap record --deps -- pytest ...` (or `-- python SCRIPT`) in root; it must pass."""
+    command = [sys.executable, script] if script else [sys.executable, "-m", "pytest"]
     proc = subprocess.run(
-        [testmap_bin, "record", "--deps", "--", sys.executable, "-m", "pytest", *pytest_args],
+        [testmap_bin, "record", "--deps", "--", *command, *pytest_args],
         cwd=root,
         capture_output=True,
         text=True,
@@ -1128,3 +1129,23 @@ def test_a_pytest_a_test_starts_counts_for_that_test(recorded, testmap_bin, how)
         "tests/test_calc.py::test_twice",
         "tests/test_nested.py::test_child",
     }
+
+
+def test_pytests_one_after_another_under_testmap_record_each_record(recorded, testmap_bin) -> None:
+    # A CI script that runs pytest in-process, then in a new process: the second is not
+    # started by a test of the first (which must give up the run when it ends).
+    (recorded / "run.py").write_text(
+        "import subprocess\nimport sys\n\nimport pytest\n\n"
+        "assert pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'no:xdist',\n"
+        "                    'tests/test_calc.py']) == 0\n"
+        "sys.exit(subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',\n"
+        "                         '-p', 'no:xdist', 'tests/sub']).returncode)\n"
+    )
+    shutil.rmtree(recorded / ".testmap")
+    record_deps(testmap_bin, recorded, script="run.py")
+    assert affected(testmap_bin, recorded)["run_all"] is None  # a recording exists
+    edit(recorded, "tests/sub/conftest.py", "return 1", "return 2")
+    assert selected(testmap_bin, recorded) == {"tests/sub/test_sub.py::test_one"}
+    export = subprocess.run([testmap_bin, "deps", "export"], cwd=recorded, capture_output=True)
+    ids = {t["nodeid"] for r in json.loads(export.stdout)["runs"] for t in r["tests"]}
+    assert ids == ALL

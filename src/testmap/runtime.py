@@ -583,6 +583,9 @@ class Recorder:
             self.item = None
 
     def close(self) -> None:
+        if self.deps:  # a test that never reached its teardown report (pytest.exit) set them
+            for name in ("TESTMAP_DEPS_CHILD", "TESTMAP_DEPS_ROOT", "TESTMAP_DEPS_OPENS"):
+                os.environ.pop(name, None)
         if self.out is not None:
             self.out.close()
         if self.tmp is not None:
@@ -659,6 +662,18 @@ def _stop_early_deps() -> None:
 
 
 _SAVED = pytest.StashKey[tuple]()  # what a pytest run in this process had set up before
+_ENV = pytest.StashKey[dict]()  # the variables this run set or unset, with their old values
+# What a run that a test starts inherits from the outer run: a run of its own (asked for on
+# its command line) must not write into the outer one's directory, nor its workers.
+_OUTER_RUN = (
+    "TESTMAP_RUN_OWNER",
+    "TESTMAP_RECORD_DIR",
+    "TESTMAP_DURATIONS",
+    "TESTMAP_DEPS",
+    "TESTMAP_DEPS_CHILD",
+    "TESTMAP_DEPS_ROOT",
+    "TESTMAP_DEPS_OPENS",
+)
 
 
 def configure(config: pytest.Config) -> None:
@@ -681,18 +696,17 @@ def configure(config: pytest.Config) -> None:
             return
         record = None  # the outer run's
         if _active is None:  # another process: nor may its own xdist workers take it
-            for name in ("TESTMAP_RUN_OWNER", "TESTMAP_DEPS_CHILD", "TESTMAP_DEPS_ROOT"):
-                os.environ.pop(name, None)
-            os.environ.pop("TESTMAP_DEPS_OPENS", None)
+            for name in _OUTER_RUN:
+                _setenv(config, name, None)
     if record and not worker and not os.environ.get("TESTMAP_RUN_OWNER"):
         # Under `testmap record`: the pytest it started owns the run; one that a test
         # starts, and not this one's xdist workers, is told apart by this.
-        os.environ["TESTMAP_RUN_OWNER"] = str(os.getpid())
+        _setenv(config, "TESTMAP_RUN_OWNER", str(os.getpid()))
     enforce = bool(config.getoption("testmap_enforce")) or os.environ.get("TESTMAP_ENFORCE") == "1"
     durations = bool(config.getoption("testmap_durations"))
     if config.getoption("testmap_deps"):
         durations = True
-        os.environ["TESTMAP_DEPS"] = "1"  # xdist's workers inherit it
+        _setenv(config, "TESTMAP_DEPS", "1")  # xdist's workers inherit it
     trial = bool(config.getoption("testmap_order"))  # testmap bisect's: not the suite's run
     if not (record or enforce or durations or trial) and not worker:
         # [tool.testmap] durations = true: what --testmap-durations does, on every run. A
@@ -707,9 +721,9 @@ def configure(config: pytest.Config) -> None:
         record = tempfile.mkdtemp(prefix="testmap-durations-")
         # The code this run tests, taken now: the tree may change while it runs.
         Path(record, "code.txt").write_text(_core.code_version(str(config.rootpath)))
-        os.environ["TESTMAP_RECORD_DIR"] = record
-        os.environ["TESTMAP_DURATIONS"] = "1"
-        os.environ["TESTMAP_RUN_OWNER"] = str(os.getpid())
+        _setenv(config, "TESTMAP_RECORD_DIR", record)
+        _setenv(config, "TESTMAP_DURATIONS", "1")
+        _setenv(config, "TESTMAP_RUN_OWNER", str(os.getpid()))
         _owned = (str(config.rootpath), record)
     if enforce and not shim_loaded() and os.environ.get("TESTMAP_FALLBACK") != "1":
         _reexec_with_shim(config)
@@ -721,6 +735,16 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_active, "testmap-recorder")
     if not _active.durations_only:
         config.pluginmanager.register(FixtureHooks(_active), "testmap-fixtures")
+
+
+def _setenv(config: pytest.Config | None, name: str, value: str | None) -> None:
+    """Sets (or, for None, unsets) a variable, keeping its first old value for unconfigure."""
+    if config is not None:
+        config.stash.setdefault(_ENV, {}).setdefault(name, os.environ.get(name))
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def started_by_a_test(worker: bool = False) -> bool:
@@ -738,6 +762,10 @@ def unconfigure(config: pytest.Config) -> None:
     saved = config.stash.get(_SAVED, None)
     if saved is None:
         return
+    # As they were: a pytest that this program starts after this one owns a run of its own,
+    # and an outer run in this process (pytester) gets its own values back.
+    for name, old in config.stash.get(_ENV, {}).items():
+        _setenv(None, name, old)
     # Only what this config set up: a pytest run in this process (pytester) ends first.
     mine, owned = _active, _owned
     _active, _owned = saved
