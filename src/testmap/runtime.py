@@ -727,8 +727,9 @@ def configure(config: pytest.Config) -> None:
         _owned = (str(config.rootpath), record)
     if enforce and not shim_loaded() and os.environ.get("TESTMAP_FALLBACK") != "1":
         _reexec_with_shim(config)
-    # xdist's controller runs no test: its workers record.
+    # xdist's controller runs no test: its workers record (and trace their own imports).
     if getattr(config.option, "numprocesses", None) and not worker:
+        _stop_early_deps()
         return
     durations_only = os.environ.get("TESTMAP_DURATIONS") == "1" and record is not None
     _active = Recorder(config, Path(record) if record else None, enforce, durations_only)
