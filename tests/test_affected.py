@@ -937,6 +937,49 @@ def test_an_object_an_earlier_test_built_selects_the_tests_that_reused_it(
     assert selected(testmap_bin, recorded) == set()
 
 
+SHARED = {
+    "memo/__init__.py": "",
+    # jinja2's LRUCache: one built at import (the lexers' cache), others in each test.
+    "memo/cache.py": (
+        "class Cache:\n"
+        "    def __init__(self):\n        self.d = {}\n\n"
+        "    def get(self, k):\n        return self.d.get(k)\n\n"
+        "    def remember(self, k, v):\n        self.d[k] = v\n\n\n"
+        "SHARED = Cache()\n\n\n"
+        "def lookup(k):\n"
+        "    if SHARED.get(k) is None:\n        SHARED.remember(k, k * 2)\n"
+        "    return SHARED.get(k)\n"
+    ),
+    "tests/test_memo.py": (
+        "from memo.cache import Cache, lookup\n\n\n"
+        "def test_fills_it():\n    assert lookup(2) == 4\n\n\n"
+        "def test_builds_one_and_reads_the_shared_one():\n"
+        "    assert Cache().get(2) is None\n    assert lookup(2) == 4\n"
+    ),
+}
+
+
+def test_a_module_level_instance_selects_a_test_that_built_its_own_too(
+    recorded, testmap_bin
+) -> None:
+    for rel, text in SHARED.items():
+        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
+        (recorded / rel).write_text(text)
+    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    both = "tests/test_memo.py::test_builds_one_and_reads_the_shared_one"
+    # The second test ran Cache.__init__ (its own cache) but read SHARED, which the first
+    # filled through `remember`: it fails after the edit, without having run `remember`.
+    edit(recorded, "memo/cache.py", "self.d[k] = v", "self.d[k] = v + 1")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert set(got) == {"tests/test_memo.py::test_fills_it", both}
+    assert got[both] == [
+        "memo/cache.py::Cache.remember changed, and it used a memo/cache.py::Cache, of which "
+        "one was built at import (a module-level instance it may have used, besides its own)"
+    ]
+    full = pytest_run(recorded, "-p", "no:xdist", "tests/test_memo.py")
+    assert "2 failed" in full.stdout, full.stdout
+
+
 def test_a_sibling_subclass_change_skips_tests_that_met_only_another(recorded, testmap_bin) -> None:
     edit(
         recorded,

@@ -26,7 +26,7 @@ int class_of_method(const scan::Outline& o, const std::string& name) {
 Prebuilt::Prebuilt(const classify::Project& project, classify::Resolver& resolver,
                    const store::DepsSnapshot& snap,
                    const std::function<bool(const store::TestDeps::Unit&)>& changed)
-    : project_(project), resolver_(resolver) {
+    : project_(project), resolver_(resolver), snap_(snap) {
   // Every function that ran in some recorded test, and the recorded units that changed.
   std::unordered_set<store::UnitKey, store::UnitKeyHash> seen,
       ran;  // ran: hash 0, whatever was recorded
@@ -101,6 +101,17 @@ std::string Prebuilt::why(const store::TestDeps& test) {
       return fmt::format(
           "{} changed, and it used a {} it did not build (kept by an earlier test or at import)",
           s->second, s->first);
+    // It built one, but others were built at import: it may have used those too.
+    auto run = snap_.runs.find(test.run_id);
+    if (run == snap_.runs.end()) continue;
+    for (const auto& c : built_by) {
+      size_t sep = c.find("::");
+      if (run->second.modules.count(import_key(c.substr(0, sep), c.substr(sep + 2))))
+        return fmt::format(
+            "{} changed, and it used a {}, of which one was built at import (a module-level "
+            "instance it may have used, besides its own)",
+            s->second, s->first);
+    }
   }
   return "";
 }

@@ -23,10 +23,12 @@ class Prebuilt {
            const std::function<bool(const store::TestDeps::Unit&)>& changed);
 
   // Why `test` may see a change through an object it did not build, or "" when it cannot:
-  // it used class C (a unit "C" of its recording) and ran no `__init__` of C's lineage,
-  // while a method of C that ran in some recorded test changed, or a function of C's
-  // module such a method calls. A class whose lineage defines no `__init__` in the
-  // repository gives "": nothing tells an instance built in the test from an older one.
+  // it used class C (a unit "C" of its recording) while a method of C that ran in some
+  // recorded test changed, or a function of C's module such a method calls, and it ran no
+  // `__init__` of C's lineage, or one ran at import (a module-level instance, such as
+  // jinja2's lexer cache, which a test that builds caches of its own also uses). A class
+  // whose lineage defines no `__init__` in the repository gives "": nothing tells an
+  // instance built in the test from an older one.
   std::string why(const store::TestDeps& test);
 
  private:
@@ -34,6 +36,7 @@ class Prebuilt {
 
   const classify::Project& project_;
   classify::Resolver& resolver_;
+  const store::DepsSnapshot& snap_;
   // "file::Class" -> the changed unit, "file::name"
   std::unordered_map<std::string, std::string> stale_;
   // "file::Class" -> the `__init__` units of it and its ancestors, as "file::Class.__init__"
