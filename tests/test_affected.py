@@ -1192,3 +1192,28 @@ def test_pytests_one_after_another_under_testmap_record_each_record(recorded, te
     export = subprocess.run([testmap_bin, "deps", "export"], cwd=recorded, capture_output=True)
     ids = {t["nodeid"] for r in json.loads(export.stdout)["runs"] for t in r["tests"]}
     assert ids == ALL
+
+
+def test_a_startup_hook_of_a_plugin_loaded_before_the_tracer_reaches_its_tests(
+    recorded, testmap_bin
+) -> None:
+    # A repository's own pytest plugin, loaded with -p (or an entry point, PYTEST_PLUGINS)
+    # before the conftests: its pytest_addoption ran before the tracer started, and the
+    # ini default it sets is what a test reads through pytest alone.
+    (recorded / "pkg/plug.py").write_text(
+        "def pytest_addoption(parser):\n    parser.addini('greeting', 'a greeting', default='hi')\n"
+    )
+    (recorded / "tests/test_greet.py").write_text(
+        "def test_greeting(request):\n    assert request.config.getini('greeting') == 'hi'\n"
+    )
+    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist", "-p", "pkg.plug")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    edit(recorded, "pkg/plug.py", "default='hi'", "default='hello'")
+    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    assert got["tests/test_greet.py::test_greeting"] == [
+        "pkg/plug.py::pytest_addoption, a pytest hook that ran outside every test, changed: it "
+        "can change every test"
+    ]
+    assert set(got) == ALL | {"tests/test_greet.py::test_greeting"}
+    failing = pytest_run(recorded, "-p", "no:xdist", "-p", "pkg.plug", "tests/test_greet.py")
+    assert "1 failed" in failing.stdout, failing.stdout

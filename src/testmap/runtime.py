@@ -350,6 +350,8 @@ class Recorder:
         # Code run outside every test (imports at collection, between tests): it can shape
         # what every importer sees (`visit_Add = _make_binop("+")` in a class body).
         self.outside: set[tuple[str, str]] = set()
+        if self.deps:
+            self.outside.update(_startup_hooks(root))
         self.outside_written = 0
         self.children: Path | None = None
 
@@ -736,6 +738,39 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_active, "testmap-recorder")
     if not _active.durations_only:
         config.pluginmanager.register(FixtureHooks(_active), "testmap-fixtures")
+
+
+# The hooks pytest calls while it starts, before the tracer does (pytest_load_initial_conftests).
+_STARTUP_HOOKS = (
+    "pytest_addoption",
+    "pytest_addhooks",
+    "pytest_plugin_registered",
+    "pytest_cmdline_parse",
+    "pytest_load_initial_conftests",
+)
+
+
+def _startup_hooks(root: str) -> set[tuple[str, str]]:
+    """The startup hooks of the project's own modules that were imported before the tracer
+    started: a plugin of the repository that pytest loaded from an entry point, `-p` or
+    PYTEST_PLUGINS (pytest-mock's suite loads pytest-mock). Its `pytest_addoption` ran
+    then, untraced, and an ini default it sets reaches every test: they count as code run
+    outside every test, as the conftests' hooks do."""
+    real_root = os.path.realpath(root)
+    out: set[tuple[str, str]] = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str):
+            continue
+        path = os.path.realpath(path)
+        if not path.startswith(real_root + os.sep):
+            continue
+        rel = os.path.relpath(path, real_root).replace(os.sep, "/")
+        for name in _STARTUP_HOOKS:
+            code = getattr(module.__dict__.get(name), "__code__", None)
+            if code is not None and os.path.realpath(code.co_filename) == path:
+                out.add((rel, code.co_qualname))
+    return out
 
 
 def _setenv(config: pytest.Config | None, name: str, value: str | None) -> None:

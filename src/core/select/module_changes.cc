@@ -153,6 +153,17 @@ class Follower {
         u = units.emplace(f->second, units_of(p_.files[f->second].outline)).first;
       auto h = u->second.hash.find(name);
       if (h != u->second.hash.end() && h->second == it->second) continue;
+      // A hook of a plugin module (not a conftest, whose tests run when it changes): pytest
+      // ran it for the whole session (an ini default, a configure, a collection hook), and
+      // no import of the plugin leads to the tests it reaches.
+      std::string_view last = std::string_view(name).substr(name.rfind('.') + 1);
+      if (last.starts_with("pytest_") && !p_.files[f->second].is_conftest) {
+        std::string why = fmt::format(
+            "{}::{}, a pytest hook that ran outside every test, changed: it can change every test",
+            p_.files[f->second].rel, name);
+        for (const auto& file : p_.files) out_.files.emplace(file.rel, why);
+        continue;
+      }
       reach(f->second,
             fmt::format("{}::{}, which ran when modules were imported, changed",
                         p_.files[f->second].rel, name),
