@@ -14,6 +14,18 @@ from pathlib import Path
 TIMEOUT = 120  # seconds; only there so that a hang fails instead of blocking
 
 
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write FILES (relative path -> text or bytes) under ROOT; returns ROOT."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
 def clean_env() -> dict[str, str]:
     """This process's environment without what would change how an inner pytest runs."""
     env = dict(os.environ)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from collection import clean_env, collected_ids
+from collection import clean_env, collected_ids, write_tree
 from shoprun import copy_shop, record_pytest
 
 HERE = Path(__file__).resolve().parent
@@ -133,18 +133,6 @@ def scenario(tmp_path: Path) -> Callable[[str], Path]:
         return dst
 
     return copy
-
-
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Write FILES (relative path -> text or bytes) under ROOT; returns ROOT."""
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 @pytest.fixture

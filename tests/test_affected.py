@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from collection import clean_env
+from collection import clean_env, write_tree
 
 PROJECT = {
     "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
@@ -83,6 +83,11 @@ def affected(testmap_bin: str, root: Path) -> dict:
     return json.loads(proc.stdout)
 
 
+def reasons(testmap_bin: str, root: Path) -> dict[str, list[str]]:
+    """Each selected test with its reasons."""
+    return {t["id"]: t["reasons"] for t in affected(testmap_bin, root)["selection"]}
+
+
 def selected(testmap_bin: str, root: Path) -> set[str]:
     return {t["id"] for t in affected(testmap_bin, root)["selection"]}
 
@@ -94,16 +99,18 @@ def edit(root: Path, rel: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-@pytest.fixture
-def recorded(tmp_path: Path) -> Path:
-    """The project, with one passing run recorded by pytest --testmap-deps."""
-    root = tmp_path / "proj"
-    for rel, text in PROJECT.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+def record_with(root: Path, files: dict[str, str]) -> Path:
+    """Writes files under root, then records a passing run with pytest --testmap-deps."""
+    write_tree(root, files)
     proc = pytest_run(root, "--testmap-deps", "-p", "no:xdist")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    """The project, with one passing run recorded by pytest --testmap-deps."""
+    return record_with(tmp_path / "proj", PROJECT)
 
 
 def test_nothing_changed_selects_nothing(recorded: Path, testmap_bin: str) -> None:
@@ -212,10 +219,7 @@ MODELS = {
 def test_a_column_added_to_a_sqlalchemy_model_selects_the_tests_that_use_it(
     recorded, testmap_bin
 ) -> None:
-    for rel, text in MODELS.items():
-        (recorded / rel).write_text(text)
-    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_with(recorded, MODELS)
     assert selected(testmap_bin, recorded) == set()
     # The model runs no code of the project's (SQLAlchemy's own __init__ builds it), yet a
     # new NOT NULL column breaks every test that inserts a User.
@@ -226,7 +230,7 @@ def test_a_column_added_to_a_sqlalchemy_model_selects_the_tests_that_use_it(
         "    name: Mapped[str] = mapped_column(String)\n"
         "    email: Mapped[str] = mapped_column(String, nullable=False)\n",
     )
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     if sys.version_info < (3, 12):  # the recording says which test met a User
         assert got == {"tests/test_models.py::test_user": ["pkg/models.py::User changed"]}
     else:
@@ -273,10 +277,7 @@ DYNAMIC = {
 
 
 def test_a_constant_read_by_a_computed_name_selects_that_code(recorded, testmap_bin) -> None:
-    for rel, text in DYNAMIC.items():
-        (recorded / rel).write_text(text)
-    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_with(recorded, DYNAMIC)
     assert selected(testmap_bin, recorded) == set()
     # No code names EUR (the tests spell it in lower case): getattr(rates, name),
     # vars(rates) and globals() can read it.
@@ -307,15 +308,12 @@ IMPORT_TIME = {
 
 
 def test_code_run_at_import_reaches_the_tests_of_its_importers(recorded, testmap_bin) -> None:
-    for rel, text in IMPORT_TIME.items():
-        (recorded / rel).write_text(text)
-    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_with(recorded, IMPORT_TIME)
     assert selected(testmap_bin, recorded) == set()
     # make() ran once, while tests/conftest.py imported pkg/calc2.py: no test ran it, but
     # the class it built is what test_add calls.
     edit(recorded, "pkg/ops.py", "    return run\n", "    return lambda a, b: 0\n")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert set(got) == {"tests/test_calc2.py::test_add"}
     assert any(
         "pkg/ops.py::make, which ran when modules were imported" in r
@@ -367,10 +365,7 @@ def test_files_the_config_names_run_everything_when_they_change(
         "db/notes.txt": "not named\n",
         "docker/.hidden/x": "a hidden directory is not read\n",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    assert pytest_run(root, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    record_with(root, files)
     assert selected(testmap_bin, root) == set()
     (root / "db/notes.txt").write_text("changed, but no glob names it\n")
     (root / "docker/.hidden/x").write_text("changed\n")
@@ -397,10 +392,7 @@ def test_a_bad_run_all_when_is_a_config_error(tmp_path: Path, testmap_bin: str) 
 
 
 def test_without_a_recording_everything_runs(tmp_path: Path, testmap_bin: str) -> None:
-    root = tmp_path / "proj"
-    for rel, text in PROJECT.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    root = write_tree(tmp_path / "proj", PROJECT)
     result = affected(testmap_bin, root)
     assert result["selected"] == len(ALL)
     assert "no recording" in result["run_all"]
@@ -411,7 +403,7 @@ def test_a_test_that_failed_when_recorded_runs_again(recorded, testmap_bin) -> N
     edit(recorded, "tests/sub/test_sub.py", "assert one == 1", "assert one == 2")
     assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 1
     edit(recorded, "tests/sub/test_sub.py", "assert one == 2", "assert one == 1")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert "tests/sub/test_sub.py::test_one" in got
     assert any("failed" in r for r in got["tests/sub/test_sub.py::test_one"])
 
@@ -457,7 +449,7 @@ def test_a_data_file_the_test_read_selects_it(recorded, testmap_bin) -> None:
     assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
     assert selected(testmap_bin, recorded) == set()
     (recorded / "pkg/data.json").write_text('{"n": 2}\n')
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert got == {"tests/test_data.py::test_data": ["pkg/data.json changed"]}
 
 
@@ -542,10 +534,7 @@ WORK = {
 def test_code_run_in_a_child_process_or_another_thread_counts(
     recorded, testmap_bin, function, test
 ) -> None:
-    for rel, text in WORK.items():
-        (recorded / rel).write_text(text)
-    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_with(recorded, WORK)
     assert selected(testmap_bin, recorded) == set()
     if function == "in_fork":
         edit(recorded, "pkg/work.py", "queue.put(8)", "queue.put(1000)")
@@ -557,7 +546,7 @@ def test_code_run_in_a_child_process_or_another_thread_counts(
             f"def {function}():\n    return {value[function]}",
             f"def {function}():\n    return 1000",
         )
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert got == {f"tests/test_work.py::{test}": [f"pkg/work.py::{function} changed"]}
     proc = pytest_run(recorded, "--testmap-affected")
     assert "1 failed" in proc.stdout and test in proc.stdout, proc.stdout
@@ -610,14 +599,10 @@ FLOW = {
 def test_a_changed_binding_is_followed_by_name(
     recorded, testmap_bin, old, new, expected, reason
 ) -> None:
-    for rel, text in FLOW.items():
-        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
-        (recorded / rel).write_text(text)
-    proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record_with(recorded, FLOW)
     assert selected(testmap_bin, recorded) == set()
     edit(recorded, "flow/consts.py", old, new)
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert set(got) == {f"tests/test_flow.py::{t}" for t in expected}
     assert all(any(reason in r for r in reasons) for reasons in got.values()), got
     # What the selection leaves out passes: the change broke only selected tests.
@@ -866,12 +851,9 @@ def test_a_module_imported_in_a_function_reaches_only_that_functions_callers(
             "def test_heavy():\n    assert api.heavy() == 1\n"
         ),
     }
-    for rel, text in files.items():
-        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
-        (recorded / rel).write_text(text)
-    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    record_with(recorded, files)
     edit(recorded, "lazy/heavy.py", "REGISTRY.update(a=1)", "REGISTRY.update(a=2)")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     # test_heavy ran the import itself; test_light ran api.py but not that function.
     assert got == {
         "tests/test_lazy.py::test_heavy": [
@@ -911,15 +893,12 @@ CACHED = {
 def test_an_object_an_earlier_test_built_selects_the_tests_that_reused_it(
     recorded, testmap_bin
 ) -> None:
-    for rel, text in CACHED.items():
-        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
-        (recorded / rel).write_text(text)
-    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    record_with(recorded, CACHED)
     reused = "tests/test_lex_2.py::test_takes_it_from_the_cache"
     # The cached lexer's rules come from compile_rules, which only the test that filled the
     # cache ran; the full suite fails in all three tests.
     edit(recorded, "lex/lexer.py", "return [prefix + '!']", "return [prefix + '?']")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert set(got) == {
         "tests/test_lex_1.py::test_builds_it",
         reused,
@@ -962,15 +941,12 @@ SHARED = {
 def test_a_module_level_instance_selects_a_test_that_built_its_own_too(
     recorded, testmap_bin
 ) -> None:
-    for rel, text in SHARED.items():
-        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
-        (recorded / rel).write_text(text)
-    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    record_with(recorded, SHARED)
     both = "tests/test_memo.py::test_builds_one_and_reads_the_shared_one"
     # The second test ran Cache.__init__ (its own cache) but read SHARED, which the first
     # filled through `remember`: it fails after the edit, without having run `remember`.
     edit(recorded, "memo/cache.py", "self.d[k] = v", "self.d[k] = v + 1")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert set(got) == {"tests/test_memo.py::test_fills_it", both}
     assert got[both] == [
         "memo/cache.py::Cache.remember changed, and it used a memo/cache.py::Cache, of which "
@@ -997,7 +973,7 @@ def test_a_sibling_subclass_change_skips_tests_that_met_only_another(recorded, t
     )
     # A change to Square reaches it, though it ran no method of Square's own body.
     edit(recorded, "pkg/calc.py", "class Square(Shape):\n", "class Square(Shape):\n    sides = 5\n")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert "tests/test_calc.py::test_area" in got
     if met_only:
         assert got["tests/test_calc.py::test_area"] == ["pkg/calc.py::Square changed"]
@@ -1020,12 +996,9 @@ def test_a_constant_read_by_a_class_body_reaches_the_tests_that_met_the_class(
             "def test_other():\n    assert rates.Other().one() == 1\n"
         ),
     }
-    for rel, text in files.items():
-        (recorded / rel).parent.mkdir(parents=True, exist_ok=True)
-        (recorded / rel).write_text(text)
-    assert pytest_run(recorded, "--testmap-deps", "-p", "no:xdist").returncode == 0
+    record_with(recorded, files)
     edit(recorded, "fees/rates.py", "FEE = 3", "FEE = 4")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     if sys.version_info < (3, 12):  # the recording says which classes each test met
         assert got == {
             "tests/test_fees.py::test_total": [
@@ -1070,7 +1043,7 @@ def test_a_data_file_read_by_c_code_is_seen_under_testmap_record(recorded, testm
     record_deps(testmap_bin, recorded, *PLAIN)
     assert selected(testmap_bin, recorded) == set()
     (recorded / "pkg/table.csv").write_text("a,2\n")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert got == {"tests/test_c.py::test_c_reads": ["pkg/table.csv changed"]}
 
 
@@ -1081,7 +1054,7 @@ def test_a_test_whose_own_file_changed_runs(recorded, testmap_bin) -> None:
         "def test_mul():",
         "def test_new_helper():\n    pass\n\n\ndef test_mul():",
     )
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     calc = {i for i in ALL if i.startswith("tests/test_calc.py")}
     assert set(got) == calc | {"tests/test_calc.py::test_new_helper"}
     assert got["tests/test_calc.py::test_add"] == ["its own file tests/test_calc.py changed"]
@@ -1209,7 +1182,7 @@ def test_a_startup_hook_of_a_plugin_loaded_before_the_tracer_reaches_its_tests(
     proc = pytest_run(recorded, "--testmap-deps", "-p", "no:xdist", "-p", "pkg.plug")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     edit(recorded, "pkg/plug.py", "default='hi'", "default='hello'")
-    got = {t["id"]: t["reasons"] for t in affected(testmap_bin, recorded)["selection"]}
+    got = reasons(testmap_bin, recorded)
     assert got["tests/test_greet.py::test_greeting"] == [
         "pkg/plug.py::pytest_addoption, a pytest hook that ran outside every test, changed: it "
         "can change every test"

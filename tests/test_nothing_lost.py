@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from collection import write_tree
 
 PYPROJECT = (
     "[tool.pytest.ini_options]\n"
@@ -36,13 +37,6 @@ TESTS = (
     "def test_plain():\n    time.sleep(0.01)\n"
 )
 IDS = {"tests/test_a.py::test_db", "tests/test_a.py::test_plain"}
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, **kw):

@@ -392,9 +392,8 @@ class Recorder:
         return out
 
     def _children_take(self) -> set[tuple[str, str]]:
-        os.environ.pop("TESTMAP_DEPS_CHILD", None)
-        os.environ.pop("TESTMAP_DEPS_ROOT", None)
-        os.environ.pop("TESTMAP_DEPS_OPENS", None)
+        for name in _IN_TEST:
+            os.environ.pop(name, None)
         out: set[tuple[str, str]] = (
             self._opens_take() if isinstance(self.source, ShimSource) else set()
         )
@@ -586,7 +585,7 @@ class Recorder:
 
     def close(self) -> None:
         if self.deps:  # a test that never reached its teardown report (pytest.exit) set them
-            for name in ("TESTMAP_DEPS_CHILD", "TESTMAP_DEPS_ROOT", "TESTMAP_DEPS_OPENS"):
+            for name in _IN_TEST:
                 os.environ.pop(name, None)
         if self.out is not None:
             self.out.close()
@@ -615,6 +614,8 @@ class FixtureHooks:
 
 
 _early_deps = False  # the tracer runs since pytest_load_initial_conftests
+# Set by the recorder only while a test runs (`_children_start`), for the processes it starts.
+_IN_TEST = ("TESTMAP_DEPS_CHILD", "TESTMAP_DEPS_ROOT", "TESTMAP_DEPS_OPENS")
 
 
 def _untraced_rewrite() -> None:
@@ -672,9 +673,7 @@ _OUTER_RUN = (
     "TESTMAP_RECORD_DIR",
     "TESTMAP_DURATIONS",
     "TESTMAP_DEPS",
-    "TESTMAP_DEPS_CHILD",
-    "TESTMAP_DEPS_ROOT",
-    "TESTMAP_DEPS_OPENS",
+    *_IN_TEST,
 )
 
 

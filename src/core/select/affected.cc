@@ -32,7 +32,7 @@ struct RunView {
   // (its ancestors and descendants in the repository), each with the changed class.
   std::unordered_map<std::string, std::string> related;
   std::vector<std::string> conftests_changed;  // directories ("" for the root)
-  std::string config_changed;
+  std::string config_changed;                  // or another change that reaches every test
 };
 
 std::string dir_of(const std::string& rel) {
@@ -140,6 +140,7 @@ bool select_affected(const std::string& root, const std::vector<std::string>& id
       related.insert(key);
     }
     v.modules = module_changes(project, files, related);
+    if (v.config_changed.empty()) v.config_changed = v.modules.everything;
     return v;
   };
   std::map<long long, RunView> views;

@@ -158,10 +158,10 @@ class Follower {
       // no import of the plugin leads to the tests it reaches.
       std::string_view last = std::string_view(name).substr(name.rfind('.') + 1);
       if (last.starts_with("pytest_") && !p_.files[f->second].is_conftest) {
-        std::string why = fmt::format(
-            "{}::{}, a pytest hook that ran outside every test, changed: it can change every test",
-            p_.files[f->second].rel, name);
-        for (const auto& file : p_.files) out_.files.emplace(file.rel, why);
+        if (out_.everything.empty())
+          out_.everything =
+              fmt::format("{}::{}, a pytest hook that ran outside every test, changed",
+                          p_.files[f->second].rel, name);
         continue;
       }
       reach(f->second,

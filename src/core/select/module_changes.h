@@ -20,6 +20,8 @@ struct ModuleChanges {
   // functions of the defining file, and of the files importing that name or the module,
   // whose text names it, and their code that cannot be named.
   std::unordered_map<std::string, std::string> units;
+  // A change that can reach every test, with what it is: a plugin's pytest hook.
+  std::string everything;
 };
 
 inline std::string unit_key(const std::string& file, const std::string& unit) {
