@@ -464,7 +464,8 @@ def test_a_killed_runs_databases_are_dropped_by_the_next_run(postgres: str, proj
         victim.wait()
     orphans = {d for d in databases(postgres) - others if d.startswith("tmw_")} - reused
     # The server ends a killed client's sessions only when it notices the closed socket: a
-    # session still there would make the next run take the orphan for one in use.
+    # session still there would make the next run take the orphan for one in use, and the
+    # killed controller's, still holding the run's lock, the run for a live one.
     wait_for_no_sessions(postgres, orphans)
     assert len(orphans) == 2, orphans
     # An orphan someone is connected to stays, and the run says who holds it.
@@ -534,12 +535,15 @@ def test_the_template_cache_lets_a_new_server_skip_the_build(postgres: str, proj
 
 
 def wait_for_no_sessions(url: str, names: set[str], seconds: float = 20) -> None:
+    """Until no session is on the databases `names` nor holds an advisory lock (a run's)."""
     deadline = time.monotonic() + seconds
     while True:
         conn = maintenance(url)
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", (sorted(names),)
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s) OR pid IN "
+                "(SELECT pid FROM pg_locks WHERE locktype = 'advisory')",
+                (sorted(names),),
             )
             (left,) = cur.fetchone()
         conn.close()
